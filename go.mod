@@ -1,0 +1,8 @@
+module github.com/pullsim/pullsim
+
+go 1.26.8
+
+require (
+	github.com/distribution/reference v0.6.0
+	github.com/opencontainers/go-digest v1.0.0
+)

@@ -1,0 +1,74 @@
+package node
+
+import "time"
+
+// Image pull backoff defaults, from pkg/kubelet/kubelet.go: imageBackOffPeriod
+// and MaxImageBackOff. The kubelet's image backoff has no jitter.
+const (
+	DefaultImageBackOff    = 10 * time.Second
+	DefaultMaxImageBackOff = 300 * time.Second
+)
+
+// backOff is client-go's flowcontrol.Backoff without jitter: one entry per
+// key, doubling from initial to max, forgotten after 2×max without failures.
+type backOff struct {
+	initial, max time.Duration
+	entries      map[string]*backOffEntry
+}
+
+type backOffEntry struct {
+	backoff    time.Duration
+	lastUpdate time.Time
+}
+
+func newBackOff(initial, max time.Duration) *backOff {
+	return &backOff{initial: initial, max: max, entries: make(map[string]*backOffEntry)}
+}
+
+// expired reports whether an entry last updated at last has been quiet for
+// more than twice the maximum.
+func (b *backOff) expired(now, last time.Time) bool {
+	return now.Sub(last) > 2*b.max
+}
+
+// Next records a failure for key at now: a new or expired entry waits the
+// initial period, a live one doubles up to the maximum.
+func (b *backOff) Next(key string, now time.Time) {
+	e := b.entries[key]
+	if e == nil || b.expired(now, e.lastUpdate) {
+		e = &backOffEntry{backoff: b.initial}
+		b.entries[key] = e
+	} else {
+		e.backoff = min(2*e.backoff, b.max)
+	}
+	e.lastUpdate = now
+}
+
+// InBackOffSinceUpdate reports whether key failed less than its current
+// backoff ago (strictly: at exactly the backoff a new attempt is allowed).
+func (b *backOff) InBackOffSinceUpdate(key string, now time.Time) bool {
+	e := b.entries[key]
+	if e == nil || b.expired(now, e.lastUpdate) {
+		return false
+	}
+	return now.Sub(e.lastUpdate) < e.backoff
+}
+
+// Get returns key's current backoff, or 0 when it has none.
+func (b *backOff) Get(key string, now time.Time) time.Duration {
+	e := b.entries[key]
+	if e == nil || b.expired(now, e.lastUpdate) {
+		return 0
+	}
+	return e.backoff
+}
+
+// GC drops entries quiet for more than twice the maximum. A success calls
+// it; it never resets a live entry.
+func (b *backOff) GC(now time.Time) {
+	for k, e := range b.entries {
+		if b.expired(now, e.lastUpdate) {
+			delete(b.entries, k)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package node
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is where a node reads the time. It is the only source of time in
+// pullsim: nothing reads the wall clock. The fake clocks of k8s.io/utils and
+// clockwork satisfy it.
+type Clock interface {
+	Now() time.Time
+}
+
+// Epoch is the instant a [ManualClock] starts at unless told otherwise.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// ManualClock is a Clock that moves only when told to. It is safe for
+// concurrent use; share one between nodes to keep them in step.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a clock reading t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Step moves the clock forward by d. A negative d is ignored: virtual time
+// does not run backwards.
+func (c *ManualClock) Step(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set moves the clock to t if t is later than its time; it reports whether
+// it moved.
+func (c *ManualClock) Set(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !t.After(c.t) {
+		return false
+	}
+	c.t = t
+	return true
+}

@@ -1,0 +1,142 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pullsim/pullsim/pullpolicy"
+)
+
+// ObjectReference names what an event is about, as core/v1's
+// ObjectReference does: for container events, the pod plus the field path
+// spec.containers{name} (spec.initContainers{name} for init containers).
+type ObjectReference struct {
+	Kind      string // "Pod"
+	Namespace string
+	Name      string
+	UID       string
+	FieldPath string
+}
+
+// Event is one event the kubelet emitted. Reason, Type and Message are the
+// kubelet's, byte for byte. pullsim records every emission; it does not
+// aggregate repeats the way client-go's event correlator does.
+type Event struct {
+	At      time.Time
+	Type    string // pullpolicy.EventTypeNormal or pullpolicy.EventTypeWarning
+	Reason  string // pullpolicy.EventPulling, ...
+	Message string
+	Object  ObjectReference
+}
+
+// String renders the event in one line: "<type> <reason> <message>".
+func (e Event) String() string {
+	return e.Type + " " + e.Reason + " " + e.Message
+}
+
+// eventKind selects an event's type, reason and message template. Events
+// are stored as kinds plus arguments and formatted when read, so recording
+// one on the hot path does not allocate.
+type eventKind uint8
+
+const (
+	evPulling          eventKind = iota // Pulling image %q
+	evPresent                           // Container image %q already present on machine
+	evPresentAccess                     // ... and can be accessed by the pod
+	evPulled                            // Successfully pulled image %q <detail>
+	evPullFailed                        // Failed to pull image %q: <detail>
+	evStartFailed                       // Error: <detail>
+	evBackOff                           // Back-off pulling image %q
+	evNeverPull                         // Container image %q is not present with pull policy of Never
+	evInvalidName                       // Failed to apply default image tag %q: <detail>
+	evInspectFailed                     // Failed to inspect image "": <detail>
+	evMissingSecrets                    // Unable to retrieve some image pull secrets (<detail>); ...
+)
+
+type eventRecord struct {
+	at     time.Time
+	kind   eventKind
+	obj    *ObjectReference
+	image  string
+	detail string
+}
+
+func (r *eventRecord) event() Event {
+	e := Event{At: r.at, Object: *r.obj, Type: pullpolicy.EventTypeNormal}
+	switch r.kind {
+	case evPulling:
+		e.Reason, e.Message = pullpolicy.EventPulling, fmt.Sprintf("Pulling image %q", r.image)
+	case evPresent:
+		e.Reason, e.Message = pullpolicy.EventPulled, fmt.Sprintf("Container image %q already present on machine", r.image)
+	case evPresentAccess:
+		e.Reason, e.Message = pullpolicy.EventPulled, fmt.Sprintf("Container image %q already present on machine and can be accessed by the pod", r.image)
+	case evPulled:
+		e.Reason, e.Message = pullpolicy.EventPulled, fmt.Sprintf("Successfully pulled image %q %s", r.image, r.detail)
+	case evBackOff:
+		e.Reason, e.Message = pullpolicy.EventBackOff, fmt.Sprintf("Back-off pulling image %q", r.image)
+	case evPullFailed:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventFailed, fmt.Sprintf("Failed to pull image %q: %s", r.image, r.detail)
+	case evStartFailed:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventFailed, "Error: "+r.detail
+	case evNeverPull:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventErrImageNeverPull, neverPullMessage(r.image)
+	case evInvalidName:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
+	case evInspectFailed:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
+	case evMissingSecrets:
+		e.Type, e.Reason = pullpolicy.EventTypeWarning, pullpolicy.EventFailedToRetrieveImagePullSecret
+		e.Message = fmt.Sprintf("Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", r.detail)
+	}
+	return e
+}
+
+func neverPullMessage(image string) string {
+	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
+}
+
+func (n *Node) record(kind eventKind, obj *ObjectReference, image, detail string) {
+	n.events = append(n.events, eventRecord{at: n.clock.Now(), kind: kind, obj: obj, image: image, detail: detail})
+}
+
+// Events returns every event the node has emitted, oldest first.
+func (n *Node) Events() []Event {
+	out := make([]Event, len(n.events))
+	for i := range n.events {
+		out[i] = n.events[i].event()
+	}
+	return out
+}
+
+// PodEvents returns the events about the current pod of that name (matched
+// by UID, as kubectl describe does), oldest first. It is empty for a pod
+// that does not exist.
+func (n *Node) PodEvents(namespace, name string) []Event {
+	p := n.pods[podKey(namespace, name)]
+	if p == nil {
+		return nil
+	}
+	var out []Event
+	for i := range n.events {
+		if n.events[i].obj.UID == p.uid {
+			out = append(out, n.events[i].event())
+		}
+	}
+	return out
+}
+
+// EventCount returns how many events the node has emitted.
+func (n *Node) EventCount() int { return len(n.events) }
+
+// EventsSince returns the events emitted after the first i, so a caller can
+// read what one step added: i := n.EventCount(); step(); n.EventsSince(i).
+func (n *Node) EventsSince(i int) []Event {
+	if i < 0 || i > len(n.events) {
+		return nil
+	}
+	out := make([]Event, 0, len(n.events)-i)
+	for j := i; j < len(n.events); j++ {
+		out = append(out, n.events[j].event())
+	}
+	return out
+}

@@ -1,0 +1,364 @@
+package node
+
+import (
+	"time"
+
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/imagecache"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// Node is one simulated kubelet with its container runtime: it admits pods,
+// decides for every container start whether to pull (EnsureImage), pulls
+// through a [registry.Source] into its [imagecache.Cache], records the
+// kubelet's events and keeps container statuses.
+//
+// Time is virtual: the node reads its [Clock] and never sleeps. Pods are
+// synced when created and whenever the caller asks ([Node.SyncPod],
+// [Node.Sync]). The zero value is not usable; call [New]. A Node is not safe
+// for concurrent use; simulate many nodes from one goroutine each, sharing a
+// Registry, which is.
+type Node struct {
+	name   string
+	source registry.Source
+	cache  *imagecache.Cache
+	clock  Clock
+	cfg    config
+
+	pods    map[string]*podState // namespace/name -> pod
+	order   []*podState          // creation order, for Sync
+	created int                  // pods ever created, for UIDs
+
+	events  []eventRecord
+	backOff *backOff
+	prevErr map[string]string // backoff key -> "<reason>: <message>" of the last failure
+
+	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
+	intents map[string]int                // KEP-2535 pull intents by image
+	counts  Counters
+}
+
+// Counters count what a node did.
+type Counters struct {
+	EnsureImage int   // EnsureImage calls
+	Pulls       int   // runtime PullImage calls, failed ones included
+	PullErrors  int   // failed PullImage calls
+	CacheHits   int   // starts that used a present image without pulling
+	BytesPulled int64 // blob bytes downloaded
+}
+
+// New returns a node called name that pulls through src.
+func New(name string, src registry.Source, opts ...Option) (*Node, error) {
+	if name == "" {
+		return nil, fmt.Errorf("node: name is required")
+	}
+	if src == nil {
+		return nil, fmt.Errorf("node %s: a registry.Source is required", name)
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.backOff <= 0 || cfg.maxBackOff <= 0 {
+		return nil, fmt.Errorf("node %s: image backoff must be positive, got initial %v and max %v", name, cfg.backOff, cfg.maxBackOff)
+	}
+	if cfg.backOff > cfg.maxBackOff {
+		return nil, fmt.Errorf("node %s: image backoff initial %v exceeds max %v", name, cfg.backOff, cfg.maxBackOff)
+	}
+	if cfg.refs == nil {
+		cfg.refs = pullpolicy.SharedRefs
+	}
+	if cfg.clock == nil {
+		cfg.clock = NewManualClock(Epoch)
+	}
+	return &Node{
+		name:    name,
+		source:  src,
+		cache:   imagecache.New(),
+		clock:   cfg.clock,
+		cfg:     cfg,
+		pods:    make(map[string]*podState),
+		backOff: newBackOff(cfg.backOff, cfg.maxBackOff),
+		prevErr: make(map[string]string),
+		pulled:  make(map[digest.Digest]*pullRecord),
+		intents: make(map[string]int),
+	}, nil
+}
+
+// MustNew is New for tests and examples: it panics on error.
+func MustNew(name string, src registry.Source, opts ...Option) *Node {
+	n, err := New(name, src, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.name }
+
+// Clock returns the clock the node reads. Unless [WithClock] was given it is
+// a *[ManualClock]; advance it to move the node's time.
+func (n *Node) Clock() Clock { return n.clock }
+
+// Cache returns the node's image store, for inspection (crictl images) and
+// for direct manipulation (pinning, removal).
+func (n *Node) Cache() *imagecache.Cache { return n.cache }
+
+// Counters returns what the node has done so far.
+func (n *Node) Counters() Counters { return n.counts }
+
+// Defaulting returns the rule in force for empty imagePullPolicy fields.
+func (n *Node) Defaulting() pullpolicy.Defaulting { return n.cfg.defaulting }
+
+// LoadImage side-loads img onto the node under name, as `kind load
+// docker-image` or an air-gapped pre-load does: no registry is contacted and
+// no pull is recorded, so the kubelet treats the image as preloaded. name is
+// tagged or not ("app" means "app:latest"), not digested. The image gets
+// the tag name and the repo@digest name a pull would give it.
+func (n *Node) LoadImage(name string, img registry.Image) (imagecache.Image, error) {
+	ref, err := n.cfg.refs.Parse(name)
+	if err != nil {
+		return imagecache.Image{}, fmt.Errorf("node %s: load image: %w", n.name, err)
+	}
+	if ref.Digest() != "" {
+		return imagecache.Image{}, fmt.Errorf("node %s: load image %q: name the image by tag, not digest", n.name, name)
+	}
+	m, _, err := registry.Build(img)
+	if err != nil {
+		return imagecache.Image{}, fmt.Errorf("node %s: load image %q: %w", n.name, name, err)
+	}
+	entry := cacheEntry(m)
+	entry.Names = []string{ref.Name(), ref.Repository() + "@" + m.Digest.String()}
+	return n.cache.Add(entry)
+}
+
+// cacheEntry is the cache entry for the image manifest m describes: the
+// manifest, its config and its layers.
+func cacheEntry(m registry.Manifest) imagecache.Entry {
+	blobs := make([]imagecache.Blob, 0, len(m.Layers)+2)
+	blobs = append(blobs, imagecache.Blob{Digest: m.Digest, Size: m.Size}, imagecache.Blob{Digest: m.Config.Digest, Size: m.Config.Size})
+	for _, l := range m.Layers {
+		blobs = append(blobs, imagecache.Blob{Digest: l.Digest, Size: l.Size})
+	}
+	return imagecache.Entry{ID: m.Config.Digest, Manifest: m.Digest, Blobs: blobs}
+}
+
+type podState struct {
+	name, namespace, uid string
+	spec                 PodSpec
+	init, app            []*containerState
+}
+
+type containerState struct {
+	spec     Container
+	obj      ObjectReference
+	init     bool
+	started  bool // ever started
+	running  bool
+	done     bool // init container completed
+	waiting  ContainerStateWaiting
+	startAt  time.Time
+	finishAt time.Time
+	restarts int
+	image    string // status image once started
+	imageID  string // repo@digest once started
+	imageRef digest.Digest
+}
+
+func podKey(namespace, name string) string {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return namespace + "/" + name
+}
+
+// CreatePod admits p as the API server would and syncs it once, as the
+// kubelet does when a pod is bound to it. Empty pull policies are defaulted
+// with the node's [pullpolicy.Defaulting] and stored; the pod gets a new UID.
+// Creating a pod whose name is taken fails with ErrAlreadyExists; an invalid
+// spec fails with ErrInvalid and a message naming every bad field. It
+// returns the pod as stored after its first sync.
+func (n *Node) CreatePod(p Pod) (Pod, error) {
+	if p.Namespace == "" {
+		p.Namespace = "default"
+	}
+	if errs := n.validate(&p); len(errs) > 0 {
+		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %s", p.Name, strings.Join(errs, ", "))}
+	}
+	key := podKey(p.Namespace, p.Name)
+	if n.pods[key] != nil {
+		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
+	}
+	n.created++
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(p.Namespace, p.Name), spec: p.Spec}
+	ps.spec.InitContainers = slices.Clone(p.Spec.InitContainers)
+	ps.spec.Containers = slices.Clone(p.Spec.Containers)
+	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
+	for i := range ps.spec.InitContainers {
+		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true))
+	}
+	for i := range ps.spec.Containers {
+		ps.app = append(ps.app, n.newContainer(ps, &ps.spec.Containers[i], false))
+	}
+	n.pods[key] = ps
+	n.order = append(n.order, ps)
+	n.syncPod(ps)
+	return ps.export(), nil
+}
+
+// MustCreatePod is CreatePod for tests and examples: it panics on error.
+func (n *Node) MustCreatePod(p Pod) Pod {
+	out, err := n.CreatePod(p)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerState {
+	field := "spec.containers{" + c.Name + "}"
+	reason := ReasonContainerCreating
+	if init {
+		field = "spec.initContainers{" + c.Name + "}"
+	} else if len(ps.spec.InitContainers) > 0 {
+		reason = ReasonPodInitializing
+	}
+	return &containerState{
+		spec:    *c,
+		init:    init,
+		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: field},
+		waiting: ContainerStateWaiting{Reason: reason},
+	}
+}
+
+// newUID returns a UUID-shaped UID derived from the node, the pod and a
+// sequence number, so runs are reproducible and a recreated pod differs.
+func (n *Node) newUID(namespace, name string) string {
+	sum := sha256.Sum256([]byte(n.name + "\x00" + namespace + "\x00" + name + "\x00" + strconv.Itoa(n.created)))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// validate defaults p's pull policies and returns the API server's field
+// errors, if any.
+func (n *Node) validate(p *Pod) []string {
+	var errs []string
+	if p.Name == "" {
+		errs = append(errs, "metadata.name: Required value: name or generateName is required")
+	}
+	if len(p.Spec.Containers) == 0 {
+		errs = append(errs, "spec.containers: Required value")
+	}
+	names := make(map[string]bool)
+	check := func(field string, cs []Container) []Container {
+		cs = slices.Clone(cs)
+		for i := range cs {
+			c := &cs[i]
+			path := fmt.Sprintf("spec.%s[%d]", field, i)
+			switch {
+			case c.Name == "":
+				errs = append(errs, path+".name: Required value")
+			case names[c.Name]:
+				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, c.Name))
+			}
+			names[c.Name] = true
+			switch {
+			case c.Image == "":
+				errs = append(errs, path+".image: Required value")
+			case strings.TrimSpace(c.Image) != c.Image:
+				errs = append(errs, fmt.Sprintf("%s.image: Invalid value: %q: must not have leading or trailing whitespace", path, c.Image))
+			}
+			if c.ImagePullPolicy == "" {
+				ref, _ := n.cfg.refs.Parse(c.Image)
+				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
+			}
+			if _, err := pullpolicy.ParsePullPolicy(string(c.ImagePullPolicy)); err != nil {
+				errs = append(errs, path+".imagePullPolicy: "+err.Error())
+			}
+		}
+		return cs
+	}
+	p.Spec.InitContainers = check("initContainers", p.Spec.InitContainers)
+	p.Spec.Containers = check("containers", p.Spec.Containers)
+	return errs
+}
+
+// DeletePod removes a pod. Its images stay on the node; its backoff entries
+// stay too, under its UID, and are forgotten after 2×max without failures.
+func (n *Node) DeletePod(namespace, name string) error {
+	key := podKey(namespace, name)
+	ps := n.pods[key]
+	if ps == nil {
+		return n.notFound(namespace, name)
+	}
+	delete(n.pods, key)
+	n.order = slices.DeleteFunc(n.order, func(q *podState) bool { return q == ps })
+	return nil
+}
+
+func (n *Node) notFound(namespace, name string) error {
+	return &apiError{ErrNotFound, fmt.Sprintf("pods %q not found", name)}
+}
+
+// Pod returns the pod of that name as it stands.
+func (n *Node) Pod(namespace, name string) (Pod, bool) {
+	ps := n.pods[podKey(namespace, name)]
+	if ps == nil {
+		return Pod{}, false
+	}
+	return ps.export(), true
+}
+
+// Pods returns every pod on the node, in creation order.
+func (n *Node) Pods() []Pod {
+	out := make([]Pod, len(n.order))
+	for i, ps := range n.order {
+		out[i] = ps.export()
+	}
+	return out
+}
+
+func (ps *podState) export() Pod {
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec}
+	p.Spec.InitContainers = slices.Clone(ps.spec.InitContainers)
+	p.Spec.Containers = slices.Clone(ps.spec.Containers)
+	p.Spec.ImagePullSecrets = slices.Clone(ps.spec.ImagePullSecrets)
+	p.Status.Phase = PodRunning
+	for _, c := range ps.init {
+		p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, c.status())
+	}
+	for _, c := range ps.app {
+		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, c.status())
+		if !c.started {
+			p.Status.Phase = PodPending
+		}
+	}
+	return p
+}
+
+func (c *containerState) status() ContainerStatus {
+	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
+	if c.image != "" {
+		s.Image = c.image
+	}
+	switch {
+	case c.running:
+		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
+		s.Ready = true
+	case c.done:
+		s.State.Terminated = &ContainerStateTerminated{Reason: ReasonCompleted, StartedAt: c.startAt, FinishedAt: c.finishAt}
+	default:
+		w := c.waiting
+		s.State.Waiting = &w
+	}
+	return s
+}
