@@ -40,17 +40,17 @@ func (e Event) String() string {
 type eventKind uint8
 
 const (
-	evPulling          eventKind = iota // Pulling image %q
-	evPresent                           // Container image %q already present on machine
-	evPresentAccess                     // ... and can be accessed by the pod
-	evPulled                            // Successfully pulled image %q <detail>
-	evPullFailed                        // Failed to pull image %q: <detail>
-	evStartFailed                       // Error: <detail>
-	evBackOff                           // Back-off pulling image %q
-	evNeverPull                         // Container image %q is not present with pull policy of Never
-	evInvalidName                       // Failed to apply default image tag %q: <detail>
-	evInspectFailed                     // Failed to inspect image "": <detail>
-	evMissingSecrets                    // Unable to retrieve some image pull secrets (<detail>); ...
+	evPulling        eventKind = iota // Pulling image %q
+	evPresent                         // Container image %q already present on machine
+	evPresentAccess                   // ... and can be accessed by the pod
+	evPulled                          // Successfully pulled image %q <detail>
+	evPullFailed                      // Failed to pull image %q: <detail>
+	evStartFailed                     // Error: <detail>
+	evBackOff                         // Back-off pulling image %q
+	evNeverPull                       // Container image %q is not present with pull policy of Never
+	evInvalidName                     // Failed to apply default image tag %q: <detail>
+	evInspectFailed                   // Failed to inspect image "": <detail>
+	evMissingSecrets                  // Unable to retrieve some image pull secrets (<detail>); ...
 )
 
 type eventRecord struct {
