@@ -80,6 +80,11 @@ type repository struct {
 	counters  Counters
 }
 
+// dockerHub is the registry short names resolve to. It exists in every
+// Registry, even before anything is pushed to it; any other host exists once
+// something is pushed to it.
+const dockerHub = "docker.io"
+
 // New returns an empty Registry.
 func New() *Registry {
 	return &Registry{hosts: make(map[string]*host)}
@@ -298,6 +303,9 @@ func (r *Registry) resolveLocked(p *pullpolicy.ImageRef) (Descriptor, error) {
 		reference = p.Digest().String()
 	}
 	switch {
+	case h == nil && p.Domain() == dockerHub:
+		// Docker Hub always answers; it just has no such repository.
+		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
 	case h == nil:
 		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: fmt.Errorf("lookup %s: %w", p.Domain(), ErrHostUnknown)}
 	case rp == nil:
