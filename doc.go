@@ -1,0 +1,79 @@
+// Package pullsim simulates the kubelet's decision to pull a container
+// image, and everything that decision depends on: a node's image store,
+// registries whose tags move, backoff and virtual time. It answers "why is my
+// update not showing up?" the way a real node would, byte for byte in its
+// reasons, events and messages (Kubernetes v1.36/v1.37 with containerd).
+//
+// This package holds only this overview; the code lives in four packages,
+// each importing only those above it:
+//
+//	pullpolicy   the vocabulary and the pure decision: policies, defaulting,
+//	             image references, reasons, the flowchart
+//	imagecache   one node's image store: images by ID, found by any name
+//	registry     registries as nodes see them: hosts, repositories, moving tags
+//	node         the kubelet: pods, EnsureImage, events, status, backoff
+//
+// # The model
+//
+// A pod's container names an image as written ("nginx", "my-app:1.0",
+// "nginx@sha256:…") and an imagePullPolicy. When the pod is created, an empty
+// policy is defaulted as the API server does, and the result is stored on the
+// pod; it is never re-derived when the image changes later:
+//
+//	image                          defaulted imagePullPolicy
+//	nginx, nginx:latest            Always        (no tag counts as latest)
+//	nginx:1.28, my-app:1.0         IfNotPresent
+//	nginx:LATEST                   IfNotPresent  (the comparison is case-sensitive)
+//	nginx@sha256:…                 IfNotPresent
+//	nginx:latest@sha256:…          Always        (the code looks only at the tag)
+//	NGINX (does not parse)         IfNotPresent  (the parse error is ignored)
+//
+// The kubernetes.io docs say any digest means IfNotPresent; that is KEP-6083's
+// proposal, not today's code. pullpolicy.DigestAwareDefaulting offers it so the
+// two can be compared; node.WithDefaulting selects it.
+//
+// On every container start, including every restart, the kubelet runs
+// EnsureImageExists:
+//
+//	policy         image on node?   the kubelet                  events
+//	Always         not asked        pulls                        Pulling, Pulled
+//	IfNotPresent   yes              uses it                      Pulled "already present"
+//	IfNotPresent   no               pulls                        Pulling, Pulled
+//	Never          yes              uses it                      Pulled "already present"
+//	Never          no               fails: ErrImageNeverPull     ErrImageNeverPull, Failed
+//
+// "Pulls" means the runtime resolves the name at the registry (one round
+// trip) and downloads only the blobs the node lacks: Always on an image the
+// node already has costs a request, not a download. A pulled tag that now
+// names other content moves on the node; the old image stays under its
+// digest name.
+//
+// Where the lesson simplifies, pullsim follows the kubelet:
+//
+//   - ErrImageNeverPull is not final: the kubelet retries on every sync, so a
+//     pod starts as soon as its image appears on the node.
+//   - Since v1.35 a present image must also be usable by the pod (KEP-2535,
+//     gate KubeletEnsureSecretPulledImages): the event reads "already present
+//     on machine and can be accessed by the pod", and a pod that spells an
+//     image differently from the pod that pulled it pulls again (cheaply).
+//   - A failed pull is ErrImagePull once, then ImagePullBackOff while the
+//     backoff window (10s doubling to 300s, per pod and image) lasts.
+//   - Always fails the start when the registry cannot be reached, even with
+//     the image on the node.
+//
+// # Where to start
+//
+// Create a registry, push builds, create a node and pods:
+//
+//	reg := registry.New()
+//	reg.MustPush("my-app:1.0", registry.Image{Config: "build 1"})
+//	n := node.MustNew("node-1", reg)
+//	p := n.MustCreatePod(node.Pod{Name: "app", Spec: node.PodSpec{
+//		Containers: []node.Container{{Name: "app", Image: "my-app:1.0"}},
+//	}})
+//	fmt.Println(p.Status.ContainerStatuses[0].ImageID, n.Events())
+//
+// Time is virtual: a node reads a node.Clock the caller advances, and never
+// sleeps. The same input gives the same output on every run. go run
+// ./examples/quiz plays the lesson's quizzes.
+package pullsim
