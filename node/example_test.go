@@ -1,0 +1,99 @@
+package node_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+func appPod(name, image string, policy pullpolicy.PullPolicy) node.Pod {
+	return node.Pod{Name: name, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: image, ImagePullPolicy: policy}}}}
+}
+
+func printEvents(evs []node.Event) {
+	for _, e := range evs {
+		fmt.Println(e)
+	}
+}
+
+// A cached image under IfNotPresent: the recreated pod does not pull, even
+// though the tag moved at the registry (the lesson's first quiz).
+func ExampleNode_CreatePod_ifNotPresent() {
+	reg := registry.New()
+	reg.MustPush("my-app:1.0", registry.Image{Config: "build 1"})
+	n := node.MustNew("node-1", reg)
+
+	n.MustCreatePod(appPod("app", "my-app:1.0", ""))
+	n.DeletePod("default", "app")
+	reg.MustPush("my-app:1.0", registry.Image{Config: "build 2"})
+	seen := n.EventCount()
+	p := n.MustCreatePod(appPod("app", "my-app:1.0", ""))
+
+	fmt.Println("policy:", p.Spec.Containers[0].ImagePullPolicy)
+	printEvents(n.EventsSince(seen))
+	fmt.Println("registry resolves:", reg.Counters().Resolves)
+	// Output:
+	// policy: IfNotPresent
+	// Normal Pulled Container image "my-app:1.0" already present on machine and can be accessed by the pod
+	// registry resolves: 1
+}
+
+// Never on an image the node lacks: ErrImageNeverPull without contacting the
+// registry, and recovery on the first sync after the image is side-loaded.
+func ExampleNode_CreatePod_never() {
+	reg := registry.New()
+	n := node.MustNew("node-1", reg)
+
+	p := n.MustCreatePod(appPod("app", "busybox:1.36", pullpolicy.PullNever))
+	fmt.Println(p.Status.ContainerStatuses[0].State.Waiting.Reason)
+	printEvents(n.Events())
+
+	n.LoadImage("busybox:1.36", registry.Image{Config: "busybox 1.36.1"})
+	n.Clock().(*node.ManualClock).Step(10 * time.Second)
+	n.Sync()
+	p, _ = n.Pod("default", "app")
+	fmt.Println(p.Status.Phase, reg.Counters().Requests())
+	// Output:
+	// ErrImageNeverPull
+	// Warning ErrImageNeverPull Container image "busybox:1.36" is not present with pull policy of Never
+	// Warning Failed Error: ErrImageNeverPull
+	// Running 0
+}
+
+// Always with a digest: every start asks the registry, nothing is downloaded
+// twice, and the content cannot change.
+func ExampleNode_RestartContainer_digestAlways() {
+	reg := registry.New()
+	dgst := reg.MustPush("nginx:1.28", registry.Image{Config: "nginx 1.28.0", Layers: []registry.Layer{{Content: "rootfs", Size: 50 << 20}}})
+	n := node.MustNew("node-1", reg)
+
+	n.MustCreatePod(appPod("web", "nginx@"+dgst.String(), pullpolicy.PullAlways))
+	n.RestartContainer("default", "web", "app")
+	n.RestartContainer("default", "web", "app")
+
+	c := reg.Counters()
+	fmt.Printf("resolves %d, blob downloads %d, bytes %d\n", c.Resolves, c.Blobs, c.BlobBytes)
+	p, _ := n.Pod("default", "web")
+	fmt.Println("restarts:", p.Status.ContainerStatuses[0].RestartCount)
+	// Output:
+	// resolves 3, blob downloads 2, bytes 52429023
+	// restarts: 2
+}
+
+// EnsureImage is the kubelet's EnsureImageExists: the image ref, a message
+// and an error whose text is the waiting reason.
+func ExampleNode_EnsureImage() {
+	reg := registry.New()
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("web", "nginx:9.9", ""))
+
+	_, msg, err := n.EnsureImage("default", "web", "app")
+	fmt.Println(err)
+	fmt.Println(msg)
+	// Output:
+	// ImagePullBackOff
+	// Back-off pulling image "nginx:9.9": ErrImagePull: failed to pull and unpack image "docker.io/library/nginx:9.9": failed to resolve reference "docker.io/library/nginx:9.9": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed
+}
