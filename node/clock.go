@@ -54,3 +54,14 @@ func (c *ManualClock) Set(t time.Time) bool {
 	c.t = t
 	return true
 }
+
+// SetTime moves the clock to t if t is later than its time. It has the
+// signature of k8s.io/utils/clock/testing.FakeClock.SetTime, which is what
+// the sync driver ([Node.RunUntil]) needs of a clock.
+func (c *ManualClock) SetTime(t time.Time) { c.Set(t) }
+
+// settableClock is a clock the sync driver can move.
+type settableClock interface {
+	Clock
+	SetTime(time.Time)
+}

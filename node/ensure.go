@@ -61,15 +61,9 @@ func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, err
 	}
 	switch pullpolicy.Decide(policy, present) {
 	case pullpolicy.UseCached:
-		if !n.cfg.ensureSecret {
+		if !n.cfg.ensureSecret || !n.mustAttemptImagePull(ref, id) {
 			n.counts.CacheHits++
-			n.record(evPresent, &c.obj, image, "")
-			return string(id), "", nil
-		}
-		if !n.mustAttemptImagePull(ref, id) {
-			n.counts.CacheHits++
-			n.record(evPresentAccess, &c.obj, image, "")
-			return string(id), "", nil
+			return string(id), n.presentMessage(c), nil
 		}
 		if policy == pullpolicy.PullNever {
 			// KEP-2535 denial under Never reads as "not present".
@@ -79,6 +73,22 @@ func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, err
 		return n.neverPull(c, image)
 	}
 	return n.pullImage(ps, c, ref)
+}
+
+// presentMessage records the "already present" event and returns its text,
+// which the kubelet also returns as EnsureImageExists's message. The text is
+// built once per container.
+func (n *Node) presentMessage(c *containerState) string {
+	kind := evPresent
+	if n.cfg.ensureSecret {
+		kind = evPresentAccess
+	}
+	n.record(kind, &c.obj, c.spec.Image, "")
+	if c.presentMsg == "" {
+		r := eventRecord{kind: kind, obj: &c.obj, image: c.spec.Image}
+		c.presentMsg = r.event().Message
+	}
+	return c.presentMsg
 }
 
 func (n *Node) neverPull(c *containerState, image string) (string, string, error) {

@@ -70,6 +70,9 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	if cfg.backOff <= 0 || cfg.maxBackOff <= 0 {
 		return nil, fmt.Errorf("node %s: image backoff must be positive, got initial %v and max %v", name, cfg.backOff, cfg.maxBackOff)
 	}
+	if cfg.resync <= 0 {
+		return nil, fmt.Errorf("node %s: resync interval must be positive, got %v", name, cfg.resync)
+	}
 	if cfg.backOff > cfg.maxBackOff {
 		return nil, fmt.Errorf("node %s: image backoff initial %v exceeds max %v", name, cfg.backOff, cfg.maxBackOff)
 	}
@@ -156,6 +159,8 @@ type podState struct {
 	name, namespace, uid string
 	spec                 PodSpec
 	init, app            []*containerState
+	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
+	attempts             []Attempt
 }
 
 type containerState struct {
@@ -172,6 +177,8 @@ type containerState struct {
 	image    string // status image once started
 	imageID  string // repo@digest once started
 	imageRef digest.Digest
+	// presentMsg is the "already present" message, built on first use.
+	presentMsg string
 }
 
 func podKey(namespace, name string) string {

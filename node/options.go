@@ -16,6 +16,7 @@ type config struct {
 	ensureSecret bool // feature gate KubeletEnsureSecretPulledImages
 	backOff      time.Duration
 	maxBackOff   time.Duration
+	resync       time.Duration
 }
 
 func defaultConfig() config {
@@ -24,6 +25,7 @@ func defaultConfig() config {
 		ensureSecret: true,
 		backOff:      DefaultImageBackOff,
 		maxBackOff:   DefaultMaxImageBackOff,
+		resync:       DefaultResyncInterval,
 	}
 }
 
@@ -55,3 +57,7 @@ func WithEnsureSecretPulledImages(on bool) Option { return func(o *config) { o.e
 func WithImageBackOff(initial, max time.Duration) Option {
 	return func(o *config) { o.backOff, o.maxBackOff = initial, max }
 }
+
+// WithResyncInterval sets how long after a failed sync the driver syncs the
+// pod again ([DefaultResyncInterval], 10s). It must be positive.
+func WithResyncInterval(d time.Duration) Option { return func(o *config) { o.resync = d } }

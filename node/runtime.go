@@ -130,36 +130,88 @@ func registryHost(domain string) string {
 	return domain
 }
 
-// resolveError formats a failed resolution as containerd reports it.
+// requestURL is the URL of a registry request for ref: kind is "manifests"
+// or "blobs", reference a tag or digest.
+func requestURL(ref *pullpolicy.ImageRef, kind, reference string) string {
+	return "https://" + registryHost(ref.Domain()) + "/v2/" + ref.Path() + "/" + kind + "/" + reference
+}
+
+// resolveError formats a failed resolution as the runtime reports it.
 func resolveError(ref *pullpolicy.ImageRef, err error) error {
 	name := ref.Name()
+	reference := ref.Tag()
+	if ref.Digest() != "" {
+		reference = ref.Digest().String()
+	}
+	host := registryHost(ref.Domain())
+	url := requestURL(ref, "manifests", reference)
+	if text, ok := classifiedError(host, err); ok {
+		return errors.New(text)
+	}
 	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: ", name, name)
 	switch {
 	case errors.Is(err, registry.ErrHostUnknown):
-		reference := ref.Tag()
-		if ref.Digest() != "" {
-			reference = ref.Digest().String()
-		}
-		host := registryHost(ref.Domain())
-		return fmt.Errorf("%sfailed to do request: Head \"https://%s/v2/%s/manifests/%s\": dial tcp: lookup %s: no such host", prefix, host, ref.Path(), reference, host)
-	case errors.Is(err, registry.ErrNameUnknown) && ref.Domain() == "docker.io":
+		return fmt.Errorf("%sfailed to do request: Head %q: dial tcp: lookup %s: no such host", prefix, url, host)
+	case errors.Is(err, registry.ErrTimeout):
+		return fmt.Errorf("%sfailed to do request: Head %q: dial tcp %s:443: i/o timeout", prefix, url, host)
+	case ref.Domain() == "docker.io" && (errors.Is(err, registry.ErrNameUnknown) || errors.Is(err, registry.ErrUnauthorized)):
+		// Docker Hub answers 401 insufficient_scope for repositories that do
+		// not exist and for private ones alike.
 		return fmt.Errorf("%spull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed", prefix)
 	case errors.Is(err, registry.ErrNameUnknown), errors.Is(err, registry.ErrManifestUnknown):
 		return fmt.Errorf("rpc error: code = NotFound desc = %s%s: not found", prefix, name)
+	case errors.Is(err, registry.ErrUnauthorized):
+		return fmt.Errorf("%spulling from host %s failed with status code [manifests %s]: 401 Unauthorized", prefix, host, reference)
+	case errors.Is(err, registry.ErrTooManyRequests):
+		return fmt.Errorf("%sunexpected status from HEAD request to %s: 429 Too Many Requests", prefix, url)
+	case errors.Is(err, registry.ErrServerError):
+		return fmt.Errorf("%sunexpected status from HEAD request to %s: 500 Internal Server Error", prefix, url)
 	default:
 		return fmt.Errorf("%s%v", prefix, err)
 	}
 }
 
+// classifiedError returns the texts runtimes that classify errors for the
+// kubelet (CRI-O) produce: a "RegistryUnavailable" or
+// "SignatureValidationFailed" prefix.
+func classifiedError(host string, err error) (string, bool) {
+	switch {
+	case errors.Is(err, registry.ErrUnavailable):
+		return fmt.Sprintf("%v: pinging container registry %s: Get \"https://%s/v2/\": dial tcp %s:443: connect: connection refused", pullpolicy.ErrRegistryUnavailable, host, host, host), true
+	case errors.Is(err, registry.ErrSignatureInvalid):
+		return fmt.Sprintf("%v: Source image rejected: A signature was required, but no signature exists", pullpolicy.ErrSignatureValidationFailed), true
+	}
+	return "", false
+}
+
 // fetchError formats a failed manifest or blob fetch.
 func fetchError(ref *pullpolicy.ImageRef, err error) error {
 	var rerr *registry.Error
-	if errors.As(err, &rerr) && (errors.Is(err, registry.ErrBlobUnknown) || errors.Is(err, registry.ErrManifestUnknown)) {
-		kind := "blobs"
+	errors.As(err, &rerr)
+	kind, reference := "blobs", ""
+	if rerr != nil {
+		reference = rerr.Reference
 		if rerr.Op == "manifest" {
 			kind = "manifests"
 		}
-		return fmt.Errorf("failed to pull and unpack image %q: failed to copy: httpReadSeeker: failed open: content at https://%s/v2/%s/%s/%s not found: not found", ref.Name(), registryHost(ref.Domain()), ref.Path(), kind, rerr.Reference)
 	}
-	return fmt.Errorf("failed to pull and unpack image %q: failed to copy: %v", ref.Name(), err)
+	url := requestURL(ref, kind, reference)
+	if text, ok := classifiedError(registryHost(ref.Domain()), err); ok {
+		return errors.New(text)
+	}
+	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to copy: ", ref.Name())
+	switch {
+	case errors.Is(err, registry.ErrBlobUnknown), errors.Is(err, registry.ErrManifestUnknown), errors.Is(err, registry.ErrNameUnknown):
+		return fmt.Errorf("%shttpReadSeeker: failed open: content at %s not found: not found", prefix, url)
+	case errors.Is(err, registry.ErrTimeout):
+		return fmt.Errorf("%shttpReadSeeker: failed open: failed to do request: Get %q: dial tcp %s:443: i/o timeout", prefix, url, registryHost(ref.Domain()))
+	case errors.Is(err, registry.ErrUnauthorized):
+		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 401 Unauthorized", prefix, url)
+	case errors.Is(err, registry.ErrTooManyRequests):
+		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", prefix, url)
+	case errors.Is(err, registry.ErrServerError):
+		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 500 Internal Server Error", prefix, url)
+	default:
+		return fmt.Errorf("%s%v", prefix, err)
+	}
 }

@@ -1,6 +1,9 @@
 package node
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SyncPod runs one kubelet sync of a pod: init containers that have not
 // completed are started one at a time, and a failure stops the sync; then
@@ -42,6 +45,14 @@ func (ps *podState) pending() bool {
 }
 
 func (n *Node) syncPod(ps *podState) {
+	n.startContainers(ps)
+	ps.nextSync = time.Time{}
+	if ps.pending() {
+		ps.nextSync = n.clock.Now().Add(n.cfg.resync)
+	}
+}
+
+func (n *Node) startContainers(ps *podState) {
 	for _, c := range ps.init {
 		if !c.done && !n.startContainer(ps, c) {
 			return
@@ -57,13 +68,16 @@ func (n *Node) syncPod(ps *podState) {
 // startContainer is the image part of the kubelet's startContainer. Init
 // containers run to completion at once; app containers keep running.
 func (n *Node) startContainer(ps *podState, c *containerState) bool {
+	pulls := n.counts.Pulls
 	imageRef, msg, err := n.ensureImage(ps, c)
+	now := n.clock.Now()
 	if err != nil {
 		n.record(evStartFailed, &c.obj, "", err.Error())
 		c.waiting = ContainerStateWaiting{Reason: err.Error(), Message: msg}
+		ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Reason: err.Error(), Message: msg, Pulled: n.counts.Pulls > pulls})
 		return false
 	}
-	now := n.clock.Now()
+	ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Message: msg, Pulled: n.counts.Pulls > pulls})
 	if c.started && !c.init {
 		c.restarts++
 	}

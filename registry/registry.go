@@ -64,8 +64,9 @@ func (c Counters) Requests() int { return c.Resolves + c.Manifests + c.Blobs }
 // concurrent use.
 type Registry struct {
 	mu    sync.Mutex
-	hosts map[string]*host
-	total Counters
+	hosts  map[string]*host
+	total  Counters
+	faults map[string]*fault // by host or full repository name
 }
 
 type host struct {
@@ -298,10 +299,7 @@ func (r *Registry) ResetCounters() {
 
 func (r *Registry) resolveLocked(p *pullpolicy.ImageRef) (Descriptor, error) {
 	h, rp := r.repo(p, false)
-	reference := p.Tag()
-	if p.Digest() != "" {
-		reference = p.Digest().String()
-	}
+	reference := refString(p)
 	switch {
 	case h == nil && p.Domain() == dockerHub:
 		// Docker Hub always answers; it just has no such repository.
@@ -325,6 +323,14 @@ func (r *Registry) resolveLocked(p *pullpolicy.ImageRef) (Descriptor, error) {
 	return m.Descriptor, nil
 }
 
+// refString is the tag or digest a reference asks for.
+func refString(p *pullpolicy.ImageRef) string {
+	if p.Digest() != "" {
+		return p.Digest().String()
+	}
+	return p.Tag()
+}
+
 // count adds delta to the totals and, when the repository exists, to its
 // counters.
 func (r *Registry) count(p *pullpolicy.ImageRef, delta Counters) {
@@ -339,6 +345,9 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, _ Credential) (Descriptor, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
+	if err := faultErr(r.faultFor(ref), "resolve"); err != nil {
+		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
+	}
 	return r.resolveLocked(ref)
 }
 
@@ -347,6 +356,9 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
+	if err := faultErr(r.faultFor(ref), "manifest"); err != nil {
+		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+	}
 	_, rp := r.repo(ref, false)
 	if rp == nil {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrNameUnknown}
@@ -363,6 +375,11 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Credential) (Blob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	kind := r.faultFor(ref)
+	if err := faultErr(kind, "blob"); err != nil {
+		r.count(ref, Counters{Blobs: 1})
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+	}
 	h, _ := r.repo(ref, false)
 	var b Blob
 	ok := false
@@ -374,5 +391,8 @@ func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Cre
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
 	}
 	r.count(ref, Counters{Blobs: 1, BlobBytes: b.Size})
+	if kind == FaultCorruptBlob {
+		b.Data = append([]byte("corrupted "), b.Data...)
+	}
 	return b, nil
 }

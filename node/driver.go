@@ -1,0 +1,96 @@
+package node
+
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultResyncInterval is how long after a failed sync pullsim syncs a pod
+// again. The kubelet's pod worker requeues a pod whose sync failed after
+// jitter(10s, 0.5), i.e. 10–15 s; pullsim uses the lower bound, without
+// randomness, unless told otherwise with [WithResyncInterval].
+const DefaultResyncInterval = 10 * time.Second
+
+// Attempt is one try to start a container: when, and what came of it.
+type Attempt struct {
+	At        time.Time
+	Container string
+	// Reason is the waiting reason the attempt left (ErrImagePull,
+	// ImagePullBackOff, ...), or "" when the container started.
+	Reason  string
+	Message string
+	// Pulled reports whether the attempt reached the runtime's PullImage: a
+	// real pull, as opposed to a backoff or cache hit.
+	Pulled bool
+}
+
+// Attempts returns the start attempts of the current pod of that name, oldest
+// first: the timeline of ErrImagePull, ImagePullBackOff and the final start.
+func (n *Node) Attempts(namespace, name string) []Attempt {
+	ps := n.pods[podKey(namespace, name)]
+	if ps == nil {
+		return nil
+	}
+	return append([]Attempt(nil), ps.attempts...)
+}
+
+// RunUntil advances virtual time to t, syncing every pod that has a
+// container to start at the kubelet's cadence: a pod whose sync failed is
+// synced again one resync interval later. The node's clock must have a
+// SetTime method, as *[ManualClock] does. RunUntil fails, changing nothing,
+// when t is before the clock's time or the clock cannot be set.
+func (n *Node) RunUntil(t time.Time) error {
+	return Run(t, n)
+}
+
+// Advance is RunUntil(now + d). d must be positive.
+func (n *Node) Advance(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("node %s: advance by %v: duration must be positive", n.name, d)
+	}
+	return n.RunUntil(n.clock.Now().Add(d))
+}
+
+// Run advances a set of nodes that share one clock to t, syncing their pods
+// in time order; ties go to the node listed first, then to the older pod.
+func Run(t time.Time, nodes ...*Node) error {
+	if len(nodes) == 0 {
+		return fmt.Errorf("node: run: no nodes")
+	}
+	clock, ok := nodes[0].clock.(settableClock)
+	if !ok {
+		return fmt.Errorf("node %s: run: the clock (%T) has no SetTime method; use a *node.ManualClock", nodes[0].name, nodes[0].clock)
+	}
+	for _, n := range nodes[1:] {
+		if n.clock != nodes[0].clock {
+			return fmt.Errorf("node %s: run: it does not share node %s's clock", n.name, nodes[0].name)
+		}
+	}
+	if now := clock.Now(); t.Before(now) {
+		return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", nodes[0].name, t.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	for {
+		var (
+			next   time.Time
+			node   *Node
+			target *podState
+		)
+		for _, n := range nodes {
+			for _, ps := range n.order {
+				if ps.nextSync.IsZero() || ps.nextSync.After(t) {
+					continue
+				}
+				if target == nil || ps.nextSync.Before(next) {
+					next, node, target = ps.nextSync, n, ps
+				}
+			}
+		}
+		if target == nil {
+			break
+		}
+		clock.SetTime(next)
+		node.syncPod(target)
+	}
+	clock.SetTime(t)
+	return nil
+}

@@ -1,0 +1,212 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pullsim/pullsim/pullpolicy"
+)
+
+// Errors a faulty registry answers with. Each is what a client sees, not
+// yet the runtime's text: the node formats them as containerd (or, for
+// RegistryUnavailable and SignatureValidationFailed, as CRI-O) would.
+var (
+	// ErrUnavailable: the registry cannot be reached. Runtimes that classify
+	// this report it with the prefix "RegistryUnavailable".
+	ErrUnavailable = errors.New("registry unavailable")
+	// ErrTimeout: connecting to the registry timed out (dial tcp: i/o timeout).
+	ErrTimeout = errors.New("i/o timeout")
+	// ErrUnauthorized: 401, credentials missing or rejected.
+	ErrUnauthorized = errors.New("401 Unauthorized")
+	// ErrTooManyRequests: 429, the registry's rate limit.
+	ErrTooManyRequests = errors.New("429 Too Many Requests")
+	// ErrServerError: 500 from the registry.
+	ErrServerError = errors.New("500 Internal Server Error")
+	// ErrSignatureInvalid: the image's signature does not satisfy the
+	// node's policy. Runtimes report it with the prefix
+	// "SignatureValidationFailed".
+	ErrSignatureInvalid = errors.New("signature validation failed")
+	// ErrDigestMismatch is not returned: a corrupt blob is served as if it
+	// were fine, and the client's verification catches it.
+)
+
+// FaultKind selects how a faulty registry misbehaves.
+type FaultKind int
+
+const (
+	// FaultUnavailable: every request fails with ErrUnavailable.
+	FaultUnavailable FaultKind = iota + 1
+	// FaultTimeout: every request fails with ErrTimeout.
+	FaultTimeout
+	// FaultNotFound: resolving fails with ErrManifestUnknown, as if the tag
+	// or digest did not exist.
+	FaultNotFound
+	// FaultUnauthorized: every request fails with ErrUnauthorized.
+	FaultUnauthorized
+	// FaultTooManyRequests: every request fails with ErrTooManyRequests.
+	FaultTooManyRequests
+	// FaultServerError: every request fails with ErrServerError.
+	FaultServerError
+	// FaultSignature: resolving fails with ErrSignatureInvalid.
+	FaultSignature
+	// FaultCorruptBlob: blobs are served with data that does not match
+	// their digest; clients that verify reject them.
+	FaultCorruptBlob
+)
+
+var faultNames = map[FaultKind]string{
+	FaultUnavailable:     "Unavailable",
+	FaultTimeout:         "Timeout",
+	FaultNotFound:        "NotFound",
+	FaultUnauthorized:    "Unauthorized",
+	FaultTooManyRequests: "TooManyRequests",
+	FaultServerError:     "ServerError",
+	FaultSignature:       "Signature",
+	FaultCorruptBlob:     "CorruptBlob",
+}
+
+// String names the fault kind.
+func (k FaultKind) String() string {
+	if s, ok := faultNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Fault describes a fault switched on with [Registry.SetFault].
+type Fault struct {
+	// Scope is a host ("docker.io", "localhost:5000") for a fault of the
+	// whole host, or a repository ("nginx", "localhost:5000/app") for one
+	// repository. A repository fault wins over its host's.
+	Scope string
+	Kind  FaultKind
+	// Requests is how many requests the fault affects before it switches
+	// itself off; 0 means until ClearFault.
+	Requests int
+}
+
+type fault struct {
+	kind      FaultKind
+	remaining int // 0: until cleared
+}
+
+// SetFault switches a fault on, replacing any fault of the same scope. It
+// fails for an unknown kind, a negative request count or a scope that is
+// neither a host nor a repository.
+func (r *Registry) SetFault(f Fault) error {
+	if _, ok := faultNames[f.Kind]; !ok {
+		return fmt.Errorf("registry: set fault on %q: unknown fault kind %d", f.Scope, int(f.Kind))
+	}
+	if f.Requests < 0 {
+		return fmt.Errorf("registry: set fault on %q: negative request count %d", f.Scope, f.Requests)
+	}
+	key, err := faultKey(f.Scope)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.faults == nil {
+		r.faults = make(map[string]*fault)
+	}
+	r.faults[key] = &fault{kind: f.Kind, remaining: f.Requests}
+	return nil
+}
+
+// ClearFault switches off the fault of a scope; it reports whether there
+// was one.
+func (r *Registry) ClearFault(scope string) bool {
+	key, err := faultKey(scope)
+	if err != nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.faults[key]
+	delete(r.faults, key)
+	return ok
+}
+
+// Faults returns the faults switched on, sorted by scope.
+func (r *Registry) Faults() []Fault {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Fault, 0, len(r.faults))
+	for k, f := range r.faults {
+		out = append(out, Fault{Scope: k, Kind: f.kind, Requests: f.remaining})
+	}
+	slices.SortFunc(out, func(a, b Fault) int { return strings.Compare(a.Scope, b.Scope) })
+	return out
+}
+
+// faultKey normalises a scope: a host stays as it is ("localhost:5000",
+// "docker.io"), a repository becomes its full name ("nginx" becomes
+// "docker.io/library/nginx"). A scope with a dot or colon and no slash is a
+// host.
+func faultKey(scope string) (string, error) {
+	if scope == "" {
+		return "", fmt.Errorf("registry: fault scope is empty; name a host or a repository")
+	}
+	if !strings.Contains(scope, "/") && (strings.ContainsAny(scope, ".:") || scope == "localhost") {
+		return scope, nil
+	}
+	ref, err := pullpolicy.SharedRefs.Parse(scope)
+	if err != nil {
+		return "", fmt.Errorf("registry: fault scope %q: %w", scope, err)
+	}
+	if ref.Digest() != "" || strings.Contains(scope[strings.LastIndexByte(scope, '/')+1:], ":") {
+		return "", fmt.Errorf("registry: fault scope %q: name a host or a repository, without tag or digest", scope)
+	}
+	return ref.Repository(), nil
+}
+
+// faultFor returns the fault that applies to a request for ref, consuming
+// one request of a counted fault. Callers hold r.mu.
+func (r *Registry) faultFor(ref *pullpolicy.ImageRef) FaultKind {
+	if len(r.faults) == 0 {
+		return 0
+	}
+	key := ref.Repository()
+	f := r.faults[key]
+	if f == nil {
+		key = ref.Domain()
+		f = r.faults[key]
+	}
+	if f == nil {
+		return 0
+	}
+	if f.remaining > 0 {
+		if f.remaining--; f.remaining == 0 {
+			delete(r.faults, key)
+		}
+	}
+	return f.kind
+}
+
+// faultErr is the error a request meets under fault k, or nil when k lets
+// the request through (or affects another kind of request).
+func faultErr(k FaultKind, op string) error {
+	switch k {
+	case FaultUnavailable:
+		return ErrUnavailable
+	case FaultTimeout:
+		return ErrTimeout
+	case FaultUnauthorized:
+		return ErrUnauthorized
+	case FaultTooManyRequests:
+		return ErrTooManyRequests
+	case FaultServerError:
+		return ErrServerError
+	case FaultNotFound:
+		if op == "resolve" {
+			return ErrManifestUnknown
+		}
+	case FaultSignature:
+		if op == "resolve" {
+			return ErrSignatureInvalid
+		}
+	}
+	return nil
+}
