@@ -143,13 +143,12 @@ func (r *Registry) Faults() []Fault {
 
 // faultKey normalises a scope: a host stays as it is ("localhost:5000",
 // "docker.io"), a repository becomes its full name ("nginx" becomes
-// "docker.io/library/nginx"). A scope with a dot or colon and no slash is a
-// host.
+// "docker.io/library/nginx").
 func faultKey(scope string) (string, error) {
 	if scope == "" {
 		return "", fmt.Errorf("registry: fault scope is empty; name a host or a repository")
 	}
-	if !strings.Contains(scope, "/") && (strings.ContainsAny(scope, ".:") || scope == "localhost") {
+	if isHost(scope) {
 		return scope, nil
 	}
 	ref, err := pullpolicy.SharedRefs.Parse(scope)
@@ -160,6 +159,19 @@ func faultKey(scope string) (string, error) {
 		return "", fmt.Errorf("registry: fault scope %q: name a host or a repository, without tag or digest", scope)
 	}
 	return ref.Repository(), nil
+}
+
+// isHost reports whether scope names a registry host: no slash, a name with
+// a dot or "localhost", and an optional numeric port.
+func isHost(scope string) bool {
+	if strings.Contains(scope, "/") {
+		return false
+	}
+	name, port, hasPort := strings.Cut(scope, ":")
+	if hasPort && (port == "" || strings.Trim(port, "0123456789") != "") {
+		return false
+	}
+	return name == "localhost" || strings.Contains(name, ".")
 }
 
 // faultFor returns the fault that applies to a request for ref, consuming

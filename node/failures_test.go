@@ -1,0 +1,285 @@
+package node_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+func setFault(scope string, kind registry.FaultKind, requests int) action {
+	return do(fmt.Sprintf("fault %s=%v", scope, kind), func(w *world, _ *node.Node) error {
+		return w.reg.SetFault(registry.Fault{Scope: scope, Kind: kind, Requests: requests})
+	})
+}
+
+func clearFault(scope string) action {
+	return do("clear fault "+scope, func(w *world, _ *node.Node) error {
+		if !w.reg.ClearFault(scope) {
+			return errors.New("no fault")
+		}
+		return nil
+	})
+}
+
+// Each fault kind, as the kubelet reports it: the runtime's text in the
+// Failed event and the waiting message, classified by prefix.
+func TestFaultKinds(t *testing.T) {
+	const img = "registry.example.com/team/app:v1"
+	const full = "registry.example.com/team/app:v1"
+	resolve := `failed to pull and unpack image "` + full + `": failed to resolve reference "` + full + `": `
+	head := "https://registry.example.com/v2/team/app/manifests/v1"
+	for _, tc := range []struct {
+		kind    registry.FaultKind // fault on the host
+		reason  string             // wanted waiting reason
+		event   string             // wanted runtime text in the Failed event
+		message string             // wanted waiting message; "" means the runtime text
+	}{
+		{registry.FaultUnavailable, "RegistryUnavailable",
+			`RegistryUnavailable: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`,
+			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`},
+		{registry.FaultSignature, "SignatureValidationFailed",
+			`SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists`,
+			`image pull failed for registry.example.com/team/app:v1 because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
+		{registry.FaultTimeout, "ErrImagePull", resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
+		{registry.FaultNotFound, "ErrImagePull", "rpc error: code = NotFound desc = " + resolve + full + ": not found", ""},
+		{registry.FaultUnauthorized, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", ""},
+		{registry.FaultTooManyRequests, "ErrImagePull", resolve + "unexpected status from HEAD request to " + head + ": 429 Too Many Requests", ""},
+		{registry.FaultServerError, "ErrImagePull", resolve + "unexpected status from HEAD request to " + head + ": 500 Internal Server Error", ""},
+	} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.run([]step{
+				{action: push(img, "app v1")},
+				{action: setFault("registry.example.com", tc.kind, 0)},
+				{action: create("p", img, ""), reason: tc.reason, resolves: 1,
+					events: []string{pulling(img), failedPull(img, tc.event), startFailed(tc.reason)}},
+				{at: 5 * time.Second, action: syncPod("p"), reason: "ImagePullBackOff",
+					events: []string{`Normal BackOff Back-off pulling image "` + img + `"`, startFailed("ImagePullBackOff")}},
+				{at: 10 * time.Second, action: clearFault("registry.example.com")},
+				{at: 10 * time.Second, action: syncPod("p"), runs: "app v1", resolves: 1, blobs: 3,
+					events: []string{pulling(img), pulled(img, size("app v1"))}},
+			})
+			want := tc.message
+			if want == "" {
+				want = tc.event
+			}
+			_, msg, err := w.node("").EnsureImage("", "p", "app")
+			_ = msg
+			if err != nil {
+				t.Fatalf("EnsureImage after recovery: %v", err)
+			}
+			a := w.node("").Attempts("", "p")
+			if got := a[0].Message; got != want {
+				t.Errorf("waiting message = %q, want %q", got, want)
+			}
+			if got := a[1].Message; !strings.HasPrefix(got, `Back-off pulling image "`+img+`": `+tc.reason+": "+want) {
+				t.Errorf("backoff message = %q, want the previous error carried", got)
+			}
+		})
+	}
+}
+
+// A fault on one repository leaves the others alone; a counted fault
+// switches itself off.
+func TestFaultScopes(t *testing.T) {
+	w := newWorld(t)
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx")},
+		{action: push("busybox:1.36", "busybox")},
+		{action: setFault("nginx", registry.FaultServerError, 1)},
+		{action: create("a", "busybox:1.36", ""), runs: "busybox", resolves: 1, blobs: 3,
+			events: []string{pulling("busybox:1.36"), pulled("busybox:1.36", size("busybox"))}},
+		{action: create("b", "nginx:1.28", ""), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": unexpected status from HEAD request to https://registry-1.docker.io/v2/library/nginx/manifests/1.28: 500 Internal Server Error`), startFailed("ErrImagePull")}},
+		// The fault was for one request only.
+		{at: 10 * time.Second, action: syncPod("b"), runs: "nginx", resolves: 1, blobs: 2,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
+	})
+	if f := w.reg.Faults(); len(f) != 0 {
+		t.Errorf("Faults() = %v, want none left", f)
+	}
+}
+
+// The kubelet's own unit test: backoff 1s/60s, the clock advanced 1s before
+// each call. Real attempts happen at calls 1, 2, 4, 8 and 16.
+func TestKubeletBackOffSequence(t *testing.T) {
+	w := newWorld(t, node.WithImageBackOff(time.Second, 60*time.Second))
+	w.reg.MustPush("localhost:5000/app:v1", build("app"))
+	if err := w.reg.SetFault(registry.Fault{Scope: "localhost:5000", Kind: registry.FaultServerError}); err != nil {
+		t.Fatal(err)
+	}
+	n := w.node("")
+	w.clock.Step(time.Second)
+	n.MustCreatePod(appPod("p", "localhost:5000/app:v1", ""))
+	for call := 2; call <= 16; call++ {
+		w.clock.Step(time.Second)
+		if err := n.SyncPod("", "p"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var reasons []string
+	var real []int
+	for i, a := range n.Attempts("", "p") {
+		reasons = append(reasons, a.Reason)
+		if a.Pulled {
+			real = append(real, i+1)
+		}
+	}
+	if got, want := strings.Join(reasons[:6], ","), "ErrImagePull,ErrImagePull,ImagePullBackOff,ErrImagePull,ImagePullBackOff,ImagePullBackOff"; got != want {
+		t.Errorf("reasons = %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(real), "[1 2 4 8 16]"; got != want {
+		t.Errorf("real attempts at calls %s, want %s", got, want)
+	}
+}
+
+// The driver syncs failing pods every resync interval; the registry is down
+// for three minutes. The real attempts follow the backoff windows.
+func TestDriverCadence(t *testing.T) {
+	w := newWorld(t)
+	w.reg.MustPush("nginx:1.28", build("nginx"))
+	w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTimeout})
+	n := w.node("")
+	n.MustCreatePod(appPod("web", "nginx:1.28", ""))
+	if err := n.Advance(3 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	w.reg.ClearFault("docker.io")
+	if err := n.Advance(10 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var real []string
+	syncs := 0
+	for _, a := range n.Attempts("", "web") {
+		syncs++
+		if a.Pulled {
+			real = append(real, fmt.Sprintf("%v:%s", a.At.Sub(node.Epoch), a.Reason))
+		}
+	}
+	// Failures at 0, 10s, 30s, 70s, 150s (windows 10, 20, 40, 80, 160s);
+	// the next real attempt is at 310s, after the registry came back.
+	if got, want := fmt.Sprint(real), "[0s:ErrImagePull 10s:ErrImagePull 30s:ErrImagePull 1m10s:ErrImagePull 2m30s:ErrImagePull 5m10s:]"; got != want {
+		t.Errorf("real attempts = %s, want %s", got, want)
+	}
+	if syncs != 32 {
+		t.Errorf("syncs = %d, want 32 (every 10s from 0s to 310s)", syncs)
+	}
+	if got := w.clock.Now().Sub(node.Epoch); got != 13*time.Minute {
+		t.Errorf("clock = %v, want 13m0s", got)
+	}
+}
+
+// Two pods, and two spellings of one image, back off separately.
+func TestSeparateBackOffs(t *testing.T) {
+	w := newWorld(t)
+	w.reg.MustPush("nginx:1.28", build("nginx"))
+	w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTimeout})
+	w.run([]step{
+		{action: create("a", "nginx:1.28", ""), reason: "ErrImagePull", resolves: 1, events: []string{
+			pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
+		{at: time.Second, action: syncPod("a"), reason: "ImagePullBackOff", events: []string{`Normal BackOff Back-off pulling image "nginx:1.28"`, startFailed("ImagePullBackOff")}},
+		{at: time.Second, action: createPod(node.Pod{Name: "b", Spec: node.PodSpec{Containers: []node.Container{
+			{Name: "app", Image: "nginx:1.28"}, {Name: "long", Image: "docker.io/library/nginx:1.28"}}}}),
+			reason: "ErrImagePull", resolves: 2, events: []string{
+				pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull"),
+				pulling("docker.io/library/nginx:1.28"), failedPull("docker.io/library/nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
+	})
+}
+
+// Always fails while the registry is down, image cached or not; IfNotPresent
+// uses an image that appears during its backoff window.
+func TestCachedImageDuringOutage(t *testing.T) {
+	down := `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`
+	w := newWorld(t)
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx")},
+		{action: setFault("docker.io", registry.FaultTimeout, 0)},
+		{action: create("ifnp", "nginx:1.28", pullpolicy.PullIfNotPresent), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", down), startFailed("ErrImagePull")}},
+		{at: time.Second, action: load("nginx:1.28", "nginx")},
+		{at: 2 * time.Second, action: syncPod("ifnp"), runs: "nginx", events: []string{present("nginx:1.28")}},
+		{at: 2 * time.Second, action: create("always", "nginx:1.28", pullpolicy.PullAlways), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", down), startFailed("ErrImagePull")}},
+		{at: 3 * time.Second, action: syncPod("always"), reason: "ImagePullBackOff",
+			events: []string{`Normal BackOff Back-off pulling image "nginx:1.28"`, startFailed("ImagePullBackOff")}},
+		// A running Always container is unaffected until it restarts.
+		{at: 4 * time.Second, action: clearFault("docker.io")},
+		{at: 12 * time.Second, action: syncPod("always"), runs: "nginx", resolves: 1,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
+		{at: 13 * time.Second, action: setFault("docker.io", registry.FaultTimeout, 0)},
+		{at: 13 * time.Second, action: restart("always"), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", down), startFailed("ErrImagePull")}},
+	})
+}
+
+// ErrImageNeverPull is retried on every sync, without backoff; the pod starts
+// on the first sync after the image is side-loaded.
+func TestNeverRecoversOnNextSync(t *testing.T) {
+	w := newWorld(t)
+	n := w.node("")
+	n.MustCreatePod(appPod("p", "tools:v1", pullpolicy.PullNever))
+	n.Advance(35 * time.Second) // syncs at 10, 20, 30s
+	n.LoadImage("tools:v1", build("tools"))
+	n.Advance(10 * time.Second) // sync at 40s starts it
+	var got []string
+	for _, a := range n.Attempts("", "p") {
+		got = append(got, fmt.Sprintf("%v:%s", a.At.Sub(node.Epoch), a.Reason))
+	}
+	if want := "[0s:ErrImageNeverPull 10s:ErrImageNeverPull 20s:ErrImageNeverPull 30s:ErrImageNeverPull 40s:]"; fmt.Sprint(got) != want {
+		t.Errorf("attempts = %v, want %s", got, want)
+	}
+	if c := w.reg.Counters(); c.Requests() != 0 {
+		t.Errorf("registry requests = %d, want 0", c.Requests())
+	}
+}
+
+func TestDriverBadInput(t *testing.T) {
+	w := newWorld(t)
+	n := w.node("")
+	n.MustCreatePod(appPod("p", "nginx:9", ""))
+	other := node.MustNew("other", w.reg)
+	now, evs := w.clock.Now(), n.EventCount()
+	for i, tc := range []struct {
+		err  error  // what the bad call returned
+		want string // wanted text
+	}{
+		{n.Advance(0), "node node-1: advance by 0s: duration must be positive"},
+		{n.Advance(-time.Second), "node node-1: advance by -1s: duration must be positive"},
+		{n.RunUntil(now.Add(-time.Second)), "node node-1: run until 2025-12-31T23:59:59Z: that is before the clock's time 2026-01-01T00:00:00Z"},
+		{node.Run(now), "node: run: no nodes"},
+		{node.Run(now, n, other), "node other: run: it does not share node node-1's clock"},
+		{w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: 99}), `registry: set fault on "docker.io": unknown fault kind 99`},
+		{w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTimeout, Requests: -1}), `registry: set fault on "docker.io": negative request count -1`},
+		{w.reg.SetFault(registry.Fault{Scope: "", Kind: registry.FaultTimeout}), `registry: fault scope is empty; name a host or a repository`},
+		{w.reg.SetFault(registry.Fault{Scope: "nginx:1.28", Kind: registry.FaultTimeout}), `registry: fault scope "nginx:1.28": name a host or a repository, without tag or digest`},
+		{n.SyncPod("", "gone"), `pods "gone" not found`},
+	} {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("case %d: error = %v, want %q", i, tc.err, tc.want)
+		}
+	}
+	if !w.clock.Now().Equal(now) || n.EventCount() != evs || len(w.reg.Faults()) != 0 {
+		t.Errorf("bad input changed state: clock %v, events %d->%d, faults %v", w.clock.Now(), evs, n.EventCount(), w.reg.Faults())
+	}
+	if _, err := node.New("n", w.reg, node.WithResyncInterval(0)); err == nil || err.Error() != "node n: resync interval must be positive, got 0s" {
+		t.Errorf("WithResyncInterval(0): error = %v", err)
+	}
+}
+
+// A clock without SetTime cannot drive the node.
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func TestDriverNeedsSettableClock(t *testing.T) {
+	n := node.MustNew("n", registry.New(), node.WithClock(fixedClock{node.Epoch}))
+	if err := n.Advance(time.Second); err == nil || err.Error() != "node n: run: the clock (node_test.fixedClock) has no SetTime method; use a *node.ManualClock" {
+		t.Errorf("Advance = %v", err)
+	}
+}
