@@ -63,6 +63,15 @@ func (b *backOff) Get(key string, now time.Time) time.Duration {
 	return e.backoff
 }
 
+// Until returns when key's window ends, or the zero time when it has none.
+func (b *backOff) Until(key string, now time.Time) time.Time {
+	e := b.entries[key]
+	if e == nil || b.expired(now, e.lastUpdate) {
+		return time.Time{}
+	}
+	return e.lastUpdate.Add(e.backoff)
+}
+
 // GC drops entries quiet for more than twice the maximum. A success calls
 // it; it never resets a live entry.
 func (b *backOff) GC(now time.Time) {

@@ -34,6 +34,19 @@ func (n *Node) Attempts(namespace, name string) []Attempt {
 	return append([]Attempt(nil), ps.attempts...)
 }
 
+// ImageBackOff returns the image pull backoff of a pod and image (spelled
+// as the container spells it): the current window and when it ends. Both are
+// zero when the pair has no live entry. The kubelet keys backoff by pod UID
+// and image, so a recreated pod starts afresh.
+func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration, until time.Time) {
+	ps := n.pods[podKey(namespace, pod)]
+	if ps == nil {
+		return 0, time.Time{}
+	}
+	key, now := ps.uid+"_"+image, n.clock.Now()
+	return n.backOff.Get(key, now), n.backOff.Until(key, now)
+}
+
 // RunUntil advances virtual time to t, syncing every pod that has a
 // container to start at the kubelet's cadence: a pod whose sync failed is
 // synced again one resync interval later. The node's clock must have a
