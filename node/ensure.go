@@ -57,6 +57,12 @@ func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, err
 	var id digest.Digest
 	present := false
 	if pullpolicy.NeedsPresenceCheck(policy) {
+		if n.statusErr != nil {
+			// The quirk is the kubelet's: it quotes the (empty) image ref.
+			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", n.statusErr)
+			n.record(evInspectFailed, &c.obj, image, msg)
+			return "", msg, pullpolicy.ErrImageInspect
+		}
 		id, present = n.cache.ID(ref.Name())
 	}
 	switch pullpolicy.Decide(policy, present) {

@@ -283,3 +283,26 @@ func TestDriverNeedsSettableClock(t *testing.T) {
 		t.Errorf("Advance = %v", err)
 	}
 }
+
+// A failing presence check is ImageInspectError with the kubelet's quirky
+// message, retried every sync with no backoff; Always does not check.
+func TestImageInspectError(t *testing.T) {
+	const msg = `Failed to inspect image "": rpc error: code = DeadlineExceeded desc = context deadline exceeded`
+	w := newWorld(t)
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx")},
+		{action: do("break ImageStatus", func(_ *world, n *node.Node) error {
+			n.SetImageStatusError(errors.New("rpc error: code = DeadlineExceeded desc = context deadline exceeded"))
+			return nil
+		})},
+		{action: create("a", "nginx:1.28", ""), reason: "ImageInspectError", events: []string{"Warning InspectFailed " + msg, startFailed("ImageInspectError")}},
+		{at: time.Second, action: syncPod("a"), reason: "ImageInspectError", events: []string{"Warning InspectFailed " + msg, startFailed("ImageInspectError")}},
+		{at: time.Second, action: create("b", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx", resolves: 1, blobs: 3,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
+		{at: 2 * time.Second, action: do("fix ImageStatus", func(_ *world, n *node.Node) error { n.SetImageStatusError(nil); return nil })},
+		{at: 2 * time.Second, action: syncPod("a"), runs: "nginx", events: []string{present("nginx:1.28")}},
+	})
+	if got := w.node("").Attempts("", "a")[0].Message; got != msg {
+		t.Errorf("waiting message = %q, want %q", got, msg)
+	}
+}

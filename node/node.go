@@ -44,6 +44,8 @@ type Node struct {
 	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
 	intents map[string]int                // KEP-2535 pull intents by image
 	counts  Counters
+
+	statusErr error // when set, the runtime's ImageStatus fails with it
 }
 
 // Counters count what a node did.
@@ -118,6 +120,15 @@ func (n *Node) Cache() *imagecache.Cache { return n.cache }
 
 // Counters returns what the node has done so far.
 func (n *Node) Counters() Counters { return n.counts }
+
+// SetImageStatusError makes the runtime's ImageStatus call (the kubelet's
+// presence check) fail with err until called again with nil. Starts under
+// IfNotPresent and Never then fail with ImageInspectError, retried on every
+// sync without backoff; Always skips the presence check and is unaffected.
+// Typical texts: "rpc error: code = DeadlineExceeded desc = context deadline
+// exceeded" (the 2m runtimeRequestTimeout), or `Id or size of image
+// "nginx:1.28" is not set`.
+func (n *Node) SetImageStatusError(err error) { n.statusErr = err }
 
 // Defaulting returns the rule in force for empty imagePullPolicy fields.
 func (n *Node) Defaulting() pullpolicy.Defaulting { return n.cfg.defaulting }
