@@ -19,11 +19,11 @@ const (
 )
 
 var (
-	tag128  = strings.Repeat("t", 128)             // the longest tag the grammar allows
-	tag129  = strings.Repeat("t", 129)             // one character too many
-	name256 = strings.Repeat("a", 256)             // the spec's "name > 255 chars"
-	name247 = strings.Repeat("b", 247)             // library/ + 247 = 255: the longest Docker Hub short name
-	name248 = strings.Repeat("b", 248)             // library/ + 248 = 256: one too many
+	tag128  = strings.Repeat("t", 128)                  // the longest tag the grammar allows
+	tag129  = strings.Repeat("t", 129)                  // one character too many
+	name256 = strings.Repeat("a", 256)                  // the spec's "name > 255 chars"
+	name247 = strings.Repeat("b", 247)                  // library/ + 247 = 255: the longest Docker Hub short name
+	name248 = strings.Repeat("b", 248)                  // library/ + 248 = 256: one too many
 	host255 = "example.com/" + strings.Repeat("c", 255) // a path of 255 under a host: the limit is on the path
 )
 

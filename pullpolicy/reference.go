@@ -145,7 +145,8 @@ func (r *ImageRef) Name() string { return r.name }
 func (r *ImageRef) CredentialKey() string { return r.credKey }
 
 // RefCache memoises [ParseImageRef]: each distinct image string is parsed
-// once, failures included. It is safe for concurrent use and its zero value
+// once, failures included (callers racing on a first use may each parse, but
+// all of them get the one result the cache keeps). It is safe for concurrent use and its zero value
 // is ready to use. Nodes share [SharedRefs] unless given their own.
 type RefCache struct {
 	mu sync.RWMutex
@@ -172,10 +173,14 @@ func (c *RefCache) Parse(image string) (*ImageRef, error) {
 	}
 	ref, err := ParseImageRef(image)
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[image]; ok {
+		// Another caller stored it first; everyone shares that one.
+		return e.ref, e.err
+	}
 	if c.m == nil {
 		c.m = make(map[string]refEntry)
 	}
 	c.m[image] = refEntry{ref, err}
-	c.mu.Unlock()
 	return ref, err
 }
