@@ -34,8 +34,8 @@ func TestBackOffSteps(t *testing.T) {
 		{"reset only after more than 600s quiet", []step{
 			{at: 0, fail: true, window: 10 * time.Second, in: true},
 			{at: 10 * time.Second, fail: true, window: 20 * time.Second, in: true},
-			{at: 610 * time.Second, window: 20 * time.Second},                      // exactly 600s: not expired
-			{at: 610*time.Second + time.Millisecond, window: 0},                    // expired: ignored
+			{at: 610 * time.Second, window: 20 * time.Second},                       // exactly 600s: not expired
+			{at: 610*time.Second + time.Millisecond, window: 0},                     // expired: ignored
 			{at: 611 * time.Second, fail: true, window: 10 * time.Second, in: true}, // a new entry
 		}},
 		{"a success does not reset", []step{

@@ -27,6 +27,7 @@ type Attempt struct {
 // Attempts returns the start attempts of the current pod of that name, oldest
 // first: the timeline of ErrImagePull, ImagePullBackOff and the final start.
 func (n *Node) Attempts(namespace, name string) []Attempt {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, name)]
 	if ps == nil {
 		return nil
@@ -39,6 +40,7 @@ func (n *Node) Attempts(namespace, name string) []Attempt {
 // zero when the pair has no live entry. The kubelet keys backoff by pod UID
 // and image, so a recreated pod starts afresh.
 func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration, until time.Time) {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, pod)]
 	if ps == nil {
 		return 0, time.Time{}
@@ -64,8 +66,11 @@ func (n *Node) Advance(d time.Duration) error {
 	return n.RunUntil(n.clock.Now().Add(d))
 }
 
-// Run advances a set of nodes that share one clock to t, syncing their pods
-// in time order; ties go to the node listed first, then to the older pod.
+// Run advances a set of nodes that share one clock to t, in time order:
+// pulls finish when their time comes (and the syncs waiting for them
+// resume), and pods with a container to start are synced again one resync
+// interval after their last sync. At equal times, pull completions go
+// first, then the node listed first, then the older pod.
 func Run(t time.Time, nodes ...*Node) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("node: run: no nodes")
@@ -84,26 +89,56 @@ func Run(t time.Time, nodes ...*Node) error {
 	}
 	for {
 		var (
-			next   time.Time
-			node   *Node
-			target *podState
+			next    time.Time
+			node    *Node
+			target  *podState
+			isPull  bool
+			pending bool
 		)
+		for _, n := range nodes {
+			if at, ok := n.nextJob(); ok && !at.After(t) && (!pending || at.Before(next) || (at.Equal(next) && !isPull)) {
+				next, node, target, isPull, pending = at, n, nil, true, true
+			}
+		}
 		for _, n := range nodes {
 			for _, ps := range n.order {
 				if ps.nextSync.IsZero() || ps.nextSync.After(t) {
 					continue
 				}
-				if target == nil || ps.nextSync.Before(next) {
-					next, node, target = ps.nextSync, n, ps
+				if !pending || ps.nextSync.Before(next) {
+					next, node, target, isPull, pending = ps.nextSync, n, ps, false, true
 				}
 			}
 		}
-		if target == nil {
+		if !pending {
 			break
 		}
 		clock.SetTime(next)
-		node.syncPod(target)
+		if isPull {
+			node.process(next)
+		} else {
+			node.syncPod(target, next)
+		}
 	}
 	clock.SetTime(t)
 	return nil
+}
+
+// Settle runs virtual time forward until the node has no pull queued or in
+// flight, and returns the time it stopped at. Pods whose syncs fail are not
+// retried: that is RunUntil's job.
+func (n *Node) Settle() (time.Time, error) {
+	n.catchUp()
+	for {
+		next, ok := n.nextJob()
+		if !ok {
+			return n.clock.Now(), nil
+		}
+		clock, settable := n.clock.(settableClock)
+		if !settable {
+			return n.clock.Now(), fmt.Errorf("node %s: settle: the clock (%T) has no SetTime method; use a *node.ManualClock", n.name, n.clock)
+		}
+		clock.SetTime(next)
+		n.process(next)
+	}
 }

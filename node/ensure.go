@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -17,10 +18,14 @@ import (
 // already present image), and an error whose text is the waiting reason
 // (match it with errors.Is against the pullpolicy errors).
 //
-// EnsureImage does not start the container or change its status; syncing
-// the pod does both. It fails with ErrNotFound for an unknown pod or
-// container.
+// Like the kubelet's call, EnsureImage waits for its pull: when the pull
+// queues or takes time, virtual time advances until it is done (the node's
+// other work up to then happens meanwhile), which needs a clock with
+// SetTime such as *[ManualClock]. EnsureImage does not start the container
+// or change its status; syncing the pod does both. It fails with
+// ErrNotFound for an unknown pod or container.
 func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message string, err error) {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, pod)]
 	if ps == nil {
 		return "", "", n.notFound(namespace, pod)
@@ -29,7 +34,20 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if c == nil {
 		return "", "", &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
 	}
-	return n.ensureImage(ps, c)
+	o, job := n.ensureImage(ps, c, n.clock.Now())
+	if job == nil {
+		return o.imageRef, o.msg, o.err
+	}
+	for !job.done {
+		next, ok := n.nextJob()
+		if !ok {
+			return "", "", fmt.Errorf("node %s: ensure image: pull of %q is queued with nothing running", n.name, c.spec.Image)
+		}
+		if err := Run(next, n); err != nil {
+			return "", "", fmt.Errorf("node %s: ensure image %q: waiting for the pull: %w", n.name, c.spec.Image, err)
+		}
+	}
+	return job.outcome.imageRef, job.outcome.msg, job.outcome.err
 }
 
 func (ps *podState) container(name string) *containerState {
@@ -43,15 +61,17 @@ func (ps *podState) container(name string) *containerState {
 	return nil
 }
 
-// ensureImage is EnsureImageExists (pkg/kubelet/images/image_manager.go).
-func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, error) {
+// ensureImage is EnsureImageExists (pkg/kubelet/images/image_manager.go) at
+// time now. When it hands a pull to the puller that does not finish at
+// once, it returns the job; the outcome arrives when the job is done.
+func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensureOutcome, *pullJob) {
 	n.counts.EnsureImage++
 	image, policy := c.spec.Image, c.spec.ImagePullPolicy
 	ref, err := n.cfg.refs.Parse(image)
 	if err != nil {
 		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
-		n.record(evInvalidName, &c.obj, image, msg)
-		return "", msg, pullpolicy.ErrInvalidImageName
+		n.record(now, evInvalidName, &c.obj, image, msg)
+		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}
 
 	var id digest.Digest
@@ -60,8 +80,8 @@ func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, err
 		if n.statusErr != nil {
 			// The quirk is the kubelet's: it quotes the (empty) image ref.
 			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", n.statusErr)
-			n.record(evInspectFailed, &c.obj, image, msg)
-			return "", msg, pullpolicy.ErrImageInspect
+			n.record(now, evInspectFailed, &c.obj, image, msg)
+			return ensureOutcome{"", msg, pullpolicy.ErrImageInspect}, nil
 		}
 		id, present = n.cache.ID(ref.Name())
 	}
@@ -69,27 +89,27 @@ func (n *Node) ensureImage(ps *podState, c *containerState) (string, string, err
 	case pullpolicy.UseCached:
 		if !n.cfg.ensureSecret || !n.mustAttemptImagePull(ref, id) {
 			n.counts.CacheHits++
-			return string(id), n.presentMessage(c), nil
+			return ensureOutcome{string(id), n.presentMessage(c, now), nil}, nil
 		}
 		if policy == pullpolicy.PullNever {
 			// KEP-2535 denial under Never reads as "not present".
-			return n.neverPull(c, image)
+			return n.neverPull(c, image, now), nil
 		}
 	case pullpolicy.NeverPull:
-		return n.neverPull(c, image)
+		return n.neverPull(c, image, now), nil
 	}
-	return n.pullImage(ps, c, ref)
+	return n.pullImage(ps, c, ref, now)
 }
 
 // presentMessage records the "already present" event and returns its text,
 // which the kubelet also returns as EnsureImageExists's message. The text is
 // built once per container.
-func (n *Node) presentMessage(c *containerState) string {
+func (n *Node) presentMessage(c *containerState, now time.Time) string {
 	kind := evPresent
 	if n.cfg.ensureSecret {
 		kind = evPresentAccess
 	}
-	n.record(kind, &c.obj, c.spec.Image, "")
+	n.record(now, kind, &c.obj, c.spec.Image, "")
 	if c.presentMsg == "" {
 		r := eventRecord{kind: kind, obj: &c.obj, image: c.spec.Image}
 		c.presentMsg = r.event().Message
@@ -97,48 +117,59 @@ func (n *Node) presentMessage(c *containerState) string {
 	return c.presentMsg
 }
 
-func (n *Node) neverPull(c *containerState, image string) (string, string, error) {
-	n.record(evNeverPull, &c.obj, image, "")
-	return "", neverPullMessage(image), pullpolicy.ErrImageNeverPull
+func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureOutcome {
+	n.record(now, evNeverPull, &c.obj, image, "")
+	return ensureOutcome{"", neverPullMessage(image), pullpolicy.ErrImageNeverPull}
 }
 
-// pullImage is the kubelet's pullImage: intent, backoff, Pulling, the
-// runtime's PullImage, then Pulled or Failed.
-func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef) (string, string, error) {
+// pullImage is the kubelet's pullImage up to handing the request to the
+// puller: intent, backoff, Pulling.
+func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, now time.Time) (ensureOutcome, *pullJob) {
 	image := ref.Requested()
 	if n.cfg.ensureSecret {
 		n.recordPullIntent(ref)
 	}
-	now := n.clock.Now()
 	key := ps.uid + "_" + image
 	if n.backOff.InBackOffSinceUpdate(key, now) {
 		if n.cfg.ensureSecret {
 			n.recordPullDone(ref, "", false, credentialSource{})
 		}
-		n.record(evBackOff, &c.obj, image, "")
+		n.record(now, evBackOff, &c.obj, image, "")
 		msg := fmt.Sprintf("Back-off pulling image %q", image)
 		if prev, ok := n.prevErr[key]; ok {
 			msg += ": " + prev
 		}
-		return "", msg, pullpolicy.ErrImagePullBackOff
+		return ensureOutcome{"", msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
 	delete(n.prevErr, key)
-	n.record(evPulling, &c.obj, image, "")
+	n.record(now, evPulling, &c.obj, image, "")
+	job := &pullJob{ps: ps, c: c, ref: ref, key: key, cred: registry.Credential{}}
+	n.requestPull(job, now)
+	if job.done {
+		return job.outcome, nil
+	}
+	return ensureOutcome{}, job
+}
 
-	res := n.runtimePull(ref, registry.Credential{})
+// pullDone is the rest of the kubelet's pullImage, when the puller answers
+// at time at: Pulled or Failed, backoff, and the KEP-2535 records.
+func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
+	ref, res := job.ref, &job.res
 	if n.cfg.ensureSecret {
 		n.recordPullDone(ref, res.id, res.err == nil, credentialSource{})
 	}
 	if res.err != nil {
-		n.record(evPullFailed, &c.obj, image, res.err.Error())
-		n.backOff.Next(key, n.clock.Now())
+		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())
+		n.backOff.Next(job.key, at)
 		msg, reason := evalCRIPullErr(ref, res.err)
-		n.prevErr[key] = reason.Error() + ": " + msg
-		return "", msg, reason
+		n.prevErr[job.key] = reason.Error() + ": " + msg
+		return ensureOutcome{"", msg, reason}
 	}
-	n.record(evPulled, &c.obj, ref.SpecImage(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", res.pull, res.total, res.size))
-	n.backOff.GC(n.clock.Now())
-	return string(res.id), "", nil
+	pull := at.Sub(job.started).Truncate(time.Millisecond)
+	total := at.Sub(job.requested).Truncate(time.Millisecond)
+	n.record(at, evPulled, &job.c.obj, ref.SpecImage(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	n.backOff.GC(at)
+	return ensureOutcome{string(res.id), "", nil}
 }
 
 // evalCRIPullErr classifies a runtime pull error by its text, as the kubelet

@@ -95,12 +95,13 @@ func neverPullMessage(image string) string {
 	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
 }
 
-func (n *Node) record(kind eventKind, obj *ObjectReference, image, detail string) {
-	n.events = append(n.events, eventRecord{at: n.clock.Now(), kind: kind, obj: obj, image: image, detail: detail})
+func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
+	n.events = append(n.events, eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
 }
 
 // Events returns every event the node has emitted, oldest first.
 func (n *Node) Events() []Event {
+	n.catchUp()
 	out := make([]Event, len(n.events))
 	for i := range n.events {
 		out[i] = n.events[i].event()
@@ -112,6 +113,7 @@ func (n *Node) Events() []Event {
 // by UID, as kubectl describe does), oldest first. It is empty for a pod
 // that does not exist.
 func (n *Node) PodEvents(namespace, name string) []Event {
+	n.catchUp()
 	p := n.pods[podKey(namespace, name)]
 	if p == nil {
 		return nil
@@ -126,11 +128,15 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 }
 
 // EventCount returns how many events the node has emitted.
-func (n *Node) EventCount() int { return len(n.events) }
+func (n *Node) EventCount() int {
+	n.catchUp()
+	return len(n.events)
+}
 
 // EventsSince returns the events emitted after the first i, so a caller can
 // read what one step added: i := n.EventCount(); step(); n.EventsSince(i).
 func (n *Node) EventsSince(i int) []Event {
+	n.catchUp()
 	if i < 0 || i > len(n.events) {
 		return nil
 	}

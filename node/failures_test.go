@@ -41,16 +41,16 @@ func TestFaultKinds(t *testing.T) {
 		message string             // wanted waiting message; "" means the runtime text
 	}{
 		{registry.FaultUnavailable, "RegistryUnavailable",
-			`RegistryUnavailable: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`,
-			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`},
+			`RegistryUnavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`,
+			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`},
 		{registry.FaultSignature, "SignatureValidationFailed",
 			`SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists`,
 			`image pull failed for registry.example.com/team/app:v1 because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
-		{registry.FaultTimeout, "ErrImagePull", resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
+		{registry.FaultTimeout, "ErrImagePull", "rpc error: code = DeadlineExceeded desc = " + resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
 		{registry.FaultNotFound, "ErrImagePull", "rpc error: code = NotFound desc = " + resolve + full + ": not found", ""},
 		{registry.FaultUnauthorized, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", ""},
-		{registry.FaultTooManyRequests, "ErrImagePull", resolve + "unexpected status from HEAD request to " + head + ": 429 Too Many Requests", ""},
-		{registry.FaultServerError, "ErrImagePull", resolve + "unexpected status from HEAD request to " + head + ": 500 Internal Server Error", ""},
+		{registry.FaultTooManyRequests, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 429 Too Many Requests", ""},
+		{registry.FaultServerError, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 500 Internal Server Error", ""},
 	} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			w := newWorld(t)
@@ -96,7 +96,7 @@ func TestFaultScopes(t *testing.T) {
 		{action: create("a", "busybox:1.36", ""), runs: "busybox", resolves: 1, blobs: 3,
 			events: []string{pulling("busybox:1.36"), pulled("busybox:1.36", size("busybox"))}},
 		{action: create("b", "nginx:1.28", ""), reason: "ErrImagePull", resolves: 1,
-			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": unexpected status from HEAD request to https://registry-1.docker.io/v2/library/nginx/manifests/1.28: 500 Internal Server Error`), startFailed("ErrImagePull")}},
+			events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": pulling from host registry-1.docker.io failed with status code [manifests 1.28]: 500 Internal Server Error`), startFailed("ErrImagePull")}},
 		// The fault was for one request only.
 		{at: 10 * time.Second, action: syncPod("b"), runs: "nginx", resolves: 1, blobs: 2,
 			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
@@ -182,20 +182,20 @@ func TestSeparateBackOffs(t *testing.T) {
 	w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTimeout})
 	w.run([]step{
 		{action: create("a", "nginx:1.28", ""), reason: "ErrImagePull", resolves: 1, events: []string{
-			pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
+			pulling("nginx:1.28"), failedPull("nginx:1.28", `rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
 		{at: time.Second, action: syncPod("a"), reason: "ImagePullBackOff", events: []string{`Normal BackOff Back-off pulling image "nginx:1.28"`, startFailed("ImagePullBackOff")}},
 		{at: time.Second, action: createPod(node.Pod{Name: "b", Spec: node.PodSpec{Containers: []node.Container{
 			{Name: "app", Image: "nginx:1.28"}, {Name: "long", Image: "docker.io/library/nginx:1.28"}}}}),
 			reason: "ErrImagePull", resolves: 2, events: []string{
-				pulling("nginx:1.28"), failedPull("nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull"),
-				pulling("docker.io/library/nginx:1.28"), failedPull("docker.io/library/nginx:1.28", `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
+				pulling("nginx:1.28"), failedPull("nginx:1.28", `rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull"),
+				pulling("docker.io/library/nginx:1.28"), failedPull("docker.io/library/nginx:1.28", `rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`), startFailed("ErrImagePull")}},
 	})
 }
 
 // Always fails while the registry is down, image cached or not; IfNotPresent
 // uses an image that appears during its backoff window.
 func TestCachedImageDuringOutage(t *testing.T) {
-	down := `failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`
+	down := `rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "docker.io/library/nginx:1.28": failed to resolve reference "docker.io/library/nginx:1.28": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.28": dial tcp registry-1.docker.io:443: i/o timeout`
 	w := newWorld(t)
 	w.run([]step{
 		{action: push("nginx:1.28", "nginx")},

@@ -25,7 +25,9 @@ type world struct {
 
 func newWorld(t *testing.T, opts ...node.Option) *world {
 	t.Helper()
-	return &world{t: t, reg: registry.New(), clock: node.NewManualClock(node.Epoch), nodes: map[string]*node.Node{}, opts: opts, builds: map[digest.Digest]string{}}
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink) // these scenarios test decisions; timing has its own tests
+	return &world{t: t, reg: reg, clock: node.NewManualClock(node.Epoch), nodes: map[string]*node.Node{}, opts: opts, builds: map[digest.Digest]string{}}
 }
 
 // node returns the node of that name, creating it on first use.

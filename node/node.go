@@ -46,6 +46,14 @@ type Node struct {
 	counts  Counters
 
 	statusErr error // when set, the runtime's ImageStatus fails with it
+
+	timed    registry.Timed // the source's links, if it knows them
+	puller   puller
+	jobs     jobHeap                     // pulls in flight, by finish time
+	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
+	seq      uint64
+	qps      tokenBucket
+	pulls    []Pull
 }
 
 // Counters count what a node did.
@@ -75,6 +83,9 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	if cfg.resync <= 0 {
 		return nil, fmt.Errorf("node %s: resync interval must be positive, got %v", name, cfg.resync)
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("node %s: %w", name, err)
+	}
 	if cfg.backOff > cfg.maxBackOff {
 		return nil, fmt.Errorf("node %s: image backoff initial %v exceeds max %v", name, cfg.backOff, cfg.maxBackOff)
 	}
@@ -84,17 +95,22 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	if cfg.clock == nil {
 		cfg.clock = NewManualClock(Epoch)
 	}
+	timed, _ := src.(registry.Timed)
 	return &Node{
-		name:    name,
-		source:  src,
-		cache:   imagecache.New(),
-		clock:   cfg.clock,
-		cfg:     cfg,
-		pods:    make(map[string]*podState),
-		backOff: newBackOff(cfg.backOff, cfg.maxBackOff),
-		prevErr: make(map[string]string),
-		pulled:  make(map[digest.Digest]*pullRecord),
-		intents: make(map[string]int),
+		timed:    timed,
+		puller:   puller{limit: cfg.pullSlots()},
+		inflight: make(map[digest.Digest]time.Time),
+		qps:      tokenBucket{qps: cfg.qps, burst: cfg.burst},
+		name:     name,
+		source:   src,
+		cache:    imagecache.New(),
+		clock:    cfg.clock,
+		cfg:      cfg,
+		pods:     make(map[string]*podState),
+		backOff:  newBackOff(cfg.backOff, cfg.maxBackOff),
+		prevErr:  make(map[string]string),
+		pulled:   make(map[digest.Digest]*pullRecord),
+		intents:  make(map[string]int),
 	}, nil
 }
 
@@ -116,10 +132,35 @@ func (n *Node) Clock() Clock { return n.clock }
 
 // Cache returns the node's image store, for inspection (crictl images) and
 // for direct manipulation (pinning, removal).
-func (n *Node) Cache() *imagecache.Cache { return n.cache }
+func (n *Node) Cache() *imagecache.Cache {
+	n.catchUp()
+	return n.cache
+}
 
 // Counters returns what the node has done so far.
-func (n *Node) Counters() Counters { return n.counts }
+func (n *Node) Counters() Counters {
+	n.catchUp()
+	return n.counts
+}
+
+// Pulls returns every runtime pull the node has finished, in the order they
+// finished: who asked, when, how long it queued and ran, what it cost.
+func (n *Node) Pulls() []Pull {
+	n.catchUp()
+	return append([]Pull(nil), n.pulls...)
+}
+
+// StartupLatency returns how long the pod took from creation until all of
+// its containers had started, pull queueing and pull time included; false
+// while some container has never started.
+func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
+	n.catchUp()
+	ps := n.pods[podKey(namespace, name)]
+	if ps == nil || ps.readyAt.IsZero() {
+		return 0, false
+	}
+	return ps.readyAt.Sub(ps.createdAt), true
+}
 
 // SetImageStatusError makes the runtime's ImageStatus call (the kubelet's
 // presence check) fail with err until called again with nil. Starts under
@@ -139,6 +180,7 @@ func (n *Node) Defaulting() pullpolicy.Defaulting { return n.cfg.defaulting }
 // tagged or not ("app" means "app:latest"), not digested. The image gets
 // the tag name and the repo@digest name a pull would give it.
 func (n *Node) LoadImage(name string, img registry.Image) (imagecache.Image, error) {
+	n.catchUp()
 	ref, err := n.cfg.refs.Parse(name)
 	if err != nil {
 		return imagecache.Image{}, fmt.Errorf("node %s: load image: %w", n.name, err)
@@ -172,6 +214,9 @@ type podState struct {
 	init, app            []*containerState
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
 	attempts             []Attempt
+	createdAt, readyAt   time.Time
+	syncing              bool // a sync is in progress, blocked on a pull
+	cursor               int  // the container the blocked sync is at
 }
 
 type containerState struct {
@@ -190,6 +235,7 @@ type containerState struct {
 	imageRef digest.Digest
 	// presentMsg is the "already present" message, built on first use.
 	presentMsg string
+	pullsSeen  int // node pull count when the last attempt ended
 }
 
 func podKey(namespace, name string) string {
@@ -206,6 +252,7 @@ func podKey(namespace, name string) string {
 // spec fails with ErrInvalid and a message naming every bad field. It
 // returns the pod as stored after its first sync.
 func (n *Node) CreatePod(p Pod) (Pod, error) {
+	n.catchUp()
 	if p.Namespace == "" {
 		p.Namespace = "default"
 	}
@@ -217,7 +264,8 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	n.created++
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(p.Namespace, p.Name), spec: p.Spec}
+	now := n.clock.Now()
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(p.Namespace, p.Name), spec: p.Spec, createdAt: now}
 	ps.spec.InitContainers = slices.Clone(p.Spec.InitContainers)
 	ps.spec.Containers = slices.Clone(p.Spec.Containers)
 	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
@@ -229,7 +277,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	}
 	n.pods[key] = ps
 	n.order = append(n.order, ps)
-	n.syncPod(ps)
+	n.syncPod(ps, now)
 	return ps.export(), nil
 }
 
@@ -313,6 +361,7 @@ func (n *Node) validate(p *Pod) []string {
 // DeletePod removes a pod. Its images stay on the node; its backoff entries
 // stay too, under its UID, and are forgotten after 2×max without failures.
 func (n *Node) DeletePod(namespace, name string) error {
+	n.catchUp()
 	key := podKey(namespace, name)
 	ps := n.pods[key]
 	if ps == nil {
@@ -329,6 +378,7 @@ func (n *Node) notFound(namespace, name string) error {
 
 // Pod returns the pod of that name as it stands.
 func (n *Node) Pod(namespace, name string) (Pod, bool) {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, name)]
 	if ps == nil {
 		return Pod{}, false
@@ -338,6 +388,7 @@ func (n *Node) Pod(namespace, name string) (Pod, bool) {
 
 // Pods returns every pod on the node, in creation order.
 func (n *Node) Pods() []Pod {
+	n.catchUp()
 	out := make([]Pod, len(n.order))
 	for i, ps := range n.order {
 		out[i] = ps.export()

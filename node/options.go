@@ -1,6 +1,9 @@
 package node
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -17,6 +20,11 @@ type config struct {
 	backOff      time.Duration
 	maxBackOff   time.Duration
 	resync       time.Duration
+
+	serialize   *bool // serializeImagePulls; nil: defaulted from maxParallel
+	maxParallel *int  // maxParallelImagePulls; nil: unset
+	qps         float64
+	burst       int
 }
 
 func defaultConfig() config {
@@ -26,6 +34,8 @@ func defaultConfig() config {
 		backOff:      DefaultImageBackOff,
 		maxBackOff:   DefaultMaxImageBackOff,
 		resync:       DefaultResyncInterval,
+		qps:          DefaultRegistryPullQPS,
+		burst:        DefaultRegistryBurst,
 	}
 }
 
@@ -61,3 +71,78 @@ func WithImageBackOff(initial, max time.Duration) Option {
 // WithResyncInterval sets how long after a failed sync the driver syncs the
 // pod again ([DefaultResyncInterval], 10s). It must be positive.
 func WithResyncInterval(d time.Duration) Option { return func(o *config) { o.resync = d } }
+
+// Kubelet defaults for the pull throttle (registryPullQPS, registryBurst).
+const (
+	DefaultRegistryPullQPS = 5
+	DefaultRegistryBurst   = 10
+)
+
+// WithSerializeImagePulls sets serializeImagePulls. Unset, it is true unless
+// maxParallelImagePulls is 2 or more, as the kubelet defaults it.
+func WithSerializeImagePulls(on bool) Option { return func(o *config) { o.serialize = &on } }
+
+// WithMaxParallelImagePulls sets maxParallelImagePulls, the number of pulls
+// that may run at once when pulls are not serialized (unset: no limit). It
+// must be positive, and more than 1 requires serialized pulls off.
+func WithMaxParallelImagePulls(n int) Option { return func(o *config) { o.maxParallel = &n } }
+
+// WithRegistryPullQPS sets registryPullQPS and registryBurst: a token bucket
+// of burst pulls refilled at qps a second, checked when a pull starts. When
+// it is empty the pull fails at once with "pull QPS exceeded". qps 0 turns
+// the throttle off. The kubelet's defaults are 5 and 10.
+func WithRegistryPullQPS(qps float64, burst int) Option {
+	return func(o *config) { o.qps, o.burst = qps, burst }
+}
+
+// validate checks the kubelet configuration the way the kubelet does and
+// returns its errors, aggregated as the kubelet aggregates them.
+func (o *config) validate() error {
+	var errs []string
+	if o.burst < 0 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: registryBurst (--registry-burst) %v must not be a negative number", o.burst))
+	}
+	if o.qps < 0 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: registryPullQPS (--registry-qps) %v must not be a negative number", o.qps))
+	}
+	if o.maxParallel != nil && *o.maxParallel < 1 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: maxParallelImagePulls %v must be a positive number", *o.maxParallel))
+	}
+	if o.serializePulls() && o.maxParallel != nil && *o.maxParallel > 1 {
+		errs = append(errs, "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false")
+	}
+	return aggregate(errs)
+}
+
+// serializePulls is serializeImagePulls after the kubelet's defaulting.
+func (o *config) serializePulls() bool {
+	if o.serialize != nil {
+		return *o.serialize
+	}
+	return o.maxParallel == nil || *o.maxParallel < 2
+}
+
+// pullSlots is how many pulls may run at once; 0 means no limit.
+func (o *config) pullSlots() int {
+	switch {
+	case o.serializePulls():
+		return 1
+	case o.maxParallel != nil:
+		return *o.maxParallel
+	default:
+		return 0
+	}
+}
+
+// aggregate joins errors as k8s.io/apimachinery's NewAggregate prints them:
+// one error alone, several as "[e1, e2]".
+func aggregate(errs []string) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New(errs[0])
+	default:
+		return errors.New("[" + strings.Join(errs, ", ") + "]")
+	}
+}

@@ -7,7 +7,8 @@ import (
 
 // pullRecord is a KEP-2535 "pulled record": for one image ID, which
 // credentials pulled it, keyed by the requested image without tag or digest
-// (not normalised).
+// as trimImageTagDigest computes it, which normalises: "nginx:1" and
+// "docker.io/library/nginx:1" share the key docker.io/library/nginx.
 type pullRecord struct {
 	creds map[string]*credentialEntry
 }
@@ -29,13 +30,13 @@ type credentialSource struct{}
 func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest) bool {
 	rec := n.pulled[id]
 	// NeverVerifyPreloadedImages: verify only what the kubelet pulled itself.
-	if rec == nil && n.intents[ref.SpecImage()] == 0 {
+	if rec == nil && n.intents[ref.Requested()] == 0 {
 		return false
 	}
 	if rec == nil {
 		return true
 	}
-	e := rec.creds[ref.CredentialKey()]
+	e := rec.creds[ref.Repository()]
 	if e == nil {
 		return true
 	}
@@ -43,12 +44,12 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest) 
 }
 
 func (n *Node) recordPullIntent(ref *pullpolicy.ImageRef) {
-	n.intents[ref.SpecImage()]++
+	n.intents[ref.Requested()]++
 }
 
 // recordPullDone ends a pull intent; after a success it records who pulled.
 func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, _ credentialSource) {
-	if k := ref.SpecImage(); n.intents[k] <= 1 {
+	if k := ref.Requested(); n.intents[k] <= 1 {
 		delete(n.intents, k)
 	} else {
 		n.intents[k]--
@@ -61,10 +62,10 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		n.pulled[id] = rec
 	}
-	e := rec.creds[ref.CredentialKey()]
+	e := rec.creds[ref.Repository()]
 	if e == nil {
 		e = &credentialEntry{}
-		rec.creds[ref.CredentialKey()] = e
+		rec.creds[ref.Repository()] = e
 	}
 	e.nodePodsAccessible = true
 }

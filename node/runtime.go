@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,76 +16,101 @@ import (
 // This file is the node's container runtime, containerd's part of a pull:
 // resolve the reference at the registry, fetch the manifest and the blobs
 // the content store lacks, verify each against its digest, then name the
-// image. Errors are formatted the way containerd's CRI plugin formats them,
-// since the kubelet passes runtime error texts through verbatim.
+// image. Errors are formatted the way containerd 1.7's CRI plugin formats
+// them (and CRI-O for the two classified prefixes), after the kubelet's CRI
+// client has stripped the "rpc error: code = Unknown desc = " wrapper;
+// errors with other gRPC codes keep theirs. The kubelet passes these texts
+// through verbatim.
 
-type pullResult struct {
-	id          digest.Digest
-	size        int64
-	pull, total time.Duration
-	err         error
-}
-
-// runtimePull is CRI PullImage followed by the kubelet's best-effort size
-// lookup. On failure the cache is left exactly as it was.
-func (n *Node) runtimePull(ref *pullpolicy.ImageRef, cred registry.Credential) pullResult {
-	n.counts.Pulls++
-	res := n.fetch(ref, cred)
-	if res.err != nil {
-		n.counts.PullErrors++
-	}
-	return res
-}
-
-func (n *Node) fetch(ref *pullpolicy.ImageRef, cred registry.Credential) pullResult {
+// fetch makes job's registry requests at time at and fills job.res with
+// what to commit at finish. Nothing enters the cache here. It returns the
+// time until which job must wait for blobs another running pull is
+// downloading.
+func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
+	ref, cred, res := job.ref, job.cred, &job.res
+	res.requests++
 	desc, err := n.source.Resolve(ref, cred)
 	if err != nil {
-		return pullResult{err: resolveError(ref, err)}
+		res.fail(resolveError(ref, err), err)
+		return
 	}
 	names := n.pullNames(ref, desc.Digest)
 	if id, ok := n.cache.ByManifest(desc.Digest); ok {
-		// Content already here: only names move. One round trip, no bytes.
-		if !n.cache.HasName(id, names[0]) || (len(names) > 1 && !n.cache.HasName(id, names[1])) {
-			if _, err := n.cache.Add(imagecache.Entry{ID: id, Manifest: desc.Digest, Names: names}); err != nil {
-				return pullResult{err: fmt.Errorf("failed to pull and unpack image %q: %v", ref.Name(), err)}
+		// Content already here: at most names move. One round trip, no bytes.
+		img, _ := n.cache.Get(string(id))
+		res.id, res.size = id, img.Size
+		for _, name := range names {
+			if !n.cache.HasName(id, name) {
+				res.entry, res.commit = imagecache.Entry{ID: id, Manifest: desc.Digest, Names: names}, true
+				break
 			}
 		}
-		img, _ := n.cache.Get(string(id))
-		return pullResult{id: id, size: img.Size}
+		return
 	}
+	res.requests++
 	m, err := n.source.FetchManifest(ref, desc.Digest, cred)
 	if err != nil {
-		return pullResult{err: fetchError(ref, err)}
+		res.fail(fetchError(ref, err), err)
+		return
 	}
 	if got := digest.FromBytes(m.Raw); got != desc.Digest {
-		return pullResult{err: fmt.Errorf("failed to pull and unpack image %q: failed commit on ref \"manifest-%s\": unexpected commit digest %s, expected %s: failed precondition", ref.Name(), desc.Digest, got, desc.Digest)}
+		res.err = commitError(ref, "manifest", desc.Digest, got)
+		return
 	}
-	var bytes int64
-	for _, d := range append([]registry.Descriptor{m.Config}, m.Layers...) {
-		if n.cache.HasBlob(d.Digest) {
+	for i := -1; i < len(m.Layers); i++ {
+		d, kind := m.Config, "config"
+		if i >= 0 {
+			d, kind = m.Layers[i], "layer"
+		}
+		if n.cache.HasBlob(d.Digest) || containsDigest(job.fetched, d.Digest) {
 			continue
 		}
+		if until, ok := n.inflight[d.Digest]; ok {
+			// Another pull is downloading it; containerd waits for that
+			// ingest instead of fetching the blob twice.
+			if until.After(waitUntil) {
+				waitUntil = until
+			}
+			continue
+		}
+		res.requests++
 		b, err := n.source.FetchBlob(ref, d.Digest, cred)
 		if err != nil {
-			return pullResult{err: fetchError(ref, err)}
+			res.fail(fetchError(ref, err), err)
+			return
 		}
+		res.bytes += b.Size
 		if got := digest.FromBytes(b.Data); got != d.Digest {
-			kind := "layer"
-			if d.Digest == m.Config.Digest {
-				kind = "config"
-			}
-			return pullResult{err: fmt.Errorf("failed to pull and unpack image %q: failed to copy: failed commit on ref \"%s-%s\": unexpected commit digest %s, expected %s: failed precondition", ref.Name(), kind, d.Digest, got, d.Digest)}
+			res.err = commitError(ref, kind, d.Digest, got)
+			return
 		}
-		bytes += b.Size
+		job.fetched = append(job.fetched, d.Digest)
 	}
 	entry := cacheEntry(m)
 	entry.Names = names
-	img, err := n.cache.Add(entry)
-	if err != nil {
-		return pullResult{err: fmt.Errorf("failed to pull and unpack image %q: %v", ref.Name(), err)}
+	res.entry, res.commit = entry, true
+	res.size = m.ImageSize()
+	return
+}
+
+// fail records a failed request: text is what the runtime reports, cause
+// what the registry answered. A request that timed out takes the dial
+// timeout instead of one latency.
+func (res *pullResult) fail(text, cause error) {
+	res.err = text
+	if errors.Is(cause, registry.ErrTimeout) {
+		res.requests--
+		res.stall = registry.DialTimeout
 	}
-	n.counts.BytesPulled += bytes
-	return pullResult{id: img.ID, size: img.Size}
+}
+
+func containsDigest(ds []digest.Digest, d digest.Digest) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
 }
 
 // pullNames are the names containerd's CRI plugin gives a pulled image: the
@@ -120,7 +146,7 @@ func (n *Node) statusImage(requested string, id digest.Digest) (image, imageID s
 	return image, imageID
 }
 
-func digestOf(imageRef string) digest.Digest { return digest.Digest(imageRef) }
+func quote(s string) string { return strconv.Quote(s) }
 
 // registryHost is the host a client actually dials for a registry name.
 func registryHost(domain string) string {
@@ -130,30 +156,45 @@ func registryHost(domain string) string {
 	return domain
 }
 
+// familiar is the short form of a fully qualified name, as CRI-O prints
+// sources: docker.io/library/nginx:1.28 becomes nginx:1.28.
+func familiar(name string) string {
+	if rest, ok := strings.CutPrefix(name, "docker.io/library/"); ok && !strings.Contains(rest, "/") {
+		return rest
+	}
+	return strings.TrimPrefix(name, "docker.io/")
+}
+
 // requestURL is the URL of a registry request for ref: kind is "manifests"
 // or "blobs", reference a tag or digest.
 func requestURL(ref *pullpolicy.ImageRef, kind, reference string) string {
 	return "https://" + registryHost(ref.Domain()) + "/v2/" + ref.Path() + "/" + kind + "/" + reference
 }
 
+func refReference(ref *pullpolicy.ImageRef) string {
+	if ref.Digest() != "" {
+		return ref.Digest().String()
+	}
+	return ref.Tag()
+}
+
 // resolveError formats a failed resolution as the runtime reports it.
 func resolveError(ref *pullpolicy.ImageRef, err error) error {
-	name := ref.Name()
-	reference := ref.Tag()
-	if ref.Digest() != "" {
-		reference = ref.Digest().String()
-	}
+	name, reference := ref.Name(), refReference(ref)
 	host := registryHost(ref.Domain())
-	url := requestURL(ref, "manifests", reference)
-	if text, ok := classifiedError(host, err); ok {
+	if text, ok := classifiedError(ref, err); ok {
 		return errors.New(text)
 	}
 	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: ", name, name)
+	head := fmt.Sprintf("failed to do request: Head %q: ", requestURL(ref, "manifests", reference))
+	status := func(s string) error {
+		return fmt.Errorf("%spulling from host %s failed with status code [manifests %s]: %s", prefix, host, reference, s)
+	}
 	switch {
 	case errors.Is(err, registry.ErrHostUnknown):
-		return fmt.Errorf("%sfailed to do request: Head %q: dial tcp: lookup %s: no such host", prefix, url, host)
+		return fmt.Errorf("%s%sdial tcp: lookup %s: no such host", prefix, head, host)
 	case errors.Is(err, registry.ErrTimeout):
-		return fmt.Errorf("%sfailed to do request: Head %q: dial tcp %s:443: i/o timeout", prefix, url, host)
+		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %s%sdial tcp %s:443: i/o timeout", prefix, head, host)
 	case ref.Domain() == "docker.io" && (errors.Is(err, registry.ErrNameUnknown) || errors.Is(err, registry.ErrUnauthorized)):
 		// Docker Hub answers 401 insufficient_scope for repositories that do
 		// not exist and for private ones alike.
@@ -161,23 +202,25 @@ func resolveError(ref *pullpolicy.ImageRef, err error) error {
 	case errors.Is(err, registry.ErrNameUnknown), errors.Is(err, registry.ErrManifestUnknown):
 		return fmt.Errorf("rpc error: code = NotFound desc = %s%s: not found", prefix, name)
 	case errors.Is(err, registry.ErrUnauthorized):
-		return fmt.Errorf("%spulling from host %s failed with status code [manifests %s]: 401 Unauthorized", prefix, host, reference)
+		return status("401 Unauthorized")
 	case errors.Is(err, registry.ErrTooManyRequests):
-		return fmt.Errorf("%sunexpected status from HEAD request to %s: 429 Too Many Requests", prefix, url)
+		return status("429 Too Many Requests")
 	case errors.Is(err, registry.ErrServerError):
-		return fmt.Errorf("%sunexpected status from HEAD request to %s: 500 Internal Server Error", prefix, url)
+		return status("500 Internal Server Error")
 	default:
 		return fmt.Errorf("%s%v", prefix, err)
 	}
 }
 
-// classifiedError returns the texts runtimes that classify errors for the
-// kubelet (CRI-O) produce: a "RegistryUnavailable" or
+// classifiedError returns the texts of runtimes that classify errors for
+// the kubelet (CRI-O): a "RegistryUnavailable" or
 // "SignatureValidationFailed" prefix.
-func classifiedError(host string, err error) (string, bool) {
+func classifiedError(ref *pullpolicy.ImageRef, err error) (string, bool) {
+	host := registryHost(ref.Domain())
 	switch {
 	case errors.Is(err, registry.ErrUnavailable):
-		return fmt.Sprintf("%v: pinging container registry %s: Get \"https://%s/v2/\": dial tcp %s:443: connect: connection refused", pullpolicy.ErrRegistryUnavailable, host, host, host), true
+		return fmt.Sprintf("%v: initializing source docker://%s: pinging container registry %s: Get \"https://%s/v2/\": dial tcp %s:443: connect: connection refused",
+			pullpolicy.ErrRegistryUnavailable, familiar(ref.Name()), host, host, host), true
 	case errors.Is(err, registry.ErrSignatureInvalid):
 		return fmt.Sprintf("%v: Source image rejected: A signature was required, but no signature exists", pullpolicy.ErrSignatureValidationFailed), true
 	}
@@ -195,23 +238,29 @@ func fetchError(ref *pullpolicy.ImageRef, err error) error {
 			kind = "manifests"
 		}
 	}
-	url := requestURL(ref, kind, reference)
-	if text, ok := classifiedError(registryHost(ref.Domain()), err); ok {
+	if text, ok := classifiedError(ref, err); ok {
 		return errors.New(text)
 	}
-	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to copy: ", ref.Name())
+	url := requestURL(ref, kind, reference)
+	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to copy: httpReadSeeker: failed open: ", ref.Name())
 	switch {
 	case errors.Is(err, registry.ErrBlobUnknown), errors.Is(err, registry.ErrManifestUnknown), errors.Is(err, registry.ErrNameUnknown):
-		return fmt.Errorf("%shttpReadSeeker: failed open: content at %s not found: not found", prefix, url)
+		return fmt.Errorf("rpc error: code = NotFound desc = %scontent at %s not found: not found", prefix, url)
 	case errors.Is(err, registry.ErrTimeout):
-		return fmt.Errorf("%shttpReadSeeker: failed open: failed to do request: Get %q: dial tcp %s:443: i/o timeout", prefix, url, registryHost(ref.Domain()))
+		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %sfailed to do request: Get %q: dial tcp %s:443: i/o timeout", prefix, url, registryHost(ref.Domain()))
 	case errors.Is(err, registry.ErrUnauthorized):
-		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 401 Unauthorized", prefix, url)
+		return fmt.Errorf("%sunexpected status code %s: 401 Unauthorized", prefix, url)
 	case errors.Is(err, registry.ErrTooManyRequests):
-		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", prefix, url)
+		return fmt.Errorf("%sunexpected status code %s: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", prefix, url)
 	case errors.Is(err, registry.ErrServerError):
-		return fmt.Errorf("%shttpReadSeeker: failed open: unexpected status code %s: 500 Internal Server Error", prefix, url)
+		return fmt.Errorf("%sunexpected status code %s: 500 Internal Server Error", prefix, url)
 	default:
 		return fmt.Errorf("%s%v", prefix, err)
 	}
+}
+
+// commitError is containerd's digest verification failure.
+func commitError(ref *pullpolicy.ImageRef, kind string, want, got digest.Digest) error {
+	return fmt.Errorf("rpc error: code = FailedPrecondition desc = failed to pull and unpack image %q: failed commit on ref \"%s-%s\": unexpected commit digest %s, expected %s: failed precondition",
+		ref.Name(), kind, want, got, want)
 }

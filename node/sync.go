@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"time"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // SyncPod runs one kubelet sync of a pod: init containers that have not
@@ -10,21 +12,26 @@ import (
 // every app container that is not running is started, independently of the
 // others. Each start runs EnsureImage; each failed start records the Warning
 // event "Failed" "Error: <reason>" and leaves the container waiting with the
-// error's reason and message.
+// error's reason and message. A start whose pull takes virtual time blocks
+// the sync, as it blocks the kubelet's pod worker; the sync resumes when the
+// pull finishes. SyncPod on a pod whose sync is blocked does nothing.
 func (n *Node) SyncPod(namespace, name string) error {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, name)]
 	if ps == nil {
 		return n.notFound(namespace, name)
 	}
-	n.syncPod(ps)
+	n.syncPod(ps, n.clock.Now())
 	return nil
 }
 
 // Sync syncs every pod that has a container to start, in creation order.
 func (n *Node) Sync() {
+	n.catchUp()
+	now := n.clock.Now()
 	for _, ps := range n.order {
 		if ps.pending() {
-			n.syncPod(ps)
+			n.syncPod(ps, now)
 		}
 	}
 }
@@ -44,40 +51,86 @@ func (ps *podState) pending() bool {
 	return false
 }
 
-func (n *Node) syncPod(ps *podState) {
-	n.startContainers(ps)
-	ps.nextSync = time.Time{}
-	if ps.pending() {
-		ps.nextSync = n.clock.Now().Add(n.cfg.resync)
+// containerAt returns the i-th container in sync order (init containers,
+// then app containers), or nil past the end.
+func (ps *podState) containerAt(i int) *containerState {
+	if i < len(ps.init) {
+		return ps.init[i]
 	}
+	if i -= len(ps.init); i < len(ps.app) {
+		return ps.app[i]
+	}
+	return nil
 }
 
-func (n *Node) startContainers(ps *podState) {
-	for _, c := range ps.init {
-		if !c.done && !n.startContainer(ps, c) {
+func (n *Node) syncPod(ps *podState, now time.Time) {
+	ps.nextSync = time.Time{} // this sync is the one that was due
+	if ps.syncing {
+		return
+	}
+	ps.syncing, ps.cursor = true, 0
+	n.continueSync(ps, now)
+}
+
+// continueSync walks the pod's containers from the cursor, starting those
+// that need it, until the end of the pod, a failed init container, or a
+// start that blocks on a pull.
+func (n *Node) continueSync(ps *podState, now time.Time) {
+	for c := ps.containerAt(ps.cursor); c != nil; c = ps.containerAt(ps.cursor) {
+		if c.done || c.running {
+			ps.cursor++
+			continue
+		}
+		o, job := n.ensureImage(ps, c, now)
+		if job != nil {
+			job.resume = func(at time.Time, o ensureOutcome) { n.resumeSync(ps, c, at, o) }
 			return
 		}
-	}
-	for _, c := range ps.app {
-		if !c.running {
-			n.startContainer(ps, c)
+		if !n.finishStart(ps, c, now, o) && c.init {
+			break
 		}
+		ps.cursor++
+	}
+	n.endSync(ps, now)
+}
+
+// resumeSync continues a sync that blocked on a pull, unless the pod was
+// deleted meanwhile.
+func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensureOutcome) {
+	if n.pods[podKey(ps.namespace, ps.name)] != ps {
+		return
+	}
+	if !n.finishStart(ps, c, at, o) && c.init {
+		n.endSync(ps, at)
+		return
+	}
+	ps.cursor++
+	n.continueSync(ps, at)
+}
+
+func (n *Node) endSync(ps *podState, now time.Time) {
+	ps.syncing = false
+	ps.nextSync = time.Time{}
+	if ps.pending() {
+		ps.nextSync = now.Add(n.cfg.resync)
+	} else if ps.readyAt.IsZero() {
+		ps.readyAt = now
 	}
 }
 
-// startContainer is the image part of the kubelet's startContainer. Init
-// containers run to completion at once; app containers keep running.
-func (n *Node) startContainer(ps *podState, c *containerState) bool {
-	pulls := n.counts.Pulls
-	imageRef, msg, err := n.ensureImage(ps, c)
-	now := n.clock.Now()
-	if err != nil {
-		n.record(evStartFailed, &c.obj, "", err.Error())
-		c.waiting = ContainerStateWaiting{Reason: err.Error(), Message: msg}
-		ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Reason: err.Error(), Message: msg, Pulled: n.counts.Pulls > pulls})
+// finishStart is the rest of the kubelet's startContainer once
+// EnsureImageExists has answered: the container starts, or waits with the
+// error's reason. Init containers run to completion at once.
+func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ensureOutcome) bool {
+	pulled := n.counts.Pulls > c.pullsSeen
+	c.pullsSeen = n.counts.Pulls
+	if o.err != nil {
+		n.record(now, evStartFailed, &c.obj, "", o.err.Error())
+		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
+		ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
 		return false
 	}
-	ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Message: msg, Pulled: n.counts.Pulls > pulls})
+	ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
 	if c.started && !c.init {
 		c.restarts++
 	}
@@ -87,9 +140,9 @@ func (n *Node) startContainer(ps *podState, c *containerState) bool {
 	} else {
 		c.running = true
 	}
-	if c.imageRef != digestOf(imageRef) || c.imageID == "" {
-		c.imageRef = digestOf(imageRef)
-		c.image, c.imageID = n.statusImage(c.spec.Image, c.imageRef)
+	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
+		c.imageRef = id
+		c.image, c.imageID = n.statusImage(c.spec.Image, id)
 	}
 	return true
 }
@@ -99,6 +152,7 @@ func (n *Node) startContainer(ps *podState, c *containerState) bool {
 // pulls again, IfNotPresent reports "already present"). The restart count
 // grows when the new instance starts.
 func (n *Node) RestartContainer(namespace, pod, container string) error {
+	n.catchUp()
 	ps := n.pods[podKey(namespace, pod)]
 	if ps == nil {
 		return n.notFound(namespace, pod)
@@ -114,6 +168,6 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 	}
 	c.running = false
 	c.waiting = ContainerStateWaiting{Reason: ReasonContainerCreating}
-	n.syncPod(ps)
+	n.syncPod(ps, n.clock.Now())
 	return nil
 }

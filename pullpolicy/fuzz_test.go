@@ -95,15 +95,6 @@ func checkImageRef(t *testing.T, image string) {
 		t.Fatalf("ParseImageRef(%q): SpecImage() = %q ends in :latest = %v, want %v", image, r.SpecImage(), got, want)
 	}
 
-	// CredentialKey is the image as written without "@digest" and ":tag".
-	wantKey := strings.TrimSuffix(image, "@"+dgst)
-	if tag != "" {
-		wantKey = strings.TrimSuffix(wantKey, ":"+tag)
-	}
-	if r.CredentialKey() != wantKey {
-		t.Fatalf("ParseImageRef(%q): CredentialKey() = %q, want %q", image, r.CredentialKey(), wantKey)
-	}
-
 	// Name parses back to the same repository and is a fixed point.
 	back, err := pullpolicy.ParseImageRef(r.Name())
 	if err != nil {

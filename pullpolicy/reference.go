@@ -47,7 +47,6 @@ type ImageRef struct {
 	tag       string        // as ParseImageName returns it ("latest" if neither)
 	digest    digest.Digest // "" when the reference has none
 	name      string        // the runtime's name: repo:tag, or repo@digest when digested
-	credKey   string        // requested image without tag and digest (KEP-2535 key)
 }
 
 // ParseImageRef parses image with [ParseImageName]. The error is the
@@ -66,7 +65,6 @@ func ParseImageRef(image string) (*ImageRef, error) {
 		path:      path,
 		tag:       tag,
 		digest:    dgst,
-		credKey:   trimTagDigest(image),
 	}
 	if dgst != "" {
 		r.name = repo + "@" + dgst.String()
@@ -87,20 +85,6 @@ func ApplyDefaultTag(image, tag string, dgst digest.Digest) string {
 	return image
 }
 
-// trimTagDigest drops the digest and the tag from an image as written,
-// without normalising it: "nginx:1" and "docker.io/library/nginx:1" stay
-// different. A colon counts as a tag separator only after the last slash, so
-// a registry port survives.
-func trimTagDigest(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		image = image[:i]
-	}
-	return image
-}
-
 // Requested returns the image exactly as the container spec wrote it. The
 // kubelet uses it in every message, in the backoff key and in status.
 func (r *ImageRef) Requested() string { return r.requested }
@@ -114,7 +98,9 @@ func (r *ImageRef) String() string { return r.requested }
 func (r *ImageRef) SpecImage() string { return r.specImage }
 
 // Repository returns the fully normalised repository name, e.g.
-// docker.io/library/nginx. The kubelet looks up credentials under it.
+// docker.io/library/nginx. The kubelet looks up credentials under it, and
+// KEP-2535 pull records keep credentials under it (trimImageTagDigest), so
+// "nginx:1" and "docker.io/library/nginx:1" share one entry.
 func (r *ImageRef) Repository() string { return r.repo }
 
 // Domain returns the registry host, e.g. docker.io or localhost:5000.
@@ -137,12 +123,6 @@ func (r *ImageRef) Digest() digest.Digest { return r.digest }
 // "docker.io/library/nginx:latest" all have the name
 // docker.io/library/nginx:latest.
 func (r *ImageRef) Name() string { return r.name }
-
-// CredentialKey returns the image as written without tag or digest and
-// without normalisation: the key under which KEP-2535 pull records keep
-// credentials ("nginx:1" gives "nginx", "docker.io/library/nginx:1" gives
-// "docker.io/library/nginx").
-func (r *ImageRef) CredentialKey() string { return r.credKey }
 
 // RefCache memoises [ParseImageRef]: each distinct image string is parsed
 // once, failures included (callers racing on a first use may each parse, but

@@ -13,42 +13,41 @@ import (
 // refTests lists every spelling ParseImageRef derives from an image
 // (kubelet-semantics.md §2).
 var refTests = []struct {
-	image   string        // container.image as written, also Requested and String
-	spec    string        // SpecImage: applyDefaultImageTag, what the CRI is handed
-	repo    string        // Repository: fully normalised
-	domain  string        // Domain: registry host
-	path    string        // Path: repository path on the host
-	tag     string        // Tag: "latest" when neither tag nor digest, "" for digest only
-	digest  digest.Digest // Digest, "" when none
-	name    string        // Name: the runtime's repo:tag or repo@digest
-	credKey string        // CredentialKey: as written, without tag and digest
+	image  string        // container.image as written, also Requested and String
+	spec   string        // SpecImage: applyDefaultImageTag, what the CRI is handed
+	repo   string        // Repository: fully normalised
+	domain string        // Domain: registry host
+	path   string        // Path: repository path on the host
+	tag    string        // Tag: "latest" when neither tag nor digest, "" for digest only
+	digest digest.Digest // Digest, "" when none
+	name   string        // Name: the runtime's repo:tag or repo@digest
 }{
 	// applyDefaultImageTag appends ":latest" only to names with neither tag nor digest.
-	{"nginx", "nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest", "nginx"},
-	{"nginx:latest", "nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest", "nginx"},
-	{"nginx:1", "nginx:1", "docker.io/library/nginx", "docker.io", "library/nginx", "1", "", "docker.io/library/nginx:1", "nginx"},
-	{"nginx:1.25", "nginx:1.25", "docker.io/library/nginx", "docker.io", "library/nginx", "1.25", "", "docker.io/library/nginx:1.25", "nginx"},
-	{"nginx:LATEST", "nginx:LATEST", "docker.io/library/nginx", "docker.io", "library/nginx", "LATEST", "", "docker.io/library/nginx:LATEST", "nginx"},
-	{"docker.io/nginx", "docker.io/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest", "docker.io/nginx"},
-	{"docker.io/library/nginx:latest", "docker.io/library/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest", "docker.io/library/nginx"},
-	{"docker.io/library/nginx:1", "docker.io/library/nginx:1", "docker.io/library/nginx", "docker.io", "library/nginx", "1", "", "docker.io/library/nginx:1", "docker.io/library/nginx"},
-	{"index.docker.io/nginx", "index.docker.io/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest", "index.docker.io/nginx"},
-	{"user/app", "user/app:latest", "docker.io/user/app", "docker.io", "user/app", "latest", "", "docker.io/user/app:latest", "user/app"},
+	{"nginx", "nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
+	{"nginx:latest", "nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
+	{"nginx:1", "nginx:1", "docker.io/library/nginx", "docker.io", "library/nginx", "1", "", "docker.io/library/nginx:1"},
+	{"nginx:1.25", "nginx:1.25", "docker.io/library/nginx", "docker.io", "library/nginx", "1.25", "", "docker.io/library/nginx:1.25"},
+	{"nginx:LATEST", "nginx:LATEST", "docker.io/library/nginx", "docker.io", "library/nginx", "LATEST", "", "docker.io/library/nginx:LATEST"},
+	{"docker.io/nginx", "docker.io/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
+	{"docker.io/library/nginx:latest", "docker.io/library/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
+	{"docker.io/library/nginx:1", "docker.io/library/nginx:1", "docker.io/library/nginx", "docker.io", "library/nginx", "1", "", "docker.io/library/nginx:1"},
+	{"index.docker.io/nginx", "index.docker.io/nginx:latest", "docker.io/library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
+	{"user/app", "user/app:latest", "docker.io/user/app", "docker.io", "user/app", "latest", "", "docker.io/user/app:latest"},
 
 	// Digests: SpecImage unchanged, Name drops the tag (containerd's repo@digest).
-	{"nginx" + at, "nginx" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "", sha, "docker.io/library/nginx" + at, "nginx"},
-	{"nginx:latest" + at, "nginx:latest" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "latest", sha, "docker.io/library/nginx" + at, "nginx"},
-	{"nginx:1.25" + at, "nginx:1.25" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "1.25", sha, "docker.io/library/nginx" + at, "nginx"},
+	{"nginx" + at, "nginx" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "", sha, "docker.io/library/nginx" + at},
+	{"nginx:latest" + at, "nginx:latest" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "latest", sha, "docker.io/library/nginx" + at},
+	{"nginx:1.25" + at, "nginx:1.25" + at, "docker.io/library/nginx", "docker.io", "library/nginx", "1.25", sha, "docker.io/library/nginx" + at},
 
-	// Hosts and ports: the port survives in CredentialKey, the host is never added to SpecImage.
-	{"localhost:5000/app", "localhost:5000/app:latest", "localhost:5000/app", "localhost:5000", "app", "latest", "", "localhost:5000/app:latest", "localhost:5000/app"},
-	{"localhost:5000/app:v1", "localhost:5000/app:v1", "localhost:5000/app", "localhost:5000", "app", "v1", "", "localhost:5000/app:v1", "localhost:5000/app"},
-	{"localhost:5000/app" + at, "localhost:5000/app" + at, "localhost:5000/app", "localhost:5000", "app", "", sha, "localhost:5000/app" + at, "localhost:5000/app"},
-	{"localhost:5000/team/app:v1" + at, "localhost:5000/team/app:v1" + at, "localhost:5000/team/app", "localhost:5000", "team/app", "v1", sha, "localhost:5000/team/app" + at, "localhost:5000/team/app"},
-	{"localhost:5000", "localhost:5000", "docker.io/library/localhost", "docker.io", "library/localhost", "5000", "", "docker.io/library/localhost:5000", "localhost"},
-	{"localhost/app", "localhost/app:latest", "localhost/app", "localhost", "app", "latest", "", "localhost/app:latest", "localhost/app"},
-	{"[::1]:5000/app:v1", "[::1]:5000/app:v1", "[::1]:5000/app", "[::1]:5000", "app", "v1", "", "[::1]:5000/app:v1", "[::1]:5000/app"},
-	{"registry.example.com:443/app", "registry.example.com:443/app:latest", "registry.example.com:443/app", "registry.example.com:443", "app", "latest", "", "registry.example.com:443/app:latest", "registry.example.com:443/app"},
+	// Hosts and ports: the host is never added to SpecImage.
+	{"localhost:5000/app", "localhost:5000/app:latest", "localhost:5000/app", "localhost:5000", "app", "latest", "", "localhost:5000/app:latest"},
+	{"localhost:5000/app:v1", "localhost:5000/app:v1", "localhost:5000/app", "localhost:5000", "app", "v1", "", "localhost:5000/app:v1"},
+	{"localhost:5000/app" + at, "localhost:5000/app" + at, "localhost:5000/app", "localhost:5000", "app", "", sha, "localhost:5000/app" + at},
+	{"localhost:5000/team/app:v1" + at, "localhost:5000/team/app:v1" + at, "localhost:5000/team/app", "localhost:5000", "team/app", "v1", sha, "localhost:5000/team/app" + at},
+	{"localhost:5000", "localhost:5000", "docker.io/library/localhost", "docker.io", "library/localhost", "5000", "", "docker.io/library/localhost:5000"},
+	{"localhost/app", "localhost/app:latest", "localhost/app", "localhost", "app", "latest", "", "localhost/app:latest"},
+	{"[::1]:5000/app:v1", "[::1]:5000/app:v1", "[::1]:5000/app", "[::1]:5000", "app", "v1", "", "[::1]:5000/app:v1"},
+	{"registry.example.com:443/app", "registry.example.com:443/app:latest", "registry.example.com:443/app", "registry.example.com:443", "app", "latest", "", "registry.example.com:443/app:latest"},
 }
 
 func TestParseImageRef(t *testing.T) {
@@ -71,7 +70,6 @@ func TestParseImageRef(t *testing.T) {
 			{"Tag", r.Tag(), tt.tag},
 			{"Digest", string(r.Digest()), string(tt.digest)},
 			{"Name", r.Name(), tt.name},
-			{"CredentialKey", r.CredentialKey(), tt.credKey},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -128,7 +126,7 @@ func TestApplyDefaultTag(t *testing.T) {
 }
 
 // "nginx", "nginx:latest" and "docker.io/library/nginx:latest" are one image
-// for the runtime, but three keys for the kubelet's messages and records.
+// for the runtime, while the kubelet's messages keep each spelling.
 func TestNameUnifiesSpellings(t *testing.T) {
 	var names, keys []string
 	for _, image := range []string{"nginx", "nginx:latest", "docker.io/library/nginx:latest"} {
@@ -137,12 +135,12 @@ func TestNameUnifiesSpellings(t *testing.T) {
 			t.Fatalf("ParseImageRef(%q) error = %v", image, err)
 		}
 		names = append(names, r.Name())
-		keys = append(keys, r.CredentialKey())
+		keys = append(keys, r.Requested())
 	}
 	wantNames := []string{"docker.io/library/nginx:latest", "docker.io/library/nginx:latest", "docker.io/library/nginx:latest"}
-	wantKeys := []string{"nginx", "nginx", "docker.io/library/nginx"}
+	wantKeys := []string{"nginx", "nginx:latest", "docker.io/library/nginx:latest"}
 	if !reflect.DeepEqual(names, wantNames) || !reflect.DeepEqual(keys, wantKeys) {
-		t.Errorf("Name() = %q, CredentialKey() = %q, want %q, %q", names, keys, wantNames, wantKeys)
+		t.Errorf("Name() = %q, Requested() = %q, want %q, %q", names, keys, wantNames, wantKeys)
 	}
 }
 

@@ -2,9 +2,11 @@ package registry
 
 import (
 	_ "crypto/sha256" // registers SHA-256 for go-digest
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -83,12 +85,20 @@ func (m Manifest) ImageSize() int64 {
 // Build computes the manifest and blobs of img. The result depends only on
 // img. It fails for a negative layer size.
 func Build(img Image) (Manifest, []Blob, error) {
+	m, blobs, err := build(img)
+	if err != nil {
+		return Manifest{}, nil, fmt.Errorf("registry: %w", err)
+	}
+	return m, blobs, nil
+}
+
+func build(img Image) (Manifest, []Blob, error) {
 	blobs := make([]Blob, 0, len(img.Layers)+2)
 	layers := make([]Descriptor, len(img.Layers))
 	diffIDs := make([]digest.Digest, len(img.Layers))
 	for i, l := range img.Layers {
 		if l.Size < 0 {
-			return Manifest{}, nil, fmt.Errorf("registry: layer %d (%q) has negative size %d", i, l.Content, l.Size)
+			return Manifest{}, nil, fmt.Errorf("layer %d (%q) has negative size %d", i, l.Content, l.Size)
 		}
 		data := layerData(l)
 		d := Descriptor{MediaType: MediaTypeLayer, Digest: digest.FromBytes(data), Size: l.Size}
@@ -96,7 +106,7 @@ func Build(img Image) (Manifest, []Blob, error) {
 		blobs = append(blobs, Blob{Descriptor: d, Data: data})
 	}
 	cfg := imageConfig{Architecture: "amd64", OS: "linux"}
-	cfg.Config.Labels = map[string]string{"org.opencontainers.image.version": img.Config}
+	cfg.Config.Labels = configLabels(img.Config)
 	cfg.RootFS.Type = "layers"
 	cfg.RootFS.DiffIDs = diffIDs
 	cfgData := mustJSON(cfg)
@@ -111,6 +121,16 @@ func Build(img Image) (Manifest, []Blob, error) {
 		Raw:        raw,
 	}
 	return m, blobs, nil
+}
+
+// configLabels puts Config in the image config. JSON cannot carry invalid
+// UTF-8, so such a Config goes base64-encoded under a label of its own:
+// every Config gives distinct bytes.
+func configLabels(config string) map[string]string {
+	if utf8.ValidString(config) {
+		return map[string]string{"org.opencontainers.image.version": config}
+	}
+	return map[string]string{"org.pullsim.config.base64": base64.StdEncoding.EncodeToString([]byte(config))}
 }
 
 func layerData(l Layer) []byte {

@@ -63,10 +63,13 @@ func (c Counters) Requests() int { return c.Resolves + c.Manifests + c.Blobs }
 // The zero value is not usable; call [New]. A Registry is safe for
 // concurrent use.
 type Registry struct {
-	mu    sync.Mutex
+	mu     sync.Mutex
 	hosts  map[string]*host
 	total  Counters
 	faults map[string]*fault // by host or full repository name
+
+	defaultLink Link
+	links       map[string]Link
 }
 
 type host struct {
@@ -76,6 +79,7 @@ type host struct {
 
 type repository struct {
 	manifests map[digest.Digest]Manifest
+	blobs     map[digest.Digest]bool // blobs linked to the repository
 	tags      map[string]digest.Digest
 	history   map[string][]digest.Digest
 	counters  Counters
@@ -86,9 +90,10 @@ type repository struct {
 // something is pushed to it.
 const dockerHub = "docker.io"
 
-// New returns an empty Registry.
+// New returns an empty Registry. Every host's link is [DefaultLink] until
+// [Registry.SetDefaultLink] or [Registry.SetLink] says otherwise.
 func New() *Registry {
-	return &Registry{hosts: make(map[string]*host)}
+	return &Registry{hosts: make(map[string]*host), defaultLink: DefaultLink}
 }
 
 func (r *Registry) parse(op, ref string) (*pullpolicy.ImageRef, error) {
@@ -114,6 +119,7 @@ func (r *Registry) repo(ref *pullpolicy.ImageRef, create bool) (*host, *reposito
 	if rp == nil && create {
 		rp = &repository{
 			manifests: make(map[digest.Digest]Manifest),
+			blobs:     make(map[digest.Digest]bool),
 			tags:      make(map[string]digest.Digest),
 			history:   make(map[string][]digest.Digest),
 		}
@@ -132,7 +138,7 @@ func (r *Registry) Push(ref string, img Image) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	m, blobs, err := Build(img)
+	m, blobs, err := build(img)
 	if err != nil {
 		return "", fmt.Errorf("registry: push %s: %w", ref, err)
 	}
@@ -144,8 +150,10 @@ func (r *Registry) Push(ref string, img Image) (digest.Digest, error) {
 	h, rp := r.repo(p, true)
 	for _, b := range blobs {
 		h.blobs[b.Digest] = b
+		rp.blobs[b.Digest] = true
 	}
 	h.blobs[m.Digest] = Blob{Descriptor: m.Descriptor, Data: m.Raw}
+	rp.blobs[m.Digest] = true
 	rp.manifests[m.Digest] = m
 	if p.Tag() != "" {
 		rp.setTag(p.Tag(), m.Digest)
@@ -221,7 +229,7 @@ func (r *Registry) Lookup(ref string) (digest.Digest, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	d, err := r.resolveLocked(p)
+	d, err := r.resolveLocked("lookup", p)
 	return d.Digest, err
 }
 
@@ -297,28 +305,35 @@ func (r *Registry) ResetCounters() {
 	}
 }
 
-func (r *Registry) resolveLocked(p *pullpolicy.ImageRef) (Descriptor, error) {
+// locate finds ref's repository, or the error a client meets: an unknown
+// host (Docker Hub always exists), an unknown repository.
+func (r *Registry) locate(op string, p *pullpolicy.ImageRef, reference string) (*host, *repository, error) {
 	h, rp := r.repo(p, false)
-	reference := refString(p)
 	switch {
-	case h == nil && p.Domain() == dockerHub:
-		// Docker Hub always answers; it just has no such repository.
-		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
-	case h == nil:
-		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: fmt.Errorf("lookup %s: %w", p.Domain(), ErrHostUnknown)}
+	case h == nil && p.Domain() != dockerHub:
+		return nil, nil, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: fmt.Errorf("lookup %s: %w", p.Domain(), ErrHostUnknown)}
 	case rp == nil:
-		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
+		return nil, nil, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
+	}
+	return h, rp, nil
+}
+
+func (r *Registry) resolveLocked(op string, p *pullpolicy.ImageRef) (Descriptor, error) {
+	reference := refString(p)
+	_, rp, err := r.locate(op, p, reference)
+	if err != nil {
+		return Descriptor{}, err
 	}
 	d := p.Digest()
 	if d == "" {
 		var ok bool
 		if d, ok = rp.tags[p.Tag()]; !ok {
-			return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
+			return Descriptor{}, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
 		}
 	}
 	m, ok := rp.manifests[d]
 	if !ok {
-		return Descriptor{}, &Error{Op: "resolve", Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
+		return Descriptor{}, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
 	}
 	return m.Descriptor, nil
 }
@@ -348,7 +363,7 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, _ Credential) (Descriptor, 
 	if err := faultErr(r.faultFor(ref), "resolve"); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
-	return r.resolveLocked(ref)
+	return r.resolveLocked("resolve", ref)
 }
 
 // FetchManifest implements [Source]. It counts one manifest fetch.
@@ -359,14 +374,16 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 	if err := faultErr(r.faultFor(ref), "manifest"); err != nil {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
-	_, rp := r.repo(ref, false)
-	if rp == nil {
-		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrNameUnknown}
+	_, rp, err := r.locate("manifest", ref, dgst.String())
+	if err != nil {
+		return Manifest{}, err
 	}
 	m, ok := rp.manifests[dgst]
 	if !ok {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrManifestUnknown}
 	}
+	// The caller gets its own copy: content under a digest never changes.
+	m.Layers, m.Raw = slices.Clone(m.Layers), slices.Clone(m.Raw)
 	return m, nil
 }
 
@@ -380,19 +397,23 @@ func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Cre
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
-	h, _ := r.repo(ref, false)
-	var b Blob
-	ok := false
-	if h != nil {
-		b, ok = h.blobs[dgst]
+	h, rp, err := r.locate("blob", ref, dgst.String())
+	if err != nil {
+		r.count(ref, Counters{Blobs: 1})
+		return Blob{}, err
 	}
-	if !ok {
+	b, ok := h.blobs[dgst]
+	if !ok || !rp.blobs[dgst] {
+		// A blob of another repository on the same host is not served
+		// through this one, as distribution's registry checks links.
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
 	}
 	r.count(ref, Counters{Blobs: 1, BlobBytes: b.Size})
 	if kind == FaultCorruptBlob {
 		b.Data = append([]byte("corrupted "), b.Data...)
+	} else {
+		b.Data = slices.Clone(b.Data) // the caller's own copy
 	}
 	return b, nil
 }

@@ -39,9 +39,12 @@ func run(w io.Writer) error {
 
 	fmt.Fprintf(w, "docker.io times out from 0s until %v. Pod web (image %s) is created at 0s.\n", outage, image)
 	fmt.Fprintf(w, "The kubelet syncs a failing pod every %v; a failed pull opens a backoff window\n", node.DefaultResyncInterval)
-	fmt.Fprintf(w, "of %v that doubles with each failure, up to %v.\n\n", node.DefaultImageBackOff, node.DefaultMaxImageBackOff)
+	fmt.Fprintf(w, "of %v that doubles with each failure, up to %v. A request to a host that does not\n", node.DefaultImageBackOff, node.DefaultMaxImageBackOff)
+	fmt.Fprintf(w, "answer fails after the %v dial timeout, and the pod's sync waits for it: AT is when\n", registry.DialTimeout)
+	fmt.Fprintln(w, "each attempt ended.")
+	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "%7s  %-17s %-5s %s\n", "AT", "RESULT", "PULL", "BACKOFF WINDOW")
+	fmt.Fprintf(w, "%9s  %-17s %-5s %s\n", "AT", "RESULT", "PULL", "BACKOFF WINDOW")
 	seen := 0
 	report := func() {
 		for _, a := range n.Attempts("default", "web")[seen:] {
@@ -55,9 +58,9 @@ func run(w io.Writer) error {
 			}
 			if a.Reason == "ErrImagePull" {
 				d, until := n.ImageBackOff("default", "web", image)
-				window = fmt.Sprintf("%v, next pull at %v", d, until.Sub(node.Epoch))
+				window = fmt.Sprintf("%v, next pull from %v", d, until.Sub(node.Epoch))
 			}
-			line := fmt.Sprintf("%7v  %-17s %-5s %s", a.At.Sub(node.Epoch), result, pull, window)
+			line := fmt.Sprintf("%9v  %-17s %-5s %s", a.At.Sub(node.Epoch).Truncate(time.Millisecond), result, pull, window)
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		}
 	}
@@ -73,7 +76,7 @@ func run(w io.Writer) error {
 		}
 	}
 	reg.ClearFault("docker.io")
-	fmt.Fprintf(w, "%7v  (docker.io answers again)\n", outage)
+	fmt.Fprintf(w, "%9v  (docker.io answers again)\n", outage)
 	for p, _ := n.Pod("default", "web"); p.Status.Phase != node.PodRunning; p, _ = n.Pod("default", "web") {
 		report()
 		if err := n.Advance(node.DefaultResyncInterval); err != nil {
@@ -104,7 +107,7 @@ func run(w io.Writer) error {
 	}
 	c := reg.Counters()
 	fmt.Fprintf(w, "\nRegistry requests: %d (%d resolves). The pod waited %v for an outage of %v:\n",
-		c.Requests(), c.Resolves, attempts[len(attempts)-1].At.Sub(node.Epoch), outage)
+		c.Requests(), c.Resolves, attempts[len(attempts)-1].At.Sub(node.Epoch).Truncate(time.Millisecond), outage)
 	fmt.Fprintln(w, "the first sync after the outage fell inside a backoff window, and backoff is per pod")
 	fmt.Fprintln(w, "and image. Deleting and recreating the pod gives it a new UID and a fresh backoff.")
 	return nil

@@ -57,10 +57,14 @@ func (s *scene) push(ref, b string) {
 // start creates a pod and reports what the node did.
 func (s *scene) start(n *node.Node, pod, image string, policy pullpolicy.PullPolicy) (string, error) {
 	before, events := s.reg.Counters(), n.EventCount()
-	p, err := n.CreatePod(node.Pod{Name: pod, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: image, ImagePullPolicy: policy}}}})
-	if err != nil {
+	if _, err := n.CreatePod(node.Pod{Name: pod, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: image, ImagePullPolicy: policy}}}}); err != nil {
 		return "", err
 	}
+	// Let any pull finish: virtual time moves to its end.
+	if _, err := n.Settle(); err != nil {
+		return "", err
+	}
+	p, _ := n.Pod("default", pod)
 	c, st := p.Spec.Containers[0], p.Status.ContainerStatuses[0]
 	set := "set"
 	if policy == "" {

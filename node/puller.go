@@ -1,0 +1,247 @@
+package node
+
+import (
+	"container/heap"
+	"errors"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/imagecache"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// This file is the kubelet's image puller (pkg/kubelet/images/puller.go) on
+// virtual time. A pull request waits in FIFO order for a slot: one slot
+// when pulls are serialized, maxParallelImagePulls slots (or unlimited)
+// when they are not. When a slot frees, the next request starts: the QPS
+// throttle is consulted, the runtime makes its registry requests, and the
+// pull is scheduled to finish after the link's latency and transfer time.
+// Only when it finishes does the image enter the cache and the waiting pod
+// sync resume.
+
+// Pull is one runtime PullImage call as the node saw it.
+type Pull struct {
+	Namespace, Pod, Container string
+	Image                     string    // as written
+	Requested                 time.Time // when the kubelet handed it to the puller
+	Started                   time.Time // when a puller slot took it
+	Finished                  time.Time
+	Requests                  int    // registry requests made
+	Bytes                     int64  // blob bytes downloaded
+	Err                       string // the runtime's error text; "" on success
+}
+
+// Waiting is how long the pull queued for a puller slot.
+func (p Pull) Waiting() time.Duration { return p.Started.Sub(p.Requested) }
+
+// Duration is the pull's own time, from slot to finish.
+func (p Pull) Duration() time.Duration { return p.Finished.Sub(p.Started) }
+
+// pullJob is one pull request on its way through the puller.
+type pullJob struct {
+	ps   *podState
+	c    *containerState
+	ref  *pullpolicy.ImageRef
+	key  string // backoff key
+	cred registry.Credential
+
+	requested, started, finished time.Time
+	res                          pullResult
+	fetched                      []digest.Digest // blobs this job downloads
+
+	done    bool
+	outcome ensureOutcome
+	resume  func(at time.Time, o ensureOutcome) // the blocked pod sync, if any
+	seq     uint64
+}
+
+// ensureOutcome is EnsureImageExists's result.
+type ensureOutcome struct {
+	imageRef string
+	msg      string
+	err      error
+}
+
+type pullResult struct {
+	id       digest.Digest
+	size     int64
+	entry    imagecache.Entry // to commit at finish; Names empty when nothing to add
+	commit   bool
+	requests int
+	bytes    int64
+	stall    time.Duration // extra time: a request that timed out
+	err      error
+}
+
+// puller is the queue and the slots.
+type puller struct {
+	limit   int // slots; 0 means unlimited
+	running int
+	queue   []*pullJob
+}
+
+func (p *puller) free() bool { return p.limit == 0 || p.running < p.limit }
+
+// jobHeap orders in-flight jobs by finish time, then by start order.
+type jobHeap []*pullJob
+
+func (h jobHeap) Len() int { return len(h) }
+func (h jobHeap) Less(i, j int) bool {
+	if !h[i].finished.Equal(h[j].finished) {
+		return h[i].finished.Before(h[j].finished)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h jobHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *jobHeap) Push(x any)   { *h = append(*h, x.(*pullJob)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return j
+}
+
+// requestPull hands job to the puller at time at. If the pull can start
+// and takes no time, it is finished when requestPull returns.
+func (n *Node) requestPull(job *pullJob, at time.Time) {
+	job.requested = at
+	n.puller.queue = append(n.puller.queue, job)
+	n.startQueued(at)
+}
+
+// startQueued starts queued jobs, oldest first, while slots are free.
+func (n *Node) startQueued(at time.Time) {
+	for len(n.puller.queue) > 0 && n.puller.free() {
+		job := n.puller.queue[0]
+		n.puller.queue[0] = nil
+		n.puller.queue = n.puller.queue[1:]
+		n.startPull(job, at)
+	}
+}
+
+var errQPSExceeded = errors.New("pull QPS exceeded")
+
+// startPull is the moment a slot takes job: the runtime's PullImage begins.
+func (n *Node) startPull(job *pullJob, at time.Time) {
+	n.puller.running++
+	n.seq++
+	job.seq, job.started = n.seq, at
+	n.counts.Pulls++
+	if !n.qps.tryAccept(at) {
+		job.res = pullResult{err: errQPSExceeded}
+		job.finished = at
+	} else {
+		waitUntil := n.fetch(job, at)
+		job.finished = at.Add(n.link(job.ref.Domain()).Transfer(job.res.requests, job.res.bytes) + job.res.stall)
+		if waitUntil.After(job.finished) {
+			job.finished = waitUntil
+		}
+		for _, d := range job.fetched {
+			n.inflight[d] = job.finished
+		}
+	}
+	if job.finished.Equal(at) {
+		n.finishPull(job, at)
+		return
+	}
+	heap.Push(&n.jobs, job)
+}
+
+// link returns the network link to host.
+func (n *Node) link(host string) registry.Link {
+	if n.timed == nil {
+		return registry.InstantLink
+	}
+	return n.timed.Link(host)
+}
+
+// finishPull ends job at time at: the image enters the cache, the kubelet
+// records Pulled or Failed, the slot frees and the waiting sync resumes.
+func (n *Node) finishPull(job *pullJob, at time.Time) {
+	n.puller.running--
+	for _, d := range job.fetched {
+		if n.inflight[d].Equal(job.finished) {
+			delete(n.inflight, d)
+		}
+	}
+	res := &job.res
+	if res.err == nil && res.commit {
+		img, err := n.cache.Add(res.entry)
+		if err != nil {
+			res.err = errors.New("failed to pull and unpack image " + quote(job.ref.Name()) + ": " + err.Error())
+		} else {
+			res.id, res.size = img.ID, img.Size
+		}
+	}
+	if res.err == nil {
+		n.counts.BytesPulled += res.bytes
+	} else {
+		n.counts.PullErrors++
+	}
+	p := Pull{Image: job.ref.Requested(), Requested: job.requested, Started: job.started, Finished: at, Requests: res.requests, Bytes: res.bytes}
+	if job.c != nil {
+		p.Namespace, p.Pod, p.Container = job.c.obj.Namespace, job.c.obj.Name, job.c.spec.Name
+	}
+	if res.err != nil {
+		p.Err = res.err.Error()
+	}
+	n.pulls = append(n.pulls, p)
+
+	job.outcome = n.pullDone(job, at)
+	job.done = true
+	n.startQueued(at)
+	if job.resume != nil {
+		job.resume(at, job.outcome)
+	}
+}
+
+// process finishes, in time order, every in-flight pull due by t.
+func (n *Node) process(t time.Time) {
+	for len(n.jobs) > 0 && !n.jobs[0].finished.After(t) {
+		job := heap.Pop(&n.jobs).(*pullJob)
+		n.finishPull(job, job.finished)
+	}
+}
+
+// catchUp brings the node to its clock's time before it acts or answers:
+// pulls that finished meanwhile finish now, in order, at their own times.
+func (n *Node) catchUp() { n.process(n.clock.Now()) }
+
+// nextJob returns when the next in-flight pull finishes.
+func (n *Node) nextJob() (time.Time, bool) {
+	if len(n.jobs) == 0 {
+		return time.Time{}, false
+	}
+	return n.jobs[0].finished, true
+}
+
+// tokenBucket is the kubelet's registryPullQPS/registryBurst throttle on
+// virtual time: full at first, refilled at qps tokens a second, capped at
+// burst. A qps of 0 disables it.
+type tokenBucket struct {
+	qps    float64
+	burst  int
+	tokens float64
+	last   time.Time
+	primed bool
+}
+
+func (b *tokenBucket) tryAccept(now time.Time) bool {
+	if b.qps == 0 {
+		return true
+	}
+	if !b.primed {
+		b.tokens, b.last, b.primed = float64(b.burst), now, true
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(float64(b.burst), b.tokens+el.Seconds()*b.qps)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	return false
+}
