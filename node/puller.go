@@ -70,7 +70,7 @@ type pullResult struct {
 	commit   bool
 	requests int
 	bytes    int64
-	stall    time.Duration // extra time: a request that timed out
+	timedOut bool // the last request timed out
 	err      error
 }
 
@@ -134,7 +134,12 @@ func (n *Node) startPull(job *pullJob, at time.Time) {
 		job.finished = at
 	} else {
 		waitUntil := n.fetch(job, at)
-		job.finished = at.Add(n.link(job.ref.Domain()).Transfer(job.res.requests, job.res.bytes) + job.res.stall)
+		l := n.link(job.ref.Domain())
+		d := l.Transfer(job.res.requests, job.res.bytes)
+		if job.res.timedOut {
+			d += l.Timeout - l.Latency
+		}
+		job.finished = at.Add(d)
 		if waitUntil.After(job.finished) {
 			job.finished = waitUntil
 		}

@@ -94,14 +94,11 @@ func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 }
 
 // fail records a failed request: text is what the runtime reports, cause
-// what the registry answered. A request that timed out takes the dial
+// what the registry answered. A request that timed out takes the link's
 // timeout instead of one latency.
 func (res *pullResult) fail(text, cause error) {
 	res.err = text
-	if errors.Is(cause, registry.ErrTimeout) {
-		res.requests--
-		res.stall = registry.DialTimeout
-	}
+	res.timedOut = errors.Is(cause, registry.ErrTimeout)
 }
 
 func containsDigest(ds []digest.Digest, d digest.Digest) bool {

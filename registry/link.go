@@ -16,16 +16,17 @@ type Link struct {
 	Latency time.Duration
 	// Bandwidth is in bytes per second; zero means unlimited.
 	Bandwidth int64
+	// Timeout is how long a request to a host that does not answer
+	// (FaultTimeout) takes to fail: the dial timeout of the runtime's
+	// registry client.
+	Timeout time.Duration
 }
 
 // DefaultLink is what every host gets unless told otherwise: a cloud VM
 // pulling from a public registry in its region, about 50 ms a request and
-// 50 MB/s (400 Mbit/s). A 1 GB image then takes about 20 s.
-var DefaultLink = Link{Latency: 50 * time.Millisecond, Bandwidth: 50_000_000}
-
-// DialTimeout is how long a request to a host that does not answer takes to
-// fail (FaultTimeout): the dial timeout of containerd's registry client.
-const DialTimeout = 30 * time.Second
+// 50 MB/s (400 Mbit/s); a 1 GB image then takes about 20 s. A request to a
+// host that does not answer fails after containerd's 30 s dial timeout.
+var DefaultLink = Link{Latency: 50 * time.Millisecond, Bandwidth: 50_000_000, Timeout: 30 * time.Second}
 
 // InstantLink makes pulls take no virtual time at all: useful for tests of
 // decisions rather than timing.
@@ -44,8 +45,8 @@ func (l Link) Transfer(requests int, bytes int64) time.Duration {
 }
 
 func (l Link) validate() error {
-	if l.Latency < 0 || l.Bandwidth < 0 {
-		return fmt.Errorf("latency %v and bandwidth %d must not be negative", l.Latency, l.Bandwidth)
+	if l.Latency < 0 || l.Bandwidth < 0 || l.Timeout < 0 {
+		return fmt.Errorf("latency %v, bandwidth %d and timeout %v must not be negative", l.Latency, l.Bandwidth, l.Timeout)
 	}
 	return nil
 }

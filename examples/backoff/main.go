@@ -40,7 +40,7 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "docker.io times out from 0s until %v. Pod web (image %s) is created at 0s.\n", outage, image)
 	fmt.Fprintf(w, "The kubelet syncs a failing pod every %v; a failed pull opens a backoff window\n", node.DefaultResyncInterval)
 	fmt.Fprintf(w, "of %v that doubles with each failure, up to %v. A request to a host that does not\n", node.DefaultImageBackOff, node.DefaultMaxImageBackOff)
-	fmt.Fprintf(w, "answer fails after the %v dial timeout, and the pod's sync waits for it: AT is when\n", registry.DialTimeout)
+	fmt.Fprintf(w, "answer fails after the %v dial timeout, and the pod's sync waits for it: AT is when\n", registry.DefaultLink.Timeout)
 	fmt.Fprintln(w, "each attempt ended.")
 	fmt.Fprintln(w)
 
