@@ -211,3 +211,21 @@ func size(b string) int64 {
 	m, _, _ := registry.Build(build(b))
 	return m.ImageSize()
 }
+
+func digestOfData(b []byte) string { return digest.FromBytes(b).String() }
+
+// mustBlobData returns the data of the blob dgst of img.
+func mustBlobData(t *testing.T, img registry.Image, dgst string) []byte {
+	t.Helper()
+	_, blobs, err := registry.Build(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blobs {
+		if b.Digest.String() == dgst {
+			return b.Data
+		}
+	}
+	t.Fatalf("no blob %s", dgst)
+	return nil
+}

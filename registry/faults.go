@@ -174,9 +174,11 @@ func isHost(scope string) bool {
 	return name == "localhost" || strings.Contains(name, ".")
 }
 
-// faultFor returns the fault that applies to a request for ref, consuming
-// one request of a counted fault. Callers hold r.mu.
-func (r *Registry) faultFor(ref *pullpolicy.ImageRef) FaultKind {
+// faultFor returns the fault kind that applies to an op request for ref,
+// consuming one request of a counted fault. A fault counts only the
+// requests it affects: a corrupt-blob fault for one request corrupts the
+// next blob, whatever resolves come first. Callers hold r.mu.
+func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op string) FaultKind {
 	if len(r.faults) == 0 {
 		return 0
 	}
@@ -186,7 +188,7 @@ func (r *Registry) faultFor(ref *pullpolicy.ImageRef) FaultKind {
 		key = ref.Domain()
 		f = r.faults[key]
 	}
-	if f == nil {
+	if f == nil || !f.kind.affects(op) {
 		return 0
 	}
 	if f.remaining > 0 {
@@ -195,6 +197,18 @@ func (r *Registry) faultFor(ref *pullpolicy.ImageRef) FaultKind {
 		}
 	}
 	return f.kind
+}
+
+// affects reports whether faults of kind k touch op requests.
+func (k FaultKind) affects(op string) bool {
+	switch k {
+	case FaultNotFound, FaultSignature:
+		return op == "resolve"
+	case FaultCorruptBlob:
+		return op == "blob"
+	default:
+		return true
+	}
 }
 
 // faultErr is the error a request meets under fault k, or nil when k lets

@@ -360,7 +360,7 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, _ Credential) (Descriptor, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
-	if err := faultErr(r.faultFor(ref), "resolve"); err != nil {
+	if err := faultErr(r.faultFor(ref, "resolve"), "resolve"); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
 	return r.resolveLocked("resolve", ref)
@@ -371,7 +371,7 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
-	if err := faultErr(r.faultFor(ref), "manifest"); err != nil {
+	if err := faultErr(r.faultFor(ref, "manifest"), "manifest"); err != nil {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
 	_, rp, err := r.locate("manifest", ref, dgst.String())
@@ -392,7 +392,7 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Credential) (Blob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	kind := r.faultFor(ref)
+	kind := r.faultFor(ref, "blob")
 	if err := faultErr(kind, "blob"); err != nil {
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
