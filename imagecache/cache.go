@@ -115,6 +115,16 @@ func (c *Cache) Get(name string) (Image, bool) {
 	return c.images[id].export(), true
 }
 
+// Summary returns the manifest digest and size of the image id, without
+// copying its names and blobs as Get does.
+func (c *Cache) Summary(id digest.Digest) (manifest digest.Digest, size int64, ok bool) {
+	img := c.images[id]
+	if img == nil {
+		return "", 0, false
+	}
+	return img.manifest, img.size, true
+}
+
 // ByManifest returns the ID of the image whose manifest has digest dgst: how
 // a runtime that resolved a tag to a digest finds it has the content already.
 func (c *Cache) ByManifest(dgst digest.Digest) (digest.Digest, bool) {

@@ -96,15 +96,15 @@ func neverPullMessage(image string) string {
 }
 
 func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	n.events = append(n.events, eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
+	n.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
 }
 
 // Events returns every event the node has emitted, oldest first.
 func (n *Node) Events() []Event {
 	n.catchUp()
-	out := make([]Event, len(n.events))
-	for i := range n.events {
-		out[i] = n.events[i].event()
+	out := make([]Event, n.events.Len())
+	for i := range out {
+		out[i] = n.events.At(i).event()
 	}
 	return out
 }
@@ -119,9 +119,9 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 		return nil
 	}
 	var out []Event
-	for i := range n.events {
-		if n.events[i].obj.UID == p.uid {
-			out = append(out, n.events[i].event())
+	for i := 0; i < n.events.Len(); i++ {
+		if r := n.events.At(i); r.obj.UID == p.uid {
+			out = append(out, r.event())
 		}
 	}
 	return out
@@ -130,19 +130,19 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 // EventCount returns how many events the node has emitted.
 func (n *Node) EventCount() int {
 	n.catchUp()
-	return len(n.events)
+	return n.events.Len()
 }
 
 // EventsSince returns the events emitted after the first i, so a caller can
 // read what one step added: i := n.EventCount(); step(); n.EventsSince(i).
 func (n *Node) EventsSince(i int) []Event {
 	n.catchUp()
-	if i < 0 || i > len(n.events) {
+	if i < 0 || i > n.events.Len() {
 		return nil
 	}
-	out := make([]Event, 0, len(n.events)-i)
-	for j := i; j < len(n.events); j++ {
-		out = append(out, n.events[j].event())
+	out := make([]Event, 0, n.events.Len()-i)
+	for j := i; j < n.events.Len(); j++ {
+		out = append(out, n.events.At(j).event())
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
+	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
@@ -37,7 +38,7 @@ type Node struct {
 	order   []*podState          // creation order, for Sync
 	created int                  // pods ever created, for UIDs
 
-	events  []eventRecord
+	events  chunk.List[eventRecord]
 	backOff *backOff
 	prevErr map[string]string // backoff key -> "<reason>: <message>" of the last failure
 
@@ -53,7 +54,8 @@ type Node struct {
 	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
 	seq      uint64
 	qps      tokenBucket
-	pulls    []Pull
+	pulls    chunk.List[Pull]
+	uidBase  string // node-derived prefix of pod UIDs
 }
 
 // Counters count what a node did.
@@ -147,7 +149,11 @@ func (n *Node) Counters() Counters {
 // finished: who asked, when, how long it queued and ran, what it cost.
 func (n *Node) Pulls() []Pull {
 	n.catchUp()
-	return append([]Pull(nil), n.pulls...)
+	out := make([]Pull, n.pulls.Len())
+	for i := range out {
+		out[i] = *n.pulls.At(i)
+	}
+	return out
 }
 
 // StartupLatency returns how long the pod took from creation until all of
@@ -265,9 +271,8 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	}
 	n.created++
 	now := n.clock.Now()
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(p.Namespace, p.Name), spec: p.Spec, createdAt: now}
-	ps.spec.InitContainers = slices.Clone(p.Spec.InitContainers)
-	ps.spec.Containers = slices.Clone(p.Spec.Containers)
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now}
+	// validate gave the spec fresh container slices; the secrets are the caller's.
 	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
 	for i := range ps.spec.InitContainers {
 		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true))
@@ -306,12 +311,23 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 	}
 }
 
-// newUID returns a UUID-shaped UID derived from the node, the pod and a
-// sequence number, so runs are reproducible and a recreated pod differs.
-func (n *Node) newUID(namespace, name string) string {
-	sum := sha256.Sum256([]byte(n.name + "\x00" + namespace + "\x00" + name + "\x00" + strconv.Itoa(n.created)))
-	h := hex.EncodeToString(sum[:16])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+// newUID returns a UUID-shaped UID made of a hash of the node's name and the
+// node's pod sequence number, so runs are reproducible, UIDs differ across
+// nodes, and a recreated pod gets a new one.
+func (n *Node) newUID() string {
+	if n.uidBase == "" {
+		sum := sha256.Sum256([]byte(n.name))
+		h := hex.EncodeToString(sum[:10])
+		n.uidBase = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-"
+	}
+	var b [36]byte
+	copy(b[:], n.uidBase)
+	const digits = "0123456789abcdef"
+	for i, v := 35, uint64(n.created); i >= 24; i-- {
+		b[i] = digits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
 }
 
 // validate defaults p's pull policies and returns the API server's field
@@ -324,31 +340,31 @@ func (n *Node) validate(p *Pod) []string {
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}
-	names := make(map[string]bool)
+	var names []string // container names so far; pods have few
 	check := func(field string, cs []Container) []Container {
 		cs = slices.Clone(cs)
 		for i := range cs {
 			c := &cs[i]
-			path := fmt.Sprintf("spec.%s[%d]", field, i)
+			path := func() string { return "spec." + field + "[" + strconv.Itoa(i) + "]" }
 			switch {
 			case c.Name == "":
-				errs = append(errs, path+".name: Required value")
-			case names[c.Name]:
-				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, c.Name))
+				errs = append(errs, path()+".name: Required value")
+			case slices.Contains(names, c.Name):
+				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path(), c.Name))
 			}
-			names[c.Name] = true
+			names = append(names, c.Name)
 			switch {
 			case c.Image == "":
-				errs = append(errs, path+".image: Required value")
+				errs = append(errs, path()+".image: Required value")
 			case strings.TrimSpace(c.Image) != c.Image:
-				errs = append(errs, fmt.Sprintf("%s.image: Invalid value: %q: must not have leading or trailing whitespace", path, c.Image))
+				errs = append(errs, fmt.Sprintf("%s.image: Invalid value: %q: must not have leading or trailing whitespace", path(), c.Image))
 			}
 			if c.ImagePullPolicy == "" {
 				ref, _ := n.cfg.refs.Parse(c.Image)
 				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
 			}
 			if _, err := pullpolicy.ParsePullPolicy(string(c.ImagePullPolicy)); err != nil {
-				errs = append(errs, path+".imagePullPolicy: "+err.Error())
+				errs = append(errs, path()+".imagePullPolicy: "+err.Error())
 			}
 		}
 		return cs

@@ -52,7 +52,7 @@ type pullJob struct {
 
 	done    bool
 	outcome ensureOutcome
-	resume  func(at time.Time, o ensureOutcome) // the blocked pod sync, if any
+	blocked bool // the pod's sync waits for this job
 	seq     uint64
 }
 
@@ -117,6 +117,9 @@ func (n *Node) startQueued(at time.Time) {
 		job := n.puller.queue[0]
 		n.puller.queue[0] = nil
 		n.puller.queue = n.puller.queue[1:]
+		if len(n.puller.queue) == 0 {
+			n.puller.queue = n.puller.queue[:0:0] // let the backing array go; the next append starts small
+		}
 		n.startPull(job, at)
 	}
 }
@@ -192,13 +195,13 @@ func (n *Node) finishPull(job *pullJob, at time.Time) {
 	if res.err != nil {
 		p.Err = res.err.Error()
 	}
-	n.pulls = append(n.pulls, p)
+	n.pulls.Append(p)
 
 	job.outcome = n.pullDone(job, at)
 	job.done = true
 	n.startQueued(at)
-	if job.resume != nil {
-		job.resume(at, job.outcome)
+	if job.blocked {
+		n.resumeSync(job.ps, job.c, at, job.outcome)
 	}
 }
 

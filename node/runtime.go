@@ -37,8 +37,8 @@ func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 	names := n.pullNames(ref, desc.Digest)
 	if id, ok := n.cache.ByManifest(desc.Digest); ok {
 		// Content already here: at most names move. One round trip, no bytes.
-		img, _ := n.cache.Get(string(id))
-		res.id, res.size = id, img.Size
+		_, size, _ := n.cache.Summary(id)
+		res.id, res.size = id, size
 		for _, name := range names {
 			if !n.cache.HasName(id, name) {
 				res.entry, res.commit = imagecache.Entry{ID: id, Manifest: desc.Digest, Names: names}, true
@@ -123,20 +123,18 @@ func (n *Node) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []str
 // statusImage returns what a running container's status shows: the image
 // name the runtime knows it by and the repo@digest image ID.
 func (n *Node) statusImage(requested string, id digest.Digest) (image, imageID string) {
-	img, ok := n.cache.Get(string(id))
+	manifest, _, ok := n.cache.Summary(id)
 	if !ok {
 		return requested, string(id)
 	}
 	image, imageID = requested, string(id)
 	if ref, err := n.cfg.refs.Parse(requested); err == nil {
 		image = ref.Name()
-		prefix := ref.Repository() + "@"
-		for _, d := range img.RepoDigests {
-			if strings.HasPrefix(d, prefix) {
-				return image, d
-			}
+		if name := ref.Repository() + "@" + manifest.String(); n.cache.HasName(id, name) {
+			return image, name
 		}
 	}
+	img, _ := n.cache.Get(string(id))
 	if len(img.RepoDigests) > 0 {
 		imageID = img.RepoDigests[0]
 	}

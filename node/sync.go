@@ -83,7 +83,7 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 		}
 		o, job := n.ensureImage(ps, c, now)
 		if job != nil {
-			job.resume = func(at time.Time, o ensureOutcome) { n.resumeSync(ps, c, at, o) }
+			job.blocked = true
 			return
 		}
 		if !n.finishStart(ps, c, now, o) && c.init {
