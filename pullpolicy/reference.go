@@ -129,13 +129,22 @@ func (r *ImageRef) Name() string { return r.name }
 // all of them get the one result the cache keeps). It is safe for concurrent use and its zero value
 // is ready to use. Nodes share [SharedRefs] unless given their own.
 type RefCache struct {
-	mu sync.RWMutex
-	m  map[string]refEntry
+	mu     sync.RWMutex
+	m      map[string]refEntry
+	parses int
 }
 
 type refEntry struct {
 	ref *ImageRef
 	err error
+}
+
+// Parses returns how many times the cache has parsed: once per distinct
+// image string, plus any racing first uses.
+func (c *RefCache) Parses() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.parses
 }
 
 // SharedRefs is the RefCache nodes use by default, so that a fleet of nodes
@@ -154,6 +163,7 @@ func (c *RefCache) Parse(image string) (*ImageRef, error) {
 	ref, err := ParseImageRef(image)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.parses++
 	if e, ok := c.m[image]; ok {
 		// Another caller stored it first; everyone shares that one.
 		return e.ref, e.err
