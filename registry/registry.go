@@ -70,6 +70,7 @@ type Registry struct {
 
 	defaultLink Link
 	links       map[string]Link
+	private     map[string][]Credential // full repository name -> accepted credentials
 }
 
 type host struct {
@@ -356,22 +357,28 @@ func (r *Registry) count(p *pullpolicy.ImageRef, delta Counters) {
 }
 
 // Resolve implements [Source]. It counts one resolve, failed or not.
-func (r *Registry) Resolve(ref *pullpolicy.ImageRef, _ Credential) (Descriptor, error) {
+func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descriptor, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
 	if err := faultErr(r.faultFor(ref, "resolve"), "resolve"); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
+	if err := r.authorize(ref, cred); err != nil {
+		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
+	}
 	return r.resolveLocked("resolve", ref)
 }
 
 // FetchManifest implements [Source]. It counts one manifest fetch.
-func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Credential) (Manifest, error) {
+func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Manifest, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
 	if err := faultErr(r.faultFor(ref, "manifest"), "manifest"); err != nil {
+		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+	}
+	if err := r.authorize(ref, cred); err != nil {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
 	_, rp, err := r.locate("manifest", ref, dgst.String())
@@ -389,11 +396,15 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, _
 
 // FetchBlob implements [Source]. It counts one blob fetch and, on success,
 // the blob's size in bytes.
-func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, _ Credential) (Blob, error) {
+func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	kind := r.faultFor(ref, "blob")
 	if err := faultErr(kind, "blob"); err != nil {
+		r.count(ref, Counters{Blobs: 1})
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+	}
+	if err := r.authorize(ref, cred); err != nil {
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
