@@ -227,7 +227,7 @@ func TestBadInput(t *testing.T) {
 		{func() error {
 			_, err := n.CreatePod(node.Pod{Name: "x", Spec: node.PodSpec{Containers: []node.Container{{Name: "a", Image: " nginx"}, {Name: "a", Image: "nginx", ImagePullPolicy: "always"}, {Image: ""}}}})
 			return err
-		}, node.ErrInvalid, `Pod "x" is invalid: spec.containers[0].image: Invalid value: " nginx": must not have leading or trailing whitespace, spec.containers[1].name: Duplicate value: "a", spec.containers[1].imagePullPolicy: Unsupported value: "always": supported values: "Always", "IfNotPresent", "Never", spec.containers[2].name: Required value, spec.containers[2].image: Required value`},
+		}, node.ErrInvalid, `Pod "x" is invalid: [spec.containers[0].image: Invalid value: " nginx": must not have leading or trailing whitespace, spec.containers[1].name: Duplicate value: "a", spec.containers[1].imagePullPolicy: Unsupported value: "always": supported values: "Always", "IfNotPresent", "Never", spec.containers[2].name: Required value, spec.containers[2].image: Required value]`},
 		{func() error { return n.DeletePod("", "nope") }, node.ErrNotFound, `pods "nope" not found`},
 		{func() error { return n.SyncPod("", "nope") }, node.ErrNotFound, `pods "nope" not found`},
 		{func() error { return n.RestartContainer("", "web", "nope") }, node.ErrNotFound, `container "nope" not found in pod "web"`},

@@ -47,6 +47,7 @@ type Node struct {
 	counts  Counters
 
 	statusErr error // when set, the runtime's ImageStatus fails with it
+	cluster   *Cluster
 
 	timed    registry.Timed // the source's links, if it knows them
 	puller   puller
@@ -97,9 +98,13 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	if cfg.clock == nil {
 		cfg.clock = NewManualClock(Epoch)
 	}
+	if cfg.cluster == nil {
+		cfg.cluster = NewCluster()
+	}
 	timed, _ := src.(registry.Timed)
 	return &Node{
 		timed:    timed,
+		cluster:  cfg.cluster,
 		puller:   puller{limit: cfg.pullSlots()},
 		inflight: make(map[digest.Digest]time.Time),
 		qps:      tokenBucket{qps: cfg.qps, burst: cfg.burst},
@@ -124,6 +129,10 @@ func MustNew(name string, src registry.Source, opts ...Option) *Node {
 	}
 	return n
 }
+
+// Cluster returns the cluster the node belongs to: where its pods' secrets
+// and service accounts live.
+func (n *Node) Cluster() *Cluster { return n.cluster }
 
 // Name returns the node's name.
 func (n *Node) Name() string { return n.name }
@@ -262,8 +271,17 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if p.Namespace == "" {
 		p.Namespace = "default"
 	}
-	if errs := n.validate(&p); len(errs) > 0 {
-		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %s", p.Name, strings.Join(errs, ", "))}
+	// The API server's order: defaulting, mutating admission, validation,
+	// validating admission.
+	n.setDefaults(&p)
+	if err := n.cluster.admit(&p); err != nil {
+		return Pod{}, err
+	}
+	if errs := validatePod(&p); len(errs) > 0 {
+		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %s", p.Name, joinErrs(errs))}
+	}
+	if err := n.cluster.validateAdmission(p); err != nil {
+		return Pod{}, err
 	}
 	key := podKey(p.Namespace, p.Name)
 	if n.pods[key] != nil {
@@ -330,9 +348,22 @@ func (n *Node) newUID() string {
 	return string(b[:])
 }
 
-// validate defaults p's pull policies and returns the API server's field
-// errors, if any.
-func (n *Node) validate(p *Pod) []string {
+// setDefaults fills empty pull policies with the node's defaulting rule, on
+// fresh copies of the container lists.
+func (n *Node) setDefaults(p *Pod) {
+	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers} {
+		*cs = slices.Clone(*cs)
+		for i := range *cs {
+			if c := &(*cs)[i]; c.ImagePullPolicy == "" {
+				ref, _ := n.cfg.refs.Parse(c.Image)
+				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
+			}
+		}
+	}
+}
+
+// validatePod returns the API server's field errors for a pod being created.
+func validatePod(p *Pod) []string {
 	var errs []string
 	if p.Name == "" {
 		errs = append(errs, "metadata.name: Required value: name or generateName is required")
@@ -340,9 +371,11 @@ func (n *Node) validate(p *Pod) []string {
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}
+	if len(p.Spec.EphemeralContainers) > 0 {
+		errs = append(errs, "spec.ephemeralContainers: Forbidden: cannot be set on create")
+	}
 	var names []string // container names so far; pods have few
-	check := func(field string, cs []Container) []Container {
-		cs = slices.Clone(cs)
+	check := func(field string, cs []Container) {
 		for i := range cs {
 			c := &cs[i]
 			path := func() string { return "spec." + field + "[" + strconv.Itoa(i) + "]" }
@@ -359,18 +392,13 @@ func (n *Node) validate(p *Pod) []string {
 			case strings.TrimSpace(c.Image) != c.Image:
 				errs = append(errs, fmt.Sprintf("%s.image: Invalid value: %q: must not have leading or trailing whitespace", path(), c.Image))
 			}
-			if c.ImagePullPolicy == "" {
-				ref, _ := n.cfg.refs.Parse(c.Image)
-				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
-			}
 			if _, err := pullpolicy.ParsePullPolicy(string(c.ImagePullPolicy)); err != nil {
 				errs = append(errs, path()+".imagePullPolicy: "+err.Error())
 			}
 		}
-		return cs
 	}
-	p.Spec.InitContainers = check("initContainers", p.Spec.InitContainers)
-	p.Spec.Containers = check("containers", p.Spec.Containers)
+	check("initContainers", p.Spec.InitContainers)
+	check("containers", p.Spec.Containers)
 	return errs
 }
 

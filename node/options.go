@@ -25,6 +25,7 @@ type config struct {
 	maxParallel *int  // maxParallelImagePulls; nil: unset
 	qps         float64
 	burst       int
+	cluster     *Cluster
 }
 
 func defaultConfig() config {
@@ -146,3 +147,8 @@ func aggregate(errs []string) error {
 		return errors.New("[" + strings.Join(errs, ", ") + "]")
 	}
 }
+
+// WithCluster makes the node part of c: its pods are admitted by c and
+// read their pull secrets and service accounts from c. Without it, the
+// node has a cluster of its own.
+func WithCluster(c *Cluster) Option { return func(o *config) { o.cluster = c } }

@@ -20,9 +20,13 @@ type Pod struct {
 
 // PodSpec is the part of a pod's spec that matters for images.
 type PodSpec struct {
-	InitContainers     []Container
-	Containers         []Container
-	ImagePullSecrets   []string // names of secrets in the pod's namespace
+	InitContainers []Container
+	Containers     []Container
+	// EphemeralContainers cannot be set at creation, as with the API server;
+	// the field exists for admission functions that look at whole pods.
+	EphemeralContainers []Container
+	ImagePullSecrets    []string // names of secrets in the pod's namespace
+	// ServiceAccountName defaults to "default", which every namespace has.
 	ServiceAccountName string
 }
 
@@ -108,6 +112,7 @@ const (
 // error reads like the API server's message.
 var (
 	ErrInvalid       = errors.New("Invalid")
+	ErrForbidden     = errors.New("Forbidden")
 	ErrAlreadyExists = errors.New("AlreadyExists")
 	ErrNotFound      = errors.New("NotFound")
 )

@@ -1,0 +1,298 @@
+package node
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// Cluster is the API server's part of a simulation, shared by its nodes:
+// secrets, service accounts, and the admission plugins that touch images
+// (ServiceAccount's imagePullSecrets copy, AlwaysPullImages). Nodes made
+// without [WithCluster] get a cluster of their own. A Cluster is safe for
+// concurrent use.
+type Cluster struct {
+	mu               sync.Mutex
+	secrets          map[string]Secret
+	serviceAccounts  map[string]ServiceAccount
+	alwaysPullImages bool
+	objects          int // objects created, for UIDs
+}
+
+// NewCluster returns a cluster with no secrets, no service accounts but the
+// implicit "default" one of every namespace, and no optional admission
+// plugin enabled.
+func NewCluster() *Cluster {
+	return &Cluster{secrets: make(map[string]Secret), serviceAccounts: make(map[string]ServiceAccount)}
+}
+
+// Secret types and data keys the kubelet reads pull credentials from.
+const (
+	SecretTypeDockerConfigJSON = "kubernetes.io/dockerconfigjson"
+	SecretTypeDockercfg        = "kubernetes.io/dockercfg"
+	DockerConfigJSONKey        = ".dockerconfigjson"
+	DockerConfigKey            = ".dockercfg"
+)
+
+// Secret is a namespaced secret. Only the two docker config types carry
+// pull credentials; the kubelet silently ignores other types.
+type Secret struct {
+	Namespace, Name string
+	UID             string // set by the cluster
+	Type            string
+	Data            map[string][]byte
+}
+
+// DockerConfigSecret builds a kubernetes.io/dockerconfigjson secret whose
+// auths map each registry key ("registry.example.com", "*.example.com",
+// "https://index.docker.io/v1/", "localhost:5000/team") to a credential, as
+// `kubectl create secret docker-registry` writes it.
+func DockerConfigSecret(namespace, name string, auths map[string]registry.Credential) Secret {
+	type entry struct {
+		Username      string `json:"username,omitempty"`
+		Password      string `json:"password,omitempty"`
+		Auth          string `json:"auth,omitempty"`
+		IdentityToken string `json:"identitytoken,omitempty"`
+	}
+	cfg := struct {
+		Auths map[string]entry `json:"auths"`
+	}{Auths: make(map[string]entry, len(auths))}
+	for k, c := range auths {
+		e := entry{Username: c.Username, Password: c.Password, IdentityToken: c.Token}
+		if c.Username != "" || c.Password != "" {
+			e.Auth = base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password))
+		}
+		cfg.Auths[k] = e
+	}
+	data, _ := json.Marshal(cfg) // maps of strings always marshal; keys come out sorted
+	return Secret{Namespace: namespace, Name: name, Type: SecretTypeDockerConfigJSON, Data: map[string][]byte{DockerConfigJSONKey: data}}
+}
+
+// ServiceAccount is a namespaced service account. Its ImagePullSecrets are
+// copied into pods that name it and list no secrets of their own, at
+// creation only.
+type ServiceAccount struct {
+	Namespace, Name  string
+	UID              string // set by the cluster
+	ImagePullSecrets []string
+}
+
+func (c *Cluster) newUID(kind string) string {
+	c.objects++
+	sum := sha256.Sum256([]byte(kind + "\x00" + strconv.Itoa(c.objects)))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// CreateSecret stores s with a new UID and returns it. The namespace
+// defaults to "default".
+func (c *Cluster) CreateSecret(s Secret) (Secret, error) {
+	if s.Namespace == "" {
+		s.Namespace = "default"
+	}
+	if s.Name == "" {
+		return Secret{}, &apiError{ErrInvalid, `Secret "" is invalid: metadata.name: Required value: name or generateName is required`}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := podKey(s.Namespace, s.Name)
+	if _, ok := c.secrets[key]; ok {
+		return Secret{}, &apiError{ErrAlreadyExists, fmt.Sprintf("secrets %q already exists", s.Name)}
+	}
+	s.UID = c.newUID("secret")
+	s.Data = cloneData(s.Data)
+	c.secrets[key] = s
+	return s, nil
+}
+
+// UpdateSecret replaces the type and data of an existing secret, keeping its
+// UID: how credentials are rotated.
+func (c *Cluster) UpdateSecret(s Secret) (Secret, error) {
+	if s.Namespace == "" {
+		s.Namespace = "default"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := podKey(s.Namespace, s.Name)
+	old, ok := c.secrets[key]
+	if !ok {
+		return Secret{}, &apiError{ErrNotFound, fmt.Sprintf("secrets %q not found", s.Name)}
+	}
+	s.UID = old.UID
+	s.Data = cloneData(s.Data)
+	c.secrets[key] = s
+	return s, nil
+}
+
+// DeleteSecret removes a secret.
+func (c *Cluster) DeleteSecret(namespace, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := podKey(namespace, name)
+	if _, ok := c.secrets[key]; !ok {
+		return &apiError{ErrNotFound, fmt.Sprintf("secrets %q not found", name)}
+	}
+	delete(c.secrets, key)
+	return nil
+}
+
+// Secret returns a secret.
+func (c *Cluster) Secret(namespace, name string) (Secret, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.secrets[podKey(namespace, name)]
+	s.Data = cloneData(s.Data)
+	return s, ok
+}
+
+func cloneData(d map[string][]byte) map[string][]byte {
+	if d == nil {
+		return nil
+	}
+	out := make(map[string][]byte, len(d))
+	for k, v := range d {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+// CreateServiceAccount stores sa with a new UID. Every namespace has an
+// implicit "default" service account with no pull secrets; creating one
+// named "default" replaces it.
+func (c *Cluster) CreateServiceAccount(sa ServiceAccount) (ServiceAccount, error) {
+	if sa.Namespace == "" {
+		sa.Namespace = "default"
+	}
+	if sa.Name == "" {
+		return ServiceAccount{}, &apiError{ErrInvalid, `ServiceAccount "" is invalid: metadata.name: Required value: name or generateName is required`}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := podKey(sa.Namespace, sa.Name)
+	if _, ok := c.serviceAccounts[key]; ok {
+		return ServiceAccount{}, &apiError{ErrAlreadyExists, fmt.Sprintf("serviceaccounts %q already exists", sa.Name)}
+	}
+	sa.UID = c.newUID("serviceaccount")
+	sa.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
+	c.serviceAccounts[key] = sa
+	return sa, nil
+}
+
+// ServiceAccount returns a service account; the implicit "default" one of a
+// namespace is returned with a UID derived from the namespace.
+func (c *Cluster) ServiceAccount(namespace, name string) (ServiceAccount, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.serviceAccountLocked(namespace, name)
+}
+
+func (c *Cluster) serviceAccountLocked(namespace, name string) (ServiceAccount, bool) {
+	if namespace == "" {
+		namespace = "default"
+	}
+	if sa, ok := c.serviceAccounts[podKey(namespace, name)]; ok {
+		sa.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
+		return sa, true
+	}
+	if name == "default" {
+		sum := sha256.Sum256([]byte("default-serviceaccount\x00" + namespace))
+		h := hex.EncodeToString(sum[:16])
+		return ServiceAccount{Namespace: namespace, Name: "default", UID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]}, true
+	}
+	return ServiceAccount{}, false
+}
+
+// SetAlwaysPullImages enables or disables the AlwaysPullImages admission
+// plugin for pods created from now on.
+func (c *Cluster) SetAlwaysPullImages(on bool) {
+	c.mu.Lock()
+	c.alwaysPullImages = on
+	c.mu.Unlock()
+}
+
+// admit runs the mutating admission plugins on a pod being created, after
+// defaulting: ServiceAccount (the service account must exist; its pull
+// secrets are copied when the pod names none), then AlwaysPullImages.
+func (c *Cluster) admit(p *Pod) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p.Spec.ServiceAccountName == "" {
+		p.Spec.ServiceAccountName = "default"
+	}
+	sa, ok := c.serviceAccountLocked(p.Namespace, p.Spec.ServiceAccountName)
+	if !ok {
+		return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", p.Name, p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
+	}
+	if len(p.Spec.ImagePullSecrets) == 0 && len(sa.ImagePullSecrets) > 0 {
+		p.Spec.ImagePullSecrets = sa.ImagePullSecrets
+	}
+	if c.alwaysPullImages {
+		AdmitAlwaysPullImages(p)
+	}
+	return nil
+}
+
+// validateAdmission runs the validating admission plugins.
+func (c *Cluster) validateAdmission(p Pod) error {
+	c.mu.Lock()
+	on := c.alwaysPullImages
+	c.mu.Unlock()
+	if on {
+		return ValidateAlwaysPullImages(p)
+	}
+	return nil
+}
+
+// AdmitAlwaysPullImages is the mutating half of the AlwaysPullImages
+// admission plugin: every init, regular and ephemeral container's policy
+// becomes Always.
+func AdmitAlwaysPullImages(p *Pod) {
+	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers, &p.Spec.EphemeralContainers} {
+		*cs = slices.Clone(*cs)
+		for i := range *cs {
+			(*cs)[i].ImagePullPolicy = pullpolicy.PullAlways
+		}
+	}
+}
+
+// ValidateAlwaysPullImages is the validating half of the AlwaysPullImages
+// admission plugin: any container whose policy is not Always is Forbidden.
+func ValidateAlwaysPullImages(p Pod) error {
+	var errs []string
+	for _, f := range []struct {
+		field string
+		cs    []Container
+	}{{"initContainers", p.Spec.InitContainers}, {"containers", p.Spec.Containers}, {"ephemeralContainers", p.Spec.EphemeralContainers}} {
+		for i, c := range f.cs {
+			if c.ImagePullPolicy != pullpolicy.PullAlways {
+				errs = append(errs, fmt.Sprintf("spec.%s[%d].imagePullPolicy: Unsupported value: %q: supported values: %q", f.field, i, c.ImagePullPolicy, pullpolicy.PullAlways))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: %s", p.Name, joinErrs(errs))}
+}
+
+func joinErrs(errs []string) string {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	out := "["
+	for i, e := range errs {
+		if i > 0 {
+			out += ", "
+		}
+		out += e
+	}
+	return out + "]"
+}
