@@ -57,16 +57,15 @@ type Secret struct {
 // `kubectl create secret docker-registry` writes it.
 func DockerConfigSecret(namespace, name string, auths map[string]registry.Credential) Secret {
 	type entry struct {
-		Username      string `json:"username,omitempty"`
-		Password      string `json:"password,omitempty"`
-		Auth          string `json:"auth,omitempty"`
-		IdentityToken string `json:"identitytoken,omitempty"`
+		Username string `json:"username,omitempty"`
+		Password string `json:"password,omitempty"`
+		Auth     string `json:"auth,omitempty"`
 	}
 	cfg := struct {
 		Auths map[string]entry `json:"auths"`
 	}{Auths: make(map[string]entry, len(auths))}
 	for k, c := range auths {
-		e := entry{Username: c.Username, Password: c.Password, IdentityToken: c.Token}
+		e := entry{Username: c.Username, Password: c.Password}
 		if c.Username != "" || c.Password != "" {
 			e.Auth = base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password))
 		}

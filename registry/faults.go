@@ -179,8 +179,18 @@ func isHost(scope string) bool {
 // requests it affects: a corrupt-blob fault for one request corrupts the
 // next blob, whatever resolves come first. Callers hold r.mu.
 func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op string) FaultKind {
-	if len(r.faults) == 0 {
+	key, f := r.peekFault(ref, op)
+	if f == nil {
 		return 0
+	}
+	r.consume(key, f)
+	return f.kind
+}
+
+// peekFault returns the fault that would apply, without consuming it.
+func (r *Registry) peekFault(ref *pullpolicy.ImageRef, op string) (string, *fault) {
+	if len(r.faults) == 0 {
+		return "", nil
 	}
 	key := ref.Repository()
 	f := r.faults[key]
@@ -189,14 +199,18 @@ func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op string) FaultKind {
 		f = r.faults[key]
 	}
 	if f == nil || !f.kind.affects(op) {
-		return 0
+		return "", nil
 	}
+	return key, f
+}
+
+// consume uses one request of a counted fault.
+func (r *Registry) consume(key string, f *fault) {
 	if f.remaining > 0 {
 		if f.remaining--; f.remaining == 0 {
 			delete(r.faults, key)
 		}
 	}
-	return f.kind
 }
 
 // affects reports whether faults of kind k touch op requests.

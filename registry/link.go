@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -34,14 +35,37 @@ var InstantLink = Link{}
 
 // Transfer returns how long requests requests and bytes of blob data take
 // over l.
+// The result is exact to the nanosecond (rounded down) and saturates at the
+// largest Duration rather than overflowing.
 func (l Link) Transfer(requests int, bytes int64) time.Duration {
-	d := time.Duration(requests) * l.Latency
+	d := satMul(uint64(max(requests, 0)), uint64(l.Latency))
 	if l.Bandwidth > 0 && bytes > 0 {
-		// bytes/bandwidth seconds, in nanoseconds, without overflow for
-		// sizes up to hundreds of terabytes.
-		d += time.Duration(float64(bytes) / float64(l.Bandwidth) * float64(time.Second))
+		// bytes * 1e9 / bandwidth nanoseconds, in 128 bits.
+		hi, lo := bits.Mul64(uint64(bytes), uint64(time.Second))
+		if hi >= uint64(l.Bandwidth) {
+			return maxDuration
+		}
+		q, _ := bits.Div64(hi, lo, uint64(l.Bandwidth))
+		d = satAdd(d, q)
 	}
-	return d
+	return time.Duration(d)
+}
+
+const maxDuration = time.Duration(1<<63 - 1)
+
+func satMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 || lo > uint64(maxDuration) {
+		return uint64(maxDuration)
+	}
+	return lo
+}
+
+func satAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a && s <= uint64(maxDuration) {
+		return s
+	}
+	return uint64(maxDuration)
 }
 
 func (l Link) validate() error {

@@ -24,11 +24,12 @@ type Source interface {
 }
 
 // Credential is what a client presents to a registry. The zero value is an
-// anonymous request.
+// anonymous request. Token-based registries take the token as the password
+// with a conventional user name (oauth2accesstoken, AWS, <token>), which is
+// how a kubelet's docker config carries them.
 type Credential struct {
 	Username string
 	Password string
-	Token    string // a bearer or identity token, instead of a password
 }
 
 // Anonymous reports whether c carries no credentials.
@@ -399,10 +400,12 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	kind := r.faultFor(ref, "blob")
-	if err := faultErr(kind, "blob"); err != nil {
+	fkey, f := r.peekFault(ref, "blob")
+	corrupt := f != nil && f.kind == FaultCorruptBlob
+	if f != nil && !corrupt {
+		r.consume(fkey, f)
 		r.count(ref, Counters{Blobs: 1})
-		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: faultErr(f.kind, "blob")}
 	}
 	if err := r.authorize(ref, cred); err != nil {
 		r.count(ref, Counters{Blobs: 1})
@@ -421,7 +424,9 @@ func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred 
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
 	}
 	r.count(ref, Counters{Blobs: 1, BlobBytes: b.Size})
-	if kind == FaultCorruptBlob {
+	if corrupt {
+		// Only a blob actually served uses up a counted corrupt-blob fault.
+		r.consume(fkey, f)
 		b.Data = append([]byte("corrupted "), b.Data...)
 	} else {
 		b.Data = slices.Clone(b.Data) // the caller's own copy

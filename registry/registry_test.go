@@ -369,7 +369,7 @@ func TestCounters(t *testing.T) {
 			}
 		case "blob":
 			var got registry.Blob
-			got, err = r.FetchBlob(mustRef(t, s.ref), s.dgst, registry.Credential{Token: "t"})
+			got, err = r.FetchBlob(mustRef(t, s.ref), s.dgst, registry.Credential{Username: "oauth2accesstoken", Password: "t"})
 			if err == nil {
 				want := layer
 				if s.dgst == config.Digest {
@@ -430,7 +430,7 @@ func TestCountersArithmetic(t *testing.T) {
 	if !(registry.Credential{}).Anonymous() {
 		t.Errorf("Credential{}.Anonymous() = false, want true")
 	}
-	for _, c := range []registry.Credential{{Username: "u"}, {Password: "p"}, {Token: "t"}} {
+	for _, c := range []registry.Credential{{Username: "u"}, {Password: "p"}} {
 		if c.Anonymous() {
 			t.Errorf("%+v.Anonymous() = true, want false", c)
 		}
