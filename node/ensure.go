@@ -7,7 +7,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
-	"github.com/pullsim/pullsim/registry"
 )
 
 // EnsureImage runs the kubelet's EnsureImageExists for one container of a
@@ -85,9 +84,17 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		}
 		id, present = n.cache.ID(ref.Name())
 	}
+	lookup := credLookup{n: n, ps: ps, ref: ref}
 	switch pullpolicy.Decide(policy, present) {
 	case pullpolicy.UseCached:
-		if !n.cfg.ensureSecret || !n.mustAttemptImagePull(ref, id) {
+		must := false
+		if n.cfg.ensureSecret {
+			var err error
+			if must, err = n.mustAttemptImagePull(ref, id, lookup.get); err != nil {
+				return ensureOutcome{"", err.Error(), err}, nil
+			}
+		}
+		if !must {
 			n.counts.CacheHits++
 			return ensureOutcome{string(id), n.presentMessage(c, now), nil}, nil
 		}
@@ -98,7 +105,13 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 	case pullpolicy.NeverPull:
 		return n.neverPull(c, image, now), nil
 	}
-	return n.pullImage(ps, c, ref, now)
+	creds, err := lookup.get()
+	if err != nil {
+		// A pull secret that does not parse: the raw error, whose text
+		// becomes the waiting reason.
+		return ensureOutcome{"", err.Error(), err}, nil
+	}
+	return n.pullImage(ps, c, ref, creds, now)
 }
 
 // presentMessage records the "already present" event and returns its text,
@@ -124,7 +137,7 @@ func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureO
 
 // pullImage is the kubelet's pullImage up to handing the request to the
 // puller: intent, backoff, Pulling.
-func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, now time.Time) (ensureOutcome, *pullJob) {
+func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, creds []trackedCred, now time.Time) (ensureOutcome, *pullJob) {
 	image := ref.Requested()
 	if n.cfg.ensureSecret {
 		n.recordPullIntent(ref)
@@ -132,7 +145,7 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	key := ps.uid + "_" + image
 	if n.backOff.InBackOffSinceUpdate(key, now) {
 		if n.cfg.ensureSecret {
-			n.recordPullDone(ref, "", false, credentialSource{})
+			n.recordPullDone(ref, "", false, nil)
 		}
 		n.record(now, evBackOff, &c.obj, image, "")
 		msg := fmt.Sprintf("Back-off pulling image %q", image)
@@ -143,7 +156,7 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	}
 	delete(n.prevErr, key)
 	n.record(now, evPulling, &c.obj, image, "")
-	job := &pullJob{ps: ps, c: c, ref: ref, key: key, cred: registry.Credential{}}
+	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
 	n.requestPull(job, now)
 	if job.done {
 		return job.outcome, nil
@@ -156,7 +169,7 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	ref, res := job.ref, &job.res
 	if n.cfg.ensureSecret {
-		n.recordPullDone(ref, res.id, res.err == nil, credentialSource{})
+		n.recordPullDone(ref, res.id, res.err == nil, res.used)
 	}
 	if res.err != nil {
 		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())

@@ -230,8 +230,11 @@ type podState struct {
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
 	attempts             []Attempt
 	createdAt, readyAt   time.Time
-	syncing              bool // a sync is in progress, blocked on a pull
-	cursor               int  // the container the blocked sync is at
+	syncing              bool            // a sync is in progress, blocked on a pull
+	cursor               int             // the container the blocked sync is at
+	obj                  ObjectReference // the pod, for pod-level events
+	missingSecrets       []string        // pull secrets the last lookup did not find
+	pullFailed           bool            // a start failed with ErrImagePull in this sync
 }
 
 type containerState struct {
@@ -290,6 +293,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	n.created++
 	now := n.clock.Now()
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now}
+	ps.obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	// validate gave the spec fresh container slices; the secrets are the caller's.
 	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
 	for i := range ps.spec.InitContainers {

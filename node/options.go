@@ -3,10 +3,13 @@ package node
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
 )
 
 // Option configures a [Node]. Every option has the kubelet's default.
@@ -26,6 +29,19 @@ type config struct {
 	qps         float64
 	burst       int
 	cluster     *Cluster
+
+	verification *string  // imagePullCredentialsVerificationPolicy; nil: default
+	allowlist    []string // preloadedImagesVerificationAllowlist
+	nodeCreds    map[string]registry.Credential
+	providers    []CredentialProvider
+}
+
+// verifyPolicy is the verification policy in force.
+func (o *config) verifyPolicy() string {
+	if o.verification == nil {
+		return NeverVerifyPreloadedImages
+	}
+	return *o.verification
 }
 
 func defaultConfig() config {
@@ -112,6 +128,7 @@ func (o *config) validate() error {
 	if o.serializePulls() && o.maxParallel != nil && *o.maxParallel > 1 {
 		errs = append(errs, "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false")
 	}
+	errs = append(errs, o.validateVerification()...)
 	return aggregate(errs)
 }
 
@@ -152,3 +169,49 @@ func aggregate(errs []string) error {
 // read their pull secrets and service accounts from c. Without it, the
 // node has a cluster of its own.
 func WithCluster(c *Cluster) Option { return func(o *config) { o.cluster = c } }
+
+// WithImagePullCredentialsVerificationPolicy sets the KEP-2535 policy:
+// NeverVerify, NeverVerifyPreloadedImages (the default),
+// NeverVerifyAllowlistedImages or AlwaysVerify. Setting it with the gate off
+// is a configuration error, as on a kubelet.
+func WithImagePullCredentialsVerificationPolicy(policy string) Option {
+	return func(o *config) { o.verification = &policy }
+}
+
+// WithPreloadedImagesVerificationAllowlist sets
+// preloadedImagesVerificationAllowlist: fully qualified image names without
+// tag or digest ("docker.io/library/ubuntu"), or prefixes ending in "/*"
+// ("registry.example.com/base/*"). It requires NeverVerifyAllowlistedImages.
+// Matching is literal: a pod's image is compared as written, so "ubuntu"
+// does not match docker.io/library/ubuntu.
+func WithPreloadedImagesVerificationAllowlist(patterns ...string) Option {
+	return func(o *config) { o.allowlist = slices.Clone(patterns) }
+}
+
+// WithNodeCredentials gives the node a docker config of its own
+// (/var/lib/kubelet/config.json): credentials by registry location, used for
+// every pod after the pod's own pull secrets. Images pulled with them are
+// node-accessible under KEP-2535.
+func WithNodeCredentials(auths map[string]registry.Credential) Option {
+	return func(o *config) { o.nodeCreds = maps.Clone(auths) }
+}
+
+// CredentialProvider is a kubelet credential provider plugin.
+type CredentialProvider struct {
+	// MatchImages are registry locations the plugin serves, in the keyring's
+	// syntax ("*.dkr.ecr.*.amazonaws.com", "registry.example.com").
+	MatchImages []string
+	// ServiceAccount makes it a service-account token provider: the
+	// credentials depend on the pod's service account, and KEP-2535 records
+	// pulls against that service account.
+	ServiceAccount bool
+	// Credentials returns the credential for a pod's namespace and service
+	// account; false means none.
+	Credentials func(namespace, serviceAccount string) (registry.Credential, bool)
+}
+
+// WithCredentialProvider adds a credential provider plugin; its credentials
+// come after the pod's pull secrets and the node's docker config.
+func WithCredentialProvider(p CredentialProvider) Option {
+	return func(o *config) { o.providers = append(o.providers, p) }
+}

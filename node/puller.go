@@ -40,11 +40,11 @@ func (p Pull) Duration() time.Duration { return p.Finished.Sub(p.Started) }
 
 // pullJob is one pull request on its way through the puller.
 type pullJob struct {
-	ps   *podState
-	c    *containerState
-	ref  *pullpolicy.ImageRef
-	key  string // backoff key
-	cred registry.Credential
+	ps    *podState
+	c     *containerState
+	ref   *pullpolicy.ImageRef
+	key   string        // backoff key
+	creds []trackedCred // tried in order; none means an anonymous pull
 
 	requested, started, finished time.Time
 	res                          pullResult
@@ -70,7 +70,8 @@ type pullResult struct {
 	commit   bool
 	requests int
 	bytes    int64
-	timedOut bool // the last request timed out
+	timeouts int          // requests that timed out
+	used     *trackedCred // the credential that succeeded; nil: anonymous
 	err      error
 }
 
@@ -139,9 +140,7 @@ func (n *Node) startPull(job *pullJob, at time.Time) {
 		waitUntil := n.fetch(job, at)
 		l := n.link(job.ref.Domain())
 		d := l.Transfer(job.res.requests, job.res.bytes)
-		if job.res.timedOut {
-			d += l.Timeout - l.Latency
-		}
+		d += time.Duration(job.res.timeouts) * (l.Timeout - l.Latency)
 		job.finished = at.Add(d)
 		if waitUntil.After(job.finished) {
 			job.finished = waitUntil

@@ -1,14 +1,41 @@
 package node
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
 )
 
-// pullRecord is a KEP-2535 "pulled record": for one image ID, which
-// credentials pulled it, keyed by the requested image without tag or digest
-// as trimImageTagDigest computes it, which normalises: "nginx:1" and
-// "docker.io/library/nginx:1" share the key docker.io/library/nginx.
+// This file is KEP-2535 "ensure secret pulled images" (feature gate
+// KubeletEnsureSecretPulledImages): pull intents, pulled records, the
+// credential verification policies and MustAttemptImagePull
+// (pkg/kubelet/images/pullmanager).
+
+// Credential verification policies (imagePullCredentialsVerificationPolicy).
+const (
+	// NeverVerify: any pod may use any present image.
+	NeverVerify = "NeverVerify"
+	// NeverVerifyPreloadedImages (the default): images the kubelet did not
+	// pull itself (side-loaded, pulled before the gate) need no check.
+	NeverVerifyPreloadedImages = "NeverVerifyPreloadedImages"
+	// NeverVerifyAllowlistedImages: images on
+	// preloadedImagesVerificationAllowlist need no check, whoever pulled them.
+	NeverVerifyAllowlistedImages = "NeverVerifyAllowlistedImages"
+	// AlwaysVerify: every present image is checked.
+	AlwaysVerify = "AlwaysVerify"
+)
+
+// writeRecordWhileMatchingLimit caps the secrets a record keeps; past it a
+// matching hash still admits the pod but is not written back.
+const writeRecordWhileMatchingLimit = 100
+
+// pullRecord is a pulled record: for one image ID, who pulled it, keyed by
+// the image's normalised repository (trimImageTagDigest).
 type pullRecord struct {
 	creds map[string]*credentialEntry
 }
@@ -18,37 +45,142 @@ type credentialEntry struct {
 	// nodePodsAccessible: pulled anonymously or with node-level credentials,
 	// so every pod on the node may use it.
 	nodePodsAccessible bool
+	secrets            []trackedCred // fromSecret, sorted by namespace, name, UID
+	serviceAccounts    []trackedCred // fromServiceAccount, same order
 }
 
-// credentialSource says where the credentials of a successful pull came
-// from; the zero value is an anonymous pull.
-type credentialSource struct{}
-
-// mustAttemptImagePull is the KEP-2535 decision for a present image under
-// IfNotPresent or Never (MustAttemptImagePull): true when the pod has to
-// prove, by pulling, that it may use the image.
-func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest) bool {
-	rec := n.pulled[id]
-	// NeverVerifyPreloadedImages: verify only what the kubelet pulled itself.
-	if rec == nil && n.intents[ref.Requested()] == 0 {
+// requireVerification is RequireCredentialVerificationForImage.
+func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet bool) bool {
+	switch n.cfg.verifyPolicy() {
+	case NeverVerify:
 		return false
+	case AlwaysVerify:
+		return true
+	case NeverVerifyAllowlistedImages:
+		return !n.allowlisted(ref)
+	default: // NeverVerifyPreloadedImages
+		return pulledByKubelet
+	}
+}
+
+// allowlisted matches the image, as written without tag and digest and not
+// normalised, against the allowlist: exact entries, and prefixes of entries
+// ending in "/*".
+func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
+	name := trimTagDigest(ref.Requested())
+	for _, e := range n.cfg.allowlist {
+		if prefix, ok := strings.CutSuffix(e, "*"); ok {
+			if strings.HasPrefix(name, prefix) {
+				return true
+			}
+		} else if name == e {
+			return true
+		}
+	}
+	return false
+}
+
+// trimTagDigest drops the digest and the tag of an image as written: a
+// colon is a tag separator only after the last slash, so a port survives.
+func trimTagDigest(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
+		image = image[:i]
+	}
+	return image
+}
+
+// mustAttemptImagePull is MustAttemptImagePull for a present image under
+// IfNotPresent or Never: true when the pod must prove access by pulling.
+// creds computes the pod's credentials, at most once; its error is
+// returned.
+func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error)) (bool, error) {
+	rec := n.pulled[id]
+	pulledByKubelet := rec != nil || n.intents[ref.Requested()] > 0
+	if !n.requireVerification(ref, pulledByKubelet) {
+		return false, nil
 	}
 	if rec == nil {
-		return true
+		return true, nil
 	}
 	e := rec.creds[ref.Repository()]
-	if e == nil {
-		return true
+	switch {
+	case e == nil:
+		return true, nil
+	case e.nodePodsAccessible:
+		return false, nil
+	case len(e.secrets) == 0 && len(e.serviceAccounts) == 0:
+		return true, nil
 	}
-	return !e.nodePodsAccessible
+	pod, err := creds()
+	if err != nil {
+		return true, err
+	}
+	for _, p := range pod {
+		if p.source != fromSecret {
+			continue
+		}
+		for _, c := range e.secrets {
+			hashes := c.hash != "" && p.hash == c.hash
+			coords := p.uid == c.uid && p.namespace == c.namespace && p.name == c.name
+			switch {
+			case hashes:
+				if !coords && len(e.secrets) < writeRecordWhileMatchingLimit {
+					e.secrets = mergeCreds(e.secrets, p)
+				}
+				return false, nil
+			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
+				e.secrets = mergeCreds(e.secrets, p) // a rotated secret: its new hash
+				return false, nil
+			}
+		}
+	}
+	for _, p := range pod {
+		if p.source != fromServiceAccount {
+			continue
+		}
+		for _, c := range e.serviceAccounts {
+			if p.uid == c.uid && p.namespace == c.namespace && p.name == c.name {
+				return false, nil
+			}
+		}
+		break // only the pod's first service-account credential counts
+	}
+	return true, nil
+}
+
+// mergeCreds adds c to a sorted set keyed by (namespace, name, UID); a new
+// hash replaces the old one.
+func mergeCreds(set []trackedCred, c trackedCred) []trackedCred {
+	c.cred = registry.Credential{} // records keep coordinates and hashes, never secrets
+	for i, x := range set {
+		if x.namespace == c.namespace && x.name == c.name && x.uid == c.uid {
+			set[i].hash = c.hash
+			return set
+		}
+	}
+	set = append(set, c)
+	slices.SortFunc(set, func(a, b trackedCred) int {
+		if x := strings.Compare(a.namespace, b.namespace); x != 0 {
+			return x
+		}
+		if x := strings.Compare(a.name, b.name); x != 0 {
+			return x
+		}
+		return strings.Compare(a.uid, b.uid)
+	})
+	return set
 }
 
 func (n *Node) recordPullIntent(ref *pullpolicy.ImageRef) {
 	n.intents[ref.Requested()]++
 }
 
-// recordPullDone ends a pull intent; after a success it records who pulled.
-func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, _ credentialSource) {
+// recordPullDone ends a pull intent; after a success it records who pulled:
+// nil or node credentials make the image node-accessible.
+func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred) {
 	if k := ref.Requested(); n.intents[k] <= 1 {
 		delete(n.intents, k)
 	} else {
@@ -62,10 +194,84 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		n.pulled[id] = rec
 	}
-	e := rec.creds[ref.Repository()]
+	key := ref.Repository()
+	e := rec.creds[key]
 	if e == nil {
 		e = &credentialEntry{}
-		rec.creds[ref.Repository()] = e
+		rec.creds[key] = e
 	}
-	e.nodePodsAccessible = true
+	switch {
+	case e.nodePodsAccessible:
+	case used == nil || used.source == fromNode:
+		*e = credentialEntry{nodePodsAccessible: true}
+	case used.source == fromSecret:
+		e.secrets = mergeCreds(e.secrets, *used)
+	case used.source == fromServiceAccount:
+		e.serviceAccounts = mergeCreds(e.serviceAccounts, *used)
+	}
+}
+
+// validateVerification checks the KEP-2535 kubelet settings as the kubelet
+// does.
+func (o *config) validateVerification() []string {
+	var errs []string
+	if !o.ensureSecret {
+		if o.verification != nil {
+			errs = append(errs, "invalid configuration: `imagePullCredentialsVerificationPolicy` must not be set if KubeletEnsureSecretPulledImages feature gate is not enabled")
+		}
+		if len(o.allowlist) > 0 {
+			errs = append(errs, "invalid configuration: `preloadedImagesVerificationAllowlist` must not be set if KubeletEnsureSecretPulledImages feature gate is not enabled")
+		}
+		return errs
+	}
+	switch p := o.verifyPolicy(); p {
+	case NeverVerify, NeverVerifyPreloadedImages, NeverVerifyAllowlistedImages, AlwaysVerify:
+	default:
+		errs = append(errs, fmt.Sprintf("invalid configuration: option %q specified for imagePullCredentialsVerificationPolicy. Valid options are %q, %q, %q or %q",
+			p, NeverVerify, NeverVerifyPreloadedImages, NeverVerifyAllowlistedImages, AlwaysVerify))
+	}
+	if len(o.allowlist) > 0 && o.verifyPolicy() != NeverVerifyAllowlistedImages {
+		errs = append(errs, "invalid configuration: can't set `preloadedImagesVerificationAllowlist` if `imagePullCredentialsVertificationPolicy` is not \"NeverVerifyAllowlistedImages\"")
+	} else if err := validateAllowlist(o.allowlist); err != nil {
+		errs = append(errs, "invalid configuration: invalid image pattern in `preloadedImagesVerificationAllowlist`: "+err.Error())
+	}
+	return errs
+}
+
+// validateAllowlist checks allowlist patterns; the first bad one is the error.
+func validateAllowlist(list []string) error {
+	for _, p := range list {
+		if err := validatePattern(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validatePattern(p string) error {
+	if p != strings.TrimSpace(p) {
+		return fmt.Errorf("leading/trailing spaces are not allowed: %s", p)
+	}
+	rest, wildcard := strings.CutSuffix(p, "/*")
+	if wildcard {
+		rest += "/"
+	}
+	switch {
+	case rest == "":
+		return fmt.Errorf("the supplied pattern is too short: %s", p)
+	case strings.Contains(rest, "*"):
+		return fmt.Errorf("not a valid wildcard pattern, only patterns ending with '/*' are allowed: %s", p)
+	case wildcard && len(rest) == 1:
+		return fmt.Errorf("at least registry hostname is required")
+	case wildcard:
+		return nil
+	}
+	named, err := reference.ParseNormalizedNamed(rest)
+	if err != nil {
+		return fmt.Errorf("failed to parse as an image name: %w", err)
+	}
+	if rest != named.Name() {
+		return fmt.Errorf("neither tag nor digest is accepted in an image reference: %s", p)
+	}
+	return nil
 }

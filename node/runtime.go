@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,12 +27,35 @@ import (
 // what to commit at finish. Nothing enters the cache here. It returns the
 // time until which job must wait for blobs another running pull is
 // downloading.
+//
+// With credentials, the runtime tries each in order and the first that
+// works wins; when all fail the error is their aggregate, "[e1, e2]". With
+// none, it pulls anonymously.
 func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
-	ref, cred, res := job.ref, job.cred, &job.res
+	if len(job.creds) == 0 {
+		return n.fetchWith(job, registry.Credential{})
+	}
+	var errs []string
+	for i := range job.creds {
+		job.res.err = nil
+		w := n.fetchWith(job, job.creds[i].cred)
+		if job.res.err == nil {
+			job.res.used = &job.creds[i]
+			return w
+		}
+		errs = append(errs, job.res.err.Error())
+	}
+	job.res.err = aggregate(errs)
+	return time.Time{}
+}
+
+// fetchWith is one runtime PullImage with one credential.
+func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time.Time) {
+	ref, res := job.ref, &job.res
 	res.requests++
 	desc, err := n.source.Resolve(ref, cred)
 	if err != nil {
-		res.fail(resolveError(ref, err), err)
+		res.fail(resolveError(ref, err, cred.Anonymous()), err)
 		return
 	}
 	names := n.pullNames(ref, desc.Digest)
@@ -98,7 +122,9 @@ func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 // timeout instead of one latency.
 func (res *pullResult) fail(text, cause error) {
 	res.err = text
-	res.timedOut = errors.Is(cause, registry.ErrTimeout)
+	if errors.Is(cause, registry.ErrTimeout) {
+		res.timeouts++
+	}
 }
 
 func containsDigest(ds []digest.Digest, d digest.Digest) bool {
@@ -173,8 +199,9 @@ func refReference(ref *pullpolicy.ImageRef) string {
 	return ref.Tag()
 }
 
-// resolveError formats a failed resolution as the runtime reports it.
-func resolveError(ref *pullpolicy.ImageRef, err error) error {
+// resolveError formats a failed resolution as the runtime reports it;
+// anonymous says whether the request carried no credentials.
+func resolveError(ref *pullpolicy.ImageRef, err error, anonymous bool) error {
 	name, reference := ref.Name(), refReference(ref)
 	host := registryHost(ref.Domain())
 	if text, ok := classifiedError(ref, err); ok {
@@ -190,6 +217,10 @@ func resolveError(ref *pullpolicy.ImageRef, err error) error {
 		return fmt.Errorf("%s%sdial tcp: lookup %s: no such host", prefix, head, host)
 	case errors.Is(err, registry.ErrTimeout):
 		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %s%sdial tcp %s:443: i/o timeout", prefix, head, host)
+	case ref.Domain() == "docker.io" && errors.Is(err, registry.ErrUnauthorized) && !anonymous:
+		// Docker Hub refuses the token exchange for credentials it rejects.
+		return fmt.Errorf("%sfailed to authorize: failed to fetch oauth token: unexpected status from GET request to https://auth.docker.io/token?scope=repository%%3A%s%%3Apull&service=registry.docker.io: 401 Unauthorized",
+			prefix, url.QueryEscape(ref.Path()))
 	case ref.Domain() == "docker.io" && (errors.Is(err, registry.ErrNameUnknown) || errors.Is(err, registry.ErrUnauthorized)):
 		// Docker Hub answers 401 insufficient_scope for repositories that do
 		// not exist and for private ones alike.

@@ -2,9 +2,11 @@ package node
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/pullpolicy"
 )
 
 // SyncPod runs one kubelet sync of a pod: init containers that have not
@@ -68,7 +70,7 @@ func (n *Node) syncPod(ps *podState, now time.Time) {
 	if ps.syncing {
 		return
 	}
-	ps.syncing, ps.cursor = true, 0
+	ps.syncing, ps.cursor, ps.pullFailed = true, 0, false
 	n.continueSync(ps, now)
 }
 
@@ -110,6 +112,11 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 
 func (n *Node) endSync(ps *podState, now time.Time) {
 	ps.syncing = false
+	if ps.pullFailed && len(ps.missingSecrets) > 0 {
+		// SyncPod's warning: only for ErrImagePull, not BackOff or the
+		// classified reasons.
+		n.record(now, evMissingSecrets, &ps.obj, "", strings.Join(ps.missingSecrets, ", "))
+	}
 	ps.nextSync = time.Time{}
 	if ps.pending() {
 		ps.nextSync = now.Add(n.cfg.resync)
@@ -125,6 +132,9 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 	pulled := n.counts.Pulls > c.pullsSeen
 	c.pullsSeen = n.counts.Pulls
 	if o.err != nil {
+		if o.err == pullpolicy.ErrImagePull {
+			ps.pullFailed = true
+		}
 		n.record(now, evStartFailed, &c.obj, "", o.err.Error())
 		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
 		ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
