@@ -153,15 +153,22 @@ func (o *config) pullSlots() int {
 }
 
 // aggregate joins errors as k8s.io/apimachinery's NewAggregate prints them:
-// one error alone, several as "[e1, e2]".
+// identical messages once, one distinct message alone, several as
+// "[e1, e2]".
 func aggregate(errs []string) error {
-	switch len(errs) {
+	var distinct []string
+	for _, e := range errs {
+		if !slices.Contains(distinct, e) {
+			distinct = append(distinct, e)
+		}
+	}
+	switch len(distinct) {
 	case 0:
 		return nil
 	case 1:
-		return errors.New(errs[0])
+		return errors.New(distinct[0])
 	default:
-		return errors.New("[" + strings.Join(errs, ", ") + "]")
+		return errors.New("[" + strings.Join(distinct, ", ") + "]")
 	}
 }
 

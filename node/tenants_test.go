@@ -1,0 +1,231 @@
+package node_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+const privateImage = "registry.example.com/team-a/app:v1"
+
+var (
+	credA = registry.Credential{Username: "team-a", Password: "a-secret"}
+	credB = registry.Credential{Username: "team-b", Password: "b-secret"}
+)
+
+// tenantWorld is a node shared by two tenants, with team-a's private image.
+type tenantWorld struct {
+	reg *registry.Registry
+	n   *node.Node
+}
+
+func newTenantWorld(t *testing.T, opts ...node.Option) *tenantWorld {
+	t.Helper()
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink)
+	reg.MustPush(privateImage, build("team-a app v1"))
+	if err := reg.SetPrivate(privateImage, credA); err != nil {
+		t.Fatal(err)
+	}
+	cl := node.NewCluster()
+	for _, s := range []node.Secret{
+		node.DockerConfigSecret("team-a", "regcred", map[string]registry.Credential{"registry.example.com": credA}),
+		node.DockerConfigSecret("team-b", "copy", map[string]registry.Credential{"registry.example.com": credA}),
+		node.DockerConfigSecret("team-b", "mine", map[string]registry.Credential{"registry.example.com": credB}),
+	} {
+		if _, err := cl.CreateSecret(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cl.CreateServiceAccount(node.ServiceAccount{Namespace: "team-b", Name: "puller"}); err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]node.Option{node.WithCluster(cl), node.WithCredentialProvider(node.CredentialProvider{
+		MatchImages:    []string{"registry.example.com"},
+		ServiceAccount: true,
+		Credentials: func(ns, sa string) (registry.Credential, bool) {
+			return credA, ns == "team-b" && sa == "puller"
+		},
+	})}, opts...)
+	return &tenantWorld{reg: reg, n: node.MustNew("shared-node", reg, opts...)}
+}
+
+// outcome returns what happened to a pod's container: "cached" (started
+// without a pull), "pulled" (started after a pull) or the waiting reason.
+func (w *tenantWorld) outcome(t *testing.T, p node.Pod) string {
+	t.Helper()
+	before := w.n.Counters().Pulls
+	got, err := w.n.CreatePod(p)
+	if err != nil {
+		t.Fatalf("CreatePod(%s/%s): %v", p.Namespace, p.Name, err)
+	}
+	st := got.Status.ContainerStatuses[0].State
+	switch {
+	case st.Waiting != nil:
+		return st.Waiting.Reason
+	case w.n.Counters().Pulls > before:
+		return "pulled"
+	default:
+		return "cached"
+	}
+}
+
+func tenantPod(ns, name, sa string, policy pullpolicy.PullPolicy, secrets ...string) node.Pod {
+	return node.Pod{Name: name, Namespace: ns, Spec: node.PodSpec{
+		Containers:         []node.Container{{Name: "app", Image: privateImage, ImagePullPolicy: policy}},
+		ImagePullSecrets:   secrets,
+		ServiceAccountName: sa,
+	}}
+}
+
+// TestTenantMatrix: a private image of team-a sits on a shared node. For
+// every verification policy, every way the image got there, every kind of
+// credential a second pod carries and both policies that consult the cache,
+// the pod meets the kubelet's outcome.
+func TestTenantMatrix(t *testing.T) {
+	policies := []string{"gate off", node.NeverVerify, node.NeverVerifyPreloadedImages, node.NeverVerifyAllowlistedImages, node.AlwaysVerify}
+	pullers := []string{"anonymous", "node credentials", "team-a secret", "side-loaded"}
+	creds := []string{"none", "same secret", "same credential, other secret", "different secret", "service account"}
+
+	// The cells where a pod with no valid credential for the image starts
+	// it: each is a policy, or a provenance, that says anyone may.
+	allowed := []string{}
+	for _, who := range pullers {
+		for _, c := range []string{"none", "different secret"} {
+			for _, pp := range []string{"IfNotPresent", "Never"} {
+				allowed = append(allowed,
+					"gate off/"+who+"/"+c+"/"+pp,    // no verification at all: the old hole
+					"NeverVerify/"+who+"/"+c+"/"+pp, // explicitly trusts every image
+					"NeverVerifyAllowlistedImages/"+who+"/"+c+"/"+pp) // the image is allowlisted
+			}
+		}
+	}
+	for _, c := range []string{"none", "different secret"} {
+		for _, pp := range []string{"IfNotPresent", "Never"} {
+			allowed = append(allowed,
+				"NeverVerifyPreloadedImages/side-loaded/"+c+"/"+pp, // preloaded images are trusted
+				"NeverVerifyPreloadedImages/anonymous/"+c+"/"+pp,   // an anonymous pull is node-accessible
+				"NeverVerifyPreloadedImages/node credentials/"+c+"/"+pp,
+				"AlwaysVerify/anonymous/"+c+"/"+pp, // node-accessible records pass even AlwaysVerify
+				"AlwaysVerify/node credentials/"+c+"/"+pp)
+		}
+	}
+	slices.Sort(allowed)
+
+	var startedWithout []string
+	for _, policy := range policies {
+		for _, who := range pullers {
+			for _, cred := range creds {
+				for _, pp := range []pullpolicy.PullPolicy{pullpolicy.PullIfNotPresent, pullpolicy.PullNever} {
+					cell := fmt.Sprintf("%s/%s/%s/%s", policy, who, cred, pp)
+					var opts []node.Option
+					switch policy {
+					case "gate off":
+						opts = append(opts, node.WithEnsureSecretPulledImages(false))
+					case node.NeverVerifyAllowlistedImages:
+						opts = append(opts, node.WithImagePullCredentialsVerificationPolicy(policy),
+							node.WithPreloadedImagesVerificationAllowlist("registry.example.com/team-a/app"))
+					default:
+						opts = append(opts, node.WithImagePullCredentialsVerificationPolicy(policy))
+					}
+					if who == "node credentials" {
+						opts = append(opts, node.WithNodeCredentials(map[string]registry.Credential{"registry.example.com": credA}))
+					}
+					w := newTenantWorld(t, opts...)
+
+					// The image arrives.
+					switch who {
+					case "anonymous":
+						w.reg.SetPublic(privateImage)
+						w.mustStart(t, tenantPod("team-a", "first", "", pullpolicy.PullAlways))
+						w.reg.SetPrivate(privateImage, credA)
+					case "node credentials":
+						w.mustStart(t, tenantPod("team-a", "first", "", pullpolicy.PullAlways))
+					case "team-a secret":
+						w.mustStart(t, tenantPod("team-a", "first", "", pullpolicy.PullAlways, "regcred"))
+					case "side-loaded":
+						if _, err := w.n.LoadImage(privateImage, build("team-a app v1")); err != nil {
+							t.Fatal(err)
+						}
+					}
+
+					// The second pod.
+					var p node.Pod
+					switch cred {
+					case "none":
+						p = tenantPod("team-b", "second", "", pp)
+					case "same secret":
+						p = tenantPod("team-a", "second", "", pp, "regcred")
+					case "same credential, other secret":
+						p = tenantPod("team-b", "second", "", pp, "copy")
+					case "different secret":
+						p = tenantPod("team-b", "second", "", pp, "mine")
+					case "service account":
+						p = tenantPod("team-b", "second", "puller", pp)
+					}
+					got := w.outcome(t, p)
+					if want := expectedOutcome(policy, who, cred, pp); got != want {
+						t.Errorf("%s: outcome %s, want %s", cell, got, want)
+					}
+					valid := cred != "none" && cred != "different secret"
+					if !valid && (got == "cached" || got == "pulled") {
+						startedWithout = append(startedWithout, cell)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(startedWithout)
+	if !slices.Equal(startedWithout, allowed) {
+		t.Errorf("pods without valid credentials started in:\n\t%s\nwant exactly the allowed cells:\n\t%s",
+			strings.Join(startedWithout, "\n\t"), strings.Join(allowed, "\n\t"))
+	}
+}
+
+func (w *tenantWorld) mustStart(t *testing.T, p node.Pod) {
+	t.Helper()
+	if got := w.outcome(t, p); got != "pulled" {
+		t.Fatalf("first pull of %s: %s", privateImage, got)
+	}
+	if err := w.n.DeletePod(p.Namespace, p.Name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectedOutcome is the kubelet's rule (§10), written out independently of
+// the node package.
+func expectedOutcome(policy, who, cred string, pp pullpolicy.PullPolicy) string {
+	verify := false
+	switch policy {
+	case "gate off", node.NeverVerify, node.NeverVerifyAllowlistedImages:
+	case node.NeverVerifyPreloadedImages:
+		verify = who != "side-loaded"
+	case node.AlwaysVerify:
+		verify = true
+	}
+	if !verify {
+		return "cached"
+	}
+	switch who {
+	case "anonymous", "node credentials":
+		return "cached" // node-accessible record
+	case "team-a secret":
+		if cred == "same secret" || cred == "same credential, other secret" {
+			return "cached" // coordinates or hash match
+		}
+	}
+	// Must pull with the pod's own credentials.
+	if pp == pullpolicy.PullNever {
+		return "ErrImageNeverPull"
+	}
+	canPull := cred == "same secret" || cred == "same credential, other secret" || cred == "service account" || who == "node credentials"
+	if canPull {
+		return "pulled"
+	}
+	return "ErrImagePull"
+}
