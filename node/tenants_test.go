@@ -99,8 +99,8 @@ func TestTenantMatrix(t *testing.T) {
 		for _, c := range []string{"none", "different secret"} {
 			for _, pp := range []string{"IfNotPresent", "Never"} {
 				allowed = append(allowed,
-					"gate off/"+who+"/"+c+"/"+pp,    // no verification at all: the old hole
-					"NeverVerify/"+who+"/"+c+"/"+pp, // explicitly trusts every image
+					"gate off/"+who+"/"+c+"/"+pp,                     // no verification at all: the old hole
+					"NeverVerify/"+who+"/"+c+"/"+pp,                  // explicitly trusts every image
 					"NeverVerifyAllowlistedImages/"+who+"/"+c+"/"+pp) // the image is allowlisted
 			}
 		}
