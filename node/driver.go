@@ -69,8 +69,10 @@ func (n *Node) Advance(d time.Duration) error {
 // Run advances a set of nodes that share one clock to t, in time order:
 // pulls finish when their time comes (and the syncs waiting for them
 // resume), and pods with a container to start are synced again one resync
-// interval after their last sync. At equal times, pull completions go
-// first, then the node listed first, then the older pod.
+// interval after their last sync, and image garbage collection runs every
+// ImageGCPeriod from the kubelet's start. At equal times, pull completions go
+// first, then garbage collections, then syncs; then the node listed first,
+// then the older pod.
 func Run(t time.Time, nodes ...*Node) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("node: run: no nodes")
@@ -87,17 +89,27 @@ func Run(t time.Time, nodes ...*Node) error {
 	if now := clock.Now(); t.Before(now) {
 		return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", nodes[0].name, t.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
+	const (
+		doPull = iota
+		doGC
+		doSync
+	)
 	for {
 		var (
 			next    time.Time
 			node    *Node
 			target  *podState
-			isPull  bool
+			what    int
 			pending bool
 		)
 		for _, n := range nodes {
-			if at, ok := n.nextJob(); ok && !at.After(t) && (!pending || at.Before(next) || (at.Equal(next) && !isPull)) {
-				next, node, target, isPull, pending = at, n, nil, true, true
+			if at, ok := n.nextJob(); ok && !at.After(t) && (!pending || at.Before(next)) {
+				next, node, target, what, pending = at, n, nil, doPull, true
+			}
+		}
+		for _, n := range nodes {
+			if at := n.nextGC; n.gcEnabled() && !at.After(t) && (!pending || at.Before(next)) {
+				next, node, target, what, pending = at, n, nil, doGC, true
 			}
 		}
 		for _, n := range nodes {
@@ -106,7 +118,7 @@ func Run(t time.Time, nodes ...*Node) error {
 					continue
 				}
 				if !pending || ps.nextSync.Before(next) {
-					next, node, target, isPull, pending = ps.nextSync, n, ps, false, true
+					next, node, target, what, pending = ps.nextSync, n, ps, doSync, true
 				}
 			}
 		}
@@ -114,9 +126,12 @@ func Run(t time.Time, nodes ...*Node) error {
 			break
 		}
 		clock.SetTime(next)
-		if isPull {
+		switch what {
+		case doPull:
 			node.process(next)
-		} else {
+		case doGC:
+			node.periodicGC(next)
+		default:
 			node.syncPod(target, next)
 		}
 	}
@@ -141,4 +156,19 @@ func (n *Node) Settle() (time.Time, error) {
 		clock.SetTime(next)
 		n.process(next)
 	}
+}
+
+// periodicGC is the kubelet's GC loop: collect, and warn with ImageGCFailed
+// when collection fails twice in a row.
+func (n *Node) periodicGC(now time.Time) {
+	n.nextGC = now.Add(ImageGCPeriod)
+	res := n.garbageCollect(now)
+	if res.Err != nil {
+		if n.gcFailed {
+			n.record(now, evNodeWarning, &n.obj, EventImageGCFailed, res.Err.Error())
+		}
+		n.gcFailed = true
+		return
+	}
+	n.gcFailed = false
 }

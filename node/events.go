@@ -51,6 +51,7 @@ const (
 	evInvalidName                     // Failed to apply default image tag %q: <detail>
 	evInspectFailed                   // Failed to inspect image "": <detail>
 	evMissingSecrets                  // Unable to retrieve some image pull secrets (<detail>); ...
+	evNodeWarning                     // a Warning about the node: reason in image, message in detail
 )
 
 type eventRecord struct {
@@ -84,6 +85,8 @@ func (r *eventRecord) event() Event {
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
 	case evInspectFailed:
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
+	case evNodeWarning:
+		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, r.image, r.detail
 	case evMissingSecrets:
 		e.Type, e.Reason = pullpolicy.EventTypeWarning, pullpolicy.EventFailedToRetrieveImagePullSecret
 		e.Message = fmt.Sprintf("Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", r.detail)

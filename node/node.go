@@ -57,6 +57,15 @@ type Node struct {
 	qps      tokenBucket
 	pulls    chunk.List[Pull]
 	uidBase  string // node-derived prefix of pod UIDs
+
+	obj            ObjectReference // the node, for node events
+	records        map[digest.Digest]*imageRecord
+	gcInitialized  bool
+	kubeletStarted time.Time
+	nextGC         time.Time
+	fsOther        int64
+	gcRuns         []GCResult
+	gcFailed       bool // the last periodic GC failed
 }
 
 // Counters count what a node did.
@@ -102,22 +111,30 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg.cluster = NewCluster()
 	}
 	timed, _ := src.(registry.Timed)
+	if cfg.fsCapacity < 0 {
+		return nil, fmt.Errorf("node %s: image filesystem capacity %d must not be negative", name, cfg.fsCapacity)
+	}
+	start := cfg.clock.Now()
 	return &Node{
-		timed:    timed,
-		cluster:  cfg.cluster,
-		puller:   puller{limit: cfg.pullSlots()},
-		inflight: make(map[digest.Digest]time.Time),
-		qps:      tokenBucket{qps: cfg.qps, burst: cfg.burst},
-		name:     name,
-		source:   src,
-		cache:    imagecache.New(),
-		clock:    cfg.clock,
-		cfg:      cfg,
-		pods:     make(map[string]*podState),
-		backOff:  newBackOff(cfg.backOff, cfg.maxBackOff),
-		prevErr:  make(map[string]string),
-		pulled:   make(map[digest.Digest]*pullRecord),
-		intents:  make(map[string]int),
+		obj:            ObjectReference{Kind: "Node", Name: name, UID: name},
+		records:        make(map[digest.Digest]*imageRecord),
+		kubeletStarted: start,
+		nextGC:         start,
+		timed:          timed,
+		cluster:        cfg.cluster,
+		puller:         puller{limit: cfg.pullSlots()},
+		inflight:       make(map[digest.Digest]time.Time),
+		qps:            tokenBucket{qps: cfg.qps, burst: cfg.burst},
+		name:           name,
+		source:         src,
+		cache:          imagecache.New(),
+		clock:          cfg.clock,
+		cfg:            cfg,
+		pods:           make(map[string]*podState),
+		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
+		prevErr:        make(map[string]string),
+		pulled:         make(map[digest.Digest]*pullRecord),
+		intents:        make(map[string]int),
 	}, nil
 }
 

@@ -34,6 +34,12 @@ type config struct {
 	allowlist    []string // preloadedImagesVerificationAllowlist
 	nodeCreds    map[string]registry.Credential
 	providers    []CredentialProvider
+
+	gcHigh, gcLow   int
+	gcMinAge        time.Duration
+	gcMaxAge        time.Duration
+	fsCapacity      int64
+	statusMaxImages int
 }
 
 // verifyPolicy is the verification policy in force.
@@ -53,6 +59,12 @@ func defaultConfig() config {
 		resync:       DefaultResyncInterval,
 		qps:          DefaultRegistryPullQPS,
 		burst:        DefaultRegistryBurst,
+
+		gcHigh:          DefaultImageGCHighThresholdPercent,
+		gcLow:           DefaultImageGCLowThresholdPercent,
+		gcMinAge:        DefaultImageMinimumGCAge,
+		fsCapacity:      DefaultImageFSCapacity,
+		statusMaxImages: DefaultNodeStatusMaxImages,
 	}
 }
 
@@ -129,6 +141,24 @@ func (o *config) validate() error {
 		errs = append(errs, "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false")
 	}
 	errs = append(errs, o.validateVerification()...)
+	if o.gcHigh < 0 || o.gcHigh > 100 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) %v must be between 0 and 100, inclusive", o.gcHigh))
+	}
+	if o.gcLow < 0 || o.gcLow > 100 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be between 0 and 100, inclusive", o.gcLow))
+	}
+	if o.gcLow >= o.gcHigh {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) %v", o.gcLow, o.gcHigh))
+	}
+	if o.gcMaxAge < 0 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must not be negative", o.gcMaxAge))
+	}
+	if o.gcMaxAge > 0 && o.gcMaxAge <= o.gcMinAge {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must be greater than imageMinimumGCAge %v", o.gcMaxAge, o.gcMinAge))
+	}
+	if o.statusMaxImages < -1 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: nodeStatusMaxImages (--node-status-max-images) %v must be -1 or greater", o.statusMaxImages))
+	}
 	return aggregate(errs)
 }
 
@@ -222,3 +252,50 @@ type CredentialProvider struct {
 func WithCredentialProvider(p CredentialProvider) Option {
 	return func(o *config) { o.providers = append(o.providers, p) }
 }
+
+// Kubelet defaults for image garbage collection and node status.
+const (
+	DefaultImageGCHighThresholdPercent = 85
+	DefaultImageGCLowThresholdPercent  = 80
+	DefaultImageMinimumGCAge           = 2 * time.Minute
+	// ImageGCPeriod is how often the kubelet collects images (and detects
+	// them): every 5 minutes.
+	ImageGCPeriod = 5 * time.Minute
+	// DefaultImageFSCapacity is pullsim's default image filesystem: 100 GB.
+	// The kubelet reads it from the runtime; set it with WithImageFSCapacity.
+	DefaultImageFSCapacity     = 100_000_000_000
+	DefaultNodeStatusMaxImages = 50
+)
+
+// WithImageGCThresholds sets imageGCHighThresholdPercent and
+// imageGCLowThresholdPercent (85 and 80): when the image filesystem is at
+// least high percent full, GC frees images down to low percent. Both must
+// be in 0–100 and low below high. high 100 with no maximum age disables GC.
+func WithImageGCThresholds(high, low int) Option {
+	return func(o *config) { o.gcHigh, o.gcLow = high, low }
+}
+
+// WithImageMinimumGCAge sets imageMinimumGCAge (2m; 0 means 2m): images
+// detected more recently are not collected by the size-based pass.
+func WithImageMinimumGCAge(d time.Duration) Option {
+	return func(o *config) {
+		if d == 0 {
+			d = DefaultImageMinimumGCAge
+		}
+		o.gcMinAge = d
+	}
+}
+
+// WithImageMaximumGCAge sets imageMaximumGCAge (0, off): unused images not
+// used for longer are collected whatever the disk usage. When set it must
+// be greater than the minimum age.
+func WithImageMaximumGCAge(d time.Duration) Option { return func(o *config) { o.gcMaxAge = d } }
+
+// WithImageFSCapacity sets the size of the node's image filesystem in bytes
+// (DefaultImageFSCapacity). Zero is allowed and makes every GC fail with
+// InvalidDiskCapacity, as on a kubelet whose runtime reports no capacity.
+func WithImageFSCapacity(bytes int64) Option { return func(o *config) { o.fsCapacity = bytes } }
+
+// WithNodeStatusMaxImages sets nodeStatusMaxImages (50; -1 means no limit):
+// how many images the node status lists.
+func WithNodeStatusMaxImages(n int) Option { return func(o *config) { o.statusMaxImages = n } }

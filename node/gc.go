@@ -1,0 +1,324 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// This file is the kubelet's image garbage collector
+// (pkg/kubelet/images/image_gc_manager.go) on virtual time.
+
+// imageRecord is what the GC knows of an image: when it was first
+// detected and last seen in use. Records live in memory and start afresh
+// when the kubelet restarts.
+type imageRecord struct {
+	firstDetected time.Time
+	lastUsed      time.Time
+	size          int64
+	pinned        bool
+}
+
+// GC event reasons (pkg/kubelet/events/event.go).
+const (
+	EventFreeDiskSpaceFailed = "FreeDiskSpaceFailed"
+	EventInvalidDiskCapacity = "InvalidDiskCapacity"
+	EventImageGCFailed       = "ImageGCFailed"
+)
+
+// GCResult is what one garbage collection did.
+type GCResult struct {
+	At                      time.Time
+	Removed                 []RemovedImage // in the order they were removed
+	UsageBefore, UsageAfter int64          // bytes on the image filesystem
+	Err                     error
+}
+
+// RemovedImage is an image GC removed, and why.
+type RemovedImage struct {
+	ID    digest.Digest
+	Names []string // the names it had
+	Size  int64
+	// Reason is "age" (unused for longer than imageMaximumGCAge), "space"
+	// (freed to bring usage under the low threshold) or "eviction"
+	// (DeleteUnusedImages).
+	Reason   string
+	LastUsed time.Time // zero: never seen in use
+}
+
+// imagesInUse returns the image IDs of every container the runtime knows:
+// running, exited and completed ones, of every pod on the node.
+func (n *Node) imagesInUse() map[digest.Digest]bool {
+	used := make(map[digest.Digest]bool)
+	for _, ps := range n.order {
+		for _, cs := range [2][]*containerState{ps.init, ps.app} {
+			for _, c := range cs {
+				if c.started && c.imageRef != "" {
+					used[c.imageRef] = true
+				}
+			}
+		}
+	}
+	return used
+}
+
+// detectImages refreshes the records: new images are detected at
+// detectTime (the zero time on the kubelet's first detection, so images
+// present at start count as old), images in use are used now, records of
+// vanished images go.
+func (n *Node) detectImages(detectTime, now time.Time) map[digest.Digest]bool {
+	used := n.imagesInUse()
+	current := make(map[digest.Digest]bool, n.cache.Len())
+	for _, img := range n.cache.List() {
+		current[img.ID] = true
+		r := n.records[img.ID]
+		if r == nil {
+			r = &imageRecord{firstDetected: detectTime}
+			n.records[img.ID] = r
+		}
+		if used[img.ID] {
+			r.lastUsed = now
+		}
+		r.size, r.pinned = img.Size, img.Pinned
+	}
+	for id := range n.records {
+		if !current[id] {
+			delete(n.records, id)
+		}
+	}
+	return used
+}
+
+// detectTime is the time new images are detected at: zero on the first
+// detection after a kubelet start.
+func (n *Node) detectTime(now time.Time) time.Time {
+	if !n.gcInitialized {
+		n.gcInitialized = true
+		return time.Time{}
+	}
+	return now
+}
+
+type evictable struct {
+	id     digest.Digest
+	record imageRecord
+}
+
+// evictionOrder lists unused images, least recently used first, ties by
+// first detection (byLastUsedAndDetected).
+func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
+	var out []evictable
+	for id, r := range n.records {
+		if !used[id] {
+			out = append(out, evictable{id, *r})
+		}
+	}
+	slices.SortFunc(out, func(a, b evictable) int {
+		if c := a.record.lastUsed.Compare(b.record.lastUsed); c != 0 {
+			return c
+		}
+		if c := a.record.firstDetected.Compare(b.record.firstDetected); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.id), string(b.id)) // map order must not leak
+	})
+	return out
+}
+
+// GarbageCollect runs one image garbage collection now, as the kubelet does
+// every 5 minutes: the age pass, then the size pass when the image
+// filesystem is at least imageGCHighThresholdPercent full. It returns what
+// it removed; its error is the kubelet's GC error.
+func (n *Node) GarbageCollect() GCResult {
+	n.catchUp()
+	return n.garbageCollect(n.clock.Now())
+}
+
+func (n *Node) garbageCollect(now time.Time) GCResult {
+	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
+	used := n.detectImages(n.detectTime(now), now)
+	images := n.evictionOrder(used)
+	images = n.freeOldImages(&res, images, now)
+
+	capacity := n.cfg.fsCapacity
+	available := capacity - n.imageFSUsed()
+	switch {
+	case capacity == 0:
+		err := errors.New("invalid capacity 0 on image filesystem")
+		n.record(now, evNodeWarning, &n.obj, EventInvalidDiskCapacity, err.Error())
+		res.Err = err
+	default:
+		if available > capacity {
+			available = capacity
+		}
+		if available < 0 {
+			available = 0
+		}
+		usage := 100 - int(available*100/capacity)
+		if usage >= n.cfg.gcHigh {
+			toFree := capacity*int64(100-n.cfg.gcLow)/100 - available
+			freed := n.freeSpace(&res, images, toFree, now)
+			if freed < toFree {
+				msg := fmt.Sprintf("Insufficient free disk space on the node's image filesystem (%d%% of %s used). "+
+					"Failed to free sufficient space by deleting unused images (freed %d bytes). "+
+					"Investigate disk usage, as it could be used by active images, logs, volumes, or other data.",
+					usage, formatSize(capacity), freed)
+				n.record(now, evNodeWarning, &n.obj, EventFreeDiskSpaceFailed, msg)
+				res.Err = errors.New(msg)
+			}
+		}
+	}
+	n.pruneRecords()
+	res.UsageAfter = n.imageFSUsed()
+	n.gcRuns = append(n.gcRuns, res)
+	return res
+}
+
+// freeOldImages is the age pass: with imageMaximumGCAge set and the kubelet
+// up for longer than it, unused unpinned images not used for longer are
+// removed, with no minimum-age check. It returns the images left.
+func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) []evictable {
+	if n.cfg.gcMaxAge == 0 || now.Sub(n.kubeletStarted) <= n.cfg.gcMaxAge {
+		return images
+	}
+	var left []evictable
+	for _, e := range images {
+		if !e.record.pinned && now.Sub(e.record.lastUsed) > n.cfg.gcMaxAge {
+			n.removeImage(res, e, "age")
+			continue
+		}
+		left = append(left, e)
+	}
+	return left
+}
+
+// freeSpace is the size pass: remove unused images in eviction order until
+// toFree bytes are freed, skipping pinned images, images used at or after
+// now and images detected less than imageMinimumGCAge ago.
+func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) int64 {
+	var freed int64
+	for _, e := range images {
+		if freed >= toFree {
+			break
+		}
+		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
+			continue
+		}
+		freed += n.removeImage(res, e, "space")
+	}
+	return freed
+}
+
+// removeImage deletes an image from the runtime and returns the bytes that
+// freed on the image filesystem.
+func (n *Node) removeImage(res *GCResult, e evictable, reason string) int64 {
+	img, ok := n.cache.Get(string(e.id))
+	if !ok {
+		return 0
+	}
+	before := n.cache.Usage()
+	_ = n.cache.Remove(string(e.id))
+	delete(n.records, e.id)
+	freed := before - n.cache.Usage()
+	res.Removed = append(res.Removed, RemovedImage{ID: e.id, Names: append(img.RepoTags, img.RepoDigests...), Size: e.record.size, Reason: reason, LastUsed: e.record.lastUsed})
+	return freed
+}
+
+// pruneRecords drops KEP-2535 pulled records of images no longer on the
+// node (PruneUnknownRecords).
+func (n *Node) pruneRecords() {
+	for id := range n.pulled {
+		if _, _, ok := n.cache.Summary(id); !ok {
+			delete(n.pulled, id)
+		}
+	}
+}
+
+// DeleteUnusedImages removes every image no container uses, except pinned
+// images and images detected less than imageMinimumGCAge ago, whatever the
+// disk usage: what the eviction manager does under disk pressure.
+func (n *Node) DeleteUnusedImages() GCResult {
+	n.catchUp()
+	now := n.clock.Now()
+	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
+	used := n.detectImages(n.detectTime(now), now)
+	for _, e := range n.evictionOrder(used) {
+		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
+			continue
+		}
+		n.removeImage(&res, e, "eviction")
+	}
+	n.pruneRecords()
+	res.UsageAfter = n.imageFSUsed()
+	return res
+}
+
+// GCRuns returns every periodic or on-demand garbage collection so far.
+func (n *Node) GCRuns() []GCResult {
+	n.catchUp()
+	return slices.Clone(n.gcRuns)
+}
+
+// ImageFS returns the image filesystem's capacity and the bytes in use:
+// the cached content, shared layers counted once, plus other data
+// (SetImageFSOtherUsage).
+func (n *Node) ImageFS() (capacity, used int64) {
+	n.catchUp()
+	return n.cfg.fsCapacity, n.imageFSUsed()
+}
+
+// SetImageFSOtherUsage sets how many bytes of the image filesystem hold
+// something other than images (logs, writable layers, volumes): space GC
+// cannot free.
+func (n *Node) SetImageFSOtherUsage(bytes int64) error {
+	if bytes < 0 {
+		return fmt.Errorf("node %s: other usage %d must not be negative", n.name, bytes)
+	}
+	n.fsOther = bytes
+	return nil
+}
+
+func (n *Node) imageFSUsed() int64 { return n.cache.Usage() + n.fsOther }
+
+// gcEnabled reports whether the periodic GC runs: not when the high
+// threshold is 100 and there is no maximum age.
+func (n *Node) gcEnabled() bool { return !(n.cfg.gcHigh == 100 && n.cfg.gcMaxAge == 0) }
+
+// formatSize prints a capacity in GiB with one decimal, as the kubelet's
+// FreeDiskSpaceFailed message does.
+func formatSize(bytes int64) string {
+	return fmt.Sprintf("%.1f GiB", float64(bytes)/(1<<30))
+}
+
+// RestartKubelet simulates a kubelet restart: running containers and the
+// image store survive, and so do KEP-2535 pulled records (they are files);
+// pull intents left behind become records without credentials for images
+// now present. Everything the kubelet keeps in memory starts afresh: image
+// GC records (so images count as detected at the zero time again), image
+// pull backoff and the GC's idea of when the kubelet started. Pods are
+// synced again.
+func (n *Node) RestartKubelet() {
+	n.catchUp()
+	now := n.clock.Now()
+	n.records = make(map[digest.Digest]*imageRecord)
+	n.gcInitialized = false
+	n.kubeletStarted = now
+	n.nextGC = now
+	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
+	n.prevErr = make(map[string]string)
+	for image := range n.intents {
+		if ref, err := n.cfg.refs.Parse(image); err == nil {
+			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {
+				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry)}
+			}
+		}
+	}
+	n.intents = make(map[string]int)
+	for _, ps := range n.order {
+		n.syncPod(ps, now)
+	}
+}

@@ -1,0 +1,45 @@
+package node
+
+import (
+	"cmp"
+	"github.com/pullsim/pullsim/imagecache"
+	"slices"
+	"strings"
+)
+
+// ContainerImage is one entry of a node's status.images, the list the
+// scheduler's ImageLocality plugin scores nodes with.
+type ContainerImage struct {
+	Names     []string // repo digests first, then tags; at most 5
+	SizeBytes int64
+}
+
+// maxNamesPerImageInNodeStatus is the kubelet's cap on names per image.
+const maxNamesPerImageInNodeStatus = 5
+
+// StatusImages returns the node's status.images: images sorted by size,
+// largest first, at most nodeStatusMaxImages of them (-1: all), each with up
+// to 5 names, digests before tags. The kubelet refreshes this list every 30
+// seconds; pullsim computes it when asked.
+func (n *Node) StatusImages() []ContainerImage {
+	n.catchUp()
+	images := n.cache.List()
+	slices.SortStableFunc(images, func(a, b imagecache.Image) int {
+		if c := cmp.Compare(b.Size, a.Size); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.ID), string(b.ID))
+	})
+	if max := n.cfg.statusMaxImages; max > -1 && len(images) > max {
+		images = images[:max]
+	}
+	out := make([]ContainerImage, len(images))
+	for i, img := range images {
+		names := append(slices.Clone(img.RepoDigests), img.RepoTags...)
+		if len(names) > maxNamesPerImageInNodeStatus {
+			names = names[:maxNamesPerImageInNodeStatus]
+		}
+		out[i] = ContainerImage{Names: names, SizeBytes: img.Size}
+	}
+	return out
+}
