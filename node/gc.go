@@ -66,18 +66,17 @@ func (n *Node) imagesInUse() map[digest.Digest]bool {
 	return used
 }
 
-// detectImages refreshes the records: new images are detected at
-// detectTime (the zero time on the kubelet's first detection, so images
-// present at start count as old), images in use are used now, records of
-// vanished images go.
-func (n *Node) detectImages(detectTime, now time.Time) map[digest.Digest]bool {
+// detectImages refreshes the records: new images are detected now (so after
+// a kubelet restart every image is new for imageMinimumGCAge), images in use
+// are used now, records of vanished images go.
+func (n *Node) detectImages(now time.Time) map[digest.Digest]bool {
 	used := n.imagesInUse()
 	current := make(map[digest.Digest]bool, n.cache.Len())
 	for _, img := range n.cache.List() {
 		current[img.ID] = true
 		r := n.records[img.ID]
 		if r == nil {
-			r = &imageRecord{firstDetected: detectTime}
+			r = &imageRecord{firstDetected: now}
 			n.records[img.ID] = r
 		}
 		if used[img.ID] {
@@ -91,16 +90,6 @@ func (n *Node) detectImages(detectTime, now time.Time) map[digest.Digest]bool {
 		}
 	}
 	return used
-}
-
-// detectTime is the time new images are detected at: zero on the first
-// detection after a kubelet start.
-func (n *Node) detectTime(now time.Time) time.Time {
-	if !n.gcInitialized {
-		n.gcInitialized = true
-		return time.Time{}
-	}
-	return now
 }
 
 type evictable struct {
@@ -140,7 +129,7 @@ func (n *Node) GarbageCollect() GCResult {
 
 func (n *Node) garbageCollect(now time.Time) GCResult {
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
-	used := n.detectImages(n.detectTime(now), now)
+	used := n.detectImages(now)
 	images := n.evictionOrder(used)
 	images = n.freeOldImages(&res, images, now)
 
@@ -245,7 +234,7 @@ func (n *Node) DeleteUnusedImages() GCResult {
 	n.catchUp()
 	now := n.clock.Now()
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
-	used := n.detectImages(n.detectTime(now), now)
+	used := n.detectImages(now)
 	for _, e := range n.evictionOrder(used) {
 		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
 			continue
@@ -288,24 +277,32 @@ func (n *Node) imageFSUsed() int64 { return n.cache.Usage() + n.fsOther }
 // threshold is 100 and there is no maximum age.
 func (n *Node) gcEnabled() bool { return !(n.cfg.gcHigh == 100 && n.cfg.gcMaxAge == 0) }
 
-// formatSize prints a capacity in GiB with one decimal, as the kubelet's
-// FreeDiskSpaceFailed message does.
+// formatSize prints a capacity as the kubelet's FreeDiskSpaceFailed message
+// does: bytes below 1 KiB, else binary units with one decimal.
 func formatSize(bytes int64) string {
-	return fmt.Sprintf("%.1f GiB", float64(bytes)/(1<<30))
+	if bytes < 1<<10 {
+		return fmt.Sprintf("%d B", bytes)
+	}
+	f := float64(bytes)
+	for _, unit := range []string{"KiB", "MiB", "GiB"} {
+		if f /= 1024; f < 1024 {
+			return fmt.Sprintf("%.1f %s", f, unit)
+		}
+	}
+	return fmt.Sprintf("%.1f TiB", f/1024)
 }
 
 // RestartKubelet simulates a kubelet restart: running containers and the
 // image store survive, and so do KEP-2535 pulled records (they are files);
 // pull intents left behind become records without credentials for images
 // now present. Everything the kubelet keeps in memory starts afresh: image
-// GC records (so images count as detected at the zero time again), image
+// GC records (so every image is new for imageMinimumGCAge again), image
 // pull backoff and the GC's idea of when the kubelet started. Pods are
 // synced again.
 func (n *Node) RestartKubelet() {
 	n.catchUp()
 	now := n.clock.Now()
 	n.records = make(map[digest.Digest]*imageRecord)
-	n.gcInitialized = false
 	n.kubeletStarted = now
 	n.nextGC = now
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)

@@ -60,7 +60,6 @@ type Node struct {
 
 	obj            ObjectReference // the node, for node events
 	records        map[digest.Digest]*imageRecord
-	gcInitialized  bool
 	kubeletStarted time.Time
 	nextGC         time.Time
 	fsOther        int64
@@ -291,6 +290,9 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if p.Namespace == "" {
 		p.Namespace = "default"
 	}
+	if p.Spec.NodeName != "" && p.Spec.NodeName != n.name {
+		return Pod{}, fmt.Errorf("node %s: pod %s/%s is bound to node %q", n.name, p.Namespace, p.Name, p.Spec.NodeName)
+	}
 	// The API server's order: defaulting, mutating admission, validation,
 	// validating admission.
 	n.setDefaults(&p)
@@ -309,6 +311,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	}
 	n.created++
 	now := n.clock.Now()
+	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now}
 	ps.obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	// validate gave the spec fresh container slices; the secrets are the caller's.

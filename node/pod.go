@@ -28,6 +28,8 @@ type PodSpec struct {
 	ImagePullSecrets    []string // names of secrets in the pod's namespace
 	// ServiceAccountName defaults to "default", which every namespace has.
 	ServiceAccountName string
+	// NodeName binds the pod to a node; a node refuses pods bound to another.
+	NodeName string
 }
 
 // Container is one container of a pod spec.

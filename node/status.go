@@ -18,7 +18,7 @@ type ContainerImage struct {
 const maxNamesPerImageInNodeStatus = 5
 
 // StatusImages returns the node's status.images: images sorted by size,
-// largest first, at most nodeStatusMaxImages of them (-1: all), each with up
+// largest first (ties by ID, descending), at most nodeStatusMaxImages of them (-1: all), each with up
 // to 5 names, digests before tags. The kubelet refreshes this list every 30
 // seconds; pullsim computes it when asked.
 func (n *Node) StatusImages() []ContainerImage {
@@ -28,7 +28,7 @@ func (n *Node) StatusImages() []ContainerImage {
 		if c := cmp.Compare(b.Size, a.Size); c != 0 {
 			return c
 		}
-		return strings.Compare(string(a.ID), string(b.ID))
+		return strings.Compare(string(b.ID), string(a.ID)) // ties: ID descending, as the kubelet's cache sorts
 	})
 	if max := n.cfg.statusMaxImages; max > -1 && len(images) > max {
 		images = images[:max]

@@ -1,0 +1,238 @@
+package node
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// This file renders pods the way kubectl does: `kubectl describe pod` and
+// `kubectl get pods`. The output is presentation: golden-tested, but not a
+// stable API. It uses kubectl's layout for the fields pullsim models and
+// leaves out those it does not (IPs, conditions, volumes, QoS, ...). One
+// line is pullsim's addition, as the lesson expects it: "Image pull policy"
+// in each container. kubectl shows the policy only in `kubectl get pod -o
+// yaml`.
+
+// Describe writes `kubectl describe pod` for a pod, with ages measured from
+// the node's clock. Repeated events are aggregated as kubectl shows them:
+// "21s (x3 over 61s)".
+func (n *Node) Describe(w io.Writer, namespace, name string) error {
+	n.catchUp()
+	ps := n.pods[podKey(namespace, name)]
+	if ps == nil {
+		return n.notFound(namespace, name)
+	}
+	now := n.clock.Now()
+	p := ps.export()
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "Name:\t%s\n", p.Name)
+	fmt.Fprintf(tw, "Namespace:\t%s\n", p.Namespace)
+	fmt.Fprintf(tw, "Service Account:\t%s\n", p.Spec.ServiceAccountName)
+	fmt.Fprintf(tw, "Node:\t%s\n", n.name)
+	fmt.Fprintf(tw, "Start Time:\t%s\n", ps.createdAt.Format(time.RFC1123Z))
+	fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)
+	if len(ps.init) > 0 {
+		fmt.Fprintf(tw, "Init Containers:\n")
+		for _, c := range ps.init {
+			n.describeContainer(tw, ps, c)
+		}
+	}
+	fmt.Fprintf(tw, "Containers:\n")
+	for _, c := range ps.app {
+		n.describeContainer(tw, ps, c)
+	}
+	n.describeEvents(tw, ps, now)
+	return tw.Flush()
+}
+
+func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
+	s := c.status()
+	fmt.Fprintf(w, "  %s:\n", c.spec.Name)
+	id := ""
+	if c.started {
+		sum := sha256.Sum256([]byte(ps.uid + "/" + c.spec.Name + "/" + strconv.Itoa(c.restarts)))
+		id = "containerd://" + hex.EncodeToString(sum[:])
+	}
+	fmt.Fprintf(w, "    Container ID:\t%s\n", id)
+	fmt.Fprintf(w, "    Image:\t%s\n", c.spec.Image)
+	fmt.Fprintf(w, "    Image ID:\t%s\n", s.ImageID)
+	fmt.Fprintf(w, "    Image pull policy:\t%s\n", c.spec.ImagePullPolicy)
+	switch {
+	case s.State.Running != nil:
+		fmt.Fprintf(w, "    State:\tRunning\n")
+		fmt.Fprintf(w, "      Started:\t%s\n", s.State.Running.StartedAt.Format(time.RFC1123Z))
+	case s.State.Terminated != nil:
+		t := s.State.Terminated
+		fmt.Fprintf(w, "    State:\tTerminated\n")
+		fmt.Fprintf(w, "      Reason:\t%s\n", t.Reason)
+		fmt.Fprintf(w, "      Exit Code:\t%d\n", t.ExitCode)
+		fmt.Fprintf(w, "      Started:\t%s\n", t.StartedAt.Format(time.RFC1123Z))
+		fmt.Fprintf(w, "      Finished:\t%s\n", t.FinishedAt.Format(time.RFC1123Z))
+	default:
+		fmt.Fprintf(w, "    State:\tWaiting\n")
+		fmt.Fprintf(w, "      Reason:\t%s\n", s.State.Waiting.Reason)
+	}
+	fmt.Fprintf(w, "    Ready:\t%s\n", titleBool(s.Ready))
+	fmt.Fprintf(w, "    Restart Count:\t%d\n", s.RestartCount)
+}
+
+func titleBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// aggregatedEvent is what the API holds after client-go's event correlator
+// has merged repeats: identical events about one object count up.
+type aggregatedEvent struct {
+	Event
+	count       int
+	first, last time.Time
+}
+
+func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
+	var agg []*aggregatedEvent
+	index := map[string]*aggregatedEvent{}
+	for i := 0; i < n.events.Len(); i++ {
+		r := n.events.At(i)
+		if r.obj.UID != ps.uid {
+			continue
+		}
+		e := r.event()
+		key := e.Object.FieldPath + "\x00" + e.Type + "\x00" + e.Reason + "\x00" + e.Message
+		if a := index[key]; a != nil {
+			a.count++
+			a.last = e.At
+			continue
+		}
+		a := &aggregatedEvent{Event: e, count: 1, first: e.At, last: e.At}
+		index[key] = a
+		agg = append(agg, a)
+	}
+	slices.SortStableFunc(agg, func(a, b *aggregatedEvent) int { return a.last.Compare(b.last) })
+	fmt.Fprintf(w, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
+	fmt.Fprintf(w, "  ----\t------\t----\t----\t-------\n")
+	fmt.Fprintf(w, "  Normal\tScheduled\t%s\tdefault-scheduler\tSuccessfully assigned %s/%s to %s\n",
+		HumanDuration(now.Sub(ps.createdAt)), ps.namespace, ps.name, n.name)
+	for _, a := range agg {
+		age := HumanDuration(now.Sub(a.first))
+		if a.count > 1 {
+			age = fmt.Sprintf("%s (x%d over %s)", HumanDuration(now.Sub(a.last)), a.count, age)
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\tkubelet\t%s\n", a.Type, a.Reason, age, strings.TrimSpace(a.Message))
+	}
+}
+
+// GetPods writes `kubectl get pods` for the node's pods in a namespace, or
+// for every namespace with a NAMESPACE column (`-A`) when namespace is
+// empty. STATUS is derived as kubectl derives it: the waiting reason of a
+// container (ErrImagePull, ImagePullBackOff, ErrImageNeverPull, ...),
+// "Init:<reason>" or "Init:N/M" while init containers run, else the phase.
+func (n *Node) GetPods(w io.Writer, namespace string) error {
+	n.catchUp()
+	now := n.clock.Now()
+	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
+	if namespace == "" {
+		fmt.Fprintf(tw, "NAMESPACE\t")
+	}
+	fmt.Fprintf(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\n")
+	for _, ps := range n.order {
+		if namespace != "" && ps.namespace != namespace {
+			continue
+		}
+		if namespace == "" {
+			fmt.Fprintf(tw, "%s\t", ps.namespace)
+		}
+		ready, restarts := 0, 0
+		var lastRestart time.Time
+		for _, c := range ps.app {
+			if c.running {
+				ready++
+			}
+			restarts += c.restarts
+			if c.restarts > 0 && c.startAt.After(lastRestart) {
+				lastRestart = c.startAt
+			}
+		}
+		rs := strconv.Itoa(restarts)
+		if restarts > 0 {
+			rs = fmt.Sprintf("%d (%s ago)", restarts, HumanDuration(now.Sub(lastRestart)))
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", ps.name, ready, len(ps.app), podStatus(ps), rs, HumanDuration(now.Sub(ps.createdAt)))
+	}
+	return tw.Flush()
+}
+
+// podStatus is kubectl's printPod STATUS column.
+func podStatus(ps *podState) string {
+	p := ps.export()
+	reason := string(p.Status.Phase)
+	for i, c := range p.Status.InitContainerStatuses {
+		switch {
+		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
+			continue
+		case c.State.Waiting != nil && c.State.Waiting.Reason != ReasonPodInitializing && c.State.Waiting.Reason != ReasonContainerCreating:
+			return "Init:" + c.State.Waiting.Reason
+		default:
+			return fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
+		}
+	}
+	for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
+		if wt := p.Status.ContainerStatuses[i].State.Waiting; wt != nil && wt.Reason != "" {
+			reason = wt.Reason
+		}
+	}
+	return reason
+}
+
+// HumanDuration formats an age as kubectl does
+// (k8s.io/apimachinery/pkg/util/duration.HumanDuration): "119s", "2m3s",
+// "45m", "5h3m", "3d4h", "400d", "2y5d".
+func HumanDuration(d time.Duration) string {
+	if s := int(d.Seconds()); s < -1 {
+		return "<invalid>"
+	} else if s < 0 {
+		return "0s"
+	} else if s < 60*2 {
+		return fmt.Sprintf("%ds", s)
+	}
+	minutes := int(d / time.Minute)
+	if minutes < 10 {
+		if s := int(d/time.Second) % 60; s != 0 {
+			return fmt.Sprintf("%dm%ds", minutes, s)
+		}
+		return fmt.Sprintf("%dm", minutes)
+	} else if minutes < 60*3 {
+		return fmt.Sprintf("%dm", minutes)
+	}
+	hours := int(d / time.Hour)
+	if hours < 8 {
+		if m := minutes % 60; m != 0 {
+			return fmt.Sprintf("%dh%dm", hours, m)
+		}
+		return fmt.Sprintf("%dh", hours)
+	} else if hours < 48 {
+		return fmt.Sprintf("%dh", hours)
+	} else if hours < 24*8 {
+		if h := hours % 24; h != 0 {
+			return fmt.Sprintf("%dd%dh", hours/24, h)
+		}
+		return fmt.Sprintf("%dd", hours/24)
+	} else if hours < 24*365*2 {
+		return fmt.Sprintf("%dd", hours/24)
+	} else if hours < 24*365*8 {
+		if dy := (hours / 24) % 365; dy != 0 {
+			return fmt.Sprintf("%dy%dd", hours/24/365, dy)
+		}
+		return fmt.Sprintf("%dy", hours/24/365)
+	}
+	return fmt.Sprintf("%dy", hours/24/365)
+}
