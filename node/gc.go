@@ -246,6 +246,21 @@ func (n *Node) DeleteUnusedImages() GCResult {
 	return res
 }
 
+// PinImage pins (or unpins) the image a name refers to, written as a pod
+// would write it ("pause:3.10"). Pinned images are never garbage-collected;
+// runtimes pin their sandbox image this way.
+func (n *Node) PinImage(name string, pinned bool) error {
+	n.catchUp()
+	ref, err := n.cfg.refs.Parse(name)
+	if err != nil {
+		return fmt.Errorf("node %s: pin image: %w", n.name, err)
+	}
+	if err := n.cache.SetPinned(ref.Name(), pinned); err != nil {
+		return fmt.Errorf("node %s: pin image %q: %w", n.name, name, err)
+	}
+	return nil
+}
+
 // GCRuns returns every periodic or on-demand garbage collection so far.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()

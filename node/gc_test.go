@@ -1,0 +1,283 @@
+package node_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// gcImage is an image of one layer of mb megabytes (plus a few hundred
+// bytes of manifest and config).
+func gcImage(name string, mb int64) registry.Image {
+	return registry.Image{Config: name, Layers: []registry.Layer{{Content: name, Size: mb * 1_000_000}}}
+}
+
+// gcWorld is a node with a 1 GB image filesystem on an instant link.
+func gcWorld(t *testing.T, opts ...node.Option) (*registry.Registry, *node.ManualClock, *node.Node) {
+	t.Helper()
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink)
+	clock := node.NewManualClock(node.Epoch)
+	n, err := node.New("node-1", reg, append([]node.Option{node.WithClock(clock), node.WithImageFSCapacity(1_000_000_000)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, clock, n
+}
+
+// imgSize is the size the runtime reports for gcImage(name, mb).
+func imgSize(name string, mb int64) int64 {
+	m, _, _ := registry.Build(gcImage(name, mb))
+	return m.ImageSize()
+}
+
+// failed is the FreeDiskSpaceFailed text for a 1 GB image filesystem.
+func failed(usage int, freed int64) string {
+	return fmt.Sprintf("Insufficient free disk space on the node's image filesystem (%d%% of 953.7 MiB used). Failed to free sufficient space by deleting unused images (freed %d bytes). Investigate disk usage, as it could be used by active images, logs, volumes, or other data.", usage, freed)
+}
+
+// removed returns the first name of each removed image, with the reason.
+func removed(r node.GCResult) string {
+	var out []string
+	for _, x := range r.Removed {
+		out = append(out, strings.TrimPrefix(x.Names[0], "docker.io/library/")+"/"+x.Reason)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestGCSteps(t *testing.T) {
+	type step struct {
+		at   time.Duration                        // virtual time of the step
+		do   func(*registry.Registry, *node.Node) // setup before the GC, may be nil
+		gc   bool                                 // run GarbageCollect at this step
+		want string                               // wanted removals "name:tag/reason ...", when gc
+		err  string                               // wanted GC error, when gc
+	}
+	load := func(name string, mb int64) func(*registry.Registry, *node.Node) {
+		return func(_ *registry.Registry, n *node.Node) {
+			if _, err := n.LoadImage(name, gcImage(name, mb)); err != nil {
+				panic(err)
+			}
+		}
+	}
+	run := func(pod, image string) func(*registry.Registry, *node.Node) {
+		return func(reg *registry.Registry, n *node.Node) {
+			reg.MustPush(image, gcImage(image, 100))
+			n.MustCreatePod(appPod(pod, image, pullpolicy.PullIfNotPresent))
+		}
+	}
+	del := func(pod string) func(*registry.Registry, *node.Node) {
+		return func(_ *registry.Registry, n *node.Node) { n.DeletePod("default", pod) }
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  []node.Option
+		steps []step
+	}{
+		{"below the high threshold nothing goes", nil, []step{
+			{at: 0, do: load("a:1", 400)},
+			{at: 0, do: load("b:1", 400)},
+			{at: 10 * time.Minute, gc: true, want: ""}, // 80% < 85%
+		}},
+		{"at the high threshold, free down to the low one, oldest first", nil, []step{
+			{at: 0, do: load("a:1", 300)},
+			{at: time.Minute, do: load("b:1", 300)},
+			{at: 2 * time.Minute, do: load("c:1", 300)},
+			{at: 2 * time.Minute, gc: true, err: failed(91, 0)}, // every image is new: detected now
+			{at: 3 * time.Minute, gc: true, err: failed(91, 0)}, // detected 1m ago: younger than imageMinimumGCAge
+			{at: 4 * time.Minute, gc: true, want: "a:1/space"},  // never used: ties by first detection, then ID
+		}},
+		{"never-used images go first, then least recently used", nil, []step{
+			{at: 0, do: run("p", "used:1")},
+			{at: 0, do: load("never:1", 300)},
+			{at: time.Minute, do: load("other:1", 500)},
+			{at: time.Minute, gc: true, err: failed(91, 0)}, // detects: used:1 in use at 1m
+			{at: 2 * time.Minute, do: del("p")},
+			{at: 10 * time.Minute, gc: true, want: "never:1/space"}, // 90% -> free 100 MB; never used goes first
+		}},
+		{"images in use, running or exited, and pinned images stay", nil, []step{
+			{at: 0, do: run("p", "run:1")},
+			{at: 0, do: func(_ *registry.Registry, n *node.Node) {
+				load("pinned:1", 500)(nil, n)
+				if err := n.PinImage("pinned:1", true); err != nil {
+					panic(err)
+				}
+			}},
+			{at: 0, do: load("free:1", 300)},
+			{at: 0, gc: true, err: failed(91, 0)},                  // first detection: all new
+			{at: time.Minute, do: del("p")},                        // exited and gone: run:1 was seen in use at 0s
+			{at: 10 * time.Minute, gc: true, want: "free:1/space"}, // never used goes before run:1
+			{at: 11 * time.Minute, do: run("q", "again:1")},
+			{at: 11 * time.Minute, do: load("more:1", 250)},
+			// 95% and a little (usage rounds up to 96): free 150 MB. more:1 is new; run:1 (last used at 0s) is
+			// not enough; again:1 is in use and pinned:1 pinned.
+			{at: 15 * time.Minute, gc: true, want: "run:1/space", err: failed(96, imgSize("run:1", 100))},
+			{at: 20 * time.Minute, gc: true, want: "more:1/space"},
+		}},
+		{"the age pass needs no disk pressure and skips the minimum age", []node.Option{node.WithImageMaximumGCAge(10 * time.Minute)}, []step{
+			{at: 0, do: load("old:1", 100)},
+			{at: 9 * time.Minute, gc: true, want: ""}, // the kubelet has not been up longer than MaxAge
+			{at: 10*time.Minute + time.Second, do: load("new:1", 100)},
+			{at: 11 * time.Minute, gc: true, want: "old:1/age new:1/age"}, // never used: infinitely old, even 1m after detection
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, clock, n := gcWorld(t, tc.opts...)
+			for i, s := range tc.steps {
+				clock.Set(node.Epoch.Add(s.at))
+				if s.do != nil {
+					s.do(reg, n)
+				}
+				if !s.gc {
+					continue
+				}
+				r := n.GarbageCollect()
+				if got := removed(r); got != s.want {
+					t.Errorf("step %d (%v): GarbageCollect removed %q, want %q", i, s.at, got, s.want)
+				}
+				got := ""
+				if r.Err != nil {
+					got = r.Err.Error()
+				}
+				if got != s.err {
+					t.Errorf("step %d (%v): GarbageCollect error = %q, want %q", i, s.at, got, s.err)
+				}
+			}
+		})
+	}
+}
+
+// The periodic GC runs every 5 minutes of driven time; a failure repeated
+// twice is an ImageGCFailed event; a zero capacity is InvalidDiskCapacity.
+func TestPeriodicGCAndEvents(t *testing.T) {
+	_, _, n := gcWorld(t, node.WithImageFSCapacity(0))
+	if err := n.Advance(11 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range n.Events() {
+		got = append(got, fmt.Sprintf("%v %s %s %s %s", e.At.Sub(node.Epoch), e.Object.Kind, e.Type, e.Reason, e.Message))
+	}
+	want := []string{
+		"0s Node Warning InvalidDiskCapacity invalid capacity 0 on image filesystem",
+		"5m0s Node Warning InvalidDiskCapacity invalid capacity 0 on image filesystem",
+		"5m0s Node Warning ImageGCFailed invalid capacity 0 on image filesystem",
+		"10m0s Node Warning InvalidDiskCapacity invalid capacity 0 on image filesystem",
+		"10m0s Node Warning ImageGCFailed invalid capacity 0 on image filesystem",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	if runs := len(n.GCRuns()); runs != 3 {
+		t.Errorf("GC runs = %d, want 3 (0s, 5m, 10m)", runs)
+	}
+	// Disabled: high threshold 100 and no maximum age.
+	_, _, off := gcWorld(t, node.WithImageFSCapacity(0), node.WithImageGCThresholds(100, 80))
+	off.Advance(time.Hour)
+	if runs := len(off.GCRuns()); runs != 0 {
+		t.Errorf("GC with high=100 and no max age ran %d times, want 0", runs)
+	}
+}
+
+// After GC an IfNotPresent pod re-pulls; a Never pod whose image went waits
+// in ErrImageNeverPull; after a kubelet restart every image is new again.
+func TestGCConsequences(t *testing.T) {
+	reg, clock, n := gcWorld(t)
+	reg.MustPush("app:1", gcImage("app:1", 450))
+	n.LoadImage("tools:1", gcImage("tools:1", 450))
+	n.MustCreatePod(appPod("app", "app:1", pullpolicy.PullIfNotPresent))
+	n.DeletePod("default", "app")
+	clock.Step(10 * time.Minute)
+	n.RestartKubelet()
+	if r := n.GarbageCollect(); len(r.Removed) != 0 {
+		t.Errorf("GC right after a kubelet restart removed %s; every image is new for 2m", removed(r))
+	}
+	clock.Step(3 * time.Minute)
+	if r := n.GarbageCollect(); removed(r) != "app:1/space" && removed(r) != "tools:1/space" {
+		t.Fatalf("GC removed %q", removed(r))
+	}
+	pApp := n.MustCreatePod(appPod("app", "app:1", pullpolicy.PullIfNotPresent))
+	pTools := n.MustCreatePod(appPod("tools", "tools:1", pullpolicy.PullNever))
+	gotApp := pApp.Status.ContainerStatuses[0].State.Running != nil
+	gotTools := ""
+	if w := pTools.Status.ContainerStatuses[0].State.Waiting; w != nil {
+		gotTools = w.Reason
+	}
+	if !gotApp || (gotTools != "" && gotTools != "ErrImageNeverPull") {
+		t.Errorf("after GC: app running %v, tools %q", gotApp, gotTools)
+	}
+}
+
+func TestDeleteUnusedImages(t *testing.T) {
+	reg, clock, n := gcWorld(t)
+	reg.MustPush("keep:1", gcImage("keep:1", 10))
+	n.MustCreatePod(appPod("keep", "keep:1", ""))
+	n.LoadImage("a:1", gcImage("a:1", 10))
+	n.LoadImage("pin:1", gcImage("pin:1", 10))
+	if err := n.PinImage("pin:1", true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Step(time.Minute)
+	if r := n.DeleteUnusedImages(); len(r.Removed) != 0 {
+		t.Errorf("first eviction removed %s: images are new", removed(r))
+	}
+	clock.Step(2 * time.Minute)
+	r := n.DeleteUnusedImages()
+	if got := removed(r); got != "a:1/eviction" {
+		t.Errorf("eviction removed %q, want a:1 only (keep:1 in use, pin:1 pinned)", got)
+	}
+	if _, used := n.ImageFS(); used != r.UsageAfter || r.UsageAfter >= r.UsageBefore {
+		t.Errorf("usage %d -> %d, ImageFS used %d", r.UsageBefore, r.UsageAfter, used)
+	}
+}
+
+func TestGCValidation(t *testing.T) {
+	reg := registry.New()
+	for i, tc := range []struct {
+		opts []node.Option
+		want string
+	}{
+		{[]node.Option{node.WithImageGCThresholds(101, 80)}, "node n: invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) 101 must be between 0 and 100, inclusive"},
+		{[]node.Option{node.WithImageGCThresholds(85, -1)}, "node n: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) -1 must be between 0 and 100, inclusive"},
+		{[]node.Option{node.WithImageGCThresholds(80, 80)}, "node n: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80"},
+		{[]node.Option{node.WithImageMaximumGCAge(-time.Second)}, "node n: invalid configuration: imageMaximumGCAge -1s must not be negative"},
+		{[]node.Option{node.WithImageMaximumGCAge(time.Minute)}, "node n: invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s"},
+		{[]node.Option{node.WithNodeStatusMaxImages(-2)}, "node n: invalid configuration: nodeStatusMaxImages (--node-status-max-images) -2 must be -1 or greater"},
+		{[]node.Option{node.WithImageFSCapacity(-1)}, "node n: image filesystem capacity -1 must not be negative"},
+	} {
+		if _, err := node.New("n", reg, tc.opts...); err == nil || err.Error() != tc.want {
+			t.Errorf("case %d: error = %v, want %q", i, err, tc.want)
+		}
+	}
+}
+
+// status.images: largest first, at most nodeStatusMaxImages, at most 5
+// names each, digests before tags.
+func TestStatusImages(t *testing.T) {
+	_, _, n := gcWorld(t, node.WithNodeStatusMaxImages(2))
+	n.LoadImage("small:1", gcImage("small", 1))
+	n.LoadImage("big:1", gcImage("big", 30))
+	for _, tag := range []string{"a", "b", "c", "d", "e"} {
+		n.LoadImage("mid:"+tag, gcImage("mid", 20)) // one image, five tags
+	}
+	got := n.StatusImages()
+	if len(got) != 2 || !strings.HasPrefix(got[0].Names[0], "docker.io/library/big@sha256:") || got[0].Names[1] != "docker.io/library/big:1" {
+		t.Fatalf("StatusImages = %+v", got)
+	}
+	mid := got[1].Names
+	if len(mid) != 5 || !strings.HasPrefix(mid[0], "docker.io/library/mid@sha256:") || mid[4] != "docker.io/library/mid:d" {
+		t.Errorf("mid names = %q, want the digest then four tags", mid)
+	}
+	_, _, all := gcWorld(t, node.WithNodeStatusMaxImages(-1))
+	for i := 0; i < 60; i++ {
+		all.LoadImage(fmt.Sprintf("img:%d", i), gcImage(fmt.Sprintf("img %d", i), 1))
+	}
+	if got := len(all.StatusImages()); got != 60 {
+		t.Errorf("nodeStatusMaxImages -1: %d images, want 60", got)
+	}
+}
