@@ -193,7 +193,12 @@ func decodeAuths(cfg map[string]dockerConfigEntry) (map[string]dockerConfigEntry
 		if e.Auth == "" {
 			continue
 		}
-		dec, err := base64.StdEncoding.DecodeString(e.Auth)
+		// Padded base64 decodes with StdEncoding, unpadded with RawStdEncoding.
+		enc := base64.RawStdEncoding
+		if strings.HasSuffix(strings.TrimSpace(e.Auth), "=") {
+			enc = base64.StdEncoding
+		}
+		dec, err := enc.DecodeString(e.Auth)
 		if err != nil {
 			return nil, false, err
 		}
@@ -201,7 +206,7 @@ func decodeAuths(cfg map[string]dockerConfigEntry) (map[string]dockerConfigEntry
 		if !ok {
 			return nil, false, errAuthField
 		}
-		e.Username, e.Password = user, strings.Trim(pass, "\x00")
+		e.Username, e.Password = user, pass
 		cfg[k] = e
 	}
 	return cfg, true, nil
