@@ -10,8 +10,10 @@
 //	pullpolicy   the vocabulary and the pure decision: policies, defaulting,
 //	             image references, reasons, the flowchart
 //	imagecache   one node's image store: images by ID, found by any name
-//	registry     registries as nodes see them: hosts, repositories, moving tags
-//	node         the kubelet: pods, EnsureImage, events, status, backoff
+//	registry     registries as nodes see them: hosts, repositories, moving
+//	             tags, private repositories, links, faults, request counters
+//	node         the kubelet: pods, EnsureImage, events, status, backoff,
+//	             the puller, pull secrets and KEP-2535, image GC, kubectl views
 //
 // # The model
 //
@@ -63,17 +65,22 @@
 //
 // # Where to start
 //
-// Create a registry, push builds, create a node and pods:
+// Create a registry, push builds, create a node and pods, let time pass:
 //
 //	reg := registry.New()
 //	reg.MustPush("my-app:1.0", registry.Image{Config: "build 1"})
 //	n := node.MustNew("node-1", reg)
-//	p := n.MustCreatePod(node.Pod{Name: "app", Spec: node.PodSpec{
+//	n.MustCreatePod(node.Pod{Name: "app", Spec: node.PodSpec{
 //		Containers: []node.Container{{Name: "app", Image: "my-app:1.0"}},
 //	}})
-//	fmt.Println(p.Status.ContainerStatuses[0].ImageID, n.Events())
+//	n.Advance(time.Minute) // the pull takes virtual time; failing pods are retried
+//	n.Describe(os.Stdout, "default", "app")
 //
 // Time is virtual: a node reads a node.Clock the caller advances, and never
-// sleeps. The same input gives the same output on every run. go run
+// sleeps. Pulls cost what the registry's link says (50 ms a request and
+// 50 MB/s by default), queue for the kubelet's puller and pass its pull QPS
+// throttle. The same input gives the same output on every run.
+//
+// The examples directory has a program per lesson section; go run
 // ./examples/quiz plays the lesson's quizzes.
 package pullsim

@@ -1,0 +1,48 @@
+// Package node simulates a kubelet and its container runtime on virtual
+// time: the pods of one node, the decision to pull at every container start
+// (EnsureImage), pulls through a registry into the node's image cache,
+// events, container status, image pull backoff, the puller queue, pull
+// credentials and KEP-2535, image garbage collection, and kubectl's views.
+//
+// # Time
+//
+// A node reads time only from its [Clock]; nothing reads the wall clock.
+// The default is a [ManualClock] at [Epoch]. Pulls take virtual time (the
+// registry's link latency and bandwidth), queue for the puller, and block
+// their pod's sync as they block the kubelet's pod worker. The node catches
+// up with its clock whenever it is called; [Node.RunUntil], [Node.Advance]
+// and [Run] also drive what the kubelet does on its own: re-syncing failing
+// pods every 10 seconds and collecting images every 5 minutes.
+// [Node.Settle] lets pulls finish.
+//
+// # A container start
+//
+// CreatePod admits a pod as the API server does (defaulting, the
+// ServiceAccount and AlwaysPullImages admission plugins, validation) and
+// syncs it. Each start runs [Node.EnsureImage], the kubelet's
+// EnsureImageExists, step by step:
+//
+//  1. the image string is parsed; failure is InvalidImageName;
+//  2. IfNotPresent and Never ask the runtime whether the image is present
+//     (a failure is ImageInspectError); Always does not ask;
+//  3. present: with KEP-2535 on (the default since v1.35) the pod must be
+//     allowed to use it: images pulled anonymously or with node credentials
+//     are open to every pod, images pulled with a secret need the same
+//     credential, side-loaded images are trusted under the default policy;
+//  4. absent under Never (or present but not allowed): ErrImageNeverPull;
+//  5. otherwise a pull: inside the backoff window ImagePullBackOff, else the
+//     runtime resolves the reference at the registry and downloads only the
+//     blobs the node lacks; a failure is ErrImagePull (or RegistryUnavailable,
+//     SignatureValidationFailed) and opens or doubles the backoff window
+//     (10s to 300s, per pod and image).
+//
+// Every outcome records the kubelet's events, byte for byte, and failed
+// starts also "Failed" "Error: <reason>".
+//
+// # Where to look
+//
+// [Node.Pod] and [Node.Pods] give status; [Node.Events], [Node.PodEvents]
+// and [Node.EventsSince] the events; [Node.Attempts] the start attempts of a
+// pod; [Node.Pulls] every runtime pull with its timing and bytes;
+// [Node.Describe] and [Node.GetPods] print what kubectl prints.
+package node
