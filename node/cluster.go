@@ -228,7 +228,7 @@ func (c *Cluster) admit(p *Pod) error {
 	}
 	sa, ok := c.serviceAccountLocked(p.Namespace, p.Spec.ServiceAccountName)
 	if !ok {
-		return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", p.Name, p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
+		return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", resourceName(p.Name), p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
 	}
 	if len(p.Spec.ImagePullSecrets) == 0 && len(sa.ImagePullSecrets) > 0 {
 		p.Spec.ImagePullSecrets = sa.ImagePullSecrets
@@ -279,7 +279,20 @@ func ValidateAlwaysPullImages(p Pod) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: %s", p.Name, joinErrs(errs))}
+	// One Forbidden error per container, aggregated.
+	for i, e := range errs {
+		errs[i] = fmt.Sprintf("pods %q is forbidden: %s", resourceName(p.Name), e)
+	}
+	return &apiError{ErrForbidden, joinErrs(errs)}
+}
+
+// resourceName is how admission errors name an object: "Unknown" before it
+// has a name (admission runs before validation).
+func resourceName(name string) string {
+	if name == "" {
+		return "Unknown"
+	}
+	return name
 }
 
 func joinErrs(errs []string) string {

@@ -55,12 +55,17 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 	}
 	creds := pod.lookup(ref.Repository())
 
+	// The node's docker config and the credential plugins are keyrings of
+	// their own, looked up in that order, each with its own Docker Hub
+	// fallback (UnionDockerKeyring).
 	var node keyring
 	if len(n.cfg.nodeCreds) > 0 {
 		node.add(toConfig(n.cfg.nodeCreds), func(e dockerConfigEntry) trackedCred {
 			return trackedCred{cred: registry.Credential{Username: e.Username, Password: e.Password}, source: fromNode}
 		})
 	}
+	creds = append(creds, node.lookup(ref.Repository())...)
+	var plugins keyring
 	for _, p := range n.cfg.providers {
 		c, ok := p.Credentials(ps.namespace, ps.spec.ServiceAccountName)
 		if !ok {
@@ -75,9 +80,9 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 		for _, m := range p.MatchImages {
 			cfg[m] = dockerConfigEntry{Username: c.Username, Password: c.Password}
 		}
-		node.add(cfg, func(dockerConfigEntry) trackedCred { return tc })
+		plugins.add(cfg, func(dockerConfigEntry) trackedCred { return tc })
 	}
-	return append(creds, node.lookup(ref.Repository())...), nil
+	return append(creds, plugins.lookup(ref.Repository())...), nil
 }
 
 func toConfig(auths map[string]registry.Credential) map[string]dockerConfigEntry {

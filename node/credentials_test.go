@@ -566,10 +566,10 @@ func TestValidateAlwaysPullImages(t *testing.T) {
 // tenantStep is one row of a tenant scenario: something happens, then a pod
 // is created and its app container's outcome checked.
 type tenantStep struct {
-	desc string                              // what the step shows
+	desc string                             // what the step shows
 	prep func(t *testing.T, w *tenantWorld) // runs first; nil for nothing
-	pod  node.Pod                            // the pod created
-	want string                              // wanted outcome: "cached", "pulled" or the waiting reason
+	pod  node.Pod                           // the pod created
+	want string                             // wanted outcome: "cached", "pulled" or the waiting reason
 }
 
 func (w *tenantWorld) run(t *testing.T, steps []tenantStep) {
@@ -713,12 +713,36 @@ func TestNeverHidesUnverifiedImage(t *testing.T) {
 		if wantEv := []string{neverPull(privateImage), startFailed("ErrImageNeverPull")}; !slices.Equal(got, wantEv) {
 			t.Errorf("%s: events %q, want %q", name, got, wantEv)
 		}
-		if a := w.n.Attempts("team-b", name); len(a) != 1 || a[0].Message != want || a[0].Pulled {
-			t.Errorf("%s: attempts %+v, want one with message %q and no pull", name, a, want)
+		if a := w.n.Attempts("team-b", name); len(a) != 1 || a[0].Reason != "ErrImageNeverPull" || a[0].Message != want {
+			t.Errorf("%s: attempts %+v, want one ErrImageNeverPull with message %q", name, a, want)
 		}
 	}
 	if got := w.reg.Counters().Resolves; got != 1 {
 		t.Errorf("registry resolves = %d, want 1 (team-a's pull only)", got)
+	}
+}
+
+// Attempt.Pulled says whether that attempt reached the runtime's PullImage.
+// A container's first attempt that uses a present image, or is refused
+// under Never, made no pull, whatever other pods pulled before it.
+func TestAttemptPulledIsPerContainer(t *testing.T) {
+	w := newTenantWorld(t)
+	w.run(t, []tenantStep{
+		{"team-a pulls", nil, tenantPod("team-a", "first", "", pullpolicy.PullAlways, "regcred"), "pulled"},
+		{"from the cache", nil, tenantPod("team-a", "second", "", pullpolicy.PullIfNotPresent, "regcred"), "cached"},
+		{"refused under Never", nil, tenantPod("team-b", "never", "", pullpolicy.PullNever), "ErrImageNeverPull"},
+	})
+	for _, tc := range []struct {
+		ns, pod string
+		pulled  bool // wanted Pulled of the only attempt
+	}{
+		{"team-a", "first", true},
+		{"team-a", "second", false},
+		{"team-b", "never", false},
+	} {
+		if a := w.n.Attempts(tc.ns, tc.pod); len(a) != 1 || a[0].Pulled != tc.pulled {
+			t.Errorf("%s/%s: attempts %+v, want one with Pulled %v", tc.ns, tc.pod, a, tc.pulled)
+		}
 	}
 }
 

@@ -268,8 +268,8 @@ type containerState struct {
 	imageID  string // repo@digest once started
 	imageRef digest.Digest
 	// presentMsg is the "already present" message, built on first use.
-	presentMsg string
-	pullsSeen  int // node pull count when the last attempt ended
+	presentMsg    string
+	attemptPulled bool // the current start attempt handed a pull to the runtime
 }
 
 func podKey(namespace, name string) string {

@@ -44,8 +44,8 @@ type config struct {
 
 // verifyPolicy is the verification policy in force.
 func (o *config) verifyPolicy() string {
-	if o.verification == nil {
-		return NeverVerifyPreloadedImages
+	if o.verification == nil || *o.verification == "" {
+		return NeverVerifyPreloadedImages // the kubelet's defaulting fills an empty field
 	}
 	return *o.verification
 }

@@ -216,7 +216,7 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 func (o *config) validateVerification() []string {
 	var errs []string
 	if !o.ensureSecret {
-		if o.verification != nil {
+		if o.verification != nil && *o.verification != "" {
 			errs = append(errs, "invalid configuration: `imagePullCredentialsVerificationPolicy` must not be set if KubeletEnsureSecretPulledImages feature gate is not enabled")
 		}
 		if len(o.allowlist) > 0 {

@@ -83,6 +83,7 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 			ps.cursor++
 			continue
 		}
+		c.attemptPulled = false
 		o, job := n.ensureImage(ps, c, now)
 		if job != nil {
 			job.blocked = true
@@ -129,8 +130,7 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 // EnsureImageExists has answered: the container starts, or waits with the
 // error's reason. Init containers run to completion at once.
 func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ensureOutcome) bool {
-	pulled := n.counts.Pulls > c.pullsSeen
-	c.pullsSeen = n.counts.Pulls
+	pulled := c.attemptPulled
 	if o.err != nil {
 		if o.err == pullpolicy.ErrImagePull {
 			ps.pullFailed = true
