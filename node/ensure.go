@@ -181,7 +181,7 @@ func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
-	n.record(at, evPulled, &job.c.obj, ref.SpecImage(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	n.record(at, evPulled, &job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
 	n.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }
@@ -200,7 +200,7 @@ func evalCRIPullErr(ref *pullpolicy.ImageRef, err error) (string, error) {
 		{pullpolicy.ErrSignatureValidationFailed, "the signature validation failed"},
 	} {
 		if rest, ok := strings.CutPrefix(text, c.reason.Error()); ok {
-			return fmt.Sprintf("image pull failed for %s because %s%s", ref.SpecImage(), c.why, rest), c.reason
+			return fmt.Sprintf("image pull failed for %s because %s%s", ref.Requested(), c.why, rest), c.reason
 		}
 	}
 	return text, pullpolicy.ErrImagePull

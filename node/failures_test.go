@@ -85,6 +85,48 @@ func TestFaultKinds(t *testing.T) {
 	}
 }
 
+// An image written without a tag is pulled as ":latest", but every message
+// the kubelet shows names it as written: the RegistryUnavailable and
+// SignatureValidationFailed rewrites, the BackOff text and the Pulled event.
+// Only the runtime's own text carries the tagged name.
+func TestUntaggedImageMessages(t *testing.T) {
+	const img = "registry.example.com/team/app"
+	for _, tc := range []struct {
+		kind    registry.FaultKind
+		reason  string
+		event   string // the runtime's text, tagged
+		message string // the kubelet's rewrite, as written
+	}{
+		{registry.FaultUnavailable, "RegistryUnavailable",
+			`RegistryUnavailable: initializing source docker://registry.example.com/team/app:latest: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`,
+			`image pull failed for registry.example.com/team/app because the registry is unavailable: initializing source docker://registry.example.com/team/app:latest: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`},
+		{registry.FaultSignature, "SignatureValidationFailed",
+			`SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists`,
+			`image pull failed for registry.example.com/team/app because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
+	} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.run([]step{
+				{action: push(img+":latest", "app")},
+				{action: setFault("registry.example.com", tc.kind, 1)},
+				{action: create("p", img, ""), reason: tc.reason, resolves: 1,
+					events: []string{pulling(img), failedPull(img, tc.event), startFailed(tc.reason)}},
+				{at: 5 * time.Second, action: syncPod("p"), reason: "ImagePullBackOff",
+					events: []string{`Normal BackOff Back-off pulling image "` + img + `"`, startFailed("ImagePullBackOff")}},
+				{at: 10 * time.Second, action: syncPod("p"), runs: "app", resolves: 1, blobs: 3,
+					events: []string{pulling(img), pulled(img, size("app"))}},
+			})
+			a := w.node("").Attempts("", "p")
+			if got := a[0].Message; got != tc.message {
+				t.Errorf("waiting message = %q, want %q", got, tc.message)
+			}
+			if got, want := a[1].Message, `Back-off pulling image "`+img+`": `+tc.reason+": "+tc.message; got != want {
+				t.Errorf("backoff message = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
 // A fault on one repository leaves the others alone; a counted fault
 // switches itself off.
 func TestFaultScopes(t *testing.T) {
