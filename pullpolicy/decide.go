@@ -30,9 +30,10 @@ func (d Decision) String() string {
 }
 
 // NeedsPresenceCheck reports whether the kubelet asks the runtime if the
-// image is present before deciding. For Always it does not: the presence
-// answer would not change anything, so the kubelet goes straight to the pull.
-func NeedsPresenceCheck(p PullPolicy) bool { return p != PullAlways }
+// image is present before deciding: only for IfNotPresent and Never. For
+// Always (and any value validation would have rejected) the answer would
+// not change anything, so the kubelet goes straight to the pull.
+func NeedsPresenceCheck(p PullPolicy) bool { return p == PullIfNotPresent || p == PullNever }
 
 // Decide is the lesson's flowchart in code, as the kubelet runs it
 // (imagePullPrecheck and EnsureImageExists in pkg/kubelet/images):
@@ -44,9 +45,10 @@ func NeedsPresenceCheck(p PullPolicy) bool { return p != PullAlways }
 //	Never          yes              UseCached
 //	Never          no               NeverPull
 //
-// present is ignored for Always. An invalid policy is treated as
-// IfNotPresent, as the kubelet's switch does for anything but Always and
-// Never; validation rejects such policies before they reach a node.
+// present is ignored for Always. An invalid policy pulls, as the kubelet's
+// imagePullPrecheck does: its switch asks about presence only for
+// IfNotPresent and Never, so anything else finds no image and pulls.
+// Validation rejects such policies before they reach a node.
 //
 // On a v1.35+ node, "UseCached" is further subject to the KEP-2535
 // credential check (gate KubeletEnsureSecretPulledImages): an image pulled
@@ -54,7 +56,7 @@ func NeedsPresenceCheck(p PullPolicy) bool { return p != PullAlways }
 // that is ErrImageNeverPull. The node package runs that check.
 func Decide(policy PullPolicy, present bool) Decision {
 	switch {
-	case policy == PullAlways:
+	case !NeedsPresenceCheck(policy):
 		return Pull
 	case present:
 		return UseCached

@@ -92,11 +92,12 @@ func TestDecide(t *testing.T) {
 		{pullpolicy.PullIfNotPresent, false, pullpolicy.Pull},
 		{pullpolicy.PullNever, true, pullpolicy.UseCached},
 		{pullpolicy.PullNever, false, pullpolicy.NeverPull},
-		// Anything but Always and Never runs as IfNotPresent.
-		{"", true, pullpolicy.UseCached},
+		// Anything else is never asked about presence, so it pulls.
+		{"", true, pullpolicy.Pull},
 		{"", false, pullpolicy.Pull},
-		{"always", true, pullpolicy.UseCached},
+		{"always", true, pullpolicy.Pull},
 		{"always", false, pullpolicy.Pull},
+		{"never", true, pullpolicy.Pull},
 		{"never", false, pullpolicy.Pull},
 	}
 	for i, tt := range tests {
@@ -114,8 +115,9 @@ func TestNeedsPresenceCheck(t *testing.T) {
 		{pullpolicy.PullAlways, false},
 		{pullpolicy.PullIfNotPresent, true},
 		{pullpolicy.PullNever, true},
-		{"", true},
-		{"always", true},
+		{"", false},
+		{"always", false},
+		{"never", false},
 	}
 	for i, tt := range tests {
 		if got := pullpolicy.NeedsPresenceCheck(tt.policy); got != tt.want {
