@@ -2,7 +2,9 @@ package node_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -62,32 +64,56 @@ func BenchmarkRestartIfNotPresent(b *testing.B) {
 }
 
 // BenchmarkFleetRollout rolls 100 pods onto each of 1,000 nodes that share
-// one registry and one clock; the tag moves after the first 500 nodes. Each
-// node's 100 pods arrive at once, so the first pull is followed by 99 cheap
-// ones (the kubelet does not de-duplicate), on the default link.
+// one registry and one clock, with the kubelet's default settings; the tag
+// moves after the first 500 nodes. A node's pods arrive one every 200ms,
+// the pace the default registryPullQPS of 5 sustains, so every pull is
+// admitted: the first downloads the image and the other 99 cost a round
+// trip each (the kubelet does not de-duplicate). Every pod must be running
+// at the end, the first half of the fleet on the old build and the second
+// on the new.
 func BenchmarkFleetRollout(b *testing.B) {
 	const nodes, pods = 1000, 100
+	const pace = 200 * time.Millisecond
 	names := make([]string, pods)
 	for i := range names {
 		names[i] = fmt.Sprintf("web-%d", i)
 	}
+	var fleet []*node.Node
+	var v1, v2 string
 	b.ReportAllocs()
 	for b.Loop() {
 		reg := registry.New()
-		reg.MustPush("web:v1", build("web v1"))
+		v1 = reg.MustPush("web:v1", build("web v1")).String()
 		clock := node.NewManualClock(node.Epoch)
-		for i := 0; i < nodes; i++ {
+		fleet = make([]*node.Node, nodes)
+		for i := range fleet {
 			if i == nodes/2 {
-				reg.MustPush("web:v1", build("web v2"))
+				v2 = reg.MustPush("web:v1", build("web v2")).String()
 			}
 			n := node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock))
 			for _, name := range names {
 				if _, err := n.CreatePod(appPod(name, "web:v1", "")); err != nil {
 					b.Fatal(err)
 				}
+				if err := n.Advance(pace); err != nil {
+					b.Fatal(err)
+				}
 			}
 			if _, err := n.Settle(); err != nil {
 				b.Fatal(err)
+			}
+			fleet[i] = n
+		}
+	}
+	b.StopTimer()
+	for i, n := range fleet {
+		want := v1
+		if i >= nodes/2 {
+			want = v2
+		}
+		for _, p := range n.Pods() {
+			if s := p.Status.ContainerStatuses[0]; s.State.Running == nil || !strings.HasSuffix(s.ImageID, want) {
+				b.Fatalf("%s: pod %s: running=%v image ID %s, want %s", n.Name(), p.Name, s.State.Running != nil, s.ImageID, want)
 			}
 		}
 	}
