@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -292,8 +293,16 @@ func (img *image) export() Image {
 	return out
 }
 
+// checkedNames memoises the names checkName accepted, for every cache in
+// the process: a fleet's nodes add the same few names over and over, and a
+// reference parse costs microseconds. Only valid names are kept.
+var checkedNames sync.Map // string -> struct{}
+
 // checkName accepts fully qualified repo:tag and repo@digest names only.
 func checkName(name string) error {
+	if _, ok := checkedNames.Load(name); ok {
+		return nil
+	}
 	ref, err := reference.ParseNamed(name)
 	if err != nil {
 		return fmt.Errorf("imagecache: name %q: want a fully qualified repo:tag or repo@digest: %w", name, err)
@@ -303,5 +312,6 @@ func checkName(name string) error {
 	if tagged == digested {
 		return fmt.Errorf("imagecache: name %q: want exactly one of a tag or a digest", name)
 	}
+	checkedNames.Store(name, struct{}{})
 	return nil
 }

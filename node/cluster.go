@@ -23,6 +23,7 @@ type Cluster struct {
 	mu               sync.Mutex
 	secrets          map[string]Secret
 	serviceAccounts  map[string]ServiceAccount
+	defaultSAUIDs    map[string]string // namespace -> UID of its implicit "default" service account
 	alwaysPullImages bool
 	objects          int // objects created, for UIDs
 }
@@ -31,7 +32,7 @@ type Cluster struct {
 // implicit "default" one of every namespace, and no optional admission
 // plugin enabled.
 func NewCluster() *Cluster {
-	return &Cluster{secrets: make(map[string]Secret), serviceAccounts: make(map[string]ServiceAccount)}
+	return &Cluster{secrets: make(map[string]Secret), serviceAccounts: make(map[string]ServiceAccount), defaultSAUIDs: make(map[string]string)}
 }
 
 // Secret types and data keys the kubelet reads pull credentials from.
@@ -190,23 +191,31 @@ func (c *Cluster) CreateServiceAccount(sa ServiceAccount) (ServiceAccount, error
 func (c *Cluster) ServiceAccount(namespace, name string) (ServiceAccount, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.serviceAccountLocked(namespace, name)
+	sa, ok := c.serviceAccountLocked(namespace, name)
+	sa.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
+	return sa, ok
 }
 
+// serviceAccountLocked looks a service account up; its ImagePullSecrets
+// are the cluster's own and must not be modified.
 func (c *Cluster) serviceAccountLocked(namespace, name string) (ServiceAccount, bool) {
 	if namespace == "" {
 		namespace = "default"
 	}
 	if sa, ok := c.serviceAccounts[podKey(namespace, name)]; ok {
-		sa.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
 		return sa, true
 	}
-	if name == "default" {
+	if name != "default" {
+		return ServiceAccount{}, false
+	}
+	uid, ok := c.defaultSAUIDs[namespace]
+	if !ok {
 		sum := sha256.Sum256([]byte("default-serviceaccount\x00" + namespace))
 		h := hex.EncodeToString(sum[:16])
-		return ServiceAccount{Namespace: namespace, Name: "default", UID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]}, true
+		uid = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+		c.defaultSAUIDs[namespace] = uid
 	}
-	return ServiceAccount{}, false
+	return ServiceAccount{Namespace: namespace, Name: "default", UID: uid}, true
 }
 
 // SetAlwaysPullImages enables or disables the AlwaysPullImages admission
@@ -231,7 +240,7 @@ func (c *Cluster) admit(p *Pod) error {
 		return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", resourceName(p.Name), p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
 	}
 	if len(p.Spec.ImagePullSecrets) == 0 && len(sa.ImagePullSecrets) > 0 {
-		p.Spec.ImagePullSecrets = sa.ImagePullSecrets
+		p.Spec.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
 	}
 	if c.alwaysPullImages {
 		AdmitAlwaysPullImages(p)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"container/heap"
 	"fmt"
 	"time"
 )
@@ -113,13 +114,11 @@ func Run(t time.Time, nodes ...*Node) error {
 			}
 		}
 		for _, n := range nodes {
-			for _, ps := range n.order {
-				if ps.nextSync.IsZero() || ps.nextSync.After(t) {
-					continue
-				}
-				if !pending || ps.nextSync.Before(next) {
-					next, node, target, what, pending = ps.nextSync, n, ps, doSync, true
-				}
+			if len(n.syncq) == 0 {
+				continue
+			}
+			if ps := n.syncq[0]; !ps.nextSync.After(t) && (!pending || ps.nextSync.Before(next)) {
+				next, node, target, what, pending = ps.nextSync, n, ps, doSync, true
 			}
 		}
 		if !pending {
@@ -171,4 +170,48 @@ func (n *Node) periodicGC(now time.Time) {
 		return
 	}
 	n.gcFailed = false
+}
+
+// syncQueue holds a node's pods that wait for a sync, earliest first and,
+// at equal times, the older pod first. A pod is in it exactly when its
+// nextSync is set; setNextSync keeps it so.
+type syncQueue []*podState
+
+func (q syncQueue) Len() int { return len(q) }
+func (q syncQueue) Less(i, j int) bool {
+	if !q[i].nextSync.Equal(q[j].nextSync) {
+		return q[i].nextSync.Before(q[j].nextSync)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q syncQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].qidx, q[j].qidx = i, j
+}
+func (q *syncQueue) Push(x any) {
+	ps := x.(*podState)
+	ps.qidx = len(*q)
+	*q = append(*q, ps)
+}
+func (q *syncQueue) Pop() any {
+	old := *q
+	ps := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return ps
+}
+
+// setNextSync schedules the pod's next sync at t, or unschedules it when t
+// is zero.
+func (n *Node) setNextSync(ps *podState, t time.Time) {
+	was := ps.nextSync
+	ps.nextSync = t
+	switch {
+	case was.IsZero() && !t.IsZero():
+		heap.Push(&n.syncq, ps)
+	case !was.IsZero() && t.IsZero():
+		heap.Remove(&n.syncq, ps.qidx)
+	case !t.IsZero():
+		heap.Fix(&n.syncq, ps.qidx)
+	}
 }

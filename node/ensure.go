@@ -123,11 +123,13 @@ func (n *Node) presentMessage(c *containerState, now time.Time) string {
 		kind = evPresentAccess
 	}
 	n.record(now, kind, &c.obj, c.spec.Image, "")
-	if c.presentMsg == "" {
+	msg, ok := n.presentMsgs[c.spec.Image]
+	if !ok {
 		r := eventRecord{kind: kind, obj: &c.obj, image: c.spec.Image}
-		c.presentMsg = r.event().Message
+		msg = r.event().Message
+		n.presentMsgs[c.spec.Image] = msg
 	}
-	return c.presentMsg
+	return msg
 }
 
 func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureOutcome {

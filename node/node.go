@@ -36,6 +36,7 @@ type Node struct {
 
 	pods    map[string]*podState // namespace/name -> pod
 	order   []*podState          // creation order, for Sync
+	syncq   syncQueue            // pods waiting for a sync, by time
 	created int                  // pods ever created, for UIDs
 
 	events  chunk.List[eventRecord]
@@ -65,6 +66,10 @@ type Node struct {
 	fsOther        int64
 	gcRuns         []GCResult
 	gcFailed       bool // the last periodic GC failed
+
+	presentMsgs map[string]string    // image as written -> its "already present" message
+	fieldPaths  map[fieldKey]string  // container name and kind -> event field path
+	repoDigests map[repoImage]string // repository and image ID -> repo@manifest-digest name
 }
 
 // Counters count what a node did.
@@ -132,6 +137,9 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		pods:           make(map[string]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
 		prevErr:        make(map[string]string),
+		presentMsgs:    make(map[string]string),
+		fieldPaths:     make(map[fieldKey]string),
+		repoDigests:    make(map[repoImage]string),
 		pulled:         make(map[digest.Digest]*pullRecord),
 		intents:        make(map[string]int),
 	}, nil
@@ -244,6 +252,8 @@ type podState struct {
 	spec                 PodSpec
 	init, app            []*containerState
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
+	seq                  int       // creation order on the node
+	qidx                 int       // index in the node's syncq while nextSync is set
 	attempts             []Attempt
 	createdAt, readyAt   time.Time
 	syncing              bool            // a sync is in progress, blocked on a pull
@@ -254,21 +264,19 @@ type podState struct {
 }
 
 type containerState struct {
-	spec     Container
-	obj      ObjectReference
-	init     bool
-	started  bool // ever started
-	running  bool
-	done     bool // init container completed
-	waiting  ContainerStateWaiting
-	startAt  time.Time
-	finishAt time.Time
-	restarts int
-	image    string // status image once started
-	imageID  string // repo@digest once started
-	imageRef digest.Digest
-	// presentMsg is the "already present" message, built on first use.
-	presentMsg    string
+	spec          *Container // in the pod's spec
+	obj           ObjectReference
+	init          bool
+	started       bool // ever started
+	running       bool
+	done          bool // init container completed
+	waiting       ContainerStateWaiting
+	startAt       time.Time
+	finishAt      time.Time
+	restarts      int
+	image         string // status image once started
+	imageID       string // repo@digest once started
+	imageRef      digest.Digest
 	attemptPulled bool // the current start attempt handed a pull to the runtime
 }
 
@@ -312,7 +320,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	n.created++
 	now := n.clock.Now()
 	p.Spec.NodeName = n.name
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now}
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created}
 	ps.obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	// validate gave the spec fresh container slices; the secrets are the caller's.
 	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
@@ -338,19 +346,36 @@ func (n *Node) MustCreatePod(p Pod) Pod {
 }
 
 func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerState {
-	field := "spec.containers{" + c.Name + "}"
 	reason := ReasonContainerCreating
-	if init {
-		field = "spec.initContainers{" + c.Name + "}"
-	} else if len(ps.spec.InitContainers) > 0 {
+	if !init && len(ps.spec.InitContainers) > 0 {
 		reason = ReasonPodInitializing
 	}
 	return &containerState{
-		spec:    *c,
+		spec:    c,
 		init:    init,
-		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: field},
+		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)},
 		waiting: ContainerStateWaiting{Reason: reason},
 	}
+}
+
+// fieldPath returns the event field path of a container, such as
+// spec.containers{app}, built once per name and kind on the node.
+func (n *Node) fieldPath(name string, init bool) string {
+	key := fieldKey{name, init}
+	f, ok := n.fieldPaths[key]
+	if !ok {
+		f = "spec.containers{" + name + "}"
+		if init {
+			f = "spec.initContainers{" + name + "}"
+		}
+		n.fieldPaths[key] = f
+	}
+	return f
+}
+
+type fieldKey struct {
+	name string
+	init bool
 }
 
 // newUID returns a UUID-shaped UID made of a hash of the node's name and the
@@ -436,6 +461,7 @@ func (n *Node) DeletePod(namespace, name string) error {
 		return n.notFound(namespace, name)
 	}
 	delete(n.pods, key)
+	n.setNextSync(ps, time.Time{})
 	n.order = slices.DeleteFunc(n.order, func(q *podState) bool { return q == ps })
 	return nil
 }

@@ -156,7 +156,13 @@ func (n *Node) statusImage(requested string, id digest.Digest) (image, imageID s
 	image, imageID = requested, string(id)
 	if ref, err := n.cfg.refs.Parse(requested); err == nil {
 		image = ref.Name()
-		if name := ref.Repository() + "@" + manifest.String(); n.cache.HasName(id, name) {
+		key := repoImage{ref.Repository(), id}
+		name, ok := n.repoDigests[key]
+		if !ok {
+			name = ref.Repository() + "@" + manifest.String()
+			n.repoDigests[key] = name
+		}
+		if n.cache.HasName(id, name) {
 			return image, name
 		}
 	}
@@ -165,6 +171,13 @@ func (n *Node) statusImage(requested string, id digest.Digest) (image, imageID s
 		imageID = img.RepoDigests[0]
 	}
 	return image, imageID
+}
+
+// repoImage is a repository and an image ID, the key of the node's memo of
+// repo@digest names.
+type repoImage struct {
+	repo string
+	id   digest.Digest
 }
 
 func quote(s string) string { return strconv.Quote(s) }

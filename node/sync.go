@@ -66,7 +66,7 @@ func (ps *podState) containerAt(i int) *containerState {
 }
 
 func (n *Node) syncPod(ps *podState, now time.Time) {
-	ps.nextSync = time.Time{} // this sync is the one that was due
+	n.setNextSync(ps, time.Time{}) // this sync is the one that was due
 	if ps.syncing {
 		return
 	}
@@ -118,9 +118,8 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 		// classified reasons.
 		n.record(now, evMissingSecrets, &ps.obj, "", strings.Join(ps.missingSecrets, ", "))
 	}
-	ps.nextSync = time.Time{}
 	if ps.pending() {
-		ps.nextSync = now.Add(n.cfg.resync)
+		n.setNextSync(ps, now.Add(n.cfg.resync))
 	} else if ps.readyAt.IsZero() {
 		ps.readyAt = now
 	}

@@ -1,10 +1,14 @@
 // Package chunk provides an append-only list stored in fixed-size chunks, so
-// that growing it never copies what it already holds. Simulations append
-// events and pull records by the hundred thousand; a slice would copy them
-// at every doubling.
+// that growing it copies at most one chunk. Simulations append events and
+// pull records by the hundred thousand, spread over thousands of nodes; a
+// slice would copy them at every doubling and leave up to half its capacity
+// unused.
 package chunk
 
-const size = 512
+// size is the number of elements in a full chunk. Small chunks waste little
+// on the many short lists of a fleet (a node's events); the chunk index is
+// a slice of headers, cheap to grow.
+const size = 64
 
 // List is an append-only list. The zero value is empty and ready to use.
 type List[T any] struct {
@@ -12,8 +16,9 @@ type List[T any] struct {
 	n      int
 }
 
-// Append adds v at the end. The first chunk grows like a slice, so a short
-// list costs no more than a slice; later chunks are allocated whole.
+// Append adds v at the end. The first chunk grows like a slice up to size,
+// so a short list costs no more than a slice; later chunks are allocated
+// whole, and elements in a full chunk never move.
 func (l *List[T]) Append(v T) {
 	switch {
 	case l.n == 0:

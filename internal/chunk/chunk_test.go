@@ -16,7 +16,9 @@ func TestList(t *testing.T) {
 		}
 	}
 	p := l.At(5)
-	l.Append(-1) // appending never moves what is stored
+	for range 2 * size {
+		l.Append(-1) // appending never moves what a full chunk stores
+	}
 	if p != l.At(5) {
 		t.Errorf("At(5) moved after Append")
 	}
