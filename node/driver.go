@@ -109,7 +109,7 @@ func Run(t time.Time, nodes ...*Node) error {
 			}
 		}
 		for _, n := range nodes {
-			if at := n.nextGC; n.gcEnabled() && !at.After(t) && (!pending || at.Before(next)) {
+			if at := n.nextGC; !at.After(t) && (!pending || at.Before(next)) {
 				next, node, target, what, pending = at, n, nil, doGC, true
 			}
 		}
@@ -161,6 +161,12 @@ func (n *Node) Settle() (time.Time, error) {
 // when collection fails twice in a row.
 func (n *Node) periodicGC(now time.Time) {
 	n.nextGC = now.Add(ImageGCPeriod)
+	if !n.gcEnabled() {
+		// The image manager's own 5-minute detection loop runs whether or
+		// not GC does, so DeleteUnusedImages still knows the images' ages.
+		n.detectImages(now)
+		return
+	}
 	res := n.garbageCollect(now)
 	if res.Err != nil {
 		if n.gcFailed {

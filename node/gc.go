@@ -51,7 +51,10 @@ type RemovedImage struct {
 }
 
 // imagesInUse returns the image IDs of every container the runtime knows:
-// running, exited and completed ones, of every pod on the node.
+// running, exited and completed ones, of every pod on the node. A restarted
+// container's previous instance is still known: the kubelet's container GC
+// keeps one dead instance per container (MaxPerPodContainer 1), so the
+// image it ran stays in use.
 func (n *Node) imagesInUse() map[digest.Digest]bool {
 	used := make(map[digest.Digest]bool)
 	for _, ps := range n.order {
@@ -59,6 +62,9 @@ func (n *Node) imagesInUse() map[digest.Digest]bool {
 			for _, c := range cs {
 				if c.started && c.imageRef != "" {
 					used[c.imageRef] = true
+				}
+				if c.prevImageRef != "" {
+					used[c.prevImageRef] = true
 				}
 			}
 		}
@@ -137,9 +143,14 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 	available := capacity - n.imageFSUsed()
 	switch {
 	case capacity == 0:
+		// The kubelet returns here, before its post-GC hooks: the
+		// KEP-2535 records are not pruned.
 		err := errors.New("invalid capacity 0 on image filesystem")
 		n.record(now, evNodeWarning, &n.obj, EventInvalidDiskCapacity, err.Error())
 		res.Err = err
+		res.UsageAfter = n.imageFSUsed()
+		n.gcRuns = append(n.gcRuns, res)
+		return res
 	default:
 		if available > capacity {
 			available = capacity
@@ -187,7 +198,9 @@ func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) [
 
 // freeSpace is the size pass: remove unused images in eviction order until
 // toFree bytes are freed, skipping pinned images, images used at or after
-// now and images detected less than imageMinimumGCAge ago.
+// now and images detected less than imageMinimumGCAge ago. It returns the
+// bytes freed as the kubelet counts them: the sum of the removed images'
+// sizes.
 func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) int64 {
 	var freed int64
 	for _, e := range images {
@@ -197,24 +210,27 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
 			continue
 		}
-		freed += n.removeImage(res, e, "space")
+		if n.removeImage(res, e, "space") {
+			// The kubelet counts the size the runtime reports for the
+			// image, layers shared with other images included, although
+			// removing it frees only what no other image holds.
+			freed += e.record.size
+		}
 	}
 	return freed
 }
 
-// removeImage deletes an image from the runtime and returns the bytes that
-// freed on the image filesystem.
-func (n *Node) removeImage(res *GCResult, e evictable, reason string) int64 {
+// removeImage deletes an image from the runtime and reports whether it was
+// there.
+func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
 	img, ok := n.cache.Get(string(e.id))
 	if !ok {
-		return 0
+		return false
 	}
-	before := n.cache.Usage()
 	_ = n.cache.Remove(string(e.id))
 	delete(n.records, e.id)
-	freed := before - n.cache.Usage()
 	res.Removed = append(res.Removed, RemovedImage{ID: e.id, Names: append(img.RepoTags, img.RepoDigests...), Size: e.record.size, Reason: reason, LastUsed: e.record.lastUsed})
-	return freed
+	return true
 }
 
 // pruneRecords drops KEP-2535 pulled records of images no longer on the
@@ -312,14 +328,15 @@ func formatSize(bytes int64) string {
 // pull intents left behind become records without credentials for images
 // now present. Everything the kubelet keeps in memory starts afresh: image
 // GC records (so every image is new for imageMinimumGCAge again), image
-// pull backoff and the GC's idea of when the kubelet started. Pods are
-// synced again.
+// pull backoff, the GC's idea of when the kubelet started and whether the
+// last GC failed. Pods are synced again.
 func (n *Node) RestartKubelet() {
 	n.catchUp()
 	now := n.clock.Now()
 	n.records = make(map[digest.Digest]*imageRecord)
 	n.kubeletStarted = now
 	n.nextGC = now
+	n.gcFailed = false
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
 	n.prevErr = make(map[string]string)
 	for image := range n.intents {

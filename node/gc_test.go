@@ -17,6 +17,15 @@ func gcImage(name string, mb int64) registry.Image {
 	return registry.Image{Config: name, Layers: []registry.Layer{{Content: name, Size: mb * 1_000_000}}}
 }
 
+// sharedImage is an image of a baseMB-megabyte layer every sharedImage
+// shares plus an ownMB-megabyte layer of its own.
+func sharedImage(name string, baseMB, ownMB int64) registry.Image {
+	return registry.Image{Config: name, Layers: []registry.Layer{
+		{Content: "shared base", Size: baseMB * 1_000_000},
+		{Content: name, Size: ownMB * 1_000_000},
+	}}
+}
+
 // gcWorld is a node with a 1 GB image filesystem on an instant link.
 func gcWorld(t *testing.T, opts ...node.Option) (*registry.Registry, *node.ManualClock, *node.Node) {
 	t.Helper()
@@ -48,6 +57,12 @@ func removed(r node.GCResult) string {
 		out = append(out, strings.TrimPrefix(x.Names[0], "docker.io/library/")+"/"+x.Reason)
 	}
 	return strings.Join(out, " ")
+}
+
+func mustLoad(n *node.Node, name string, img registry.Image) {
+	if _, err := n.LoadImage(name, img); err != nil {
+		panic(err)
+	}
 }
 
 func TestGCSteps(t *testing.T) {
@@ -119,6 +134,33 @@ func TestGCSteps(t *testing.T) {
 			{at: 15 * time.Minute, gc: true, want: "run:1/space", err: failed(96, imgSize("run:1", 100))},
 			{at: 20 * time.Minute, gc: true, want: "more:1/space"},
 		}},
+		{"freed bytes count each image's full size, shared layers included", nil, []step{
+			// x and y share a 400 MB layer: 400+10+10+450 MB is 87% of 1 GB, so
+			// about 70 MB must go. The kubelet counts x as 410 MB freed and
+			// stops, although only its own 10 MB left the disk.
+			{at: 0, do: func(_ *registry.Registry, n *node.Node) { mustLoad(n, "x:1", sharedImage("x:1", 400, 10)) }},
+			{at: 30 * time.Second, do: func(_ *registry.Registry, n *node.Node) { mustLoad(n, "y:1", sharedImage("y:1", 400, 10)) }},
+			{at: time.Minute, do: load("z:1", 450)},
+			{at: time.Minute, gc: true, err: failed(88, 0)}, // detects them
+			{at: 10 * time.Minute, gc: true, want: "x:1/space"},
+			{at: 15 * time.Minute, gc: true, want: "y:1/space"}, // still 86%: y frees the shared layer
+		}},
+		{"a longer imageMinimumGCAge protects new images longer", []node.Option{node.WithImageMinimumGCAge(10 * time.Minute)}, []step{
+			{at: 0, do: load("a:1", 900)},
+			{at: 0, gc: true, err: failed(91, 0)},
+			{at: 9 * time.Minute, gc: true, err: failed(91, 0)},
+			{at: 10 * time.Minute, gc: true, want: "a:1/space"},
+		}},
+		{"other data on the image filesystem counts, but GC cannot free it", nil, []step{
+			{at: 0, do: func(_ *registry.Registry, n *node.Node) {
+				if err := n.SetImageFSOtherUsage(900_000_000); err != nil {
+					panic(err)
+				}
+			}},
+			{at: 0, do: load("a:1", 10)},
+			{at: 0, gc: true, err: failed(92, 0)}, // detects a:1
+			{at: 10 * time.Minute, gc: true, want: "a:1/space", err: failed(92, imgSize("a:1", 10))},
+		}},
 		{"the age pass needs no disk pressure and skips the minimum age", []node.Option{node.WithImageMaximumGCAge(10 * time.Minute)}, []step{
 			{at: 0, do: load("old:1", 100)},
 			{at: 9 * time.Minute, gc: true, want: ""}, // the kubelet has not been up longer than MaxAge
@@ -136,7 +178,19 @@ func TestGCSteps(t *testing.T) {
 				if !s.gc {
 					continue
 				}
+				before := n.EventCount()
 				r := n.GarbageCollect()
+				var events []string
+				for _, e := range n.EventsSince(before) {
+					events = append(events, e.String())
+				}
+				var wantEvents []string
+				if s.err != "" {
+					wantEvents = []string{"Warning FreeDiskSpaceFailed " + s.err}
+				}
+				if strings.Join(events, "\n") != strings.Join(wantEvents, "\n") {
+					t.Errorf("step %d (%v): events %q, want %q", i, s.at, events, wantEvents)
+				}
 				if got := removed(r); got != s.want {
 					t.Errorf("step %d (%v): GarbageCollect removed %q, want %q", i, s.at, got, s.want)
 				}
@@ -184,33 +238,117 @@ func TestPeriodicGCAndEvents(t *testing.T) {
 	}
 }
 
+// The kubelet remembers a failed GC in memory only: after a restart the
+// first failure is not "multiple times in a row".
+func TestGCFailureForgottenOnRestart(t *testing.T) {
+	_, _, n := gcWorld(t, node.WithImageFSCapacity(0))
+	if err := n.Advance(6 * time.Minute); err != nil { // GC fails at 0s and 5m
+		t.Fatal(err)
+	}
+	n.RestartKubelet()
+	before := n.EventCount()
+	if err := n.Advance(time.Minute); err != nil { // GC runs at the restart, 6m
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range n.EventsSince(before) {
+		got = append(got, e.String())
+	}
+	if want := []string{"Warning InvalidDiskCapacity invalid capacity 0 on image filesystem"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events after the restart = %q, want %q", got, want)
+	}
+}
+
 // After GC an IfNotPresent pod re-pulls; a Never pod whose image went waits
 // in ErrImageNeverPull; after a kubelet restart every image is new again.
 func TestGCConsequences(t *testing.T) {
 	reg, clock, n := gcWorld(t)
 	reg.MustPush("app:1", gcImage("app:1", 450))
-	n.LoadImage("tools:1", gcImage("tools:1", 450))
+	mustLoad(n, "tools:1", gcImage("tools:1", 450))
 	n.MustCreatePod(appPod("app", "app:1", pullpolicy.PullIfNotPresent))
 	n.DeletePod("default", "app")
 	clock.Step(10 * time.Minute)
 	n.RestartKubelet()
-	if r := n.GarbageCollect(); len(r.Removed) != 0 {
-		t.Errorf("GC right after a kubelet restart removed %s; every image is new for 2m", removed(r))
+	if r := n.DeleteUnusedImages(); len(r.Removed) != 0 {
+		t.Errorf("eviction right after a kubelet restart removed %s; every image is new for 2m", removed(r))
 	}
 	clock.Step(3 * time.Minute)
-	if r := n.GarbageCollect(); removed(r) != "app:1/space" && removed(r) != "tools:1/space" {
-		t.Fatalf("GC removed %q", removed(r))
+	// Both were detected at the restart and never seen in use since: ties
+	// go by image ID.
+	if got, want := removed(n.DeleteUnusedImages()), "tools:1/eviction app:1/eviction"; got != want {
+		t.Fatalf("eviction removed %q, want %q", got, want)
 	}
+	pulls := n.Counters().Pulls
+	before := n.EventCount()
 	pApp := n.MustCreatePod(appPod("app", "app:1", pullpolicy.PullIfNotPresent))
 	pTools := n.MustCreatePod(appPod("tools", "tools:1", pullpolicy.PullNever))
-	gotApp := pApp.Status.ContainerStatuses[0].State.Running != nil
-	gotTools := ""
-	if w := pTools.Status.ContainerStatuses[0].State.Waiting; w != nil {
-		gotTools = w.Reason
+	if s := pApp.Status.ContainerStatuses[0]; s.State.Running == nil {
+		t.Errorf("app after GC: not running (%+v)", s.State)
 	}
-	if !gotApp || (gotTools != "" && gotTools != "ErrImageNeverPull") {
-		t.Errorf("after GC: app running %v, tools %q", gotApp, gotTools)
+	if got := n.Counters().Pulls - pulls; got != 1 {
+		t.Errorf("pulls after GC = %d, want 1: app re-pulls, tools never pulls", got)
 	}
+	w := pTools.Status.ContainerStatuses[0].State.Waiting
+	if w == nil || w.Reason != "ErrImageNeverPull" || w.Message != `Container image "tools:1" is not present with pull policy of Never` {
+		t.Errorf("tools after GC: waiting %+v, want ErrImageNeverPull", w)
+	}
+	var got []string
+	for _, e := range n.EventsSince(before) {
+		got = append(got, e.String())
+	}
+	want := []string{pulling("app:1"), pulled("app:1", imgSize("app:1", 450)), neverPull("tools:1"), startFailed("ErrImageNeverPull")}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events after GC =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+}
+
+// With image GC disabled the image manager still detects images every 5
+// minutes, so the eviction manager knows how old they are.
+func TestDetectionWithoutGC(t *testing.T) {
+	_, _, n := gcWorld(t, node.WithImageGCThresholds(100, 80))
+	mustLoad(n, "a:1", gcImage("a:1", 10))
+	if err := n.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if runs := len(n.GCRuns()); runs != 0 {
+		t.Errorf("GC ran %d times with high=100 and no max age, want 0", runs)
+	}
+	if got, want := removed(n.DeleteUnusedImages()), "a:1/eviction"; got != want {
+		t.Errorf("eviction after an hour removed %q, want %q: a:1 was detected at 0s", got, want)
+	}
+}
+
+// A restarted container's previous instance stays, exited, until the next
+// restart replaces it; the image it ran is in use until then.
+func TestPreviousInstanceKeepsItsImage(t *testing.T) {
+	reg, _, n := gcWorld(t)
+	reg.MustPush("web:1", gcImage("web A", 10))
+	p := n.MustCreatePod(appPod("web", "web:1", pullpolicy.PullAlways))
+	first := p.Status.ContainerStatuses[0].ImageID
+	step := func(i int, d time.Duration, restart bool, want string) {
+		t.Helper()
+		if err := n.Advance(d); err != nil {
+			t.Fatal(err)
+		}
+		if restart {
+			if err := n.RestartContainer("default", "web", "app"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		for _, r := range n.DeleteUnusedImages().Removed {
+			got = append(got, r.Names...)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("step %d: eviction removed %q, want %q", i, got, want)
+		}
+	}
+	step(0, time.Minute, false, "")
+	reg.MustPush("web:1", gcImage("web B", 10)) // the tag moves; the next start pulls B
+	step(1, time.Minute, true, "")              // A ran the exited instance
+	step(2, 10*time.Minute, false, "")          // detected long ago, still in use
+	step(3, time.Minute, true, first)           // B replaces A as the exited instance: A goes
+	step(4, time.Minute, false, "")             // B runs, and B is the exited instance
 }
 
 func TestDeleteUnusedImages(t *testing.T) {
@@ -245,6 +383,7 @@ func TestGCValidation(t *testing.T) {
 		{[]node.Option{node.WithImageGCThresholds(101, 80)}, "node n: invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) 101 must be between 0 and 100, inclusive"},
 		{[]node.Option{node.WithImageGCThresholds(85, -1)}, "node n: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) -1 must be between 0 and 100, inclusive"},
 		{[]node.Option{node.WithImageGCThresholds(80, 80)}, "node n: invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) 80 must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) 80"},
+		{[]node.Option{node.WithImageMinimumGCAge(-time.Second)}, "node n: invalid configuration: imageMinimumGCAge -1s must not be negative"},
 		{[]node.Option{node.WithImageMaximumGCAge(-time.Second)}, "node n: invalid configuration: imageMaximumGCAge -1s must not be negative"},
 		{[]node.Option{node.WithImageMaximumGCAge(time.Minute)}, "node n: invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s"},
 		{[]node.Option{node.WithNodeStatusMaxImages(-2)}, "node n: invalid configuration: nodeStatusMaxImages (--node-status-max-images) -2 must be -1 or greater"},

@@ -277,7 +277,8 @@ type containerState struct {
 	image         string // status image once started
 	imageID       string // repo@digest once started
 	imageRef      digest.Digest
-	attemptPulled bool // the current start attempt handed a pull to the runtime
+	prevImageRef  digest.Digest // image of the previous, exited instance
+	attemptPulled bool          // the current start attempt handed a pull to the runtime
 }
 
 func podKey(namespace, name string) string {

@@ -150,6 +150,11 @@ func (o *config) validate() error {
 	if o.gcLow >= o.gcHigh {
 		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) %v", o.gcLow, o.gcHigh))
 	}
+	if o.gcMinAge < 0 {
+		// The spec's rule; the kubelet's text is modelled on the
+		// maximum age's.
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMinimumGCAge %v must not be negative", o.gcMinAge))
+	}
 	if o.gcMaxAge < 0 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must not be negative", o.gcMaxAge))
 	}
@@ -276,7 +281,8 @@ func WithImageGCThresholds(high, low int) Option {
 }
 
 // WithImageMinimumGCAge sets imageMinimumGCAge (2m; 0 means 2m): images
-// detected more recently are not collected by the size-based pass.
+// detected more recently are not collected by the size-based pass. It must
+// not be negative.
 func WithImageMinimumGCAge(d time.Duration) Option {
 	return func(o *config) {
 		if d == 0 {

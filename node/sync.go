@@ -149,6 +149,9 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 	} else {
 		c.running = true
 	}
+	// The instance this start replaces stays as the one dead instance the
+	// container GC keeps; its image is still in use.
+	c.prevImageRef = c.imageRef // "" on the first start
 	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
 		c.imageRef = id
 		c.image, c.imageID = n.statusImage(c.spec.Image, id)
