@@ -49,7 +49,8 @@ func TestFaultKinds(t *testing.T) {
 		{registry.FaultTimeout, "ErrImagePull", "rpc error: code = DeadlineExceeded desc = " + resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
 		{registry.FaultNotFound, "ErrImagePull", "rpc error: code = NotFound desc = " + resolve + full + ": not found", ""},
 		{registry.FaultUnauthorized, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", ""},
-		{registry.FaultTooManyRequests, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 429 Too Many Requests", ""},
+		// A 429 meets the manifest GET: the HEAD that resolves the tag is not metered.
+		{registry.FaultTooManyRequests, "ErrImagePull", `failed to pull and unpack image "` + full + `": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry.example.com/v2/team/app/manifests/` + manifestDigest("app v1") + `: 429 Too Many Requests`, ""},
 		{registry.FaultServerError, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 500 Internal Server Error", ""},
 	} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
@@ -83,6 +84,30 @@ func TestFaultKinds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manifestDigest is the digest of a build's manifest.
+func manifestDigest(b string) string {
+	m, _, _ := registry.Build(build(b))
+	return m.Digest.String()
+}
+
+// Docker Hub's pull rate limit meters manifest and blob GETs: under it, a
+// pull whose resolved digest is on the node still succeeds (Always costs one
+// HEAD), while a pull that needs content fails with Docker Hub's text.
+func TestDockerHubRateLimit(t *testing.T) {
+	w := newWorld(t)
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx 1.28")},
+		{action: push("nginx:1.29", "nginx 1.29")},
+		{action: create("a", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx 1.28", resolves: 1, blobs: 3,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28"))}},
+		{action: setFault("docker.io", registry.FaultTooManyRequests, 0)},
+		{action: create("b", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx 1.28", resolves: 1,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28"))}},
+		{action: create("c", "nginx:1.29", pullpolicy.PullAlways), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("nginx:1.29"), failedPull("nginx:1.29", `failed to pull and unpack image "docker.io/library/nginx:1.29": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/`+manifestDigest("nginx 1.29")+`: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit`), startFailed("ErrImagePull")}},
+	})
 }
 
 // An image written without a tag is pulled as ":latest", but every message

@@ -289,8 +289,10 @@ func fetchError(ref *pullpolicy.ImageRef, err error) error {
 		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %sfailed to do request: Get %q: dial tcp %s:443: i/o timeout", prefix, url, registryHost(ref.Domain()))
 	case errors.Is(err, registry.ErrUnauthorized):
 		return fmt.Errorf("%sunexpected status code %s: 401 Unauthorized", prefix, url)
-	case errors.Is(err, registry.ErrTooManyRequests):
+	case errors.Is(err, registry.ErrTooManyRequests) && ref.Domain() == "docker.io":
 		return fmt.Errorf("%sunexpected status code %s: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", prefix, url)
+	case errors.Is(err, registry.ErrTooManyRequests):
+		return fmt.Errorf("%sunexpected status code %s: 429 Too Many Requests", prefix, url)
 	case errors.Is(err, registry.ErrServerError):
 		return fmt.Errorf("%sunexpected status code %s: 500 Internal Server Error", prefix, url)
 	default:

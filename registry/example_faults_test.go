@@ -10,7 +10,9 @@ import (
 )
 
 // A counted fault fails the next requests it affects and then switches
-// itself off: Docker Hub rate-limits two requests, the third goes through.
+// itself off. Docker Hub's rate limit meters manifest and blob GETs, not
+// the HEAD that resolves a tag: every resolve goes through, the first two
+// manifest fetches are refused, the third is served.
 func ExampleRegistry_SetFault() {
 	r := registry.New()
 	pushed := r.MustPush("nginx:1.28", registry.Image{Config: "nginx 1.28.0", Layers: []registry.Layer{{Content: "nginx", Size: 1000}}})
@@ -20,26 +22,35 @@ func ExampleRegistry_SetFault() {
 	ref, _ := pullpolicy.ParseImageRef("nginx:1.28")
 	for range 3 {
 		d, err := r.Resolve(ref, registry.Credential{})
+		if err != nil {
+			fmt.Println("unexpected:", err)
+			continue
+		}
+		fmt.Println("resolved the pushed build:", d.Digest == pushed)
+		_, err = r.FetchManifest(ref, d.Digest, registry.Credential{})
 		switch {
 		case errors.Is(err, registry.ErrTooManyRequests):
-			fmt.Println(err)
-			fmt.Println("  faults left:", r.Faults())
+			fmt.Println(" ", err)
 		case err != nil:
 			fmt.Println("unexpected:", err)
 		default:
-			fmt.Println("resolved the pushed build:", d.Digest == pushed)
-			fmt.Println("  faults left:", r.Faults())
+			fmt.Println("  manifest served")
 		}
+		fmt.Println("  faults left:", r.Faults())
 	}
-	fmt.Printf("resolves counted: %d\n", r.Counters().Resolves)
+	c := r.Counters()
+	fmt.Printf("resolves: %d, manifests: %d\n", c.Resolves, c.Manifests)
 	// Output:
-	// registry: resolve docker.io/library/nginx:1.28: 429 Too Many Requests
+	// resolved the pushed build: true
+	//   registry: manifest docker.io/library/nginx@sha256:37c9d3a8d0c5e90b1b7c8fbda9b5441da0a28710769ac88a860a8487a35739b6: 429 Too Many Requests
 	//   faults left: [{docker.io TooManyRequests 1}]
-	// registry: resolve docker.io/library/nginx:1.28: 429 Too Many Requests
+	// resolved the pushed build: true
+	//   registry: manifest docker.io/library/nginx@sha256:37c9d3a8d0c5e90b1b7c8fbda9b5441da0a28710769ac88a860a8487a35739b6: 429 Too Many Requests
 	//   faults left: []
 	// resolved the pushed build: true
+	//   manifest served
 	//   faults left: []
-	// resolves counted: 3
+	// resolves: 3, manifests: 3
 }
 
 // Pulling a 1 GB image (a config and three layers) over the default link:

@@ -45,7 +45,11 @@ const (
 	FaultNotFound
 	// FaultUnauthorized: every request fails with ErrUnauthorized.
 	FaultUnauthorized
-	// FaultTooManyRequests: every request fails with ErrTooManyRequests.
+	// FaultTooManyRequests: manifest and blob fetches fail with
+	// ErrTooManyRequests. Resolving a tag is not limited: registries meter
+	// GETs, and Docker Hub says outright that a HEAD request does not count
+	// against its pull rate limit. So a pull that finds the resolved digest
+	// on the node (Always on an unchanged image) still succeeds.
 	FaultTooManyRequests
 	// FaultServerError: every request fails with ErrServerError.
 	FaultServerError
@@ -220,6 +224,8 @@ func (k FaultKind) affects(op string) bool {
 		return op == "resolve"
 	case FaultCorruptBlob:
 		return op == "blob"
+	case FaultTooManyRequests:
+		return op != "resolve"
 	default:
 		return true
 	}

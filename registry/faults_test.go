@@ -130,7 +130,7 @@ func TestFaultKinds(t *testing.T) {
 		{registry.FaultTimeout, registry.ErrTimeout, registry.ErrTimeout, registry.ErrTimeout, false},
 		{registry.FaultNotFound, registry.ErrManifestUnknown, nil, nil, false},
 		{registry.FaultUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, false},
-		{registry.FaultTooManyRequests, registry.ErrTooManyRequests, registry.ErrTooManyRequests, registry.ErrTooManyRequests, false},
+		{registry.FaultTooManyRequests, nil, registry.ErrTooManyRequests, registry.ErrTooManyRequests, false}, // a HEAD is not metered
 		{registry.FaultServerError, registry.ErrServerError, registry.ErrServerError, registry.ErrServerError, false},
 		{registry.FaultSignature, registry.ErrSignatureInvalid, nil, nil, false},
 		{registry.FaultCorruptBlob, nil, nil, nil, true},
@@ -401,7 +401,7 @@ func TestRepositoryFaultWinsOverHost(t *testing.T) {
 			t.Fatalf("SetFault(%+v) = %v", fl, err)
 		}
 	}
-	set(registry.Fault{Scope: "localhost:5000", Kind: registry.FaultTooManyRequests})
+	set(registry.Fault{Scope: "localhost:5000", Kind: registry.FaultUnauthorized})
 	set(registry.Fault{Scope: "localhost:5000/app", Kind: registry.FaultServerError})
 	tests := []struct {
 		op   string        // "resolve", "manifest", "blob", or "clear" (ClearFault(ref))
@@ -411,19 +411,19 @@ func TestRepositoryFaultWinsOverHost(t *testing.T) {
 	}{
 		{"resolve", "localhost:5000/app:v1", "", registry.ErrServerError},
 		{"blob", "localhost:5000/app:v1", f.app.Layers[0].Digest, registry.ErrServerError},
-		{"resolve", "localhost:5000/other:v1", "", registry.ErrTooManyRequests},
-		{"manifest", "localhost:5000/other:v1", f.other.Digest, registry.ErrTooManyRequests},
+		{"resolve", "localhost:5000/other:v1", "", registry.ErrUnauthorized},
+		{"manifest", "localhost:5000/other:v1", f.other.Digest, registry.ErrUnauthorized},
 		// The repository's NotFound replaces its ServerError: resolves fail,
-		// manifests and blobs go through, the host's 429 notwithstanding.
+		// manifests and blobs go through, the host's 401 notwithstanding.
 		{"set NotFound", "localhost:5000/app", "", nil},
 		{"resolve", "localhost:5000/app:v1", "", registry.ErrManifestUnknown},
 		{"manifest", "localhost:5000/app:v1", f.app.Digest, nil},
 		{"blob", "localhost:5000/app:v1", f.app.Layers[0].Digest, nil},
-		{"resolve", "localhost:5000/other:v1", "", registry.ErrTooManyRequests},
+		{"resolve", "localhost:5000/other:v1", "", registry.ErrUnauthorized},
 		// Without the repository's fault, the host's applies.
 		{"clear", "localhost:5000/app", "", nil},
-		{"resolve", "localhost:5000/app:v1", "", registry.ErrTooManyRequests},
-		{"manifest", "localhost:5000/app:v1", f.app.Digest, registry.ErrTooManyRequests},
+		{"resolve", "localhost:5000/app:v1", "", registry.ErrUnauthorized},
+		{"manifest", "localhost:5000/app:v1", f.app.Digest, registry.ErrUnauthorized},
 		{"clear", "localhost:5000", "", nil},
 		{"resolve", "localhost:5000/app:v1", "", nil},
 		{"resolve", "localhost:5000/other:v1", "", nil},
@@ -621,15 +621,15 @@ func TestCountedFaults(t *testing.T) {
 	}
 	steps := []step{
 		// A host's counted 429: every kind of request on the host counts, other hosts do not.
-		{op: "set", fault: F("docker.io", registry.FaultTooManyRequests, 3),
-			faults: []registry.Fault{F("docker.io", registry.FaultTooManyRequests, 3)}},
-		{op: "resolve", ref: "nginx:1.28", err: registry.ErrTooManyRequests,
-			faults: []registry.Fault{F("docker.io", registry.FaultTooManyRequests, 2)}},
+		{op: "set", fault: F("docker.io", registry.FaultUnauthorized, 3),
+			faults: []registry.Fault{F("docker.io", registry.FaultUnauthorized, 3)}},
+		{op: "resolve", ref: "nginx:1.28", err: registry.ErrUnauthorized,
+			faults: []registry.Fault{F("docker.io", registry.FaultUnauthorized, 2)}},
 		{op: "resolve", ref: "localhost:5000/app:v1",
-			faults: []registry.Fault{F("docker.io", registry.FaultTooManyRequests, 2)}},
-		{op: "manifest", ref: "docker.io/library/nginx:1.28", dgst: f.nginx.Digest, err: registry.ErrTooManyRequests,
-			faults: []registry.Fault{F("docker.io", registry.FaultTooManyRequests, 1)}},
-		{op: "blob", ref: "busybox", dgst: nginxLayer, err: registry.ErrTooManyRequests, // any repository of the host
+			faults: []registry.Fault{F("docker.io", registry.FaultUnauthorized, 2)}},
+		{op: "manifest", ref: "docker.io/library/nginx:1.28", dgst: f.nginx.Digest, err: registry.ErrUnauthorized,
+			faults: []registry.Fault{F("docker.io", registry.FaultUnauthorized, 1)}},
+		{op: "blob", ref: "busybox", dgst: nginxLayer, err: registry.ErrUnauthorized, // any repository of the host
 			faults: []registry.Fault{}},
 		{op: "resolve", ref: "nginx:1.28", faults: []registry.Fault{}},
 		{op: "blob", ref: "nginx:1.28", dgst: nginxLayer, faults: []registry.Fault{}},
@@ -833,7 +833,7 @@ func TestFaultCounters(t *testing.T) {
 func TestConcurrentFaults(t *testing.T) {
 	const workers, rounds, count = 8, 50, 100
 	f := newFaultFixture(t)
-	if err := f.r.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTooManyRequests, Requests: count}); err != nil {
+	if err := f.r.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultUnauthorized, Requests: count}); err != nil {
 		t.Fatal(err)
 	}
 	ref := mustRef(t, "nginx:1.28")
@@ -845,7 +845,7 @@ func TestConcurrentFaults(t *testing.T) {
 			for range rounds {
 				_, err := f.r.Resolve(ref, registry.Credential{})
 				switch {
-				case errors.Is(err, registry.ErrTooManyRequests):
+				case errors.Is(err, registry.ErrUnauthorized):
 					failed.Add(1)
 				case err != nil:
 					errs <- err
