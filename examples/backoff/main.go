@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -41,7 +42,8 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "The kubelet syncs a failing pod every %v; a failed pull opens a backoff window\n", node.DefaultResyncInterval)
 	fmt.Fprintf(w, "of %v that doubles with each failure, up to %v. A request to a host that does not\n", node.DefaultImageBackOff, node.DefaultMaxImageBackOff)
 	fmt.Fprintf(w, "answer fails after the %v dial timeout, and the pod's sync waits for it: AT is when\n", registry.DefaultLink.Timeout)
-	fmt.Fprintln(w, "each attempt ended.")
+	fmt.Fprintln(w, "each attempt ended. Under each attempt is its message: the container's waiting")
+	fmt.Fprintln(w, "message, or, for the start, the kubelet's Pulled event.")
 	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "%9s  %-17s %-5s %s\n", "AT", "RESULT", "PULL", "BACKOFF WINDOW")
@@ -62,6 +64,19 @@ func run(w io.Writer) error {
 			}
 			line := fmt.Sprintf("%9v  %-17s %-5s %s", a.At.Sub(node.Epoch).Truncate(time.Millisecond), result, pull, window)
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			msg := a.Message
+			if msg == "" && a.Reason == "" {
+				// A started container has no waiting message; the
+				// kubelet reports the start in its Pulled event.
+				for _, e := range n.PodEvents("default", "web") {
+					if e.Reason == pullpolicy.EventPulled && e.At.Equal(a.At) {
+						msg = "event " + e.Reason + ": " + e.Message
+					}
+				}
+			}
+			if msg != "" {
+				fmt.Fprintf(w, "%11s%s\n", "", msg)
+			}
 		}
 	}
 
@@ -86,12 +101,6 @@ func run(w io.Writer) error {
 	report()
 
 	attempts := n.Attempts("default", "web")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Waiting message after a failed pull (reason ErrImagePull):")
-	fmt.Fprintf(w, "  %s\n", attempts[0].Message)
-	fmt.Fprintln(w, "Waiting message inside a window (reason ImagePullBackOff):")
-	fmt.Fprintf(w, "  %s\n", attempts[2].Message)
-
 	counts := map[string]int{}
 	var order []string
 	for _, e := range n.PodEvents("default", "web") {

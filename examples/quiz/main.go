@@ -54,38 +54,66 @@ func (s *scene) push(ref, b string) {
 	fmt.Fprintf(s.w, "  registry: %s now points at %q (%s)\n", ref, b, short(d.String()))
 }
 
+// result is what one pod start did, as the simulation reports it.
+type result struct {
+	policy   pullpolicy.PullPolicy // the policy the pod was admitted with
+	pulled   bool                  // the kubelet asked the runtime to pull
+	requests int                   // registry requests the start made
+	blobs    int                   // layers and configs downloaded
+	digest   string                // manifest digest of the image the container runs
+	build    string                // the build behind digest
+	waiting  string                // the waiting reason, when the container did not start
+}
+
 // start creates a pod and reports what the node did.
-func (s *scene) start(n *node.Node, pod, image string, policy pullpolicy.PullPolicy) (string, error) {
-	before, events := s.reg.Counters(), n.EventCount()
+func (s *scene) start(n *node.Node, pod, image string, policy pullpolicy.PullPolicy) (result, error) {
+	before, events, pulls := s.reg.Counters(), n.EventCount(), len(n.Pulls())
 	if _, err := n.CreatePod(node.Pod{Name: pod, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: image, ImagePullPolicy: policy}}}}); err != nil {
-		return "", err
+		return result{}, err
 	}
 	// Let any pull finish: virtual time moves to its end.
 	if _, err := n.Settle(); err != nil {
-		return "", err
+		return result{}, err
 	}
 	p, _ := n.Pod("default", pod)
 	c, st := p.Spec.Containers[0], p.Status.ContainerStatuses[0]
+	after := s.reg.Counters()
+	r := result{
+		policy:   c.ImagePullPolicy,
+		pulled:   len(n.Pulls()) > pulls,
+		requests: after.Requests() - before.Requests(),
+		blobs:    after.Blobs - before.Blobs,
+	}
 	set := "set"
 	if policy == "" {
 		set = "defaulted"
 	}
-	fmt.Fprintf(s.w, "  %s on %s: image %s, imagePullPolicy %s (%s)\n", pod, n.Name(), image, c.ImagePullPolicy, set)
+	fmt.Fprintf(s.w, "  %s on %s: image %s, imagePullPolicy %s (%s)\n", pod, n.Name(), image, r.policy, set)
 	for _, e := range n.EventsSince(events) {
 		fmt.Fprintf(s.w, "    %-7s  %-7s  %s\n", e.Type, e.Reason, e.Message)
 	}
-	d := s.reg.Counters()
-	fmt.Fprintf(s.w, "    registry requests: %d, layers and configs downloaded: %d\n", d.Requests()-before.Requests(), d.Blobs-before.Blobs)
+	fmt.Fprintf(s.w, "    registry requests: %d, layers and configs downloaded: %d\n", r.requests, r.blobs)
 	if st.State.Waiting != nil {
-		fmt.Fprintf(s.w, "    => waiting: %s\n", st.State.Waiting.Reason)
-		return "", nil
+		r.waiting = st.State.Waiting.Reason
+		fmt.Fprintf(s.w, "    => waiting: %s\n", r.waiting)
+		return r, nil
 	}
-	_, dgst, _ := strings.Cut(st.ImageID, "@")
-	fmt.Fprintf(s.w, "    => running %q\n", s.builds[dgst])
-	return s.builds[dgst], nil
+	_, r.digest, _ = strings.Cut(st.ImageID, "@")
+	r.build = s.builds[r.digest]
+	fmt.Fprintf(s.w, "    => running %q\n", r.build)
+	return r, nil
 }
 
 func short(d string) string { return d[:len("sha256:")+12] }
+
+// shortOrNone is short for a digest that may be missing: a container that
+// did not start runs no image.
+func shortOrNone(d string) string {
+	if d == "" {
+		return "no image"
+	}
+	return short(d)
+}
 
 func run(w io.Writer) error {
 	if err := quiz1(w); err != nil {
@@ -110,7 +138,8 @@ func quiz1(w io.Writer) error {
 		return err
 	}
 	s.clock.Step(time.Minute)
-	if _, err := s.start(n, "my-app", "my-app:1.0", ""); err != nil {
+	recreated, err := s.start(n, "my-app", "my-app:1.0", "")
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "  Someone rebuilds my-app and pushes it under the same tag.")
@@ -119,29 +148,51 @@ func quiz1(w io.Writer) error {
 		return err
 	}
 	s.clock.Step(time.Hour)
-	if _, err := s.start(n, "my-app", "my-app:1.0", ""); err != nil {
+	moved, err := s.start(n, "my-app", "my-app:1.0", "")
+	if err != nil {
 		return err
 	}
+	tip := mustLookup(s.reg, "my-app:1.0")
+
+	// The verdict and the facts it quotes come from the two recreated pods.
+	verdict, how := "no", "without a pull"
+	if recreated.pulled || moved.pulled {
+		verdict, how = "yes", "with a pull"
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "  Answer: no. A non-latest tag defaults to IfNotPresent, the node has the image, so the")
-	fmt.Fprintln(w, "  kubelet uses it, even after the tag moved. Three ways to get build 2:")
+	fmt.Fprintf(w, "  Answer: %s. With no imagePullPolicy, my-app:1.0 was defaulted to %s, and both\n", verdict, moved.policy)
+	fmt.Fprintf(w, "  recreated Pods started %s (%d registry requests). After the tag moved, the\n", how, recreated.requests+moved.requests)
+	fmt.Fprintf(w, "  node runs %q (%s), while the registry's my-app:1.0\n", moved.build, shortOrNone(moved.digest))
+	fmt.Fprintf(w, "  is %q (%s).", s.builds[tip], short(tip))
+	if moved.digest != tip {
+		fmt.Fprintln(w, " A non-latest tag defaults to")
+		fmt.Fprintln(w, "  IfNotPresent; the node has the image, so the kubelet uses it, even after the tag")
+		fmt.Fprintf(w, "  moved. Three ways to get %q:\n", s.builds[tip])
+	} else {
+		fmt.Fprintln(w, " The node runs the registry's build;")
+		fmt.Fprintln(w, "  the three usual fixes, for comparison:")
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "  1. A digest, which cannot move:")
-	pinned := "my-app@" + mustLookup(s.reg, "my-app:1.0")
-	if _, err := s.start(n, "fix-digest", pinned, ""); err != nil {
+	if _, err := s.start(n, "fix-digest", "my-app@"+tip, ""); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "  2. A new, unique tag:")
-	s.push("my-app:1.0.1", "my-app 1.0 build 2")
+	s.push("my-app:1.0.1", s.builds[tip])
 	if _, err := s.start(n, "fix-tag", "my-app:1.0.1", ""); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "  3. imagePullPolicy: Always:")
-	if _, err := s.start(n, "fix-always", "my-app:1.0", pullpolicy.PullAlways); err != nil {
+	always, err := s.start(n, "fix-always", "my-app:1.0", pullpolicy.PullAlways)
+	if err != nil {
 		return err
 	}
+	downloaded := "nothing"
+	if always.blobs > 0 {
+		downloaded = fmt.Sprintf("%d blobs", always.blobs)
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "  Beyond the lesson: Always still downloads only what the node lacks (here nothing), and")
+	fmt.Fprintf(w, "  Beyond the lesson: Always still downloads only what the node lacks (here %s), and\n", downloaded)
 	fmt.Fprintln(w, "  on Kubernetes v1.35+ the \"already present\" event adds \"and can be accessed by the pod\":")
 	fmt.Fprintln(w, "  the kubelet checked the pod may use an image another pod pulled (KEP-2535).")
 	return nil
@@ -169,7 +220,7 @@ func quiz2(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  Answer: the old cached version, %q, on the node that had it; a fresh node runs %q.\n", same, fresh)
+	fmt.Fprintf(w, "  Answer: the old cached version, %q, on the node that had it; a fresh node runs %q.\n", same.build, fresh.build)
 	fmt.Fprintln(w, "  latest with IfNotPresent is a trap: each node runs whatever it pulled first. Left to")
 	fmt.Fprintln(w, "  the default, nginx:latest would have been Always.")
 	return nil
