@@ -2,30 +2,17 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pullsim/pullsim/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
+// TestGolden checks the example's output; go test -update accepts a change.
 func TestGolden(t *testing.T) {
 	var buf bytes.Buffer
 	if err := run(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "digest.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("output differs from %s (go test -update to accept):\n%s", golden, buf.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "digest.golden"), buf.Bytes())
 }
