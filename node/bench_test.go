@@ -14,7 +14,7 @@ import (
 // benchNode is a node on the default link with one running pod. The pull
 // QPS throttle is off: back-to-back pulls would exhaust it, as they would a
 // real kubelet's.
-func benchNode(b *testing.B, image string, policy pullpolicy.PullPolicy) *node.Node {
+func benchNode(b testing.TB, image string, policy pullpolicy.PullPolicy) *node.Node {
 	reg := registry.New()
 	reg.MustPush("nginx:1.28", build("nginx 1.28.0"))
 	n := node.MustNew("node-1", reg, node.WithRegistryPullQPS(0, 0))
@@ -34,6 +34,38 @@ func BenchmarkEnsureImageCacheHit(b *testing.B) {
 		if _, _, err := n.EnsureImage("default", "web", "app"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEnsureImageCacheHitAllocs holds BenchmarkEnsureImageCacheHit's path
+// to the target: at most 2 allocations per cache-hit EnsureImage,
+// events included.
+func TestEnsureImageCacheHitAllocs(t *testing.T) {
+	n := benchNode(t, "nginx:1.28", pullpolicy.PullIfNotPresent)
+	before, events := n.Counters(), n.EventCount()
+	const runs = 100
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, _, err := n.EnsureImage("default", "web", "app"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 2 {
+		t.Errorf("cache-hit EnsureImage: %.1f allocations per call, want at most 2", allocs)
+	}
+	// It measured the intended path: AllocsPerRun makes one warm-up call,
+	// and every call is a cache hit that records its Pulled event.
+	after := n.Counters()
+	if got := after.CacheHits - before.CacheHits; got != runs+1 {
+		t.Errorf("cache hits = %d, want %d", got, runs+1)
+	}
+	if after.Pulls != before.Pulls {
+		t.Errorf("pulls = %d, want %d: a cache hit does not pull", after.Pulls, before.Pulls)
+	}
+	if got := n.EventCount() - events; got != runs+1 {
+		t.Errorf("events recorded = %d, want %d (one Pulled per call)", got, runs+1)
+	}
+	if e := n.Events()[n.EventCount()-1]; e.String() != present("nginx:1.28") {
+		t.Errorf("last event = %q, want %q", e, present("nginx:1.28"))
 	}
 }
 
@@ -114,6 +146,85 @@ func BenchmarkFleetRollout(b *testing.B) {
 		for _, p := range n.Pods() {
 			if s := p.Status.ContainerStatuses[0]; s.State.Running == nil || !strings.HasSuffix(s.ImageID, want) {
 				b.Fatalf("%s: pod %s: running=%v image ID %s, want %s", n.Name(), p.Name, s.State.Running != nil, s.ImageID, want)
+			}
+		}
+	}
+}
+
+// BenchmarkRun drives a fleet through a registry outage with node.Run: 50
+// nodes sharing one clock and registry, 20 pods each, created while
+// docker.io answers every request with 500 Internal Server Error. For 10
+// virtual minutes every pod cycles through ErrImagePull and
+// ImagePullBackOff (backoff doubling to its 300s cap);
+// then the registry comes back and, 6 virtual minutes later (a full
+// backoff window and a resync), every pod must be running. The pull QPS
+// throttle is off, as in benchNode, so every failure is the outage's.
+// (FaultUnavailable would give the waiting reason RegistryUnavailable
+// instead of ErrImagePull.) 50 nodes keep an op near 0.4s: Run looks for
+// the next event across every node, so its cost grows with the square of
+// the fleet (100 nodes take about 1.3s).
+func BenchmarkRun(b *testing.B) {
+	const nodes, pods = 50, 20
+	const outage, recovery = 10 * time.Minute, 6 * time.Minute
+	images := []string{"web:v1", "api:v1"}
+	var fleet []*node.Node
+	b.ReportAllocs()
+	for b.Loop() {
+		reg := registry.New()
+		for _, img := range images {
+			reg.MustPush(img, build(img))
+		}
+		if err := reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultServerError}); err != nil {
+			b.Fatal(err)
+		}
+		clock := node.NewManualClock(node.Epoch)
+		fleet = make([]*node.Node, nodes)
+		for i := range fleet {
+			n := node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock), node.WithRegistryPullQPS(0, 0))
+			for j := range pods {
+				if _, err := n.CreatePod(appPod(fmt.Sprintf("p-%d", j), images[j%len(images)], "")); err != nil {
+					b.Fatal(err)
+				}
+			}
+			fleet[i] = n
+		}
+		if err := node.Run(node.Epoch.Add(outage), fleet...); err != nil {
+			b.Fatal(err)
+		}
+		if !reg.ClearFault("docker.io") {
+			b.Fatal("the outage fault was not set")
+		}
+		if err := node.Run(node.Epoch.Add(outage+recovery), fleet...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	failed := func(image string) string {
+		return fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: pulling from host registry-1.docker.io failed with status code [manifests v1]: 500 Internal Server Error", "docker.io/library/"+image, "docker.io/library/"+image)
+	}
+	for _, n := range fleet {
+		for _, p := range n.Pods() {
+			s := p.Status.ContainerStatuses[0]
+			if s.State.Running == nil {
+				b.Fatalf("%s: pod %s not running after the outage: %+v", n.Name(), p.Name, s.State)
+			}
+			if started := s.State.Running.StartedAt; started.Before(node.Epoch.Add(outage)) {
+				b.Fatalf("%s: pod %s started at %v, during the outage", n.Name(), p.Name, started.Sub(node.Epoch))
+			}
+			var pullErrs, backOffs int
+			for _, a := range n.Attempts(p.Namespace, p.Name) {
+				switch {
+				case a.Reason == "ErrImagePull" && a.Message == failed(p.Spec.Containers[0].Image):
+					pullErrs++
+				case a.Reason == "ImagePullBackOff":
+					backOffs++
+				case a.Reason == "":
+				default:
+					b.Fatalf("%s: pod %s: attempt %+v, want only the outage's failures", n.Name(), p.Name, a)
+				}
+			}
+			if pullErrs == 0 || backOffs == 0 {
+				b.Fatalf("%s: pod %s: %d ErrImagePull and %d ImagePullBackOff attempts, want both", n.Name(), p.Name, pullErrs, backOffs)
 			}
 		}
 	}

@@ -32,8 +32,9 @@ func (c *ManualClock) Now() time.Time {
 	return c.t
 }
 
-// Step moves the clock forward by d. A negative d is ignored: virtual time
-// does not run backwards.
+// Step moves the clock forward by d. A zero or negative d leaves the clock
+// as it is: virtual time never runs backwards. Step does not report that it
+// ignored d; use [ManualClock.Set], which does, when that matters.
 func (c *ManualClock) Step(d time.Duration) {
 	if d <= 0 {
 		return
@@ -44,7 +45,8 @@ func (c *ManualClock) Step(d time.Duration) {
 }
 
 // Set moves the clock to t if t is later than its time; it reports whether
-// it moved.
+// it moved. A t equal to or before the clock's time leaves the clock as it
+// is and returns false.
 func (c *ManualClock) Set(t time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -55,9 +57,11 @@ func (c *ManualClock) Set(t time.Time) bool {
 	return true
 }
 
-// SetTime moves the clock to t if t is later than its time. It has the
-// signature of k8s.io/utils/clock/testing.FakeClock.SetTime, which is what
-// the sync driver ([Node.RunUntil]) needs of a clock.
+// SetTime moves the clock to t if t is later than its time; an earlier t
+// is ignored without a report (it is [ManualClock.Set] without the result).
+// It has the signature of k8s.io/utils/clock/testing.FakeClock.SetTime,
+// which is what the sync driver ([Node.RunUntil]) needs of a clock, but not
+// its behaviour: FakeClock.SetTime sets any time, earlier ones included.
 func (c *ManualClock) SetTime(t time.Time) { c.Set(t) }
 
 // settableClock is a clock the sync driver can move.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,28 +79,45 @@ func TestAlwaysFailsWhileCached(t *testing.T) {
 
 func TestInvalidImageName(t *testing.T) {
 	hex := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tag128, tag129 := strings.Repeat("a", 128), strings.Repeat("a", 129)
 	for _, tc := range []struct {
+		name   string // subtest
 		image  string // as written
 		detail string // wanted parser error
 	}{
-		{"NGINX", "invalid reference format: repository name (library/NGINX) must be lowercase"},
-		{"nginx:", "invalid reference format"},
-		{hex, "invalid repository name (" + hex + "), cannot specify 64-byte hexadecimal strings"},
+		{"uppercase", "NGINX", "invalid reference format: repository name (library/NGINX) must be lowercase"},
+		{"empty tag", "nginx:", "invalid reference format"},
+		{"64 hex", hex, "invalid repository name (" + hex + "), cannot specify 64-byte hexadecimal strings"},
+		{"URL", "http://url", "invalid reference format"},
+		{"tag of 129", "nginx:" + tag129, "invalid reference format"},
 	} {
-		w := newWorld(t)
-		msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %s", tc.image, tc.image, tc.detail)
-		w.run([]step{
-			{action: create("bad", tc.image, ""), policy: "IfNotPresent", reason: "InvalidImageName",
-				events: []string{"Warning InspectFailed " + msg, startFailed("InvalidImageName")}},
-			// Retried on every sync, with no backoff and no registry contact.
-			{at: time.Second, action: syncPod("bad"), reason: "InvalidImageName",
-				events: []string{"Warning InspectFailed " + msg, startFailed("InvalidImageName")}},
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %s", tc.image, tc.image, tc.detail)
+			w.run([]step{
+				{action: create("bad", tc.image, ""), policy: "IfNotPresent", reason: "InvalidImageName",
+					events: []string{"Warning InspectFailed " + msg, startFailed("InvalidImageName")}},
+				// Retried on every sync, with no backoff and no registry contact.
+				{at: time.Second, action: syncPod("bad"), reason: "InvalidImageName",
+					events: []string{"Warning InspectFailed " + msg, startFailed("InvalidImageName")}},
+			})
+			p, _ := w.node("").Pod("", "bad")
+			if got := p.Status.ContainerStatuses[0].State.Waiting.Message; got != msg {
+				t.Errorf("waiting message = %q, want %q", got, msg)
+			}
 		})
-		p, _ := w.node("").Pod("", "bad")
-		if got := p.Status.ContainerStatuses[0].State.Waiting.Message; got != msg {
-			t.Errorf("%s: waiting message = %q, want %q", tc.image, got, msg)
-		}
 	}
+	// The boundary: a tag of 128 characters parses, so the kubelet asks the
+	// registry, which has the repository but not that tag.
+	t.Run("tag of 128", func(t *testing.T) {
+		img := "nginx:" + tag128
+		w := newWorld(t)
+		w.run([]step{
+			{action: push("nginx:1.28", "nginx 1.28.0")},
+			{action: create("ok", img, ""), policy: "IfNotPresent", reason: "ErrImagePull", resolves: 1,
+				events: []string{pulling(img), failedPull(img, notFound("docker.io/library/"+img)), startFailed("ErrImagePull")}},
+		})
+	})
 }
 
 func TestRegistryErrorTexts(t *testing.T) {

@@ -129,7 +129,9 @@ type step struct {
 func (w *world) run(steps []step) {
 	w.t.Helper()
 	for i, s := range steps {
-		w.clock.Set(node.Epoch.Add(s.at))
+		if at := node.Epoch.Add(s.at); !w.clock.Set(at) && !w.clock.Now().Equal(at) {
+			w.t.Fatalf("step %d (%v): at %v, but the clock is already at %v", i, s.action, s.at, w.clock.Now().Sub(node.Epoch))
+		}
 		n := w.node(s.node)
 		before, evBefore := w.reg.Counters(), n.EventCount()
 		err := s.action.run(w, n)

@@ -22,7 +22,11 @@ import (
 
 // Describe writes `kubectl describe pod` for a pod, with ages measured from
 // the node's clock. Repeated events are aggregated as kubectl shows them:
-// "21s (x3 over 61s)".
+// "21s (x3 over 61s)". Init containers, when the pod has any, come first
+// under "Init Containers:", as kubectl lists them. The "Image pull policy:"
+// line of each container is pullsim's addition to kubectl's layout: kubectl
+// describe does not print the policy (only `kubectl get pod -o yaml` shows
+// it).
 func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	n.catchUp()
 	ps := n.pods[podKey(namespace, name)]

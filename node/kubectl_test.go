@@ -57,3 +57,67 @@ default     ok           1/1     Running             1 (30s ago)   2m
 		t.Error("Describe of a missing pod: nil error")
 	}
 }
+
+// kubectl describe pod with a completed init container: it is listed under
+// "Init Containers:", before the app containers, in the Terminated state
+// with reason Completed and exit code 0, and the whole output is aligned by
+// one tabwriter as kubectl's is.
+func TestDescribeInitContainer(t *testing.T) {
+	w := newWorld(t)
+	w.reg.MustPush("busybox:1.36", build("busybox"))
+	w.reg.MustPush("nginx:1.28", build("nginx"))
+	n := w.node("")
+	w.clock.Step(time.Minute)
+	n.MustCreatePod(node.Pod{Name: "web", Spec: node.PodSpec{
+		InitContainers: []node.Container{{Name: "init", Image: "busybox:1.36"}},
+		Containers:     []node.Container{{Name: "app", Image: "nginx:1.28"}}}})
+	w.clock.Step(90 * time.Second)
+	var b strings.Builder
+	if err := n.Describe(&b, "default", "web"); err != nil {
+		t.Fatal(err)
+	}
+	// Ready of the completed init container: the kubelet's prober manager
+	// reports True for an init container that exited 0; pullsim's status
+	// says False (reported, not fixed here).
+	want := `Name:             web
+Namespace:        default
+Service Account:  default
+Node:             node-1
+Start Time:       Thu, 01 Jan 2026 00:01:00 +0000
+Status:           Running
+Init Containers:
+  init:
+    Container ID:       containerd://49ca8771bec9086024eb0f5a183f0125d0adb22fc3a63f338d29e3be064ba03f
+    Image:              busybox:1.36
+    Image ID:           docker.io/library/busybox@sha256:e671d818b321c50a8fc1a504d645093335a89da1124f0012872492ddeae26bc2
+    Image pull policy:  IfNotPresent
+    State:              Terminated
+      Reason:           Completed
+      Exit Code:        0
+      Started:          Thu, 01 Jan 2026 00:01:00 +0000
+      Finished:         Thu, 01 Jan 2026 00:01:00 +0000
+    Ready:              False
+    Restart Count:      0
+Containers:
+  app:
+    Container ID:       containerd://cdf6b4392ab8d4db76d90c66e55f2769cb22ed0f23a43456c62b9ef9a61cb935
+    Image:              nginx:1.28
+    Image ID:           docker.io/library/nginx@sha256:c14a20e805fe410b18f321b9aa7eb31e5a7f7592fcdae4a134e5db716a62570e
+    Image pull policy:  IfNotPresent
+    State:              Running
+      Started:          Thu, 01 Jan 2026 00:01:00 +0000
+    Ready:              True
+    Restart Count:      0
+Events:
+  Type    Reason     Age   From               Message
+  ----    ------     ----  ----               -------
+  Normal  Scheduled  90s   default-scheduler  Successfully assigned default/web to node-1
+  Normal  Pulling    90s   kubelet            Pulling image "busybox:1.36"
+  Normal  Pulled     90s   kubelet            Successfully pulled image "busybox:1.36" in 0s (0s including waiting). Image size: 36701016 bytes.
+  Normal  Pulling    90s   kubelet            Pulling image "nginx:1.28"
+  Normal  Pulled     90s   kubelet            Successfully pulled image "nginx:1.28" in 0s (0s including waiting). Image size: 36701014 bytes.
+`
+	if got := b.String(); got != want {
+		t.Errorf("Describe =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -85,8 +85,11 @@ func tenantPod(ns, name, sa string, policy pullpolicy.PullPolicy, secrets ...str
 
 // TestTenantMatrix: a private image of team-a sits on a shared node. For
 // every verification policy, every way the image got there, every kind of
-// credential a second pod carries and both policies that consult the cache,
-// the pod meets the kubelet's outcome.
+// credential a second pod carries and every pull policy, the pod meets the
+// kubelet's outcome. IfNotPresent and Never consult the cache; Always never
+// does, so it pulls with the pod's own credentials whatever the
+// verification policy, and a pod without valid ones meets the registry's
+// refusal.
 func TestTenantMatrix(t *testing.T) {
 	policies := []string{"gate off", node.NeverVerify, node.NeverVerifyPreloadedImages, node.NeverVerifyAllowlistedImages, node.AlwaysVerify}
 	pullers := []string{"anonymous", "node credentials", "team-a secret", "side-loaded"}
@@ -114,14 +117,26 @@ func TestTenantMatrix(t *testing.T) {
 				"AlwaysVerify/anonymous/"+c+"/"+pp, // node-accessible records pass even AlwaysVerify
 				"AlwaysVerify/node credentials/"+c+"/"+pp)
 		}
+		// Always pulls; the node's own credentials are in every pod's
+		// keyring, so the pull works without the pod's.
+		allowed = append(allowed,
+			"gate off/node credentials/"+c+"/Always",
+			"NeverVerify/node credentials/"+c+"/Always",
+			"NeverVerifyPreloadedImages/node credentials/"+c+"/Always",
+			"NeverVerifyAllowlistedImages/node credentials/"+c+"/Always",
+			"AlwaysVerify/node credentials/"+c+"/Always")
 	}
 	slices.Sort(allowed)
+
+	// What the runtime says when the registry refuses the pod's credentials
+	// (or their absence).
+	refused := fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", privateImage, privateImage)
 
 	var startedWithout []string
 	for _, policy := range policies {
 		for _, who := range pullers {
 			for _, cred := range creds {
-				for _, pp := range []pullpolicy.PullPolicy{pullpolicy.PullIfNotPresent, pullpolicy.PullNever} {
+				for _, pp := range []pullpolicy.PullPolicy{pullpolicy.PullIfNotPresent, pullpolicy.PullNever, pullpolicy.PullAlways} {
 					cell := fmt.Sprintf("%s/%s/%s/%s", policy, who, cred, pp)
 					var opts []node.Option
 					switch policy {
@@ -172,6 +187,12 @@ func TestTenantMatrix(t *testing.T) {
 					if want := expectedOutcome(policy, who, cred, pp); got != want {
 						t.Errorf("%s: outcome %s, want %s", cell, got, want)
 					}
+					if got == "ErrImagePull" {
+						st, _ := w.n.Pod(p.Namespace, p.Name)
+						if msg := st.Status.ContainerStatuses[0].State.Waiting.Message; msg != refused {
+							t.Errorf("%s: waiting message %q, want %q", cell, msg, refused)
+						}
+					}
 					valid := cred != "none" && cred != "different secret"
 					if !valid && (got == "cached" || got == "pulled") {
 						startedWithout = append(startedWithout, cell)
@@ -200,6 +221,15 @@ func (w *tenantWorld) mustStart(t *testing.T, p node.Pod) {
 // expectedOutcome is the kubelet's rule (§10), written out independently of
 // the node package.
 func expectedOutcome(policy, who, cred string, pp pullpolicy.PullPolicy) string {
+	canPull := cred == "same secret" || cred == "same credential, other secret" || cred == "service account" || who == "node credentials"
+	if pp == pullpolicy.PullAlways {
+		// No presence check: every start pulls, whatever the verification
+		// policy and however the image got there.
+		if canPull {
+			return "pulled"
+		}
+		return "ErrImagePull"
+	}
 	verify := false
 	switch policy {
 	case "gate off", node.NeverVerify, node.NeverVerifyAllowlistedImages:
@@ -223,7 +253,6 @@ func expectedOutcome(policy, who, cred string, pp pullpolicy.PullPolicy) string 
 	if pp == pullpolicy.PullNever {
 		return "ErrImageNeverPull"
 	}
-	canPull := cred == "same secret" || cred == "same credential, other secret" || cred == "service account" || who == "node credentials"
 	if canPull {
 		return "pulled"
 	}

@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -230,6 +229,57 @@ func TestPullQPS(t *testing.T) {
 			}
 		})
 	}
+	// The bucket over virtual time: it starts full (burst), refills at qps
+	// tokens a second, fractions carried over, never beyond burst; a refused
+	// pull takes no token. Each step creates pods (new ones, so no backoff
+	// applies) whose Always pulls of a cached image each ask for one token.
+	t.Run("refill over time", func(t *testing.T) {
+		reg := registry.New()
+		reg.SetDefaultLink(registry.InstantLink)
+		reg.MustPush("app:v1", tenMB("app"))
+		clock := node.NewManualClock(node.Epoch)
+		n := node.MustNew("node-1", reg, node.WithClock(clock), node.WithRegistryPullQPS(5, 10))
+		n.MustCreatePod(appPod("seed", "app:v1", pullpolicy.PullIfNotPresent)) // 1 token; 9 left
+		pods := 0
+		for i, s := range []struct {
+			at       time.Duration // virtual time of the step
+			pulls    int           // pods created, one pull each
+			admitted int           // wanted pulls the bucket lets through
+		}{
+			{0, 10, 9},                       // burst 10, less the seed's token
+			{0, 1, 0},                        // exhausted, and no time has passed
+			{time.Second, 7, 5},              // 1s at 5 QPS refills 5
+			{1400 * time.Millisecond, 3, 2},  // 0.4s refills 2
+			{1500 * time.Millisecond, 1, 0},  // 0.1s refills half a token: not enough
+			{1600 * time.Millisecond, 1, 1},  // the two halves make one
+			{10 * time.Second, 15, 10},       // 8.4s would refill 42: capped at burst
+			{10 * time.Second, 1, 0},         // exhausted again
+			{10500 * time.Millisecond, 3, 2}, // 0.5s refills 2.5; half a token stays
+			{10600 * time.Millisecond, 2, 1}, // and with 0.1s's half makes one
+		} {
+			clock.Set(node.Epoch.Add(s.at))
+			before := len(n.Pulls())
+			for range s.pulls {
+				pods++
+				n.MustCreatePod(appPod(fmt.Sprintf("p-%d", pods), "app:v1", pullpolicy.PullAlways))
+			}
+			admitted, refused := 0, 0
+			for _, p := range n.Pulls()[before:] {
+				switch p.Err {
+				case "":
+					admitted++
+				case "pull QPS exceeded":
+					refused++
+				default:
+					t.Errorf("step %d (at %v): unexpected pull error %q", i, s.at, p.Err)
+				}
+			}
+			if admitted != s.admitted || refused != s.pulls-s.admitted {
+				t.Errorf("step %d (at %v, %d pulls): admitted %d, refused %d; want %d, %d", i, s.at, s.pulls, admitted, refused, s.admitted, s.pulls-s.admitted)
+			}
+		}
+	})
+
 	// The failure is an ordinary ErrImagePull with a backoff entry.
 	reg, _, n := slowWorld(t, node.WithRegistryPullQPS(1, 0))
 	reg.MustPush("app:v1", tenMB("app"))
@@ -353,14 +403,21 @@ func TestPullerValidation(t *testing.T) {
 			t.Errorf("valid case %d: %v", i, err)
 		}
 	}
-	if err := reg.SetLink("docker.io", registry.Link{Latency: -1}); err == nil || !strings.Contains(err.Error(), "must not be negative") {
-		t.Errorf("SetLink(negative) = %v", err)
-	}
-	if err := reg.SetLink("not a host", registry.Link{}); err == nil {
-		t.Error("SetLink(not a host) = nil")
-	}
-	if _, err := n0().Settle(); err == nil || !errors.Is(err, err) {
-		t.Errorf("Settle on a fixed clock with a pull in flight = %v", err)
+	for i, tc := range []struct {
+		desc string
+		do   func() error
+		want string
+	}{
+		{"SetLink(negative latency)", func() error { return reg.SetLink("docker.io", registry.Link{Latency: -1}) },
+			"registry: set link for docker.io: latency -1ns, bandwidth 0 and timeout 0s must not be negative"},
+		{"SetLink(not a host)", func() error { return reg.SetLink("not a host", registry.Link{}) },
+			`registry: set link: "not a host" is not a host`},
+		{"Settle on a fixed clock with a pull in flight", func() error { _, err := n0().Settle(); return err },
+			"node n: settle: the clock (node_test.fixedClock) has no SetTime method; use a *node.ManualClock"},
+	} {
+		if err := tc.do(); err == nil || err.Error() != tc.want {
+			t.Errorf("step %d (%s): error = %v, want %q", i, tc.desc, err, tc.want)
+		}
 	}
 }
 

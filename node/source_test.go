@@ -1,0 +1,179 @@
+package node_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// mirror is a user-supplied registry.Source: it forwards to a Registry,
+// unless told to fail a kind of request with an error of its own, which it
+// returns without forwarding. It has no Link method, so it is not
+// registry.Timed.
+type mirror struct {
+	reg                              *registry.Registry
+	resolveErr, manifestErr, blobErr error
+	blobsOK                          int // blobs served before blobErr applies
+}
+
+func (m *mirror) Resolve(ref *pullpolicy.ImageRef, cred registry.Credential) (registry.Descriptor, error) {
+	if m.resolveErr != nil {
+		return registry.Descriptor{}, m.resolveErr
+	}
+	return m.reg.Resolve(ref, cred)
+}
+
+func (m *mirror) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, cred registry.Credential) (registry.Manifest, error) {
+	if m.manifestErr != nil {
+		return registry.Manifest{}, m.manifestErr
+	}
+	return m.reg.FetchManifest(ref, dgst, cred)
+}
+
+func (m *mirror) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred registry.Credential) (registry.Blob, error) {
+	if m.blobErr != nil {
+		if m.blobsOK == 0 {
+			return registry.Blob{}, m.blobErr
+		}
+		m.blobsOK--
+	}
+	return m.reg.FetchBlob(ref, dgst, cred)
+}
+
+// slowLink is what the registry behind the mirror would charge a node that
+// pulled from it directly.
+var slowLink = registry.Link{Latency: 100 * time.Millisecond, Bandwidth: 10_000_000, Timeout: 30 * time.Second}
+
+// mirrorWorld is a world whose node-1 pulls through a mirror of the world's
+// registry, which has a slow link.
+func mirrorWorld(t *testing.T) (*world, *mirror) {
+	t.Helper()
+	w := newWorld(t)
+	if err := w.reg.SetDefaultLink(slowLink); err != nil {
+		t.Fatal(err)
+	}
+	src := &mirror{reg: w.reg}
+	var s registry.Source = src
+	if _, ok := s.(registry.Timed); ok {
+		t.Fatal("the mirror is registry.Timed; the test needs a Source without links")
+	}
+	w.nodes["node-1"] = node.MustNew("node-1", src, node.WithClock(w.clock))
+	return w, src
+}
+
+// A node pulls through any Source. One that does not implement
+// registry.Timed is instant (node.link falls back to registry.InstantLink):
+// the pull finishes at the moment it starts, whatever link the registry
+// behind it has, and the Pulled event says 0s.
+func TestCustomSourcePull(t *testing.T) {
+	w, _ := mirrorWorld(t)
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx 1.28.0")},
+		{at: time.Second, action: create("a", "nginx:1.28", ""), runs: "nginx 1.28.0", resolves: 1, blobs: 3,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28.0"))}},
+		{at: 2 * time.Second, action: create("b", "nginx:1.28", ""), runs: "nginx 1.28.0",
+			events: []string{present("nginx:1.28")}},
+		{at: 3 * time.Second, action: push("nginx:1.28", "nginx 1.28.1")},
+		{at: 3 * time.Second, action: create("c", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx 1.28.1", resolves: 1, blobs: 2,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28.1"))}},
+	})
+	n := w.node("")
+	if got, want := w.clock.Now(), at(3*time.Second); !got.Equal(want) {
+		t.Errorf("clock = %v, want %v: an untimed pull must not move it", got.Sub(node.Epoch), want.Sub(node.Epoch))
+	}
+	pulls := n.Pulls()
+	if len(pulls) != 2 {
+		t.Fatalf("pulls = %+v, want 2", pulls)
+	}
+	for i, p := range pulls {
+		want := at(time.Duration(2*i+1) * time.Second) // a at 1s, c at 3s
+		if !p.Requested.Equal(want) || !p.Started.Equal(want) || !p.Finished.Equal(want) {
+			t.Errorf("pull %d (%s): requested %v, started %v, finished %v; want all %v",
+				i, p.Pod, p.Requested.Sub(node.Epoch), p.Started.Sub(node.Epoch), p.Finished.Sub(node.Epoch), want.Sub(node.Epoch))
+		}
+	}
+	if pulls[0].Requests != 5 || pulls[1].Requests != 4 {
+		t.Errorf("pull requests = %d, %d; want 5 (resolve, manifest, 3 blobs) and 4 (the base layer is shared)", pulls[0].Requests, pulls[1].Requests)
+	}
+
+	// The contrast: the same registry, as a node's Source itself, is Timed
+	// and charges its link.
+	direct := node.MustNew("direct", w.reg, node.WithClock(node.NewManualClock(node.Epoch)))
+	direct.MustCreatePod(appPod("a", "nginx:1.28", ""))
+	if _, err := direct.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	p := direct.Pulls()[0]
+	if want := slowLink.Transfer(p.Requests, p.Bytes); p.Duration() != want || want == 0 {
+		t.Errorf("direct pull took %v, want %v", p.Duration(), want)
+	}
+}
+
+// Errors of a custom Source that are not *registry.Error reach the runtime's
+// texts as containerd would wrap an unknown cause: a failed resolve after
+// "failed to resolve reference", a failed manifest or blob fetch after
+// "failed to copy: httpReadSeeker: failed open" (runtime.go, resolveError
+// and fetchError, default cases). The text is the Failed event's and the
+// waiting message; nothing enters the cache, and the pull works once the
+// source does.
+func TestCustomSourceErrors(t *testing.T) {
+	const full = "docker.io/library/nginx:1.28"
+	resolvePrefix := fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: ", full, full)
+	copyPrefix := fmt.Sprintf("failed to pull and unpack image %q: failed to copy: httpReadSeeker: failed open: ", full)
+	m, _, _ := registry.Build(build("nginx 1.28.0"))
+	for i, tc := range []struct {
+		name   string
+		fail   func(m *mirror, err error)
+		err    error  // what the source returns
+		text   string // wanted runtime error text
+		counts registry.Counters
+	}{
+		{"resolve", func(m *mirror, err error) { m.resolveErr = err }, errors.New("mirror: upstream closed the connection"),
+			resolvePrefix + "mirror: upstream closed the connection", registry.Counters{}},
+		{"manifest", func(m *mirror, err error) { m.manifestErr = err }, errors.New("mirror: connection reset by peer"),
+			copyPrefix + "mirror: connection reset by peer", registry.Counters{Resolves: 1}},
+		// The config and the base layer arrive; the third blob fails.
+		{"blob", func(m *mirror, err error) { m.blobErr, m.blobsOK = err, 2 }, errors.New("mirror: short read"),
+			copyPrefix + "mirror: short read", registry.Counters{Resolves: 1, Manifests: 1, Blobs: 2, BlobBytes: m.Config.Size + m.Layers[0].Size}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, src := mirrorWorld(t)
+			n := w.node("")
+			tc.fail(src, tc.err)
+			w.run([]step{
+				{action: push("nginx:1.28", "nginx 1.28.0")},
+				{action: create("p", "nginx:1.28", ""), reason: "ErrImagePull", resolves: tc.counts.Resolves, blobs: tc.counts.Blobs,
+					events: []string{pulling("nginx:1.28"), failedPull("nginx:1.28", tc.text), startFailed("ErrImagePull")}},
+			})
+			if got := w.reg.Counters(); got != tc.counts {
+				t.Errorf("case %d: registry counters = %+v, want %+v", i, got, tc.counts)
+			}
+			p, _ := n.Pod("", "p")
+			if got := p.Status.ContainerStatuses[0].State.Waiting.Message; got != tc.text {
+				t.Errorf("case %d: waiting message = %q, want %q", i, got, tc.text)
+			}
+			if pulls := n.Pulls(); len(pulls) != 1 || pulls[0].Err != tc.text {
+				t.Errorf("case %d: pulls = %+v, want one failing with %q", i, pulls, tc.text)
+			}
+			if c := n.Cache(); c.Len() != 0 || c.Usage() != 0 || c.HasBlob(m.Config.Digest) {
+				t.Errorf("case %d: cache after the failure: %d images, %d bytes; want none", i, c.Len(), c.Usage())
+			}
+
+			// Inside the backoff window the message carries the error; after
+			// it, with the source fixed, the pull works.
+			tc.fail(src, nil)
+			w.run([]step{
+				{at: 5 * time.Second, action: syncPod("p"), reason: "ImagePullBackOff",
+					events: []string{`Normal BackOff Back-off pulling image "nginx:1.28"`, startFailed("ImagePullBackOff")}},
+				{at: 10 * time.Second, action: syncPod("p"), runs: "nginx 1.28.0", resolves: 1, blobs: 3,
+					events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28.0"))}},
+			})
+		})
+	}
+}
