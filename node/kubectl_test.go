@@ -76,9 +76,8 @@ func TestDescribeInitContainer(t *testing.T) {
 	if err := n.Describe(&b, "default", "web"); err != nil {
 		t.Fatal(err)
 	}
-	// Ready of the completed init container: the kubelet's prober manager
-	// reports True for an init container that exited 0; pullsim's status
-	// says False (reported, not fixed here).
+	// A completed init container is Ready: the kubelet reports True for an
+	// init container that exited 0.
 	want := `Name:             web
 Namespace:        default
 Service Account:  default
@@ -96,7 +95,7 @@ Init Containers:
       Exit Code:        0
       Started:          Thu, 01 Jan 2026 00:01:00 +0000
       Finished:         Thu, 01 Jan 2026 00:01:00 +0000
-    Ready:              False
+    Ready:              True
     Restart Count:      0
 Containers:
   app:

@@ -520,6 +520,7 @@ func (c *containerState) status() ContainerStatus {
 		s.Ready = true
 	case c.done:
 		s.State.Terminated = &ContainerStateTerminated{Reason: ReasonCompleted, StartedAt: c.startAt, FinishedAt: c.finishAt}
+		s.Ready = true // an init container that exited 0 is ready
 	default:
 		w := c.waiting
 		s.State.Waiting = &w

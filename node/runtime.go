@@ -74,7 +74,7 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 	res.requests++
 	m, err := n.source.FetchManifest(ref, desc.Digest, cred)
 	if err != nil {
-		res.fail(fetchError(ref, err), err)
+		res.fail(fetchError(ref, "manifests", desc.Digest, err), err)
 		return
 	}
 	if got := digest.FromBytes(m.Raw); got != desc.Digest {
@@ -100,7 +100,7 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 		res.requests++
 		b, err := n.source.FetchBlob(ref, d.Digest, cred)
 		if err != nil {
-			res.fail(fetchError(ref, err), err)
+			res.fail(fetchError(ref, "blobs", d.Digest, err), err)
 			return
 		}
 		res.bytes += b.Size
@@ -266,17 +266,10 @@ func classifiedError(ref *pullpolicy.ImageRef, err error) (string, bool) {
 	return "", false
 }
 
-// fetchError formats a failed manifest or blob fetch.
-func fetchError(ref *pullpolicy.ImageRef, err error) error {
-	var rerr *registry.Error
-	errors.As(err, &rerr)
-	kind, reference := "blobs", ""
-	if rerr != nil {
-		reference = rerr.Reference
-		if rerr.Op == "manifest" {
-			kind = "manifests"
-		}
-	}
+// fetchError formats a failed GET of a manifest or blob (kind "manifests"
+// or "blobs") by digest.
+func fetchError(ref *pullpolicy.ImageRef, kind string, dgst digest.Digest, err error) error {
+	reference := dgst.String()
 	if text, ok := classifiedError(ref, err); ok {
 		return errors.New(text)
 	}

@@ -141,6 +141,12 @@ func TestCustomSourceErrors(t *testing.T) {
 		// The config and the base layer arrive; the third blob fails.
 		{"blob", func(m *mirror, err error) { m.blobErr, m.blobsOK = err, 2 }, errors.New("mirror: short read"),
 			copyPrefix + "mirror: short read", registry.Counters{Resolves: 1, Manifests: 1, Blobs: 2, BlobBytes: m.Config.Size + m.Layers[0].Size}},
+		// A registry sentinel wrapped by the source, not in a *registry.Error:
+		// the runtime still names the request it made.
+		{"manifest 500", func(m *mirror, err error) { m.manifestErr = err }, fmt.Errorf("mirror: %w", registry.ErrServerError),
+			copyPrefix + "unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/" + m.Digest.String() + ": 500 Internal Server Error", registry.Counters{Resolves: 1}},
+		{"blob 500", func(m *mirror, err error) { m.blobErr, m.blobsOK = err, 1 }, fmt.Errorf("mirror: %w", registry.ErrServerError),
+			copyPrefix + "unexpected status code https://registry-1.docker.io/v2/library/nginx/blobs/" + m.Layers[0].Digest.String() + ": 500 Internal Server Error", registry.Counters{Resolves: 1, Manifests: 1, Blobs: 1, BlobBytes: m.Config.Size}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, src := mirrorWorld(t)
