@@ -90,48 +90,37 @@ func Run(t time.Time, nodes ...*Node) error {
 	if now := clock.Now(); t.Before(now) {
 		return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", nodes[0].name, t.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	const (
-		doPull = iota
-		doGC
-		doSync
-	)
-	for {
-		var (
-			next    time.Time
-			node    *Node
-			target  *podState
-			what    int
-			pending bool
-		)
-		for _, n := range nodes {
-			if at, ok := n.nextJob(); ok && !at.After(t) && (!pending || at.Before(next)) {
-				next, node, target, what, pending = at, n, nil, doPull, true
-			}
+	// Each node's earliest event waits in a heap ordered by time, kind and
+	// the node's place in the list; only the node whose event ran has a new
+	// one, so an event costs a heap fix, not a scan of the fleet.
+	var h runHeap
+	seen := make(map[*Node]bool, len(nodes))
+	for i, n := range nodes {
+		if seen[n] {
+			continue
 		}
-		for _, n := range nodes {
-			if at := n.nextGC; !at.After(t) && (!pending || at.Before(next)) {
-				next, node, target, what, pending = at, n, nil, doGC, true
-			}
+		seen[n] = true
+		if ev, ok := n.nextEvent(t, i); ok {
+			h = append(h, ev)
 		}
-		for _, n := range nodes {
-			if len(n.syncq) == 0 {
-				continue
-			}
-			if ps := n.syncq[0]; !ps.nextSync.After(t) && (!pending || ps.nextSync.Before(next)) {
-				next, node, target, what, pending = ps.nextSync, n, ps, doSync, true
-			}
-		}
-		if !pending {
-			break
-		}
-		clock.SetTime(next)
-		switch what {
+	}
+	heap.Init(&h)
+	for len(h) > 0 {
+		ev := h[0]
+		clock.SetTime(ev.at)
+		switch ev.what {
 		case doPull:
-			node.process(next)
+			ev.n.process(ev.at)
 		case doGC:
-			node.periodicGC(next)
+			ev.n.periodicGC(ev.at)
 		default:
-			node.syncPod(target, next)
+			ev.n.syncPod(ev.n.syncq[0], ev.at)
+		}
+		if next, ok := ev.n.nextEvent(t, ev.idx); ok {
+			h[0] = next
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
 		}
 	}
 	clock.SetTime(t)
@@ -155,6 +144,62 @@ func (n *Node) Settle() (time.Time, error) {
 		clock.SetTime(next)
 		n.process(next)
 	}
+}
+
+// The kinds of driven event, in the order they run at equal times.
+const (
+	doPull = iota
+	doGC
+	doSync
+)
+
+// runEvent is a node's earliest driven event.
+type runEvent struct {
+	n    *Node
+	idx  int // the node's place in Run's list
+	at   time.Time
+	what int // doPull, doGC or doSync
+}
+
+// nextEvent returns the node's earliest event at or before t: a pull
+// finishing, then a GC, then a pod sync, at equal times.
+func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
+	ev, ok := runEvent{n: n, idx: idx}, false
+	if at, has := n.nextJob(); has && !at.After(t) {
+		ev.at, ev.what, ok = at, doPull, true
+	}
+	if at := n.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
+		ev.at, ev.what, ok = at, doGC, true
+	}
+	if len(n.syncq) > 0 {
+		if at := n.syncq[0].nextSync; !at.After(t) && (!ok || at.Before(ev.at)) {
+			ev.at, ev.what, ok = at, doSync, true
+		}
+	}
+	return ev, ok
+}
+
+// runHeap orders nodes' events by time, then kind, then the node's place.
+type runHeap []runEvent
+
+func (h runHeap) Len() int { return len(h) }
+func (h runHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	if a.what != b.what {
+		return a.what < b.what
+	}
+	return a.idx < b.idx
+}
+func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)   { *h = append(*h, x.(runEvent)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	ev := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return ev
 }
 
 // periodicGC is the kubelet's GC loop: collect, and warn with ImageGCFailed

@@ -144,19 +144,22 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	if n.cfg.ensureSecret {
 		n.recordPullIntent(ref)
 	}
-	key := ps.uid + "_" + image
+	if c.backOffKey == "" {
+		c.backOffKey = ps.uid + "_" + image
+	}
+	key := c.backOffKey
 	if n.backOff.InBackOffSinceUpdate(key, now) {
 		if n.cfg.ensureSecret {
 			n.recordPullDone(ref, "", false, nil)
 		}
 		n.record(now, evBackOff, &c.obj, image, "")
-		msg := fmt.Sprintf("Back-off pulling image %q", image)
-		if prev, ok := n.prevErr[key]; ok {
-			msg += ": " + prev
+		msg, ok := n.backOffMsgs[key]
+		if !ok {
+			msg = backOffMessage(image, "")
 		}
 		return ensureOutcome{"", msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
-	delete(n.prevErr, key)
+	delete(n.backOffMsgs, key)
 	n.record(now, evPulling, &c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
 	c.attemptPulled = true
@@ -165,6 +168,17 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 		return job.outcome, nil
 	}
 	return ensureOutcome{}, job
+}
+
+// backOffMessage is the waiting message inside a backoff window: the
+// BackOff text, then the previous failure's "<reason>: <message>" when there
+// was one.
+func backOffMessage(image, prev string) string {
+	msg := fmt.Sprintf("Back-off pulling image %q", image)
+	if prev != "" {
+		msg += ": " + prev
+	}
+	return msg
 }
 
 // pullDone is the rest of the kubelet's pullImage, when the puller answers
@@ -178,7 +192,7 @@ func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())
 		n.backOff.Next(job.key, at)
 		msg, reason := evalCRIPullErr(ref, res.err)
-		n.prevErr[job.key] = reason.Error() + ": " + msg
+		n.backOffMsgs[job.key] = backOffMessage(ref.Requested(), reason.Error()+": "+msg)
 		return ensureOutcome{"", msg, reason}
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)

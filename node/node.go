@@ -39,9 +39,9 @@ type Node struct {
 	syncq   syncQueue            // pods waiting for a sync, by time
 	created int                  // pods ever created, for UIDs
 
-	events  chunk.List[eventRecord]
-	backOff *backOff
-	prevErr map[string]string // backoff key -> "<reason>: <message>" of the last failure
+	events      chunk.List[eventRecord]
+	backOff     *backOff
+	backOffMsgs map[string]string // backoff key -> waiting message in its window, with the last failure
 
 	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
 	intents map[string]int                // KEP-2535 pull intents by image
@@ -136,7 +136,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg:            cfg,
 		pods:           make(map[string]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
-		prevErr:        make(map[string]string),
+		backOffMsgs:    make(map[string]string),
 		presentMsgs:    make(map[string]string),
 		fieldPaths:     make(map[fieldKey]string),
 		repoDigests:    make(map[repoImage]string),
@@ -278,6 +278,7 @@ type containerState struct {
 	imageID       string // repo@digest once started
 	imageRef      digest.Digest
 	prevImageRef  digest.Digest // image of the previous, exited instance
+	backOffKey    string        // "<pod UID>_<image as written>", built on first use
 	attemptPulled bool          // the current start attempt handed a pull to the runtime
 }
 

@@ -183,3 +183,64 @@ func TestCustomSourceErrors(t *testing.T) {
 		})
 	}
 }
+
+// resolveLog is a Source that records the order of resolves across the
+// nodes sharing it, and fails them all while down.
+type resolveLog struct {
+	reg  *registry.Registry
+	down bool
+	log  []string
+}
+
+func (r *resolveLog) Resolve(ref *pullpolicy.ImageRef, cred registry.Credential) (registry.Descriptor, error) {
+	r.log = append(r.log, ref.Requested())
+	if r.down {
+		return registry.Descriptor{}, errors.New("down")
+	}
+	return r.reg.Resolve(ref, cred)
+}
+func (r *resolveLog) FetchManifest(ref *pullpolicy.ImageRef, d digest.Digest, c registry.Credential) (registry.Manifest, error) {
+	return r.reg.FetchManifest(ref, d, c)
+}
+func (r *resolveLog) FetchBlob(ref *pullpolicy.ImageRef, d digest.Digest, c registry.Credential) (registry.Blob, error) {
+	return r.reg.FetchBlob(ref, d, c)
+}
+
+// Run drives nodes in time order and, at equal times, in the order they
+// are listed, then pods by age; a node listed twice runs once.
+func TestRunOrderAcrossNodes(t *testing.T) {
+	for i, tc := range []struct {
+		order []int  // indices of the nodes, as passed to Run
+		want  string // resolves during the retry at 10s
+	}{
+		{[]int{0, 1}, "a:1 a:2 b:1"},
+		{[]int{1, 0}, "b:1 a:1 a:2"},
+		{[]int{1, 0, 1}, "b:1 a:1 a:2"},
+	} {
+		reg := registry.New()
+		for _, img := range []string{"a:1", "a:2", "b:1"} {
+			reg.MustPush(img, build(img))
+		}
+		src := &resolveLog{reg: reg, down: true}
+		clock := node.NewManualClock(node.Epoch)
+		nodes := []*node.Node{
+			node.MustNew("node-a", src, node.WithClock(clock)),
+			node.MustNew("node-b", src, node.WithClock(clock)),
+		}
+		nodes[0].MustCreatePod(appPod("a1", "a:1", ""))
+		nodes[1].MustCreatePod(appPod("b1", "b:1", ""))
+		nodes[0].MustCreatePod(appPod("a2", "a:2", ""))
+		src.down, src.log = false, nil
+		var list []*node.Node
+		for _, j := range tc.order {
+			list = append(list, nodes[j])
+		}
+		// The failed pulls back off for 10s; the resync at 10s pulls again.
+		if err := node.Run(node.Epoch.Add(10*time.Second), list...); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(src.log); got != "["+tc.want+"]" {
+			t.Errorf("case %d: resolves in order %s, want [%s]", i, got, tc.want)
+		}
+	}
+}
