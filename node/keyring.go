@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -148,68 +149,108 @@ func parseSchemeless(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// splitHost splits a URL host into its dot-separated parts and its port,
+// as the kubelet's splitURL does: net.SplitHostPort, and where that fails
+// (no port, or more colons than a host:port has) the whole host and no
+// port. So "[::1]:5000" is the part "::1" and the port "5000", while a
+// bracketed address without a port, "[::1]", stays one part, brackets and
+// all, which as a filepath.Match pattern is a character class: upstream, a
+// "[::1]" key matches no "[::1]" image.
 func splitHost(host string) ([]string, string) {
-	h, port, _ := strings.Cut(host, ":")
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		h, port = host, ""
+	}
 	return strings.Split(h, "."), port
 }
 
-// parseDockerConfig reads the auths of a pull secret. Bad JSON is an error
-// the kubelet returns as it is.
+// parseDockerConfig reads the auths of a pull secret: ok is false for a
+// secret of another type, or one without the key, which the kubelet ignores.
+// Bad JSON is an error the kubelet returns as it is.
+//
+// Decoding follows the kubelet's types, so errors come out as the kubelet's
+// do: each entry decodes its own auth field (as DockerConfigEntry does), so
+// encoding/json stops at the first bad entry in document order, while a
+// mistyped value outside the entries is remembered and reported only if no
+// entry fails.
 func parseDockerConfig(s Secret) (map[string]dockerConfigEntry, bool, error) {
 	var raw []byte
 	switch s.Type {
 	case SecretTypeDockerConfigJSON:
 		raw = s.Data[DockerConfigJSONKey]
-		if len(raw) == 0 {
-			return nil, false, nil
-		}
-		var cfg struct {
-			Auths map[string]dockerConfigEntry `json:"auths"`
-		}
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, false, err
-		}
-		return decodeAuths(cfg.Auths)
 	case SecretTypeDockercfg:
 		raw = s.Data[DockerConfigKey]
-		if len(raw) == 0 {
-			return nil, false, nil
-		}
-		var cfg map[string]dockerConfigEntry
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, false, err
-		}
-		return decodeAuths(cfg)
 	default:
 		return nil, false, nil // other secret types are silently ignored
 	}
+	if len(raw) == 0 {
+		return nil, false, nil
+	}
+	var auths map[string]dockerConfigEntry
+	if s.Type == SecretTypeDockerConfigJSON {
+		// Named as the kubelet's type: type errors carry the name.
+		type DockerConfigJSON struct {
+			Auths       map[string]dockerConfigEntry `json:"auths"`
+			HTTPHeaders map[string]string            `json:"HttpHeaders,omitempty"`
+		}
+		var cfg DockerConfigJSON
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			return nil, false, err
+		}
+		auths = cfg.Auths
+	} else if err := json.Unmarshal(raw, &auths); err != nil {
+		return nil, false, err
+	}
+	return auths, true, nil
+}
+
+// dockerConfigEntryWithAuth is an entry as written; the name is the
+// kubelet's, which encoding/json puts in the text of a type error.
+type dockerConfigEntryWithAuth struct {
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Auth     string `json:"auth,omitempty"`
+}
+
+// UnmarshalJSON decodes an entry and its auth field, which when set gives
+// the username and password.
+func (e *dockerConfigEntry) UnmarshalJSON(b []byte) error {
+	var w dockerConfigEntryWithAuth
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = dockerConfigEntry{Username: w.Username, Password: w.Password, Email: w.Email, Auth: w.Auth}
+	if w.Auth == "" {
+		return nil
+	}
+	var err error
+	e.Username, e.Password, err = decodeAuth(w.Auth)
+	return err
 }
 
 var errAuthField = errors.New("unable to parse auth field, must be formatted as base64(username:password)")
 
-// decodeAuths fills username and password from the auth field where set.
-func decodeAuths(cfg map[string]dockerConfigEntry) (map[string]dockerConfigEntry, bool, error) {
-	for k, e := range cfg {
-		if e.Auth == "" {
-			continue
-		}
-		// Padded base64 decodes with StdEncoding, unpadded with RawStdEncoding.
-		enc := base64.RawStdEncoding
-		if strings.HasSuffix(strings.TrimSpace(e.Auth), "=") {
-			enc = base64.StdEncoding
-		}
-		dec, err := enc.DecodeString(e.Auth)
-		if err != nil {
-			return nil, false, err
-		}
-		user, pass, ok := strings.Cut(string(dec), ":")
-		if !ok {
-			return nil, false, errAuthField
-		}
-		e.Username, e.Password = user, pass
-		cfg[k] = e
+// decodeAuth decodes an auth field, base64(username:password); "" is no
+// credential.
+func decodeAuth(auth string) (user, pass string, err error) {
+	if auth == "" {
+		return "", "", nil
 	}
-	return cfg, true, nil
+	// Padded base64 decodes with StdEncoding, unpadded with RawStdEncoding.
+	enc := base64.RawStdEncoding
+	if strings.HasSuffix(strings.TrimSpace(auth), "=") {
+		enc = base64.StdEncoding
+	}
+	dec, err := enc.DecodeString(auth)
+	if err != nil {
+		return "", "", err
+	}
+	user, pass, ok := strings.Cut(string(dec), ":")
+	if !ok {
+		return "", "", errAuthField
+	}
+	return user, pass, nil
 }
 
 // credentialHash is KEP-2535's hash of a credential: SHA-256 of the JSON of

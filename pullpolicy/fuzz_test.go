@@ -104,3 +104,58 @@ func checkImageRef(t *testing.T, image string) {
 		t.Fatalf("ParseImageRef(%q): Name() = %q parses back to repo %q name %q digest %q", image, r.Name(), back.Repository(), back.Name(), back.Digest())
 	}
 }
+
+// FuzzParsePullPolicy: ParsePullPolicy accepts exactly the three
+// case-sensitive spellings, returning them as they are; "" is ErrRequired
+// itself ("Required value"); anything else wraps ErrUnsupportedValue and
+// names itself and the three supported values. Valid agrees, and a policy
+// that does not parse is never asked about presence: it pulls. The corpus
+// is seeded with the inputs of TestParsePullPolicy.
+func FuzzParsePullPolicy(f *testing.F) {
+	for _, s := range []string{"Always", "IfNotPresent", "Never", "always", "ALWAYS", " Always", "Always ",
+		"ifnotpresent", "IfNotpresent", "never", "Sometimes", `"Always"`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := pullpolicy.ParsePullPolicy(s)
+		if p2, err2 := pullpolicy.ParsePullPolicy(s); p2 != p || fmt.Sprint(err2) != fmt.Sprint(err) {
+			t.Fatalf("ParsePullPolicy(%q) not deterministic: (%q, %v) then (%q, %v)", s, p, err, p2, err2)
+		}
+		valid := s == "Always" || s == "IfNotPresent" || s == "Never"
+		if (err == nil) != valid || pullpolicy.PullPolicy(s).Valid() != valid {
+			t.Fatalf("ParsePullPolicy(%q) = (%q, %v), Valid() = %v, want valid = %v", s, p, err, pullpolicy.PullPolicy(s).Valid(), valid)
+		}
+		if valid {
+			if string(p) != s || p.String() != s || !p.Valid() {
+				t.Fatalf("ParsePullPolicy(%q) = %q, want it as written", s, p)
+			}
+			for _, other := range []string{strings.ToLower(s), strings.ToUpper(s), " " + s, s + " "} {
+				if q, err := pullpolicy.ParsePullPolicy(other); err == nil {
+					t.Fatalf("ParsePullPolicy(%q) = %q: spellings are case- and space-sensitive", other, q)
+				}
+			}
+			return
+		}
+		if p != "" {
+			t.Fatalf("ParsePullPolicy(%q) = (%q, %v), want no policy with the error", s, p, err)
+		}
+		if s == "" {
+			if err != pullpolicy.ErrRequired || err.Error() != "Required value" {
+				t.Fatalf("ParsePullPolicy(\"\") error = %v, want ErrRequired", err)
+			}
+		} else {
+			u, ok := err.(interface{ Unwrap() error })
+			if !ok || u.Unwrap() != pullpolicy.ErrUnsupportedValue {
+				t.Fatalf("ParsePullPolicy(%q) error %v does not wrap ErrUnsupportedValue", s, err)
+			}
+			want := fmt.Sprintf("Unsupported value: %q: supported values: \"Always\", \"IfNotPresent\", \"Never\"", s)
+			if err.Error() != want {
+				t.Fatalf("ParsePullPolicy(%q) error = %q, want %q", s, err, want)
+			}
+		}
+		if pullpolicy.NeedsPresenceCheck(pullpolicy.PullPolicy(s)) ||
+			pullpolicy.Decide(pullpolicy.PullPolicy(s), true) != pullpolicy.Pull || pullpolicy.Decide(pullpolicy.PullPolicy(s), false) != pullpolicy.Pull {
+			t.Fatalf("policy %q does not parse, yet is asked about presence or does not pull", s)
+		}
+	})
+}
