@@ -29,7 +29,7 @@ type Attempt struct {
 // first: the timeline of ErrImagePull, ImagePullBackOff and the final start.
 func (n *Node) Attempts(namespace, name string) []Attempt {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, name)]
+	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return nil
 	}
@@ -42,7 +42,7 @@ func (n *Node) Attempts(namespace, name string) []Attempt {
 // and image, so a recreated pod starts afresh.
 func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration, until time.Time) {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, pod)]
+	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
 		return 0, time.Time{}
 	}
@@ -90,10 +90,18 @@ func Run(t time.Time, nodes ...*Node) error {
 	if now := clock.Now(); t.Before(now) {
 		return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", nodes[0].name, t.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
+	if len(nodes) == 1 {
+		// RunUntil's case, once per Advance: no heap needed.
+		for ev, ok := nodes[0].nextEvent(t, 0); ok; ev, ok = nodes[0].nextEvent(t, 0) {
+			ev.run(clock)
+		}
+		clock.SetTime(t)
+		return nil
+	}
 	// Each node's earliest event waits in a heap ordered by time, kind and
 	// the node's place in the list; only the node whose event ran has a new
 	// one, so an event costs a heap fix, not a scan of the fleet.
-	var h runHeap
+	h := make(runHeap, 0, len(nodes))
 	seen := make(map[*Node]bool, len(nodes))
 	for i, n := range nodes {
 		if seen[n] {
@@ -107,15 +115,7 @@ func Run(t time.Time, nodes ...*Node) error {
 	heap.Init(&h)
 	for len(h) > 0 {
 		ev := h[0]
-		clock.SetTime(ev.at)
-		switch ev.what {
-		case doPull:
-			ev.n.process(ev.at)
-		case doGC:
-			ev.n.periodicGC(ev.at)
-		default:
-			ev.n.syncPod(ev.n.syncq[0], ev.at)
-		}
+		ev.run(clock)
 		if next, ok := ev.n.nextEvent(t, ev.idx); ok {
 			h[0] = next
 			heap.Fix(&h, 0)
@@ -177,6 +177,19 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		}
 	}
 	return ev, ok
+}
+
+// run moves the clock to the event's time and carries the event out.
+func (ev runEvent) run(clock settableClock) {
+	clock.SetTime(ev.at)
+	switch ev.what {
+	case doPull:
+		ev.n.process(ev.at)
+	case doGC:
+		ev.n.periodicGC(ev.at)
+	default:
+		ev.n.syncPod(ev.n.syncq[0], ev.at)
+	}
 }
 
 // runHeap orders nodes' events by time, then kind, then the node's place.

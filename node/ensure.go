@@ -25,7 +25,7 @@ import (
 // ErrNotFound for an unknown pod or container.
 func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message string, err error) {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, pod)]
+	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
 		return "", "", n.notFound(namespace, pod)
 	}

@@ -29,7 +29,7 @@ import (
 // it).
 func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, name)]
+	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return n.notFound(namespace, name)
 	}

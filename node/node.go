@@ -34,10 +34,10 @@ type Node struct {
 	clock  Clock
 	cfg    config
 
-	pods    map[string]*podState // namespace/name -> pod
-	order   []*podState          // creation order, for Sync
-	syncq   syncQueue            // pods waiting for a sync, by time
-	created int                  // pods ever created, for UIDs
+	pods    map[podName]*podState
+	order   []*podState // creation order, for Sync
+	syncq   syncQueue   // pods waiting for a sync, by time
+	created int         // pods ever created, for UIDs
 
 	events      chunk.List[eventRecord]
 	backOff     *backOff
@@ -134,7 +134,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cache:          imagecache.New(),
 		clock:          cfg.clock,
 		cfg:            cfg,
-		pods:           make(map[string]*podState),
+		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
 		backOffMsgs:    make(map[string]string),
 		presentMsgs:    make(map[string]string),
@@ -194,7 +194,7 @@ func (n *Node) Pulls() []Pull {
 // while some container has never started.
 func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, name)]
+	ps := n.pods[podID(namespace, name)]
 	if ps == nil || ps.readyAt.IsZero() {
 		return 0, false
 	}
@@ -256,11 +256,10 @@ type podState struct {
 	qidx                 int       // index in the node's syncq while nextSync is set
 	attempts             []Attempt
 	createdAt, readyAt   time.Time
-	syncing              bool            // a sync is in progress, blocked on a pull
-	cursor               int             // the container the blocked sync is at
-	obj                  ObjectReference // the pod, for pod-level events
-	missingSecrets       []string        // pull secrets the last lookup did not find
-	pullFailed           bool            // a start failed with ErrImagePull in this sync
+	syncing              bool     // a sync is in progress, blocked on a pull
+	cursor               int      // the container the blocked sync is at
+	missingSecrets       []string // pull secrets the last lookup did not find
+	pullFailed           bool     // a start failed with ErrImagePull in this sync
 }
 
 type containerState struct {
@@ -280,6 +279,17 @@ type containerState struct {
 	prevImageRef  digest.Digest // image of the previous, exited instance
 	backOffKey    string        // "<pod UID>_<image as written>", built on first use
 	attemptPulled bool          // the current start attempt handed a pull to the runtime
+}
+
+// podName is a pod's namespace and name, the key of a node's pods.
+type podName struct{ namespace, name string }
+
+// podID returns the key of a pod; the namespace defaults to "default".
+func podID(namespace, name string) podName {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return podName{namespace, name}
 }
 
 func podKey(namespace, name string) string {
@@ -315,7 +325,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if err := n.cluster.validateAdmission(p); err != nil {
 		return Pod{}, err
 	}
-	key := podKey(p.Namespace, p.Name)
+	key := podID(p.Namespace, p.Name)
 	if n.pods[key] != nil {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
@@ -323,7 +333,6 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	now := n.clock.Now()
 	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created}
-	ps.obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	// validate gave the spec fresh container slices; the secrets are the caller's.
 	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
 	for i := range ps.spec.InitContainers {
@@ -425,7 +434,8 @@ func validatePod(p *Pod) []string {
 	if len(p.Spec.EphemeralContainers) > 0 {
 		errs = append(errs, "spec.ephemeralContainers: Forbidden: cannot be set on create")
 	}
-	var names []string // container names so far; pods have few
+	var buf [8]string
+	names := buf[:0] // container names so far; pods have few
 	check := func(field string, cs []Container) {
 		for i := range cs {
 			c := &cs[i]
@@ -457,7 +467,7 @@ func validatePod(p *Pod) []string {
 // stay too, under its UID, and are forgotten after 2×max without failures.
 func (n *Node) DeletePod(namespace, name string) error {
 	n.catchUp()
-	key := podKey(namespace, name)
+	key := podID(namespace, name)
 	ps := n.pods[key]
 	if ps == nil {
 		return n.notFound(namespace, name)
@@ -475,7 +485,7 @@ func (n *Node) notFound(namespace, name string) error {
 // Pod returns the pod of that name as it stands.
 func (n *Node) Pod(namespace, name string) (Pod, bool) {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, name)]
+	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return Pod{}, false
 	}

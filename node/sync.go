@@ -19,7 +19,7 @@ import (
 // pull finishes. SyncPod on a pod whose sync is blocked does nothing.
 func (n *Node) SyncPod(namespace, name string) error {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, name)]
+	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return n.notFound(namespace, name)
 	}
@@ -100,7 +100,7 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 // resumeSync continues a sync that blocked on a pull, unless the pod was
 // deleted meanwhile.
 func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensureOutcome) {
-	if n.pods[podKey(ps.namespace, ps.name)] != ps {
+	if n.pods[podID(ps.namespace, ps.name)] != ps {
 		return
 	}
 	if !n.finishStart(ps, c, at, o) && c.init {
@@ -116,7 +116,8 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 	if ps.pullFailed && len(ps.missingSecrets) > 0 {
 		// SyncPod's warning: only for ErrImagePull, not BackOff or the
 		// classified reasons.
-		n.record(now, evMissingSecrets, &ps.obj, "", strings.Join(ps.missingSecrets, ", "))
+		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
+		n.record(now, evMissingSecrets, obj, "", strings.Join(ps.missingSecrets, ", "))
 	}
 	if ps.pending() {
 		n.setNextSync(ps, now.Add(n.cfg.resync))
@@ -165,7 +166,7 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 // grows when the new instance starts.
 func (n *Node) RestartContainer(namespace, pod, container string) error {
 	n.catchUp()
-	ps := n.pods[podKey(namespace, pod)]
+	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
 		return n.notFound(namespace, pod)
 	}
