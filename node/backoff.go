@@ -19,6 +19,10 @@ type backOff struct {
 type backOffEntry struct {
 	backoff    time.Duration
 	lastUpdate time.Time
+	// msg is the waiting message inside the window: the BackOff text with
+	// the last failure's "<reason>: <message>" (the kubelet's
+	// prevPullErrMsg), set by the caller of Next.
+	msg string
 }
 
 func newBackOff(initial, max time.Duration) *backOff {
@@ -32,8 +36,9 @@ func (b *backOff) expired(now, last time.Time) bool {
 }
 
 // Next records a failure for key at now: a new or expired entry waits the
-// initial period, a live one doubles up to the maximum.
-func (b *backOff) Next(key string, now time.Time) {
+// initial period, a live one doubles up to the maximum. It returns the
+// entry, for the caller to note the failure's message.
+func (b *backOff) Next(key string, now time.Time) *backOffEntry {
 	e := b.entries[key]
 	if e == nil || b.expired(now, e.lastUpdate) {
 		e = &backOffEntry{backoff: b.initial}
@@ -42,16 +47,23 @@ func (b *backOff) Next(key string, now time.Time) {
 		e.backoff = min(2*e.backoff, b.max)
 	}
 	e.lastUpdate = now
+	return e
 }
 
 // InBackOffSinceUpdate reports whether key failed less than its current
 // backoff ago (strictly: at exactly the backoff a new attempt is allowed).
 func (b *backOff) InBackOffSinceUpdate(key string, now time.Time) bool {
+	_, in := b.window(key, now)
+	return in
+}
+
+// window returns key's entry and whether now is inside its window.
+func (b *backOff) window(key string, now time.Time) (*backOffEntry, bool) {
 	e := b.entries[key]
 	if e == nil || b.expired(now, e.lastUpdate) {
-		return false
+		return nil, false
 	}
-	return now.Sub(e.lastUpdate) < e.backoff
+	return e, now.Sub(e.lastUpdate) < e.backoff
 }
 
 // Get returns key's current backoff, or 0 when it has none.

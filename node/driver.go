@@ -46,7 +46,7 @@ func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration,
 	if ps == nil {
 		return 0, time.Time{}
 	}
-	key, now := ps.uid+"_"+image, n.clock.Now()
+	key, now := backOffKey(ps.uid, image), n.clock.Now()
 	return n.backOff.Get(key, now), n.backOff.Until(key, now)
 }
 

@@ -20,10 +20,14 @@ import (
 // Like the kubelet's call, EnsureImage waits for its pull: when the pull
 // queues or takes time, virtual time advances until it is done (the node's
 // other work up to then happens meanwhile), which needs a clock with
-// SetTime such as *[ManualClock]. EnsureImage does not start the container
-// or change its status; syncing the pod does both. It fails with
-// ErrNotFound for an unknown pod or container.
+// SetTime such as *[ManualClock]; with another clock EnsureImage fails
+// before doing anything. EnsureImage does not start the container or change
+// its status; syncing the pod does both. It fails with ErrNotFound for an
+// unknown pod or container.
 func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message string, err error) {
+	if _, ok := n.clock.(settableClock); !ok {
+		return "", "", fmt.Errorf("node %s: ensure image: the clock (%T) has no SetTime method to wait for a pull with; use a *node.ManualClock", n.name, n.clock)
+	}
 	n.catchUp()
 	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
@@ -85,23 +89,20 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		id, present = n.cache.ID(ref.Name())
 	}
 	lookup := credLookup{n: n, ps: ps, ref: ref}
+	if present && n.cfg.ensureSecret {
+		// KEP-2535: an image this pod may not use without proving its
+		// credentials is, for the decision, not there. Under Never that
+		// reads "not present", as the kubelet means it to.
+		must, err := n.mustAttemptImagePull(ref, id, lookup.get)
+		if err != nil {
+			return ensureOutcome{"", err.Error(), err}, nil
+		}
+		present = !must
+	}
 	switch pullpolicy.Decide(policy, present) {
 	case pullpolicy.UseCached:
-		must := false
-		if n.cfg.ensureSecret {
-			var err error
-			if must, err = n.mustAttemptImagePull(ref, id, lookup.get); err != nil {
-				return ensureOutcome{"", err.Error(), err}, nil
-			}
-		}
-		if !must {
-			n.counts.CacheHits++
-			return ensureOutcome{string(id), n.presentMessage(c, now), nil}, nil
-		}
-		if policy == pullpolicy.PullNever {
-			// KEP-2535 denial under Never reads as "not present".
-			return n.neverPull(c, image, now), nil
-		}
+		n.counts.CacheHits++
+		return ensureOutcome{string(id), n.presentMessage(c, now), nil}, nil
 	case pullpolicy.NeverPull:
 		return n.neverPull(c, image, now), nil
 	}
@@ -116,7 +117,7 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 
 // presentMessage records the "already present" event and returns its text,
 // which the kubelet also returns as EnsureImageExists's message. The text is
-// built once per container.
+// built once per image on the node.
 func (n *Node) presentMessage(c *containerState, now time.Time) string {
 	kind := evPresent
 	if n.cfg.ensureSecret {
@@ -145,21 +146,16 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 		n.recordPullIntent(ref)
 	}
 	if c.backOffKey == "" {
-		c.backOffKey = ps.uid + "_" + image
+		c.backOffKey = backOffKey(ps.uid, image)
 	}
 	key := c.backOffKey
-	if n.backOff.InBackOffSinceUpdate(key, now) {
+	if e, in := n.backOff.window(key, now); in {
 		if n.cfg.ensureSecret {
 			n.recordPullDone(ref, "", false, nil)
 		}
 		n.record(now, evBackOff, &c.obj, image, "")
-		msg, ok := n.backOffMsgs[key]
-		if !ok {
-			msg = backOffMessage(image, "")
-		}
-		return ensureOutcome{"", msg, pullpolicy.ErrImagePullBackOff}, nil
+		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
-	delete(n.backOffMsgs, key)
 	n.record(now, evPulling, &c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
 	c.attemptPulled = true
@@ -170,16 +166,9 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	return ensureOutcome{}, job
 }
 
-// backOffMessage is the waiting message inside a backoff window: the
-// BackOff text, then the previous failure's "<reason>: <message>" when there
-// was one.
-func backOffMessage(image, prev string) string {
-	msg := fmt.Sprintf("Back-off pulling image %q", image)
-	if prev != "" {
-		msg += ": " + prev
-	}
-	return msg
-}
+// backOffKey is the kubelet's image backoff key: per pod and per image as
+// written.
+func backOffKey(podUID, image string) string { return podUID + "_" + image }
 
 // pullDone is the rest of the kubelet's pullImage, when the puller answers
 // at time at: Pulled or Failed, backoff, and the KEP-2535 records.
@@ -190,9 +179,8 @@ func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	}
 	if res.err != nil {
 		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())
-		n.backOff.Next(job.key, at)
 		msg, reason := evalCRIPullErr(ref, res.err)
-		n.backOffMsgs[job.key] = backOffMessage(ref.Requested(), reason.Error()+": "+msg)
+		n.backOff.Next(job.key, at).msg = fmt.Sprintf("Back-off pulling image %q: %s: %s", ref.Requested(), reason, msg)
 		return ensureOutcome{"", msg, reason}
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)

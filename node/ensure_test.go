@@ -3,6 +3,7 @@ package node_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -284,6 +285,9 @@ func TestNewValidation(t *testing.T) {
 		{"n", reg, []node.Option{node.WithImageBackOff(0, time.Minute)}, "node n: image backoff must be positive, got initial 0s and max 1m0s"},
 		{"n", reg, []node.Option{node.WithImageBackOff(-time.Second, time.Minute)}, "node n: image backoff must be positive, got initial -1s and max 1m0s"},
 		{"n", reg, []node.Option{node.WithImageBackOff(2*time.Minute, time.Minute)}, "node n: image backoff initial 2m0s exceeds max 1m0s"},
+		{"n", reg, []node.Option{node.WithRegistryPullQPS(math.NaN(), 10)}, "node n: invalid configuration: registryPullQPS (--registry-qps) NaN must be a finite number"},
+		{"n", reg, []node.Option{node.WithRegistryPullQPS(math.Inf(1), 10)}, "node n: invalid configuration: registryPullQPS (--registry-qps) +Inf must be a finite number"},
+		{"n", reg, []node.Option{node.WithCredentialProvider(node.CredentialProvider{MatchImages: []string{"*.example.com"}})}, "node n: credential provider 0 (*.example.com): Credentials is required"},
 	} {
 		if _, err := node.New(tc.name, tc.src, tc.opts...); err == nil || err.Error() != tc.want {
 			t.Errorf("case %d: New error = %v, want %q", i, err, tc.want)

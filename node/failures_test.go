@@ -345,9 +345,21 @@ type fixedClock struct{ t time.Time }
 func (c fixedClock) Now() time.Time { return c.t }
 
 func TestDriverNeedsSettableClock(t *testing.T) {
-	n := node.MustNew("n", registry.New(), node.WithClock(fixedClock{node.Epoch}))
+	reg := registry.New()
+	reg.MustPush("nginx:1.28", build("nginx"))
+	n := node.MustNew("n", reg, node.WithClock(fixedClock{node.Epoch}))
 	if err := n.Advance(time.Second); err == nil || err.Error() != "node n: run: the clock (node_test.fixedClock) has no SetTime method; use a *node.ManualClock" {
 		t.Errorf("Advance = %v", err)
+	}
+	// EnsureImage may have to wait for a pull: it refuses before doing
+	// anything, so no event, count or pull is left behind.
+	n.MustCreatePod(appPod("p", "nginx:1.28", pullpolicy.PullAlways))
+	events, counts := n.EventCount(), n.Counters()
+	if _, _, err := n.EnsureImage("", "p", "app"); err == nil || err.Error() != "node n: ensure image: the clock (node_test.fixedClock) has no SetTime method to wait for a pull with; use a *node.ManualClock" {
+		t.Errorf("EnsureImage = %v", err)
+	}
+	if n.EventCount() != events || n.Counters() != counts {
+		t.Errorf("EnsureImage failed but left events %d -> %d, counters %+v -> %+v", events, n.EventCount(), counts, n.Counters())
 	}
 }
 

@@ -39,9 +39,8 @@ type Node struct {
 	syncq   syncQueue   // pods waiting for a sync, by time
 	created int         // pods ever created, for UIDs
 
-	events      chunk.List[eventRecord]
-	backOff     *backOff
-	backOffMsgs map[string]string // backoff key -> waiting message in its window, with the last failure
+	events  chunk.List[eventRecord]
+	backOff *backOff
 
 	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
 	intents map[string]int                // KEP-2535 pull intents by image
@@ -136,7 +135,6 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg:            cfg,
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
-		backOffMsgs:    make(map[string]string),
 		presentMsgs:    make(map[string]string),
 		fieldPaths:     make(map[fieldKey]string),
 		repoDigests:    make(map[repoImage]string),

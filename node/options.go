@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -133,12 +134,20 @@ func (o *config) validate() error {
 	}
 	if o.qps < 0 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: registryPullQPS (--registry-qps) %v must not be a negative number", o.qps))
+	} else if !(o.qps >= 0) || math.IsInf(o.qps, 0) {
+		// Not a kubelet check (its config cannot hold NaN); pullsim's.
+		errs = append(errs, fmt.Sprintf("invalid configuration: registryPullQPS (--registry-qps) %v must be a finite number", o.qps))
 	}
 	if o.maxParallel != nil && *o.maxParallel < 1 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: maxParallelImagePulls %v must be a positive number", *o.maxParallel))
 	}
 	if o.serializePulls() && o.maxParallel != nil && *o.maxParallel > 1 {
 		errs = append(errs, "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false")
+	}
+	for i, p := range o.providers {
+		if p.Credentials == nil {
+			errs = append(errs, fmt.Sprintf("credential provider %d (%s): Credentials is required", i, strings.Join(p.MatchImages, ", ")))
+		}
 	}
 	errs = append(errs, o.validateVerification()...)
 	if o.gcHigh < 0 || o.gcHigh > 100 {
