@@ -12,7 +12,8 @@
 // their pod's sync as they block the kubelet's pod worker. The node catches
 // up with its clock whenever it is called; [Node.RunUntil], [Node.Advance]
 // and [Run] also drive what the kubelet does on its own: re-syncing failing
-// pods every 10 seconds and collecting images every 5 minutes.
+// pods every 10 seconds, and every 5 minutes detecting images and, unless
+// it is disabled, collecting them.
 // [Node.Settle] lets pulls finish.
 //
 // # A container start

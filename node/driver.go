@@ -69,11 +69,12 @@ func (n *Node) Advance(d time.Duration) error {
 
 // Run advances a set of nodes that share one clock to t, in time order:
 // pulls finish when their time comes (and the syncs waiting for them
-// resume), and pods with a container to start are synced again one resync
-// interval after their last sync, and image garbage collection runs every
-// ImageGCPeriod from the kubelet's start. At equal times, pull completions go
-// first, then garbage collections, then syncs; then the node listed first,
-// then the older pod.
+// resume), pods with a container to start are synced again one resync
+// interval after their last sync, and every ImageGCPeriod from the kubelet's
+// start images are detected and, unless GC is disabled, collected. At equal
+// times, pull completions go first, then garbage collections, then syncs;
+// then the node listed first, then the older pod. A node listed twice runs
+// once.
 func Run(t time.Time, nodes ...*Node) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("node: run: no nodes")

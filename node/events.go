@@ -36,7 +36,8 @@ func (e Event) String() string {
 
 // eventKind selects an event's type, reason and message template. Events
 // are stored as kinds plus arguments and formatted when read, so recording
-// one on the hot path does not allocate.
+// one costs no formatting; only the Pulled event's sizes and durations,
+// which vary per pull, are formatted when it is recorded.
 type eventKind uint8
 
 const (

@@ -277,7 +277,9 @@ func (n *Node) PinImage(name string, pinned bool) error {
 	return nil
 }
 
-// GCRuns returns every periodic or on-demand garbage collection so far.
+// GCRuns returns every garbage collection so far, periodic or run with
+// [Node.GarbageCollect]; [Node.DeleteUnusedImages] returns its result but
+// is not listed.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()
 	return slices.Clone(n.gcRuns)

@@ -23,10 +23,12 @@ import (
 // kubelet's events and keeps container statuses.
 //
 // Time is virtual: the node reads its [Clock] and never sleeps. Pods are
-// synced when created and whenever the caller asks ([Node.SyncPod],
-// [Node.Sync]). The zero value is not usable; call [New]. A Node is not safe
-// for concurrent use; simulate many nodes from one goroutine each, sharing a
-// Registry, which is.
+// synced when created, whenever the caller asks ([Node.SyncPod],
+// [Node.Sync]), and at the kubelet's cadence while a driver moves time
+// ([Node.Advance], [Node.RunUntil], [Run]). The zero value is not usable;
+// call [New]. A Node is not safe for concurrent use: drive a fleet from one
+// goroutine with [Run], or give each node a goroutine of its own; the
+// Registry and Cluster they share are safe for concurrent use.
 type Node struct {
 	name   string
 	source registry.Source
