@@ -85,11 +85,17 @@ type ServiceAccount struct {
 	ImagePullSecrets []string
 }
 
-func (c *Cluster) newUID(kind string) string {
-	c.objects++
-	sum := sha256.Sum256([]byte(kind + "\x00" + strconv.Itoa(c.objects)))
+// uuidOf returns a UUID-shaped string made of the SHA-256 of s: stable
+// across runs, as simulated UIDs must be.
+func uuidOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func (c *Cluster) newUID(kind string) string {
+	c.objects++
+	return uuidOf(kind + "\x00" + strconv.Itoa(c.objects))
 }
 
 // CreateSecret stores s with a new UID and returns it. The namespace
@@ -210,9 +216,7 @@ func (c *Cluster) serviceAccountLocked(namespace, name string) (ServiceAccount, 
 	}
 	uid, ok := c.defaultSAUIDs[namespace]
 	if !ok {
-		sum := sha256.Sum256([]byte("default-serviceaccount\x00" + namespace))
-		h := hex.EncodeToString(sum[:16])
-		uid = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+		uid = uuidOf("default-serviceaccount\x00" + namespace)
 		c.defaultSAUIDs[namespace] = uid
 	}
 	return ServiceAccount{Namespace: namespace, Name: "default", UID: uid}, true
@@ -292,7 +296,7 @@ func ValidateAlwaysPullImages(p Pod) error {
 	for i, e := range errs {
 		errs[i] = fmt.Sprintf("pods %q is forbidden: %s", resourceName(p.Name), e)
 	}
-	return &apiError{ErrForbidden, joinErrs(errs)}
+	return &apiError{ErrForbidden, aggregate(errs).Error()}
 }
 
 // resourceName is how admission errors name an object: "Unknown" before it
@@ -302,18 +306,4 @@ func resourceName(name string) string {
 		return "Unknown"
 	}
 	return name
-}
-
-func joinErrs(errs []string) string {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	out := "["
-	for i, e := range errs {
-		if i > 0 {
-			out += ", "
-		}
-		out += e
-	}
-	return out + "]"
 }

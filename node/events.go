@@ -82,9 +82,7 @@ func (r *eventRecord) event() Event {
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventFailed, "Error: "+r.detail
 	case evNeverPull:
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventErrImageNeverPull, neverPullMessage(r.image)
-	case evInvalidName:
-		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
-	case evInspectFailed:
+	case evInvalidName, evInspectFailed:
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
 	case evNodeWarning:
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, r.image, r.detail

@@ -103,6 +103,13 @@ type evictable struct {
 	record imageRecord
 }
 
+// spaceEligible reports whether the size pass (and eviction) may remove
+// the image at now: not pinned, not used at or after now, and detected at
+// least minAge ago.
+func (e evictable) spaceEligible(now time.Time, minAge time.Duration) bool {
+	return !e.record.pinned && e.record.lastUsed.Before(now) && now.Sub(e.record.firstDetected) >= minAge
+}
+
 // evictionOrder lists unused images, least recently used first, ties by
 // first detection (byLastUsedAndDetected).
 func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
@@ -207,7 +214,7 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 		if freed >= toFree {
 			break
 		}
-		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
+		if !e.spaceEligible(now, n.cfg.gcMinAge) {
 			continue
 		}
 		if n.removeImage(res, e, "space") {
@@ -252,7 +259,7 @@ func (n *Node) DeleteUnusedImages() GCResult {
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
 	used := n.detectImages(now)
 	for _, e := range n.evictionOrder(used) {
-		if e.record.pinned || !e.record.lastUsed.Before(now) || now.Sub(e.record.firstDetected) < n.cfg.gcMinAge {
+		if !e.spaceEligible(now, n.cfg.gcMinAge) {
 			continue
 		}
 		n.removeImage(&res, e, "eviction")

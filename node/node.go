@@ -3,8 +3,6 @@ package node
 import (
 	"time"
 
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -232,7 +230,7 @@ func (n *Node) LoadImage(name string, img registry.Image) (imagecache.Image, err
 		return imagecache.Image{}, fmt.Errorf("node %s: load image %q: %w", n.name, name, err)
 	}
 	entry := cacheEntry(m)
-	entry.Names = []string{ref.Name(), ref.Repository() + "@" + m.Digest.String()}
+	entry.Names = n.pullNames(ref, m.Digest)
 	return n.cache.Add(entry)
 }
 
@@ -320,7 +318,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, err
 	}
 	if errs := validatePod(&p); len(errs) > 0 {
-		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %s", p.Name, joinErrs(errs))}
+		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %v", p.Name, aggregate(errs))}
 	}
 	if err := n.cluster.validateAdmission(p); err != nil {
 		return Pod{}, err
@@ -394,9 +392,7 @@ type fieldKey struct {
 // nodes, and a recreated pod gets a new one.
 func (n *Node) newUID() string {
 	if n.uidBase == "" {
-		sum := sha256.Sum256([]byte(n.name))
-		h := hex.EncodeToString(sum[:10])
-		n.uidBase = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-"
+		n.uidBase = uuidOf(n.name)[:24] // the last group counts pods
 	}
 	var b [36]byte
 	copy(b[:], n.uidBase)
