@@ -22,6 +22,7 @@ import (
 type Cluster struct {
 	mu               sync.Mutex
 	secrets          map[string]Secret
+	pullSecrets      map[string]*pullSecret // parsed docker configs, until the secret changes
 	serviceAccounts  map[string]ServiceAccount
 	defaultSAUIDs    map[string]string // namespace -> UID of its implicit "default" service account
 	alwaysPullImages bool
@@ -32,7 +33,7 @@ type Cluster struct {
 // implicit "default" one of every namespace, and no optional admission
 // plugin enabled.
 func NewCluster() *Cluster {
-	return &Cluster{secrets: make(map[string]Secret), serviceAccounts: make(map[string]ServiceAccount), defaultSAUIDs: make(map[string]string)}
+	return &Cluster{secrets: make(map[string]Secret), pullSecrets: make(map[string]*pullSecret), serviceAccounts: make(map[string]ServiceAccount), defaultSAUIDs: make(map[string]string)}
 }
 
 // Secret types and data keys the kubelet reads pull credentials from.
@@ -116,6 +117,7 @@ func (c *Cluster) CreateSecret(s Secret) (Secret, error) {
 	s.UID = c.newUID("secret")
 	s.Data = cloneData(s.Data)
 	c.secrets[key] = s
+	delete(c.pullSecrets, key)
 	return s, nil
 }
 
@@ -135,6 +137,7 @@ func (c *Cluster) UpdateSecret(s Secret) (Secret, error) {
 	s.UID = old.UID
 	s.Data = cloneData(s.Data)
 	c.secrets[key] = s
+	delete(c.pullSecrets, key)
 	return s, nil
 }
 
@@ -147,6 +150,7 @@ func (c *Cluster) DeleteSecret(namespace, name string) error {
 		return &apiError{ErrNotFound, fmt.Sprintf("secrets %q not found", name)}
 	}
 	delete(c.secrets, key)
+	delete(c.pullSecrets, key)
 	return nil
 }
 
@@ -157,6 +161,44 @@ func (c *Cluster) Secret(namespace, name string) (Secret, bool) {
 	s, ok := c.secrets[podKey(namespace, name)]
 	s.Data = cloneData(s.Data)
 	return s, ok
+}
+
+// pullSecret is a secret as a pull secret: its docker config parsed once
+// per version of the secret, for every node of the cluster.
+type pullSecret struct {
+	uid, namespace, name string
+	auths                map[string]dockerConfigEntry // nil for a secret the kubelet ignores
+	hashes               map[string]string            // KEP-2535 credential hash per location
+	err                  error                        // the parse error, returned as it is
+}
+
+// pullSecret returns the named secret parsed as a pull secret; false when
+// there is no such secret.
+func (c *Cluster) pullSecret(namespace, name string) (*pullSecret, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := podKey(namespace, name)
+	if ps, ok := c.pullSecrets[key]; ok {
+		return ps, true
+	}
+	s, ok := c.secrets[key]
+	if !ok {
+		return nil, false
+	}
+	ps := &pullSecret{uid: s.UID, namespace: s.Namespace, name: s.Name}
+	auths, ok, err := parseDockerConfig(s)
+	switch {
+	case err != nil:
+		ps.err = err
+	case ok:
+		ps.auths = auths
+		ps.hashes = make(map[string]string, len(auths))
+		for loc, e := range auths {
+			ps.hashes[loc] = credentialHash(e)
+		}
+	}
+	c.pullSecrets[key] = ps
+	return ps, true
 }
 
 func cloneData(d map[string][]byte) map[string][]byte {

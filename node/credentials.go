@@ -36,21 +36,17 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 		if name == "" {
 			continue
 		}
-		s, ok := n.cluster.Secret(ps.namespace, name)
+		s, ok := n.cluster.pullSecret(ps.namespace, name)
 		if !ok {
 			ps.missingSecrets = append(ps.missingSecrets, name)
 			continue
 		}
-		cfg, ok, err := parseDockerConfig(s)
-		if err != nil {
-			return nil, err
+		if s.err != nil {
+			return nil, s.err
 		}
-		if !ok {
-			continue
-		}
-		pod.add(cfg, func(e dockerConfigEntry) trackedCred {
+		pod.add(s.auths, func(loc string, e dockerConfigEntry) trackedCred {
 			return trackedCred{cred: registry.Credential{Username: e.Username, Password: e.Password}, source: fromSecret,
-				uid: s.UID, namespace: s.Namespace, name: s.Name, hash: credentialHash(e)}
+				uid: s.uid, namespace: s.namespace, name: s.name, hash: s.hashes[loc]}
 		})
 	}
 	creds := pod.lookup(ref.Repository())
@@ -58,13 +54,7 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 	// The node's docker config and the credential plugins are keyrings of
 	// their own, looked up in that order, each with its own Docker Hub
 	// fallback (UnionDockerKeyring).
-	var node keyring
-	if len(n.cfg.nodeCreds) > 0 {
-		node.add(toConfig(n.cfg.nodeCreds), func(e dockerConfigEntry) trackedCred {
-			return trackedCred{cred: registry.Credential{Username: e.Username, Password: e.Password}, source: fromNode}
-		})
-	}
-	creds = append(creds, node.lookup(ref.Repository())...)
+	creds = append(creds, n.nodeKeyring.lookup(ref.Repository())...)
 	var plugins keyring
 	for _, p := range n.cfg.providers {
 		c, ok := p.Credentials(ps.namespace, ps.spec.ServiceAccountName)
@@ -80,9 +70,20 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 		for _, m := range p.MatchImages {
 			cfg[m] = dockerConfigEntry{Username: c.Username, Password: c.Password}
 		}
-		plugins.add(cfg, func(dockerConfigEntry) trackedCred { return tc })
+		plugins.add(cfg, func(string, dockerConfigEntry) trackedCred { return tc })
 	}
 	return append(creds, plugins.lookup(ref.Repository())...), nil
+}
+
+// newNodeKeyring is the keyring of the node's own docker config, built once.
+func newNodeKeyring(auths map[string]registry.Credential) keyring {
+	var k keyring
+	if len(auths) > 0 {
+		k.add(toConfig(auths), func(_ string, e dockerConfigEntry) trackedCred {
+			return trackedCred{cred: registry.Credential{Username: e.Username, Password: e.Password}, source: fromNode}
+		})
+	}
+	return k
 }
 
 func toConfig(auths map[string]registry.Credential) map[string]dockerConfigEntry {

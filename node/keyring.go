@@ -43,6 +43,38 @@ type trackedCred struct {
 type keyring struct {
 	index []string // locations, reverse-sorted so longer paths match first
 	creds map[string][]trackedCred
+	globs map[string]location // each location, split for matching
+}
+
+// location is a keyring location or a repository split as urlsMatch
+// compares them: host parts, port and path.
+type location struct {
+	parts []string
+	port  string
+	path  string
+	ok    bool // it parsed
+}
+
+func parseLocation(s string) location {
+	u, err := parseSchemeless(s)
+	if err != nil {
+		return location{}
+	}
+	parts, port := splitHost(u.Host)
+	return location{parts, port, u.Path, true}
+}
+
+// matches is urlsMatch on split values.
+func (g location) matches(t location) bool {
+	if !g.ok || !t.ok || g.port != t.port || len(g.parts) != len(t.parts) || !strings.HasPrefix(t.path, g.path) {
+		return false
+	}
+	for i, p := range g.parts {
+		if ok, err := filepath.Match(p, t.parts[i]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // dockerConfigEntry is one auths entry as the kubelet reads it.
@@ -53,10 +85,12 @@ type dockerConfigEntry struct {
 	Auth     string `json:"auth"`
 }
 
-// add files the entries of a docker config (location -> entry).
-func (k *keyring) add(cfg map[string]dockerConfigEntry, source func(dockerConfigEntry) trackedCred) {
+// add files the entries of a docker config (location -> entry); source
+// turns an entry, with its location as written, into a credential.
+func (k *keyring) add(cfg map[string]dockerConfigEntry, source func(string, dockerConfigEntry) trackedCred) {
 	if k.creds == nil {
 		k.creds = make(map[string][]trackedCred)
+		k.globs = make(map[string]location)
 	}
 	locs := make([]string, 0, len(cfg))
 	for loc := range cfg {
@@ -81,9 +115,10 @@ func (k *keyring) add(cfg map[string]dockerConfigEntry, source func(dockerConfig
 		if path != "" && path != "/" {
 			key = parsed.Host + path
 		}
-		k.creds[key] = append(k.creds[key], source(cfg[loc]))
+		k.creds[key] = append(k.creds[key], source(loc, cfg[loc]))
 		if !slices.Contains(k.index, key) {
 			k.index = append(k.index, key)
+			k.globs[key] = parseLocation(key)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(k.index)))
@@ -92,9 +127,13 @@ func (k *keyring) add(cfg map[string]dockerConfigEntry, source func(dockerConfig
 // lookup returns the credentials for a normalised repository
 // (docker.io/library/nginx), most specific location first.
 func (k *keyring) lookup(repo string) []trackedCred {
+	if len(k.index) == 0 {
+		return nil
+	}
 	var out []trackedCred
+	target := parseLocation(repo)
 	for _, key := range k.index {
-		if urlsMatch(key, repo) {
+		if k.globs[key].matches(target) {
 			out = append(out, k.creds[key]...)
 		}
 	}
@@ -120,25 +159,7 @@ func isDefaultRegistryMatch(repo string) bool {
 // and path) against a repository: same port, same number of host parts each
 // matching its glob, and the location's path a prefix of the repository's.
 func urlsMatch(glob, target string) bool {
-	g, err := parseSchemeless(glob)
-	if err != nil {
-		return false
-	}
-	t, err := parseSchemeless(target)
-	if err != nil {
-		return false
-	}
-	gParts, gPort := splitHost(g.Host)
-	tParts, tPort := splitHost(t.Host)
-	if gPort != tPort || len(gParts) != len(tParts) || !strings.HasPrefix(t.Path, g.Path) {
-		return false
-	}
-	for i, p := range gParts {
-		if ok, err := filepath.Match(p, tParts[i]); err != nil || !ok {
-			return false
-		}
-	}
-	return true
+	return parseLocation(glob).matches(parseLocation(target))
 }
 
 func parseSchemeless(s string) (*url.URL, error) {

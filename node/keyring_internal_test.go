@@ -21,8 +21,8 @@ import (
 
 // named returns a credential source that tags each credential with name,
 // so that a lookup's result can be read as a list of names.
-func named(name string) func(dockerConfigEntry) trackedCred {
-	return func(e dockerConfigEntry) trackedCred {
+func named(name string) func(string, dockerConfigEntry) trackedCred {
+	return func(string, dockerConfigEntry) trackedCred {
 		return trackedCred{source: fromSecret, name: name}
 	}
 }

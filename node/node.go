@@ -66,6 +66,8 @@ type Node struct {
 	gcRuns         []GCResult
 	gcFailed       bool // the last periodic GC failed
 
+	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
+
 	presentMsgs map[string]string    // image as written -> its "already present" message
 	fieldPaths  map[fieldKey]string  // container name and kind -> event field path
 	repoDigests map[repoImage]string // repository and image ID -> repo@manifest-digest name
@@ -136,6 +138,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
 		presentMsgs:    make(map[string]string),
+		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),
 		fieldPaths:     make(map[fieldKey]string),
 		repoDigests:    make(map[repoImage]string),
 		pulled:         make(map[digest.Digest]*pullRecord),
