@@ -70,9 +70,9 @@ func (ps *podState) container(name string) *containerState {
 func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensureOutcome, *pullJob) {
 	n.counts.EnsureImage++
 	image, policy := c.spec.Image, c.spec.ImagePullPolicy
-	ref, err := n.cfg.refs.Parse(image)
-	if err != nil {
-		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
+	ref := c.ref
+	if c.refErr != nil {
+		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, c.refErr)
 		n.record(now, evInvalidName, &c.obj, image, msg)
 		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}

@@ -264,7 +264,9 @@ type podState struct {
 }
 
 type containerState struct {
-	spec          *Container // in the pod's spec
+	spec          *Container           // in the pod's spec
+	ref           *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
+	refErr        error                // why it does not
 	obj           ObjectReference
 	init          bool
 	started       bool // ever started
@@ -362,8 +364,11 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 	if !init && len(ps.spec.InitContainers) > 0 {
 		reason = ReasonPodInitializing
 	}
+	ref, err := n.cfg.refs.Parse(c.Image)
 	return &containerState{
 		spec:    c,
+		ref:     ref,
+		refErr:  err,
 		init:    init,
 		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)},
 		waiting: ContainerStateWaiting{Reason: reason},

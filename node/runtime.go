@@ -148,23 +148,20 @@ func (n *Node) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []str
 
 // statusImage returns what a running container's status shows: the image
 // name the runtime knows it by and the repo@digest image ID.
-func (n *Node) statusImage(requested string, id digest.Digest) (image, imageID string) {
+func (n *Node) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (image, imageID string) {
 	manifest, _, ok := n.cache.Summary(id)
 	if !ok {
-		return requested, string(id)
+		return ref.Requested(), string(id)
 	}
-	image, imageID = requested, string(id)
-	if ref, err := n.cfg.refs.Parse(requested); err == nil {
-		image = ref.Name()
-		key := repoImage{ref.Repository(), id}
-		name, ok := n.repoDigests[key]
-		if !ok {
-			name = ref.Repository() + "@" + manifest.String()
-			n.repoDigests[key] = name
-		}
-		if n.cache.HasName(id, name) {
-			return image, name
-		}
+	image, imageID = ref.Name(), string(id)
+	key := repoImage{ref.Repository(), id}
+	name, ok := n.repoDigests[key]
+	if !ok {
+		name = ref.Repository() + "@" + manifest.String()
+		n.repoDigests[key] = name
+	}
+	if n.cache.HasName(id, name) {
+		return image, name
 	}
 	img, _ := n.cache.Get(string(id))
 	if len(img.RepoDigests) > 0 {

@@ -155,7 +155,7 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 	c.prevImageRef = c.imageRef // "" on the first start
 	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
 		c.imageRef = id
-		c.image, c.imageID = n.statusImage(c.spec.Image, id)
+		c.image, c.imageID = n.statusImage(c.ref, id)
 	}
 	return true
 }
