@@ -31,7 +31,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	n.catchUp()
 	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
-		return "", "", n.notFound(namespace, pod)
+		return "", "", n.notFound(pod)
 	}
 	c := ps.container(container)
 	if c == nil {

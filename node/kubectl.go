@@ -31,7 +31,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	n.catchUp()
 	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
-		return n.notFound(namespace, name)
+		return n.notFound(name)
 	}
 	now := n.clock.Now()
 	p := ps.export()

@@ -474,7 +474,7 @@ func (n *Node) DeletePod(namespace, name string) error {
 	key := podID(namespace, name)
 	ps := n.pods[key]
 	if ps == nil {
-		return n.notFound(namespace, name)
+		return n.notFound(name)
 	}
 	delete(n.pods, key)
 	n.setNextSync(ps, time.Time{})
@@ -482,7 +482,9 @@ func (n *Node) DeletePod(namespace, name string) error {
 	return nil
 }
 
-func (n *Node) notFound(namespace, name string) error {
+// notFound is the API server's error for a missing pod, which names the pod
+// but not its namespace.
+func (n *Node) notFound(name string) error {
 	return &apiError{ErrNotFound, fmt.Sprintf("pods %q not found", name)}
 }
 

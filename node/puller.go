@@ -187,10 +187,8 @@ func (n *Node) finishPull(job *pullJob, at time.Time) {
 	} else {
 		n.counts.PullErrors++
 	}
-	p := Pull{Image: job.ref.Requested(), Requested: job.requested, Started: job.started, Finished: at, Requests: res.requests, Bytes: res.bytes}
-	if job.c != nil {
-		p.Namespace, p.Pod, p.Container = job.c.obj.Namespace, job.c.obj.Name, job.c.spec.Name
-	}
+	p := Pull{Namespace: job.c.obj.Namespace, Pod: job.c.obj.Name, Container: job.c.spec.Name,
+		Image: job.ref.Requested(), Requested: job.requested, Started: job.started, Finished: at, Requests: res.requests, Bytes: res.bytes}
 	if res.err != nil {
 		p.Err = res.err.Error()
 	}

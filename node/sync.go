@@ -21,7 +21,7 @@ func (n *Node) SyncPod(namespace, name string) error {
 	n.catchUp()
 	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
-		return n.notFound(namespace, name)
+		return n.notFound(name)
 	}
 	n.syncPod(ps, n.clock.Now())
 	return nil
@@ -168,7 +168,7 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 	n.catchUp()
 	ps := n.pods[podID(namespace, pod)]
 	if ps == nil {
-		return n.notFound(namespace, pod)
+		return n.notFound(pod)
 	}
 	c := ps.container(container)
 	switch {
