@@ -205,7 +205,7 @@ func TestInitContainersOrder(t *testing.T) {
 			t.Errorf("%s: states = %v, want %v", step, got, want)
 		}
 	}
-	wantStates("create", p, []string{"init-a=Completed", "init-b=ErrImagePull", "init-c=ContainerCreating", "app=PodInitializing", "side=PodInitializing"})
+	wantStates("create", p, []string{"init-a=Completed", "init-b=ErrImagePull", "init-c=PodInitializing", "app=PodInitializing", "side=PodInitializing"})
 	w.reg.MustPush("migrate:v1", build("migrate"))
 	w.clock.Step(10 * time.Second)
 	if err := n.SyncPod("", "p"); err != nil {

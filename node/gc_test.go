@@ -161,6 +161,14 @@ func TestGCSteps(t *testing.T) {
 			{at: 0, gc: true, err: failed(92, 0)}, // detects a:1
 			{at: 10 * time.Minute, gc: true, want: "a:1/space", err: failed(92, imgSize("a:1", 10))},
 		}},
+		{"the age pass keeps what was used within the maximum age", []node.Option{node.WithImageMaximumGCAge(10 * time.Minute)}, []step{
+			{at: 0, do: load("old:1", 100)},
+			{at: 0, do: run("p", "used:1")},
+			{at: 5 * time.Minute, gc: true, want: ""}, // used:1 is seen in use at 5m
+			{at: 6 * time.Minute, do: del("p")},
+			{at: 11 * time.Minute, gc: true, want: "old:1/age"},  // used:1 was used 6m ago
+			{at: 16 * time.Minute, gc: true, want: "used:1/age"}, // 11m ago now
+		}},
 		{"the age pass needs no disk pressure and skips the minimum age", []node.Option{node.WithImageMaximumGCAge(10 * time.Minute)}, []step{
 			{at: 0, do: load("old:1", 100)},
 			{at: 9 * time.Minute, gc: true, want: ""}, // the kubelet has not been up longer than MaxAge

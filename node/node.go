@@ -360,8 +360,11 @@ func (n *Node) MustCreatePod(p Pod) Pod {
 }
 
 func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerState {
+	// convertToAPIContainerStatuses' default for a container with no
+	// status yet: PodInitializing in a pod with init containers, for its
+	// init and app containers alike.
 	reason := ReasonContainerCreating
-	if !init && len(ps.spec.InitContainers) > 0 {
+	if len(ps.spec.InitContainers) > 0 {
 		reason = ReasonPodInitializing
 	}
 	ref, err := n.cfg.refs.Parse(c.Image)
