@@ -183,7 +183,7 @@ func podStatus(ps *podState) string {
 		switch {
 		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
 			continue
-		case c.State.Waiting != nil && c.State.Waiting.Reason != ReasonPodInitializing && c.State.Waiting.Reason != ReasonContainerCreating:
+		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != ReasonPodInitializing:
 			return "Init:" + c.State.Waiting.Reason
 		default:
 			return fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
