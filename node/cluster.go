@@ -306,19 +306,25 @@ func (c *Cluster) validateAdmission(p Pod) error {
 }
 
 // AdmitAlwaysPullImages is the mutating half of the AlwaysPullImages
-// admission plugin: every init, regular and ephemeral container's policy
-// becomes Always.
+// admission plugin: every init, regular and ephemeral container's policy,
+// and every image volume's, becomes Always.
 func AdmitAlwaysPullImages(p *Pod) {
+	p.Spec = p.Spec.clone()
 	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers, &p.Spec.EphemeralContainers} {
-		*cs = slices.Clone(*cs)
 		for i := range *cs {
 			(*cs)[i].ImagePullPolicy = pullpolicy.PullAlways
+		}
+	}
+	for _, v := range p.Spec.Volumes {
+		if v.Image != nil {
+			v.Image.PullPolicy = pullpolicy.PullAlways
 		}
 	}
 }
 
 // ValidateAlwaysPullImages is the validating half of the AlwaysPullImages
-// admission plugin: any container whose policy is not Always is Forbidden.
+// admission plugin: any container or image volume whose policy is not
+// Always is Forbidden.
 func ValidateAlwaysPullImages(p Pod) error {
 	var errs []string
 	for _, f := range []struct {
@@ -331,10 +337,15 @@ func ValidateAlwaysPullImages(p Pod) error {
 			}
 		}
 	}
+	for i, v := range p.Spec.Volumes {
+		if v.Image != nil && v.Image.PullPolicy != pullpolicy.PullAlways {
+			errs = append(errs, fmt.Sprintf("spec.volumes[%d].image.pullPolicy: Unsupported value: %q: supported values: %q", i, v.Image.PullPolicy, pullpolicy.PullAlways))
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}
-	// One Forbidden error per container, aggregated.
+	// One Forbidden error per container or volume, aggregated.
 	for i, e := range errs {
 		errs[i] = fmt.Sprintf("pods %q is forbidden: %s", resourceName(p.Name), e)
 	}

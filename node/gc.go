@@ -51,7 +51,8 @@ type RemovedImage struct {
 }
 
 // imagesInUse returns the image IDs of every container the runtime knows:
-// running, exited and completed ones, of every pod on the node. A restarted
+// running, exited and completed ones, of every pod on the node, and of the
+// pods' image volumes. A restarted
 // container's previous instance is still known: the kubelet's container GC
 // keeps one dead instance per container (MaxPerPodContainer 1), so the
 // image it ran stays in use.
@@ -66,6 +67,13 @@ func (n *Node) imagesInUse() map[digest.Digest]bool {
 				if c.prevImageRef != "" {
 					used[c.prevImageRef] = true
 				}
+			}
+		}
+		// Images mounted as image volumes: what the last ensure of each
+		// volume gave.
+		for _, v := range ps.vols {
+			if v.outcome.imageRef != "" {
+				used[digest.Digest(v.outcome.imageRef)] = true
 			}
 		}
 	}

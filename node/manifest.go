@@ -15,11 +15,13 @@ import (
 // DecodePod reads a Pod manifest in YAML (or JSON), as `kubectl apply -f`
 // would send it: apiVersion v1, kind Pod, metadata name and namespace, and
 // the spec fields pullsim models (containers and initContainers with name,
-// image and imagePullPolicy; imagePullSecrets; serviceAccountName;
-// nodeName). Fields of a Pod that pullsim does not model (labels,
-// annotations, ports, command, args, env, resources, volumeMounts,
-// restartPolicy, ...) are accepted and ignored; anything else is an error
-// naming the field, like the API server's strict decoding:
+// image, imagePullPolicy and volumeMounts; imagePullSecrets;
+// serviceAccountName; nodeName; volumes, by name, with image volumes'
+// reference and pullPolicy). Fields of a Pod that pullsim does not model
+// (labels, annotations, ports, command, args, env, resources, the sources
+// of other volume types, restartPolicy, ...) are accepted and ignored;
+// anything else is an error naming the field, like the API server's strict
+// decoding:
 //
 //	strict decoding error: unknown field "spec.containers[0].imagePulPolicy"
 func DecodePod(data []byte) (Pod, error) {
@@ -69,6 +71,13 @@ func DecodePod(data []byte) (Pod, error) {
 		p.Spec.ServiceAccountName = m.Spec.ServiceAccount // the deprecated alias
 	}
 	p.Spec.NodeName = m.Spec.NodeName
+	for _, v := range m.Spec.Volumes {
+		vol := Volume{Name: v.Name}
+		if v.Image != nil {
+			vol.Image = &ImageVolumeSource{Reference: v.Image.Reference, PullPolicy: pullpolicy.PullPolicy(v.Image.PullPolicy)}
+		}
+		p.Spec.Volumes = append(p.Spec.Volumes, vol)
+	}
 	return p, nil
 }
 
@@ -97,6 +106,13 @@ type podManifest struct {
 		ServiceAccountName string                  `json:"serviceAccountName"`
 		ServiceAccount     string                  `json:"serviceAccount"`
 		NodeName           string                  `json:"nodeName"`
+		Volumes            []struct {
+			Name  string `json:"name"`
+			Image *struct {
+				Reference  string `json:"reference"`
+				PullPolicy string `json:"pullPolicy"`
+			} `json:"image"`
+		} `json:"volumes"`
 	} `json:"spec"`
 }
 
@@ -104,12 +120,20 @@ type manifestContainers []struct {
 	Name            string `json:"name"`
 	Image           string `json:"image"`
 	ImagePullPolicy string `json:"imagePullPolicy"`
+	VolumeMounts    []struct {
+		Name      string `json:"name"`
+		MountPath string `json:"mountPath"`
+	} `json:"volumeMounts"`
 }
 
 func (mc manifestContainers) containers() []Container {
 	var out []Container
 	for _, c := range mc {
-		out = append(out, Container{Name: c.Name, Image: c.Image, ImagePullPolicy: pullpolicy.PullPolicy(c.ImagePullPolicy)})
+		ct := Container{Name: c.Name, Image: c.Image, ImagePullPolicy: pullpolicy.PullPolicy(c.ImagePullPolicy)}
+		for _, m := range c.VolumeMounts {
+			ct.VolumeMounts = append(ct.VolumeMounts, VolumeMount{Name: m.Name, MountPath: m.MountPath})
+		}
+		out = append(out, ct)
 	}
 	return out
 }
@@ -130,12 +154,24 @@ var (
 	anyValue        = &schema{kind: "any"}
 	containerSchema = obj(map[string]*schema{
 		"name": str, "image": str, "imagePullPolicy": str,
+		"volumeMounts": arr(obj(map[string]*schema{
+			"name": str, "mountPath": str,
+			"readOnly": anyValue, "subPath": anyValue, "subPathExpr": anyValue, "mountPropagation": anyValue, "recursiveReadOnly": anyValue,
+		})),
 		// Accepted, not modelled.
 		"ports": anyValue, "command": anyValue, "args": anyValue, "env": anyValue, "envFrom": anyValue,
-		"resources": anyValue, "volumeMounts": anyValue, "workingDir": anyValue, "livenessProbe": anyValue,
+		"resources": anyValue, "workingDir": anyValue, "livenessProbe": anyValue,
 		"readinessProbe": anyValue, "startupProbe": anyValue, "securityContext": anyValue, "restartPolicy": anyValue,
 		"terminationMessagePath": anyValue, "terminationMessagePolicy": anyValue, "lifecycle": anyValue,
 		"stdin": anyValue, "tty": anyValue,
+	})
+	volumeSchema = obj(map[string]*schema{
+		"name":  str,
+		"image": obj(map[string]*schema{"reference": str, "pullPolicy": str}),
+		// Other volume types: accepted by name, their sources not modelled.
+		"emptyDir": anyValue, "configMap": anyValue, "secret": anyValue, "hostPath": anyValue,
+		"persistentVolumeClaim": anyValue, "projected": anyValue, "downwardAPI": anyValue, "ephemeral": anyValue,
+		"csi": anyValue, "nfs": anyValue,
 	})
 	podSchema = obj(map[string]*schema{
 		"apiVersion": str, "kind": str,
@@ -148,7 +184,7 @@ var (
 			"containers": arr(containerSchema), "initContainers": arr(containerSchema),
 			"imagePullSecrets":   arr(obj(map[string]*schema{"name": str})),
 			"serviceAccountName": str, "serviceAccount": str, "nodeName": str,
-			"restartPolicy": anyValue, "volumes": anyValue, "nodeSelector": anyValue, "tolerations": anyValue,
+			"restartPolicy": anyValue, "volumes": arr(volumeSchema), "nodeSelector": anyValue, "tolerations": anyValue,
 			"affinity": anyValue, "securityContext": anyValue, "terminationGracePeriodSeconds": anyValue,
 			"dnsPolicy": anyValue, "schedulerName": anyValue, "priority": anyValue, "priorityClassName": anyValue,
 			"enableServiceLinks": anyValue, "preemptionPolicy": anyValue, "hostname": anyValue, "subdomain": anyValue,

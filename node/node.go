@@ -252,9 +252,12 @@ type podState struct {
 	name, namespace, uid string
 	spec                 PodSpec
 	init, app            []*containerState
-	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
-	seq                  int       // creation order on the node
-	qidx                 int       // index in the node's syncq while nextSync is set
+	vols                 []*containerState // image volumes, as pulls on the pod's behalf
+	volsEnsured          bool              // this sync has ensured the image volumes
+	volCursor            int               // the image volume a blocked sync is at
+	nextSync             time.Time         // when the driver syncs it next; zero when nothing waits
+	seq                  int               // creation order on the node
+	qidx                 int               // index in the node's syncq while nextSync is set
 	attempts             []Attempt
 	createdAt, readyAt   time.Time
 	syncing              bool     // a sync is in progress, blocked on a pull
@@ -264,24 +267,29 @@ type podState struct {
 }
 
 type containerState struct {
-	spec          *Container           // in the pod's spec
-	ref           *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
-	refErr        error                // why it does not
-	obj           ObjectReference
-	init          bool
-	started       bool // ever started
-	running       bool
-	done          bool // init container completed
-	waiting       ContainerStateWaiting
-	startAt       time.Time
-	finishAt      time.Time
-	restarts      int
-	image         string // status image once started
-	imageID       string // repo@digest once started
-	imageRef      digest.Digest
-	prevImageRef  digest.Digest // image of the previous, exited instance
-	backOffKey    string        // "<pod UID>_<image as written>", built on first use
-	attemptPulled bool          // the current start attempt handed a pull to the runtime
+	spec         *Container           // in the pod's spec
+	ref          *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
+	refErr       error                // why it does not
+	obj          ObjectReference
+	init         bool
+	started      bool // ever started
+	running      bool
+	done         bool // init container completed
+	waiting      ContainerStateWaiting
+	startAt      time.Time
+	finishAt     time.Time
+	restarts     int
+	image        string // status image once started
+	imageID      string // repo@digest once started
+	imageRef     digest.Digest
+	prevImageRef digest.Digest // image of the previous, exited instance
+	backOffKey   string        // "<pod UID>_<image as written>", built on first use
+	// volume marks an image volume: spec holds its name, reference and
+	// policy, obj is the pod (its events are pod events), and outcome is
+	// what this sync's ensure gave.
+	volume        bool
+	outcome       ensureOutcome
+	attemptPulled bool // the current start attempt handed a pull to the runtime
 }
 
 // podName is a pod's namespace and name, the key of a node's pods.
@@ -336,8 +344,12 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	now := n.clock.Now()
 	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created}
-	// validate gave the spec fresh container slices; the secrets are the caller's.
-	ps.spec.ImagePullSecrets = slices.Clone(p.Spec.ImagePullSecrets)
+	// setDefaults gave the spec fresh copies of everything.
+	for i := range ps.spec.Volumes {
+		if v := &ps.spec.Volumes[i]; v.Image != nil {
+			ps.vols = append(ps.vols, n.newImageVolume(ps, v))
+		}
+	}
 	for i := range ps.spec.InitContainers {
 		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true))
 	}
@@ -378,6 +390,19 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 	}
 }
 
+// newImageVolume is an image volume's state: ensured like a container's
+// image, with the pod as the object of its events.
+func (n *Node) newImageVolume(ps *podState, v *Volume) *containerState {
+	ref, err := n.cfg.refs.Parse(v.Image.Reference)
+	return &containerState{
+		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
+		ref:    ref,
+		refErr: err,
+		obj:    ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid},
+		volume: true,
+	}
+}
+
 // fieldPath returns the event field path of a container, such as
 // spec.containers{app}, built once per name and kind on the node.
 func (n *Node) fieldPath(name string, init bool) string {
@@ -415,11 +440,11 @@ func (n *Node) newUID() string {
 	return string(b[:])
 }
 
-// setDefaults fills empty pull policies with the node's defaulting rule, on
-// fresh copies of the container lists.
+// setDefaults fills empty pull policies, of containers and image volumes,
+// with the node's defaulting rule, on fresh copies of the spec's lists.
 func (n *Node) setDefaults(p *Pod) {
+	p.Spec = p.Spec.clone()
 	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers} {
-		*cs = slices.Clone(*cs)
 		for i := range *cs {
 			if c := &(*cs)[i]; c.ImagePullPolicy == "" {
 				ref, _ := n.cfg.refs.Parse(c.Image)
@@ -427,6 +452,32 @@ func (n *Node) setDefaults(p *Pod) {
 			}
 		}
 	}
+	for _, v := range p.Spec.Volumes {
+		if v.Image != nil && v.Image.PullPolicy == "" {
+			ref, _ := n.cfg.refs.Parse(v.Image.Reference)
+			v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(ref)
+		}
+	}
+}
+
+// clone copies the spec's lists, and what they point to, so that the copy
+// shares nothing a caller could change.
+func (s PodSpec) clone() PodSpec {
+	for _, cs := range []*[]Container{&s.InitContainers, &s.Containers, &s.EphemeralContainers} {
+		*cs = slices.Clone(*cs)
+		for i := range *cs {
+			(*cs)[i].VolumeMounts = slices.Clone((*cs)[i].VolumeMounts)
+		}
+	}
+	s.ImagePullSecrets = slices.Clone(s.ImagePullSecrets)
+	s.Volumes = slices.Clone(s.Volumes)
+	for i, v := range s.Volumes {
+		if v.Image != nil {
+			img := *v.Image
+			s.Volumes[i].Image = &img
+		}
+	}
+	return s
 }
 
 // validatePod returns the API server's field errors for a pod being created.
@@ -467,6 +518,52 @@ func validatePod(p *Pod) []string {
 	}
 	check("initContainers", p.Spec.InitContainers)
 	check("containers", p.Spec.Containers)
+	return append(errs, validateVolumes(&p.Spec)...)
+}
+
+// validateVolumes returns the API server's errors for the pod's volumes and
+// the containers' mounts of them.
+func validateVolumes(s *PodSpec) []string {
+	var errs []string
+	names := make(map[string]bool, len(s.Volumes))
+	for i, v := range s.Volumes {
+		path := "spec.volumes[" + strconv.Itoa(i) + "]"
+		switch {
+		case v.Name == "":
+			errs = append(errs, path+".name: Required value")
+		case names[v.Name]:
+			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, v.Name))
+		}
+		names[v.Name] = true
+		if v.Image == nil {
+			continue
+		}
+		if v.Image.Reference == "" {
+			errs = append(errs, path+".image.reference: Required value")
+		}
+		if _, err := pullpolicy.ParsePullPolicy(string(v.Image.PullPolicy)); err != nil {
+			errs = append(errs, path+".image.pullPolicy: "+err.Error())
+		}
+	}
+	for _, f := range []struct {
+		field string
+		cs    []Container
+	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
+		for i, c := range f.cs {
+			for j, m := range c.VolumeMounts {
+				path := fmt.Sprintf("spec.%s[%d].volumeMounts[%d]", f.field, i, j)
+				switch {
+				case m.Name == "":
+					errs = append(errs, path+".name: Required value")
+				case !names[m.Name]:
+					errs = append(errs, fmt.Sprintf("%s.name: Not found: %q", path, m.Name))
+				}
+				if m.MountPath == "" {
+					errs = append(errs, path+".mountPath: Required value")
+				}
+			}
+		}
+	}
 	return errs
 }
 
@@ -512,10 +609,7 @@ func (n *Node) Pods() []Pod {
 }
 
 func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec}
-	p.Spec.InitContainers = slices.Clone(ps.spec.InitContainers)
-	p.Spec.Containers = slices.Clone(ps.spec.Containers)
-	p.Spec.ImagePullSecrets = slices.Clone(ps.spec.ImagePullSecrets)
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone()}
 	p.Status.Phase = PodRunning
 	for _, c := range ps.init {
 		p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, c.status())

@@ -30,6 +30,32 @@ type PodSpec struct {
 	ServiceAccountName string
 	// NodeName binds the pod to a node; a node refuses pods bound to another.
 	NodeName string
+	// Volumes are the pod's volumes. pullsim models image volumes (the
+	// ImageVolume feature, GA and locked on since v1.36); volumes of other
+	// types are kept by name so that containers can mount them.
+	Volumes []Volume
+}
+
+// Volume is a pod volume. Image is set for an image volume and nil for a
+// volume of a type pullsim does not model (emptyDir, configMap, ...).
+type Volume struct {
+	Name  string
+	Image *ImageVolumeSource
+}
+
+// ImageVolumeSource mounts the content of an OCI image as a volume. The
+// kubelet pulls it with the same decision as a container image: its own
+// pull policy, defaulted by the same rule, and backoff keyed by the pod's
+// UID and the reference.
+type ImageVolumeSource struct {
+	Reference  string
+	PullPolicy pullpolicy.PullPolicy
+}
+
+// VolumeMount mounts a pod volume into a container.
+type VolumeMount struct {
+	Name      string
+	MountPath string
 }
 
 // Container is one container of a pod spec.
@@ -40,6 +66,9 @@ type Container struct {
 	// the API server does and stores the result, which is what kubectl
 	// describe shows as "Image pull policy".
 	ImagePullPolicy pullpolicy.PullPolicy
+	// VolumeMounts name pod volumes. A container that mounts an image
+	// volume whose pull failed fails to start with the volume's error.
+	VolumeMounts []VolumeMount
 }
 
 // PodPhase is the pod's lifecycle phase.

@@ -22,14 +22,15 @@ import (
 
 // Pull is one runtime PullImage call as the node saw it.
 type Pull struct {
-	Namespace, Pod, Container string
-	Image                     string    // as written
-	Requested                 time.Time // when the kubelet handed it to the puller
-	Started                   time.Time // when a puller slot took it
-	Finished                  time.Time
-	Requests                  int    // registry requests made
-	Bytes                     int64  // blob bytes downloaded
-	Err                       string // the runtime's error text; "" on success
+	Namespace, Pod string
+	Container      string    // the container, or the image volume, it pulled for
+	Image          string    // as written
+	Requested      time.Time // when the kubelet handed it to the puller
+	Started        time.Time // when a puller slot took it
+	Finished       time.Time
+	Requests       int    // registry requests made
+	Bytes          int64  // blob bytes downloaded
+	Err            string // the runtime's error text; "" on success
 }
 
 // Waiting is how long the pull queued for a puller slot.

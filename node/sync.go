@@ -71,6 +71,7 @@ func (n *Node) syncPod(ps *podState, now time.Time) {
 		return
 	}
 	ps.syncing, ps.cursor, ps.pullFailed = true, 0, false
+	ps.volsEnsured, ps.volCursor = false, 0
 	n.continueSync(ps, now)
 }
 
@@ -83,11 +84,19 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 			ps.cursor++
 			continue
 		}
+		if !ps.volsEnsured && n.ensureVolumes(ps, now) {
+			return // blocked on a volume's pull
+		}
 		c.attemptPulled = false
-		o, job := n.ensureImage(ps, c, now)
-		if job != nil {
-			job.blocked = true
-			return
+		o, failed := ps.failedMount(c)
+		if !failed {
+			var job *pullJob
+			if o, job = n.ensureImage(ps, c, now); job != nil {
+				job.blocked = true
+				return
+			}
+		} else {
+			n.recordFailedMounts(ps, c, now)
 		}
 		if !n.finishStart(ps, c, now, o) && c.init {
 			break
@@ -103,12 +112,74 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 	if n.pods[podID(ps.namespace, ps.name)] != ps {
 		return
 	}
+	if c.volume {
+		c.outcome = o
+		ps.volCursor++
+		n.continueSync(ps, at)
+		return
+	}
 	if !n.finishStart(ps, c, at, o) && c.init {
 		n.endSync(ps, at)
 		return
 	}
 	ps.cursor++
 	n.continueSync(ps, at)
+}
+
+// ensureVolumes ensures the pod's image volumes, from the cursor on, as
+// the kubelet's getImageVolumes does lazily once per sync, before the first
+// container it starts. It reports whether a volume's pull blocks the sync.
+func (n *Node) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
+	for ; ps.volCursor < len(ps.vols); ps.volCursor++ {
+		v := ps.vols[ps.volCursor]
+		o, job := n.ensureImage(ps, v, now)
+		if job != nil {
+			job.blocked = true
+			return true
+		}
+		v.outcome = o
+	}
+	ps.volsEnsured = true
+	return false
+}
+
+// failedMount returns the outcome of the last image volume c mounts whose
+// pull failed in this sync, and whether there was one: the container then
+// fails with that volume's error and message, without its own image being
+// ensured (toKubeContainerImageVolumes).
+func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
+	var last ensureOutcome
+	for _, m := range c.spec.VolumeMounts {
+		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
+			last = v.outcome
+		}
+	}
+	return last, last.err != nil
+}
+
+// recordFailedMounts records the kubelet's "Error: <reason>" event for each
+// failed image volume c mounts but the last, whose event the failed start
+// records.
+func (n *Node) recordFailedMounts(ps *podState, c *containerState, now time.Time) {
+	var failed []*containerState
+	for _, m := range c.spec.VolumeMounts {
+		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
+			failed = append(failed, v)
+		}
+	}
+	for _, v := range failed[:len(failed)-1] {
+		n.record(now, evStartFailed, &c.obj, "", v.outcome.err.Error())
+	}
+}
+
+// volume returns the image volume of that name, or nil.
+func (ps *podState) volume(name string) *containerState {
+	for _, v := range ps.vols {
+		if v.spec.Name == name {
+			return v
+		}
+	}
+	return nil
 }
 
 func (n *Node) endSync(ps *podState, now time.Time) {
