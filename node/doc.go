@@ -40,6 +40,11 @@
 // Every outcome records the kubelet's events, byte for byte, and failed
 // starts also "Failed" "Error: <reason>".
 //
+// Image volumes (PodSpec.Volumes with an image source) go through the same
+// steps once per sync, before the first container the sync starts, with
+// the pod as the object of their events. A container that mounts a volume
+// whose pull failed fails with the volume's reason and message.
+//
 // # Where to look
 //
 // [Node.Pod] and [Node.Pods] give status; [Node.Events], [Node.PodEvents]
