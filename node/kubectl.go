@@ -52,6 +52,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	for _, c := range ps.app {
 		n.describeContainer(tw, ps, c)
 	}
+	describeVolumes(tw, p.Spec.Volumes)
 	n.describeEvents(tw, ps, now)
 	return tw.Flush()
 }
@@ -85,6 +86,35 @@ func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
 	}
 	fmt.Fprintf(w, "    Ready:\t%s\n", titleBool(s.Ready))
 	fmt.Fprintf(w, "    Restart Count:\t%d\n", s.RestartCount)
+	if len(c.spec.VolumeMounts) > 0 {
+		fmt.Fprintf(w, "    Mounts:\n")
+		mounts := slices.SortedFunc(slices.Values(c.spec.VolumeMounts), func(a, b VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
+		for _, m := range mounts {
+			mode := "rw"
+			if m.ReadOnly {
+				mode = "ro"
+			}
+			fmt.Fprintf(w, "      %s from %s (%s)\n", m.MountPath, m.Name, mode)
+		}
+	}
+}
+
+// describeVolumes is kubectl's Volumes section, for the image volumes: the
+// sources of other volume types are not modelled.
+func describeVolumes(w io.Writer, vols []Volume) {
+	if !slices.ContainsFunc(vols, func(v Volume) bool { return v.Image != nil }) {
+		return
+	}
+	fmt.Fprintf(w, "Volumes:\n")
+	for _, v := range vols {
+		if v.Image == nil {
+			continue
+		}
+		fmt.Fprintf(w, "  %s:\n", v.Name)
+		fmt.Fprintf(w, "    Type:\tImage (a container image or OCI artifact)\n")
+		fmt.Fprintf(w, "    Reference:\t%s\n", v.Image.Reference)
+		fmt.Fprintf(w, "    PullPolicy:\t%s\n", v.Image.PullPolicy)
+	}
 }
 
 func titleBool(b bool) string {

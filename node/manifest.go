@@ -123,6 +123,7 @@ type manifestContainers []struct {
 	VolumeMounts    []struct {
 		Name      string `json:"name"`
 		MountPath string `json:"mountPath"`
+		ReadOnly  bool   `json:"readOnly"`
 	} `json:"volumeMounts"`
 }
 
@@ -131,7 +132,7 @@ func (mc manifestContainers) containers() []Container {
 	for _, c := range mc {
 		ct := Container{Name: c.Name, Image: c.Image, ImagePullPolicy: pullpolicy.PullPolicy(c.ImagePullPolicy)}
 		for _, m := range c.VolumeMounts {
-			ct.VolumeMounts = append(ct.VolumeMounts, VolumeMount{Name: m.Name, MountPath: m.MountPath})
+			ct.VolumeMounts = append(ct.VolumeMounts, VolumeMount{Name: m.Name, MountPath: m.MountPath, ReadOnly: m.ReadOnly})
 		}
 		out = append(out, ct)
 	}
@@ -151,12 +152,13 @@ func arr(elem *schema) *schema              { return &schema{kind: "array", elem
 
 var (
 	str             = &schema{kind: "string"}
+	boolean         = &schema{kind: "boolean"}
 	anyValue        = &schema{kind: "any"}
 	containerSchema = obj(map[string]*schema{
 		"name": str, "image": str, "imagePullPolicy": str,
 		"volumeMounts": arr(obj(map[string]*schema{
-			"name": str, "mountPath": str,
-			"readOnly": anyValue, "subPath": anyValue, "subPathExpr": anyValue, "mountPropagation": anyValue, "recursiveReadOnly": anyValue,
+			"name": str, "mountPath": str, "readOnly": boolean,
+			"subPath": anyValue, "subPathExpr": anyValue, "mountPropagation": anyValue, "recursiveReadOnly": anyValue,
 		})),
 		// Accepted, not modelled.
 		"ports": anyValue, "command": anyValue, "args": anyValue, "env": anyValue, "envFrom": anyValue,

@@ -56,6 +56,7 @@ type ImageVolumeSource struct {
 type VolumeMount struct {
 	Name      string
 	MountPath string
+	ReadOnly  bool
 }
 
 // Container is one container of a pod spec.

@@ -185,12 +185,39 @@ spec:
 		t.Fatal(err)
 	}
 	got := fmt.Sprintf("%+v %+v %+v", p.Spec.Volumes[0].Image, p.Spec.Volumes[1], p.Spec.Containers[0].VolumeMounts)
-	want := `&{Reference:quay.io/ml/models:v1 PullPolicy:IfNotPresent} {Name:scratch Image:<nil>} [{Name:models MountPath:/models} {Name:scratch MountPath:/tmp}]`
+	want := `&{Reference:quay.io/ml/models:v1 PullPolicy:IfNotPresent} {Name:scratch Image:<nil>} [{Name:models MountPath:/models ReadOnly:true} {Name:scratch MountPath:/tmp ReadOnly:false}]`
 	if got != want {
 		t.Errorf("decoded %s, want %s", got, want)
 	}
 	_, err = node.DecodePod([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes:\n  - name: v\n    image: {reference: a, pulPolicy: Never}\n  containers: []\n"))
 	if want := `pod manifest: strict decoding error: unknown field "spec.volumes[0].image.pulPolicy"`; err == nil || err.Error() != want {
 		t.Errorf("misspelled field: %v, want %q", err, want)
+	}
+}
+
+// Describe lists a container's mounts and the pod's image volumes as
+// kubectl does.
+func TestDescribeImageVolumes(t *testing.T) {
+	w := newWorld(t)
+	w.reg.MustPush("nginx:1.28", build("nginx"))
+	w.reg.MustPush("busybox:1.36", build("busybox"))
+	w.reg.MustPush("models:v1", build("models"))
+	p := volumePod("p", "models:v1", "")
+	p.Spec.Volumes = append(p.Spec.Volumes, node.Volume{Name: "scratch"})
+	p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, node.VolumeMount{Name: "scratch", MountPath: "/a", ReadOnly: true})
+	n := w.node("")
+	n.MustCreatePod(p)
+	var b strings.Builder
+	if err := n.Describe(&b, "", "p"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"    Restart Count:      0\n    Mounts:\n      /a from scratch (ro)\n      /models from models (rw)\n  side:\n",
+		"Volumes:\n  models:\n    Type:        Image (a container image or OCI artifact)\n    Reference:   models:v1\n    PullPolicy:  IfNotPresent\nEvents:\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks\n%s\nin\n%s", want, out)
+		}
 	}
 }
