@@ -27,6 +27,9 @@ import (
 // line of each container is pullsim's addition to kubectl's layout: kubectl
 // describe does not print the policy (only `kubectl get pod -o yaml` shows
 // it).
+// A container's mounts and the pod's image volumes appear as kubectl shows
+// them; volumes of other types, whose sources pullsim does not model, are
+// left out of the Volumes section.
 func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	n.catchUp()
 	ps := n.pods[podID(namespace, name)]
