@@ -71,8 +71,9 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 	n.counts.EnsureImage++
 	image, policy := c.spec.Image, c.spec.ImagePullPolicy
 	ref := c.ref
-	if c.refErr != nil {
-		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, c.refErr)
+	if ref == nil {
+		_, err := n.cfg.refs.Parse(image) // memoised: the error of the first parse
+		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
 		n.record(now, evInvalidName, &c.obj, image, msg)
 		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}

@@ -71,9 +71,11 @@ func (n *Node) imagesInUse() map[digest.Digest]bool {
 		}
 		// Images mounted as image volumes: what the last ensure of each
 		// volume gave.
-		for _, v := range ps.vols {
-			if v.outcome.imageRef != "" {
-				used[digest.Digest(v.outcome.imageRef)] = true
+		if ps.vols != nil {
+			for _, v := range ps.vols.list {
+				if v.outcome.imageRef != "" {
+					used[digest.Digest(v.outcome.imageRef)] = true
+				}
 			}
 		}
 	}

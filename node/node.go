@@ -252,12 +252,10 @@ type podState struct {
 	name, namespace, uid string
 	spec                 PodSpec
 	init, app            []*containerState
-	vols                 []*containerState // image volumes, as pulls on the pod's behalf
-	volsEnsured          bool              // this sync has ensured the image volumes
-	volCursor            int               // the image volume a blocked sync is at
-	nextSync             time.Time         // when the driver syncs it next; zero when nothing waits
-	seq                  int               // creation order on the node
-	qidx                 int               // index in the node's syncq while nextSync is set
+	vols                 *podVolumes // image volumes; nil when the pod has none
+	nextSync             time.Time   // when the driver syncs it next; zero when nothing waits
+	seq                  int         // creation order on the node
+	qidx                 int         // index in the node's syncq while nextSync is set
 	attempts             []Attempt
 	createdAt, readyAt   time.Time
 	syncing              bool     // a sync is in progress, blocked on a pull
@@ -269,7 +267,6 @@ type podState struct {
 type containerState struct {
 	spec         *Container           // in the pod's spec
 	ref          *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
-	refErr       error                // why it does not
 	obj          ObjectReference
 	init         bool
 	started      bool // ever started
@@ -284,11 +281,9 @@ type containerState struct {
 	imageRef     digest.Digest
 	prevImageRef digest.Digest // image of the previous, exited instance
 	backOffKey   string        // "<pod UID>_<image as written>", built on first use
-	// volume marks an image volume: spec holds its name, reference and
-	// policy, obj is the pod (its events are pod events), and outcome is
-	// what this sync's ensure gave.
+	// volume marks an image volume's state: spec holds its name, reference
+	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	outcome       ensureOutcome
 	attemptPulled bool // the current start attempt handed a pull to the runtime
 }
 
@@ -347,7 +342,10 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	// setDefaults gave the spec fresh copies of everything.
 	for i := range ps.spec.Volumes {
 		if v := &ps.spec.Volumes[i]; v.Image != nil {
-			ps.vols = append(ps.vols, n.newImageVolume(ps, v))
+			if ps.vols == nil {
+				ps.vols = &podVolumes{}
+			}
+			ps.vols.list = append(ps.vols.list, n.newImageVolume(ps, v))
 		}
 	}
 	for i := range ps.spec.InitContainers {
@@ -379,28 +377,40 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 	if len(ps.spec.InitContainers) > 0 {
 		reason = ReasonPodInitializing
 	}
-	ref, err := n.cfg.refs.Parse(c.Image)
+	ref, _ := n.cfg.refs.Parse(c.Image)
 	return &containerState{
 		spec:    c,
 		ref:     ref,
-		refErr:  err,
 		init:    init,
 		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)},
 		waiting: ContainerStateWaiting{Reason: reason},
 	}
 }
 
-// newImageVolume is an image volume's state: ensured like a container's
-// image, with the pod as the object of its events.
-func (n *Node) newImageVolume(ps *podState, v *Volume) *containerState {
-	ref, err := n.cfg.refs.Parse(v.Image.Reference)
-	return &containerState{
+// podVolumes are a pod's image volumes and where the current sync is with
+// them.
+type podVolumes struct {
+	list    []*imageVolume
+	ensured bool // this sync has ensured them
+	cursor  int  // the volume a blocked sync is at
+}
+
+// imageVolume is an image volume: ensured like a container's image, with
+// the pod as the object of its events; outcome is what its last ensure gave.
+type imageVolume struct {
+	state   containerState
+	outcome ensureOutcome
+}
+
+// newImageVolume returns the state of an image volume of ps.
+func (n *Node) newImageVolume(ps *podState, v *Volume) *imageVolume {
+	ref, _ := n.cfg.refs.Parse(v.Image.Reference)
+	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
 		ref:    ref,
-		refErr: err,
 		obj:    ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid},
 		volume: true,
-	}
+	}}
 }
 
 // fieldPath returns the event field path of a container, such as

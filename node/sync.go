@@ -71,7 +71,9 @@ func (n *Node) syncPod(ps *podState, now time.Time) {
 		return
 	}
 	ps.syncing, ps.cursor, ps.pullFailed = true, 0, false
-	ps.volsEnsured, ps.volCursor = false, 0
+	if ps.vols != nil {
+		ps.vols.ensured, ps.vols.cursor = false, 0
+	}
 	n.continueSync(ps, now)
 }
 
@@ -84,7 +86,7 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 			ps.cursor++
 			continue
 		}
-		if !ps.volsEnsured && n.ensureVolumes(ps, now) {
+		if ps.vols != nil && !ps.vols.ensured && n.ensureVolumes(ps, now) {
 			return // blocked on a volume's pull
 		}
 		c.attemptPulled = false
@@ -113,8 +115,8 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 		return
 	}
 	if c.volume {
-		c.outcome = o
-		ps.volCursor++
+		ps.vols.list[ps.vols.cursor].outcome = o
+		ps.vols.cursor++
 		n.continueSync(ps, at)
 		return
 	}
@@ -130,16 +132,17 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 // the kubelet's getImageVolumes does lazily once per sync, before the first
 // container it starts. It reports whether a volume's pull blocks the sync.
 func (n *Node) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
-	for ; ps.volCursor < len(ps.vols); ps.volCursor++ {
-		v := ps.vols[ps.volCursor]
-		o, job := n.ensureImage(ps, v, now)
+	vs := ps.vols
+	for ; vs.cursor < len(vs.list); vs.cursor++ {
+		v := vs.list[vs.cursor]
+		o, job := n.ensureImage(ps, &v.state, now)
 		if job != nil {
 			job.blocked = true
 			return true
 		}
 		v.outcome = o
 	}
-	ps.volsEnsured = true
+	vs.ensured = true
 	return false
 }
 
@@ -149,6 +152,9 @@ func (n *Node) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
 // ensured (toKubeContainerImageVolumes).
 func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
 	var last ensureOutcome
+	if ps.vols == nil {
+		return last, false
+	}
 	for _, m := range c.spec.VolumeMounts {
 		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
 			last = v.outcome
@@ -161,7 +167,7 @@ func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
 // failed image volume c mounts but the last, whose event the failed start
 // records.
 func (n *Node) recordFailedMounts(ps *podState, c *containerState, now time.Time) {
-	var failed []*containerState
+	var failed []*imageVolume
 	for _, m := range c.spec.VolumeMounts {
 		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
 			failed = append(failed, v)
@@ -173,9 +179,12 @@ func (n *Node) recordFailedMounts(ps *podState, c *containerState, now time.Time
 }
 
 // volume returns the image volume of that name, or nil.
-func (ps *podState) volume(name string) *containerState {
-	for _, v := range ps.vols {
-		if v.spec.Name == name {
+func (ps *podState) volume(name string) *imageVolume {
+	if ps.vols == nil {
+		return nil
+	}
+	for _, v := range ps.vols.list {
+		if v.state.spec.Name == name {
 			return v
 		}
 	}
