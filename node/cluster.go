@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -102,23 +103,34 @@ func (c *Cluster) newUID(kind string) string {
 // CreateSecret stores s with a new UID and returns it. The namespace
 // defaults to "default".
 func (c *Cluster) CreateSecret(s Secret) (Secret, error) {
-	if s.Namespace == "" {
-		s.Namespace = "default"
+	return create(c, c.secrets, "Secret", "secrets", &s.Namespace, s.Name, func(uid string) Secret {
+		s.UID, s.Data = uid, cloneData(s.Data)
+		return s
+	})
+}
+
+// create stores a new object as the API server creates one: the namespace
+// defaults to "default", the name is required and must be free in it, and
+// the object gets a new UID. kind names the object in errors ("Secret"),
+// resource is its plural ("secrets"); fill returns the object to store,
+// with the UID set and nothing shared with the caller.
+func create[T any](c *Cluster, objs map[string]T, kind, resource string, namespace *string, name string, fill func(uid string) T) (T, error) {
+	var zero T
+	if *namespace == "" {
+		*namespace = "default"
 	}
-	if s.Name == "" {
-		return Secret{}, &apiError{ErrInvalid, `Secret "" is invalid: metadata.name: Required value: name or generateName is required`}
+	if name == "" {
+		return zero, &apiError{ErrInvalid, kind + ` "" is invalid: metadata.name: Required value: name or generateName is required`}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := podKey(s.Namespace, s.Name)
-	if _, ok := c.secrets[key]; ok {
-		return Secret{}, &apiError{ErrAlreadyExists, fmt.Sprintf("secrets %q already exists", s.Name)}
+	key := podKey(*namespace, name)
+	if _, ok := objs[key]; ok {
+		return zero, &apiError{ErrAlreadyExists, fmt.Sprintf("%s %q already exists", resource, name)}
 	}
-	s.UID = c.newUID("secret")
-	s.Data = cloneData(s.Data)
-	c.secrets[key] = s
-	delete(c.pullSecrets, key)
-	return s, nil
+	obj := fill(c.newUID(strings.ToLower(kind)))
+	objs[key] = obj
+	return obj, nil
 }
 
 // UpdateSecret replaces the type and data of an existing secret, keeping its
@@ -216,22 +228,10 @@ func cloneData(d map[string][]byte) map[string][]byte {
 // implicit "default" service account with no pull secrets; creating one
 // named "default" replaces it.
 func (c *Cluster) CreateServiceAccount(sa ServiceAccount) (ServiceAccount, error) {
-	if sa.Namespace == "" {
-		sa.Namespace = "default"
-	}
-	if sa.Name == "" {
-		return ServiceAccount{}, &apiError{ErrInvalid, `ServiceAccount "" is invalid: metadata.name: Required value: name or generateName is required`}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	key := podKey(sa.Namespace, sa.Name)
-	if _, ok := c.serviceAccounts[key]; ok {
-		return ServiceAccount{}, &apiError{ErrAlreadyExists, fmt.Sprintf("serviceaccounts %q already exists", sa.Name)}
-	}
-	sa.UID = c.newUID("serviceaccount")
-	sa.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
-	c.serviceAccounts[key] = sa
-	return sa, nil
+	return create(c, c.serviceAccounts, "ServiceAccount", "serviceaccounts", &sa.Namespace, sa.Name, func(uid string) ServiceAccount {
+		sa.UID, sa.ImagePullSecrets = uid, slices.Clone(sa.ImagePullSecrets)
+		return sa
+	})
 }
 
 // ServiceAccount returns a service account; the implicit "default" one of a
