@@ -17,6 +17,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	appsv1 "k8s.io/api/apps/v1"
@@ -60,8 +61,9 @@ func expand(obj runtime.Object) ([]node.Pod, error) {
 		if p.Name == "" {
 			p.Name = generateName(o.GenerateName, seed(o, 0))
 		}
-		p.UID = "" // the node gives a new one
-		p.Status = node.PodStatus{}
+		// Applying a manifest creates a new object: the node gives it a
+		// UID, a creation time and a status.
+		p.UID, p.CreationTimestamp, p.Status = "", time.Time{}, node.PodStatus{}
 		return []node.Pod{p}, nil
 	case *appsv1.Deployment:
 		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
@@ -99,7 +101,14 @@ func expand(obj runtime.Object) ([]node.Pod, error) {
 		}
 		return w.pods(1, w.generated)
 	case *appsv1.StatefulSet:
-		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
+		// The controller gives each pod a volume per claim template.
+		t := o.Spec.Template.DeepCopy()
+		for _, claim := range o.Spec.VolumeClaimTemplates {
+			t.Spec.Volumes = append(t.Spec.Volumes, corev1.Volume{Name: claim.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim.Name + "-" + o.Name},
+			}})
+		}
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, t, always)
 		if err != nil {
 			return nil, err
 		}
