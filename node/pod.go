@@ -171,10 +171,13 @@ type ContainerStateRunning struct {
 // ContainerStateTerminated: the container ran and exited. Init containers
 // end here with reason Completed.
 type ContainerStateTerminated struct {
-	Reason     string    `json:"reason,omitempty"`
-	ExitCode   int       `json:"exitCode"`
-	StartedAt  time.Time `json:"startedAt,omitzero"`
-	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	// ContainerID is the exited instance's ID, when it differs from the
+	// status's (a last state's); empty otherwise.
+	ContainerID string    `json:"containerID,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	ExitCode    int       `json:"exitCode"`
+	StartedAt   time.Time `json:"startedAt,omitzero"`
+	FinishedAt  time.Time `json:"finishedAt,omitzero"`
 }
 
 // Waiting reasons a container shows before its first start attempt.

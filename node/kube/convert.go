@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -33,7 +34,7 @@ func PodFromCore(p *corev1.Pod) (node.Pod, error) {
 		UID:               string(p.UID),
 		Labels:            maps.Clone(p.Labels),
 		Annotations:       maps.Clone(p.Annotations),
-		CreationTimestamp: p.CreationTimestamp.Time,
+		CreationTimestamp: timeOf(p.CreationTimestamp),
 	}
 	s := &p.Spec
 	out.Spec = node.PodSpec{
@@ -104,11 +105,11 @@ func statusesFromCore(path string, ss []corev1.ContainerStatus) ([]node.Containe
 	}
 	out := make([]node.ContainerStatus, len(ss))
 	for i, s := range ss {
-		st, err := stateFromCore(s.State)
+		st, err := stateFromCore(s.State, s.ContainerID)
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d].state: %w", path, i, err)
 		}
-		last, err := stateFromCore(s.LastTerminationState)
+		last, err := stateFromCore(s.LastTerminationState, "")
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d].lastState: %w", path, i, err)
 		}
@@ -120,7 +121,9 @@ func statusesFromCore(path string, ss []corev1.ContainerStatus) ([]node.Containe
 	return out, nil
 }
 
-func stateFromCore(s corev1.ContainerState) (node.ContainerState, error) {
+// stateFromCore converts a container state; a terminated state's container
+// ID is kept only when it is not the status's own (id).
+func stateFromCore(s corev1.ContainerState, id string) (node.ContainerState, error) {
 	var out node.ContainerState
 	n := 0
 	if w := s.Waiting; w != nil {
@@ -129,11 +132,14 @@ func stateFromCore(s corev1.ContainerState) (node.ContainerState, error) {
 	}
 	if r := s.Running; r != nil {
 		n++
-		out.Running = &node.ContainerStateRunning{StartedAt: r.StartedAt.Time}
+		out.Running = &node.ContainerStateRunning{StartedAt: timeOf(r.StartedAt)}
 	}
 	if t := s.Terminated; t != nil {
 		n++
-		out.Terminated = &node.ContainerStateTerminated{Reason: t.Reason, ExitCode: int(t.ExitCode), StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time}
+		out.Terminated = &node.ContainerStateTerminated{Reason: t.Reason, ExitCode: int(t.ExitCode), StartedAt: timeOf(t.StartedAt), FinishedAt: timeOf(t.FinishedAt)}
+		if t.ContainerID != id {
+			out.Terminated.ContainerID = t.ContainerID
+		}
 	}
 	if n > 1 {
 		return node.ContainerState{}, errors.New("may not specify more than 1 of waiting, running and terminated")
@@ -256,4 +262,12 @@ func joinFieldErrors(errs []string) error {
 		return errors.New(errs[0])
 	}
 	return errors.New("[" + strings.Join(errs, ", ") + "]")
+}
+
+// timeOf returns an API time in UTC, as a node's clock gives times.
+func timeOf(t metav1.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
 }

@@ -277,6 +277,9 @@ func stateToCore(s node.ContainerState, containerID string) corev1.ContainerStat
 		out.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(r.StartedAt)}
 	}
 	if t := s.Terminated; t != nil {
+		if t.ContainerID != "" {
+			containerID = t.ContainerID
+		}
 		out.Terminated = &corev1.ContainerStateTerminated{
 			Reason: t.Reason, ExitCode: int32(t.ExitCode), ContainerID: containerID,
 			StartedAt: metav1.NewTime(t.StartedAt), FinishedAt: metav1.NewTime(t.FinishedAt),
