@@ -4,7 +4,7 @@
 // update not showing up?" the way a real node would, byte for byte in its
 // reasons, events and messages (Kubernetes v1.36/v1.37 with containerd).
 //
-// This package holds only this overview; the code lives in four packages,
+// This package holds only this overview; the code lives in five packages,
 // each importing only those above it:
 //
 //	pullpolicy   the vocabulary and the pure decision: policies, defaulting,
@@ -14,6 +14,9 @@
 //	             tags, private repositories, links, faults, request counters
 //	node         the kubelet: pods, EnsureImage, events, status, backoff,
 //	             the puller, pull secrets and KEP-2535, image GC, kubectl views
+//	node/kube    Kubernetes objects: manifests of every workload kind read
+//	             with k8s.io/api's types, corev1 pods, statuses, events in and
+//	             out, kubectl get -o yaml
 //
 // # The model
 //
