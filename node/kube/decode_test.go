@@ -66,10 +66,8 @@ func TestDecodedPodsRunOnANode(t *testing.T) {
 				}
 			}
 			p.Spec.EphemeralContainers = nil // the API refuses them at create
-			for _, sa := range []string{p.Spec.ServiceAccountName} {
-				if sa != "" && sa != "default" {
-					n.Cluster().CreateServiceAccount(node.ServiceAccount{Namespace: p.Namespace, Name: sa})
-				}
+			if sa := p.Spec.ServiceAccountName; sa != "" {
+				n.Cluster().CreateServiceAccount(node.ServiceAccount{Namespace: p.Namespace, Name: sa})
 			}
 			_, err := n.CreatePod(p)
 			require.NoError(t, err, "%s: %s", name, p.Name)
