@@ -294,3 +294,12 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// A workload asking for more pods than pullsim makes is refused at once.
+func TestDecodeTooManyPods(t *testing.T) {
+	_, err := kube.Decode([]byte(deployment("web", "replicas: 2000000000", "nginx:1.28")))
+	require.EqualError(t, err, "document 0 (Deployment web): 2000000000 pods: pullsim makes at most 10000 pods per workload")
+	res, err := kube.Decode([]byte(deployment("web", "replicas: 10000", "nginx:1.28")))
+	require.NoError(t, err)
+	assert.Len(t, res.Pods, 10000)
+}
