@@ -170,7 +170,7 @@ func newWorkloadAt(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *co
 		case sel.Empty():
 			errs = append(errs, spec+"selector: Invalid value: {}: empty selector is invalid")
 		case !sel.Matches(labels.Set(t.Labels)):
-			errs = append(errs, fmt.Sprintf("%stemplate.metadata.labels: Invalid value: %s: `selector` does not match template `labels`", spec, compact(t.Labels)))
+			errs = append(errs, fmt.Sprintf("%stemplate.metadata.labels: Invalid value: %#v: `selector` does not match template `labels`", spec, t.Labels))
 		}
 	}
 	if len(errs) > 0 {
