@@ -907,7 +907,8 @@ func TestVerificationConfig(t *testing.T) {
 		{[]node.Option{allow, list("a/*/b")}, "node n: " + pattern + "not a valid wildcard pattern, only patterns ending with '/*' are allowed: a/*/b"},
 		{[]node.Option{allow, list("/*")}, "node n: " + pattern + "at least registry hostname is required"},
 		{[]node.Option{allow, list(" x")}, "node n: " + pattern + "leading/trailing spaces are not allowed:  x"},
-		{[]node.Option{allow, list("nginx")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: nginx"},
+		{[]node.Option{allow, list("nginx", "myimage", "library/nginx")}, ""},
+		{[]node.Option{allow, list("nginx:1")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: nginx:1"},
 		{[]node.Option{allow, list("docker.io/library/nginx:1")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: docker.io/library/nginx:1"},
 		{[]node.Option{allow, list("image.repo/")}, "node n: " + pattern + "failed to parse as an image name: invalid reference format"},
 		// Only the first bad pattern is reported.

@@ -35,7 +35,8 @@ const (
 const writeRecordWhileMatchingLimit = 100
 
 // pullRecord is a pulled record: for one image ID, who pulled it, keyed by
-// the image's normalised repository (trimImageTagDigest).
+// the image as written without tag and digest, not normalised
+// (trimImageTagDigest): "nginx" and "docker.io/library/nginx" are two keys.
 type pullRecord struct {
 	creds map[string]*credentialEntry
 }
@@ -67,7 +68,7 @@ func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet boo
 // normalised, against the allowlist: exact entries, and prefixes of entries
 // ending in "/*".
 func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
-	name := trimTagDigest(ref.Requested())
+	name := ref.Untagged()
 	for _, e := range n.cfg.allowlist {
 		if prefix, ok := strings.CutSuffix(e, "*"); ok {
 			if strings.HasPrefix(name, prefix) {
@@ -78,18 +79,6 @@ func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
 		}
 	}
 	return false
-}
-
-// trimTagDigest drops the digest and the tag of an image as written: a
-// colon is a tag separator only after the last slash, so a port survives.
-func trimTagDigest(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		image = image[:i]
-	}
-	return image
 }
 
 // mustAttemptImagePull is MustAttemptImagePull for a present image under
@@ -105,7 +94,7 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, 
 	if rec == nil {
 		return true, nil
 	}
-	e := rec.creds[ref.Repository()]
+	e := rec.creds[ref.Untagged()]
 	switch {
 	case e == nil:
 		return true, nil
@@ -194,7 +183,7 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		n.pulled[id] = rec
 	}
-	key := ref.Repository()
+	key := ref.Untagged()
 	e := rec.creds[key]
 	if e == nil {
 		e = &credentialEntry{}
@@ -266,11 +255,14 @@ func validatePattern(p string) error {
 	case wildcard:
 		return nil
 	}
-	named, err := reference.ParseNormalizedNamed(rest)
+	// Entries are parsed as written, without normalising: "ubuntu" is a
+	// valid entry and matches "ubuntu", "ubuntu:tagged" and "ubuntu@sha256:…".
+	ref, err := reference.Parse(rest)
 	if err != nil {
 		return fmt.Errorf("failed to parse as an image name: %w", err)
 	}
-	if rest != named.Name() {
+	named, ok := ref.(reference.Named)
+	if !ok || rest != named.Name() {
 		return fmt.Errorf("neither tag nor digest is accepted in an image reference: %s", p)
 	}
 	return nil
