@@ -1,0 +1,59 @@
+package node_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// Options the kubelet's configuration validation (or pullsim's, where the
+// kubelet's config cannot hold the value) refuses.
+func TestOptionValidation(t *testing.T) {
+	creds := func(string, string) (registry.Credential, bool) { return registry.Credential{}, false }
+	for i, tc := range []struct {
+		opts []node.Option
+		want string // "" for a valid configuration
+	}{
+		{[]node.Option{node.WithCredentialProvider(node.CredentialProvider{Credentials: creds})},
+			"node n: providers.matchImages: Required value: at least 1 item in matchImages is required"},
+		{[]node.Option{node.WithCredentialProvider(node.CredentialProvider{MatchImages: []string{"*.example.com"}, Credentials: creds})}, ""},
+		{[]node.Option{node.WithDefaulting(7)}, "node n: unknown defaulting rule Defaulting(7); want TagLatest or DigestAware"},
+		{[]node.Option{node.WithDefaulting(pullpolicy.DigestAwareDefaulting)}, ""},
+		{[]node.Option{node.WithImageBackOff(time.Second, math.MaxInt64)},
+			"node n: image backoff max 2562047h47m16.854775807s is too large: twice it must fit in a time.Duration (at most 1281023h53m38.427387903s)"},
+		{[]node.Option{node.WithImageBackOff(time.Second, math.MaxInt64/2)}, ""},
+	} {
+		_, err := node.New("n", registry.New(), tc.opts...)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("case %d: New = %q, want nil", i, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("case %d: New = %v, want %q", i, err, tc.want)
+		}
+	}
+}
+
+// The provider's MatchImages are the node's own copy: changing the
+// caller's slice later changes nothing.
+func TestCredentialProviderMatchImagesCopied(t *testing.T) {
+	match := []string{"registry.example.com"}
+	credA := registry.Credential{Username: "a", Password: "a"}
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink)
+	reg.MustPush("registry.example.com/app:v1", registry.Image{Config: "app"})
+	if err := reg.SetPrivate("registry.example.com/app", credA); err != nil {
+		t.Fatal(err)
+	}
+	n := node.MustNew("n", reg, node.WithCredentialProvider(node.CredentialProvider{MatchImages: match,
+		Credentials: func(string, string) (registry.Credential, bool) { return credA, true }}))
+	match[0] = "other.example.com"
+	n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "registry.example.com/app:v1"}}}})
+	p, _ := n.Pod("", "p")
+	if s := p.Status.ContainerStatuses[0]; s.State.Running == nil {
+		t.Errorf("container state = %+v, want running: the provider must still match registry.example.com", s.State)
+	}
+}
