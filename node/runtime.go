@@ -168,4 +168,3 @@ type repoImage struct {
 	repo string
 	id   digest.Digest
 }
-
