@@ -94,7 +94,7 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		// KEP-2535: an image this pod may not use without proving its
 		// credentials is, for the decision, not there. Under Never that
 		// reads "not present", as the kubelet means it to.
-		must, err := n.mustAttemptImagePull(ref, id, lookup.get)
+		must, err := n.mustAttemptImagePull(ref, id, lookup.get, now)
 		if err != nil {
 			return ensureOutcome{"", err.Error(), err}, nil
 		}
@@ -152,7 +152,7 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	key := c.backOffKey
 	if e, in := n.backOff.window(key, now); in {
 		if n.cfg.ensureSecret {
-			n.recordPullDone(ref, "", false, nil)
+			n.recordPullDone(ref, "", false, nil, now)
 		}
 		n.record(now, evBackOff, &c.obj, image, "")
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
@@ -176,7 +176,7 @@ func backOffKey(podUID, image string) string { return podUID + "_" + image }
 func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	ref, res := job.ref, &job.res
 	if n.cfg.ensureSecret {
-		n.recordPullDone(ref, res.id, res.err == nil, res.used)
+		n.recordPullDone(ref, res.id, res.err == nil, res.used, at)
 	}
 	if res.err != nil {
 		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -39,7 +40,13 @@ const writeRecordWhileMatchingLimit = 100
 // (trimImageTagDigest): "nginx" and "docker.io/library/nginx" are two keys.
 type pullRecord struct {
 	creds map[string]*credentialEntry
+	// updated is when the record was last written, to the whole second
+	// as the kubelet stores it (PruneUnknownRecords compares it).
+	updated time.Time
 }
+
+// touch notes a write of the record at now, to whole-second precision.
+func (r *pullRecord) touch(now time.Time) { r.updated = now.Truncate(time.Second) }
 
 // credentialEntry says who may use an image pulled under one key.
 type credentialEntry struct {
@@ -85,7 +92,7 @@ func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
 // IfNotPresent or Never: true when the pod must prove access by pulling.
 // creds computes the pod's credentials, at most once; its error is
 // returned.
-func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error)) (bool, error) {
+func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (bool, error) {
 	rec := n.pulled[id]
 	pulledByKubelet := rec != nil || n.intents[ref.Requested()] > 0
 	if !n.requireVerification(ref, pulledByKubelet) {
@@ -118,10 +125,12 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, 
 			case hashes:
 				if !coords && len(e.secrets) < writeRecordWhileMatchingLimit {
 					e.secrets = mergeCreds(e.secrets, p)
+					rec.touch(now)
 				}
 				return false, nil
 			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
 				e.secrets = mergeCreds(e.secrets, p) // a rotated secret: its new hash
+				rec.touch(now)
 				return false, nil
 			}
 		}
@@ -169,7 +178,7 @@ func (n *Node) recordPullIntent(ref *pullpolicy.ImageRef) {
 
 // recordPullDone ends a pull intent; after a success it records who pulled:
 // nil or node credentials make the image node-accessible.
-func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred) {
+func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
 	if k := ref.Requested(); n.intents[k] <= 1 {
 		delete(n.intents, k)
 	} else {
@@ -183,6 +192,7 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		n.pulled[id] = rec
 	}
+	rec.touch(now)
 	key := ref.Untagged()
 	e := rec.creds[key]
 	if e == nil {
@@ -266,4 +276,18 @@ func validatePattern(p string) error {
 		return fmt.Errorf("neither tag nor digest is accepted in an image reference: %s", p)
 	}
 	return nil
+}
+
+// pruneUnknownRecords is PruneUnknownRecords: every pulled record whose
+// image is not in keep and that was last written before until (the GC
+// call's start) goes. The kubelet calls it after a size-based GC pass and
+// after DeleteUnusedImages with the eviction candidates those kept, so the
+// records of images in use and of pinned images, which are never
+// candidates, are pruned too: such an image then counts as preloaded.
+func (n *Node) pruneUnknownRecords(keep map[digest.Digest]bool, until time.Time) {
+	for id, rec := range n.pulled {
+		if !keep[id] && rec.updated.Before(until) {
+			delete(n.pulled, id)
+		}
+	}
 }
