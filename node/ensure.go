@@ -159,7 +159,6 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	}
 	n.record(now, evPulling, &c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
-	c.attemptPulled = true
 	n.requestPull(job, now)
 	if job.done {
 		return job.outcome, nil

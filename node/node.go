@@ -1,18 +1,18 @@
 package node
 
 import (
-	"time"
-
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
+	"golang.org/x/time/rate"
 )
 
 // Node is one simulated kubelet with its container runtime: it admits pods,
@@ -54,7 +54,7 @@ type Node struct {
 	jobs     jobHeap                     // pulls in flight, by finish time
 	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
 	seq      uint64
-	qps      tokenBucket
+	qps      *rate.Limiter // the pull throttle; nil when off
 	pulls    chunk.List[Pull]
 	uidBase  string // node-derived prefix of pod UIDs
 
@@ -129,7 +129,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cluster:        cfg.cluster,
 		puller:         puller{limit: cfg.pullSlots()},
 		inflight:       make(map[digest.Digest]time.Time),
-		qps:            tokenBucket{qps: cfg.qps, burst: cfg.burst},
+		qps:            newPullThrottle(cfg.qps, cfg.burst),
 		name:           name,
 		source:         src,
 		cache:          imagecache.New(),
