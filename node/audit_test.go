@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -55,5 +56,35 @@ func TestCredentialProviderMatchImagesCopied(t *testing.T) {
 	p, _ := n.Pod("", "p")
 	if s := p.Status.ContainerStatuses[0]; s.State.Running == nil {
 		t.Errorf("container state = %+v, want running: the provider must still match registry.example.com", s.State)
+	}
+}
+
+// EnsureImage on a container whose pull is in flight joins that pull: one
+// runtime pull, one Pulling and one Pulled, and the pod starts.
+func TestEnsureImageJoinsPullInFlight(t *testing.T) {
+	reg := registry.New() // the default link: the pull takes virtual time
+	reg.MustPush("app:v1", registry.Image{Config: "app", Layers: []registry.Layer{{Content: "app", Size: 50_000_000}}})
+	n := node.MustNew("n", reg)
+	p := n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "app:v1"}}}})
+	if w := p.Status.ContainerStatuses[0].State.Waiting; w == nil || w.Reason != "ContainerCreating" {
+		t.Fatalf("after CreatePod: waiting %+v, want ContainerCreating while the pull runs", w)
+	}
+	ref, msg, err := n.EnsureImage("", "p", "app")
+	if err != nil || ref == "" || msg != "" {
+		t.Fatalf("EnsureImage = %q, %q, %v; want the pulled image", ref, msg, err)
+	}
+	if got := len(n.Pulls()); got != 1 {
+		t.Errorf("runtime pulls = %d, want 1", got)
+	}
+	var got []string
+	for _, e := range n.Events() {
+		got = append(got, e.Reason)
+	}
+	if want := "[Pulling Pulled]"; fmt.Sprint(got) != want {
+		t.Errorf("events = %v, want %s", got, want)
+	}
+	p, _ = n.Pod("", "p")
+	if s := p.Status.ContainerStatuses[0]; s.State.Running == nil {
+		t.Errorf("container state = %+v, want running", s.State)
 	}
 }

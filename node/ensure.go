@@ -37,9 +37,14 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if c == nil {
 		return "", "", &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
 	}
-	o, job := n.ensureImage(ps, c, n.clock.Now())
+	// A pull already in flight for this container is joined, never
+	// doubled: the kubelet's pod worker for the pod is waiting on it.
+	job := c.pulling
 	if job == nil {
-		return o.imageRef, o.msg, o.err
+		var o ensureOutcome
+		if o, job = n.ensureImage(ps, c, n.clock.Now()); job == nil {
+			return o.imageRef, o.msg, o.err
+		}
 	}
 	for !job.done {
 		next, ok := n.nextJob()
@@ -163,6 +168,7 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	if job.done {
 		return job.outcome, nil
 	}
+	c.pulling = job
 	return ensureOutcome{}, job
 }
 

@@ -284,7 +284,8 @@ type containerState struct {
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	attemptPulled bool // the current start attempt handed a pull to the runtime
+	attemptPulled bool     // the current start attempt handed a pull to the runtime
+	pulling       *pullJob // the pull this container's start waits for, while it runs
 }
 
 // podName is a pod's namespace and name, the key of a node's pods.

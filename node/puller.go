@@ -176,6 +176,9 @@ func (n *Node) link(host string) registry.Link {
 // records Pulled or Failed, the slot frees and the waiting sync resumes.
 func (n *Node) finishPull(job *pullJob, at time.Time) {
 	n.puller.running--
+	if job.c.pulling == job {
+		job.c.pulling = nil
+	}
 	for _, d := range job.fetched {
 		if n.inflight[d].Equal(job.finished) {
 			delete(n.inflight, d)
