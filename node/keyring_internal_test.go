@@ -524,8 +524,8 @@ func firstBadEntryCases() []struct{ typ, data, err string } {
 		badB64    = "illegal base64 data at input byte 3"
 		noColon   = "unable to parse auth field, must be formatted as base64(username:password)"
 		userType  = "json: cannot unmarshal number into Go struct field DockerConfigJSON.auths.username of type string"
-		entryType = "json: cannot unmarshal number into Go struct field DockerConfigJSON.auths of type node.dockerConfigEntryWithAuth"
-		authsType = "json: cannot unmarshal number into Go struct field DockerConfigJSON.auths of type map[string]node.dockerConfigEntry"
+		entryType = "json: cannot unmarshal number into Go struct field DockerConfigJSON.auths of type credentialprovider.dockerConfigEntryWithAuth"
+		authsType = "json: cannot unmarshal number into Go struct field DockerConfigJSON.auths of type credentialprovider.DockerConfig"
 	)
 	bad := `{"auth":"not base64!"}`              // fails with badB64
 	colon := `{"auth":"` + b64("nocolon") + `"}` // fails with noColon
@@ -563,6 +563,9 @@ func firstBadEntryCases() []struct{ typ, data, err string } {
 		{SecretTypeDockerConfigJSON, `{"auths":5,"auths":{"a.example.com":` + colon + `}}`, noColon},
 		{SecretTypeDockerConfigJSON, `{"auths":5,"auths":{"a.example.com":{"username":1}}}`, userType},
 		{SecretTypeDockerConfigJSON, `{"auths":5,"auths":{"a.example.com":` + good + `}}`, authsType},
+		// The kubelet's type names, as encoding/json prints them.
+		{SecretTypeDockercfg, `5`, "json: cannot unmarshal number into Go value of type credentialprovider.DockerConfig"},
+		{SecretTypeDockerConfigJSON, `[]`, "json: cannot unmarshal array into Go value of type credentialprovider.DockerConfigJSON"},
 		// Bad JSON is reported before any entry is decoded.
 		{SecretTypeDockerConfigJSON, `{"auths":{"a.example.com":` + bad + `}`, "unexpected end of JSON input"},
 	}
