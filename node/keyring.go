@@ -217,7 +217,9 @@ func parseDockerConfig(s Secret) (map[string]dockerConfigEntry, bool, error) {
 }
 
 // decodeAuth decodes an auth field, base64(username:password).
-func decodeAuth(auth string) (user, pass string, err error) { return credentialprovider.DecodeAuth(auth) }
+func decodeAuth(auth string) (user, pass string, err error) {
+	return credentialprovider.DecodeAuth(auth)
+}
 
 // credentialHash is KEP-2535's hash of a credential: SHA-256 of the JSON of
 // its username and password (and e-mail, if any).
