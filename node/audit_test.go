@@ -3,6 +3,7 @@ package node_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,68 @@ func TestEnsureImageJoinsPullInFlight(t *testing.T) {
 	p, _ = n.Pod("", "p")
 	if s := p.Status.ContainerStatuses[0]; s.State.Running == nil {
 		t.Errorf("container state = %+v, want running", s.State)
+	}
+}
+
+// Names the API server refuses: object names must be DNS-1123 subdomains,
+// namespaces and container and volume names DNS-1123 labels. Without the
+// check "team/x" and "x/pull" would collide, and a pod in namespace
+// "team/x" would pull with namespace team's secret.
+func TestNamesTheAPIServerRefuses(t *testing.T) {
+	const (
+		sub   = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+		label = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+	)
+	long := strings.Repeat("a", 254)
+	app := []node.Container{{Name: "app", Image: "nginx:1.28"}}
+	for i, tc := range []struct {
+		pod  node.Pod
+		want string
+	}{
+		{node.Pod{Name: "x/pull", Spec: node.PodSpec{Containers: app}},
+			`Pod "x/pull" is invalid: metadata.name: Invalid value: "x/pull": ` + sub},
+		{node.Pod{Name: "p", Namespace: "team/x", Spec: node.PodSpec{Containers: app}},
+			`Pod "p" is invalid: metadata.namespace: Invalid value: "team/x": ` + label},
+		{node.Pod{Name: "P", Spec: node.PodSpec{Containers: app}},
+			`Pod "P" is invalid: metadata.name: Invalid value: "P": ` + sub},
+		{node.Pod{Name: long, Spec: node.PodSpec{Containers: app}},
+			`Pod "` + long + `" is invalid: metadata.name: Invalid value: "` + long + `": must be no more than 253 characters`},
+		{node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "App", Image: "nginx"}}}},
+			`Pod "p" is invalid: spec.containers[0].name: Invalid value: "App": ` + label},
+		{node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: strings.Repeat("c", 64), Image: "nginx"}}}},
+			`Pod "p" is invalid: spec.containers[0].name: Invalid value: "` + strings.Repeat("c", 64) + `": must be no more than 63 characters`},
+		{node.Pod{Name: "p", Spec: node.PodSpec{Containers: app, Volumes: []node.Volume{{Name: "v_1", Image: &node.ImageVolumeSource{Reference: "x:1"}}}}},
+			`Pod "p" is invalid: spec.volumes[0].name: Invalid value: "v_1": ` + label},
+	} {
+		n := node.MustNew("n", registry.New())
+		_, err := n.CreatePod(tc.pod)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("case %d: CreatePod = %v\nwant %q", i, err, tc.want)
+		}
+		if len(n.Pods()) != 0 {
+			t.Errorf("case %d: a refused pod was stored", i)
+		}
+	}
+
+	cl := node.NewCluster()
+	for i, tc := range []struct {
+		namespace, name string
+		want            string
+	}{
+		{"default", "x/pull", `Secret "x/pull" is invalid: metadata.name: Invalid value: "x/pull": ` + sub},
+		{"team/x", "pull", `Secret "pull" is invalid: metadata.namespace: Invalid value: "team/x": ` + label},
+		{"Team", "pull", `Secret "pull" is invalid: metadata.namespace: Invalid value: "Team": ` + label},
+	} {
+		_, err := cl.CreateSecret(node.Secret{Namespace: tc.namespace, Name: tc.name})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("secret case %d: CreateSecret = %v\nwant %q", i, err, tc.want)
+		}
+		_, err = cl.CreateServiceAccount(node.ServiceAccount{Namespace: tc.namespace, Name: tc.name})
+		if want := strings.Replace(tc.want, "Secret", "ServiceAccount", 1); err == nil || err.Error() != want {
+			t.Errorf("service account case %d: CreateServiceAccount = %v\nwant %q", i, err, want)
+		}
+	}
+	if _, ok := cl.Secret("team", "x/pull"); ok {
+		t.Error("a refused secret was stored")
 	}
 }

@@ -493,10 +493,7 @@ func (s PodSpec) clone() PodSpec {
 
 // validatePod returns the API server's field errors for a pod being created.
 func validatePod(p *Pod) []string {
-	var errs []string
-	if p.Name == "" {
-		errs = append(errs, "metadata.name: Required value: name or generateName is required")
-	}
+	errs := validateObjectMeta(p.Namespace, p.Name)
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}
@@ -514,6 +511,10 @@ func validatePod(p *Pod) []string {
 				errs = append(errs, path()+".name: Required value")
 			case slices.Contains(names, c.Name):
 				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path(), c.Name))
+			default:
+				if bad := isDNS1123Label(c.Name); bad != nil {
+					errs = append(errs, invalidValues(path()+".name", c.Name, bad)...)
+				}
 			}
 			names = append(names, c.Name)
 			switch {
@@ -544,6 +545,8 @@ func validateVolumes(s *PodSpec) []string {
 			errs = append(errs, path+".name: Required value")
 		case names[v.Name]:
 			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, v.Name))
+		default:
+			errs = append(errs, invalidValues(path+".name", v.Name, isDNS1123Label(v.Name))...)
 		}
 		names[v.Name] = true
 		if v.Image == nil {
