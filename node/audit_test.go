@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 	"time"
 
 	"github.com/pullsim/pullsim/node"
@@ -150,5 +152,78 @@ func TestNamesTheAPIServerRefuses(t *testing.T) {
 	}
 	if _, ok := cl.Secret("team", "x/pull"); ok {
 		t.Error("a refused secret was stored")
+	}
+}
+
+// liar is a Source that misreports content: its manifests' Layers field
+// disagrees with their bytes, or its blobs' sizes with the manifest's.
+type liar struct {
+	*registry.Registry
+	layers, sizes bool
+}
+
+func (l liar) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, cred registry.Credential) (registry.Manifest, error) {
+	m, err := l.Registry.FetchManifest(ref, dgst, cred)
+	if err == nil && l.layers {
+		m.Layers = m.Layers[:len(m.Layers)-1]
+	}
+	return m, err
+}
+
+func (l liar) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred registry.Credential) (registry.Blob, error) {
+	b, err := l.Registry.FetchBlob(ref, dgst, cred)
+	if err == nil && l.sizes {
+		b.Size++
+	}
+	return b, err
+}
+
+// A Source whose manifest's layers disagree with the blobs it serves, or
+// with the manifest's own bytes, is refused: ErrImagePull, nothing cached.
+func TestLyingSourceIsRefused(t *testing.T) {
+	for i, tc := range []struct {
+		src  liar
+		want string // the start of the waiting message
+	}{
+		{liar{layers: true}, `failed to pull and unpack image "docker.io/library/app:v1": manifest sha256:`},
+		{liar{sizes: true}, `rpc error: code = FailedPrecondition desc = failed to pull and unpack image "docker.io/library/app:v1": failed commit on ref "`},
+	} {
+		reg := registry.New()
+		reg.SetDefaultLink(registry.InstantLink)
+		reg.MustPush("app:v1", registry.Image{Config: "app", Layers: []registry.Layer{{Content: "base", Size: 100}, {Content: "app", Size: 200}}})
+		tc.src.Registry = reg
+		n := node.MustNew("n", tc.src)
+		p := n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "app:v1"}}}})
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		if w == nil || w.Reason != "ErrImagePull" || !strings.HasPrefix(w.Message, tc.want) {
+			t.Errorf("case %d: waiting %+v, want ErrImagePull starting %q", i, w, tc.want)
+		}
+		if n.Cache().Len() != 0 {
+			t.Errorf("case %d: the cache holds %d images, want none", i, n.Cache().Len())
+		}
+	}
+}
+
+// Sizes that overflow: a build whose layers sum past an int64, other
+// usage at the largest int64, a capacity whose percentages overflow.
+func TestSizeOverflows(t *testing.T) {
+	_, _, err := registry.Build(registry.Image{Config: "x", Layers: []registry.Layer{{Content: "a", Size: math.MaxInt64 / 2}, {Content: "b", Size: math.MaxInt64 / 2}}})
+	if err == nil || !strings.Contains(err.Error(), "overflows") {
+		t.Errorf("Build of overflowing layers = %v, want an overflow error", err)
+	}
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink)
+	reg.MustPush("app:v1", registry.Image{Config: "app", Layers: []registry.Layer{{Content: "app", Size: 1 << 30}}})
+	n := node.MustNew("n", reg, node.WithImageFSCapacity(math.MaxInt64))
+	n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "app:v1"}}}})
+	if err := n.SetImageFSOtherUsage(math.MaxInt64); err != nil {
+		t.Fatal(err)
+	}
+	if _, used := n.ImageFS(); used != math.MaxInt64 {
+		t.Errorf("ImageFS used = %d, want it to saturate at %d", used, int64(math.MaxInt64))
+	}
+	res := n.GarbageCollect()
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "(100% of ") {
+		t.Errorf("GC = %v, want a full disk it cannot free", res.Err)
 	}
 }

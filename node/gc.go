@@ -3,6 +3,8 @@ package node
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -175,9 +177,9 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		if available < 0 {
 			available = 0
 		}
-		usage := 100 - int(available*100/capacity)
+		usage := 100 - int(mulDiv(available, 100, capacity))
 		if usage >= n.cfg.gcHigh {
-			toFree := capacity*int64(100-n.cfg.gcLow)/100 - available
+			toFree := mulDiv(capacity, int64(100-n.cfg.gcLow), 100) - available
 			freed, kept := n.freeSpace(&res, images, toFree, now)
 			if n.cfg.ensureSecret {
 				// The KEP-2535 post-GC hook, before the freed-enough check.
@@ -326,7 +328,30 @@ func (n *Node) SetImageFSOtherUsage(bytes int64) error {
 	return nil
 }
 
-func (n *Node) imageFSUsed() int64 { return n.cache.Usage() + n.fsOther }
+// imageFSUsed is the bytes in use on the image filesystem, saturating at
+// the largest int64.
+func (n *Node) imageFSUsed() int64 {
+	u := n.cache.Usage()
+	if n.fsOther > math.MaxInt64-u {
+		return math.MaxInt64
+	}
+	return u + n.fsOther
+}
+
+// mulDiv returns a*b/c for non-negative a, b and positive c, exactly,
+// without overflowing in a*b; the kubelet's int64 arithmetic cannot
+// overflow for the capacities real disks have, pullsim's must not for any.
+func mulDiv(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(q)
+}
 
 // gcEnabled reports whether the periodic GC runs: not when the high
 // threshold is 100 and there is no maximum age.

@@ -1,7 +1,10 @@
 package node
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -73,6 +76,10 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 		res.err = n.cfg.runtime.commitError(ref, "manifest", desc.Digest, got)
 		return
 	}
+	if err := checkManifest(m); err != nil {
+		res.err = fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), desc.Digest, err)
+		return
+	}
 	for i := -1; i < len(m.Layers); i++ {
 		d, kind := m.Config, "config"
 		if i >= 0 {
@@ -95,6 +102,10 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 			res.fail(n.cfg.runtime.fetchError(ref, "blobs", d.Digest, err), err)
 			return
 		}
+		if b.Size != d.Size {
+			res.err = n.cfg.runtime.commitSizeError(ref, kind, d.Digest, b.Size, d.Size)
+			return
+		}
 		res.bytes += b.Size
 		if got := digest.FromBytes(b.Data); got != d.Digest {
 			res.err = n.cfg.runtime.commitError(ref, kind, d.Digest, got)
@@ -107,6 +118,35 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 	res.entry, res.commit = entry, true
 	res.size = m.ImageSize()
 	return
+}
+
+// checkManifest refuses a manifest whose fields disagree with its own
+// bytes: a runtime reads the config and layers from the bytes it verified,
+// so a Source whose Manifest.Layers say otherwise must not get them into
+// the cache. Sizes must be non-negative.
+func checkManifest(m registry.Manifest) error {
+	var doc struct {
+		Config registry.Descriptor   `json:"config"`
+		Layers []registry.Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(m.Raw, &doc); err != nil {
+		return fmt.Errorf("unable to parse the manifest: %w", err)
+	}
+	if doc.Config != m.Config {
+		return fmt.Errorf("the config %s (%d bytes) disagrees with the manifest's bytes, which name %s (%d bytes)", m.Config.Digest, m.Config.Size, doc.Config.Digest, doc.Config.Size)
+	}
+	if !slices.Equal(doc.Layers, m.Layers) {
+		return fmt.Errorf("the %d layers disagree with the %d the manifest's bytes name", len(m.Layers), len(doc.Layers))
+	}
+	for _, d := range append([]registry.Descriptor{m.Config}, m.Layers...) {
+		if err := d.Digest.Validate(); err != nil {
+			return fmt.Errorf("blob %q: %w", d.Digest, err)
+		}
+		if d.Size < 0 {
+			return fmt.Errorf("blob %s: negative size %d", d.Digest, d.Size)
+		}
+	}
+	return nil
 }
 
 // fail records a failed request: text is what the runtime reports, cause

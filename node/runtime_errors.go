@@ -202,6 +202,16 @@ func (r ContainerRuntime) commitError(ref *pullpolicy.ImageRef, kind string, wan
 		ref.Name(), kind, want, got, want)
 }
 
+// commitSizeError is the runtime's size verification failure: the blob
+// served is not the size the manifest says.
+func (r ContainerRuntime) commitSizeError(ref *pullpolicy.ImageRef, kind string, dgst digest.Digest, got, want int64) error {
+	if r == CRIO {
+		return fmt.Errorf("writing blob: happened during read: Digest did not match, expected %s, got a blob of %d bytes instead of %d", dgst, got, want)
+	}
+	return fmt.Errorf("rpc error: code = FailedPrecondition desc = failed to pull and unpack image %q: failed commit on ref \"%s-%s\": commit failed: unexpected commit size %d, expected %d: failed precondition",
+		ref.Name(), kind, dgst, got, want)
+}
+
 // crioError words a registry failure as CRI-O (containers/image) does. It
 // GETs the manifest directly, so a resolve and a manifest fetch fail alike
 // ("reading manifest <tag> in <repository>"); what is the registry's fault
