@@ -5,10 +5,9 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"github.com/opencontainers/go-digest"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
