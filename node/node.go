@@ -66,7 +66,7 @@ type Node struct {
 	fsOther        int64
 	gcRuns         []GCResult
 	seen           time.Time // the latest time the node read from its clock
-	gcFailed       bool // the last periodic GC failed
+	gcFailed       bool      // the last periodic GC failed
 
 	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
 

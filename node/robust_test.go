@@ -18,7 +18,7 @@ import (
 // k8s.io/utils' FakeClock can.
 type backClock struct{ t time.Time }
 
-func (c *backClock) Now() time.Time       { return c.t }
+func (c *backClock) Now() time.Time      { return c.t }
 func (c *backClock) SetTime(t time.Time) { c.t = t }
 
 func failingPod(name string) node.Pod {
