@@ -239,3 +239,67 @@ func TestZeroAndNilValues(t *testing.T) {
 		t.Error("a nil *ImageRef answers with non-empty strings")
 	}
 }
+
+// FuzzFaultMessage: whatever text a runtime reports, the kubelet passes it
+// through byte for byte, classified by its prefix only.
+func FuzzFaultMessage(f *testing.F) {
+	for _, s := range []string{"RegistryUnavailable", "SignatureValidationFailed: no valid signature found", "RegistryUnavailableX", "x", "[RegistryUnavailable: a, b]", "\x00\xff"} {
+		f.Add(s)
+	}
+	const img = "registry.example.com/app:v1"
+	f.Fuzz(func(t *testing.T, text string) {
+		if text == "" {
+			return
+		}
+		reg := registry.New()
+		reg.SetDefaultLink(registry.InstantLink)
+		if err := reg.SetFault(registry.Fault{Scope: "registry.example.com", Kind: registry.FaultMessage, Message: text}); err != nil {
+			t.Fatal(err)
+		}
+		n := node.MustNew("n", reg)
+		n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: img}}}})
+		a := n.Attempts("", "p")[0]
+		reason, msg := "ErrImagePull", text
+		if rest, ok := strings.CutPrefix(text, "RegistryUnavailable"); ok {
+			reason, msg = "RegistryUnavailable", "image pull failed for "+img+" because the registry is unavailable"+rest
+		} else if rest, ok := strings.CutPrefix(text, "SignatureValidationFailed"); ok {
+			reason, msg = "SignatureValidationFailed", "image pull failed for "+img+" because the signature validation failed"+rest
+		}
+		if a.Reason != reason || a.Message != msg {
+			t.Errorf("text %q: attempt %q %q, want %q %q", text, a.Reason, a.Message, reason, msg)
+		}
+		var failed string
+		for _, e := range n.Events() {
+			if e.Reason == "Failed" && strings.HasPrefix(e.Message, "Failed to pull image") {
+				failed = e.Message
+			}
+		}
+		if want := `Failed to pull image "` + img + `": ` + text; failed != want {
+			t.Errorf("Failed event %q, want %q", failed, want)
+		}
+	})
+}
+
+// FuzzObjectNames: any pod name and namespace is accepted or refused with
+// an error, never a panic, and what is accepted is found again under it.
+func FuzzObjectNames(f *testing.F) {
+	for _, s := range [][2]string{{"p", "default"}, {"team/x", "a"}, {"x/pull", "team"}, {"", ""}, {strings.Repeat("a", 254), "b"}, {"a.b-c", "d-e"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, name, namespace string) {
+		n := node.MustNew("n", registry.New())
+		_, err := n.CreatePod(node.Pod{Name: name, Namespace: namespace, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "x:1", ImagePullPolicy: pullpolicy.PullNever}}}})
+		if err != nil {
+			if len(n.Pods()) != 0 {
+				t.Fatalf("refused pod %q/%q was stored", namespace, name)
+			}
+			return
+		}
+		if strings.ContainsAny(name+namespace, "/_ ") {
+			t.Fatalf("pod %q/%q accepted", namespace, name)
+		}
+		if _, ok := n.Pod(namespace, name); !ok {
+			t.Fatalf("pod %q/%q accepted but not found", namespace, name)
+		}
+	})
+}
