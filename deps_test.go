@@ -26,6 +26,8 @@ import (
 //     alphabet.
 //   - sigs.k8s.io/yaml: the YAML-to-JSON conversion Kubernetes and kubectl
 //     use, for manifests in and `kubectl get -o yaml` out.
+//   - golang.org/x/time: rate.Limiter, the token bucket of the kubelet's pull
+//     throttle (client-go's flowcontrol token bucket is built on it).
 //   - github.com/stretchr/testify: assertions in tests.
 //
 // Indirect requirements (marked "// indirect") are tolerated only from the
@@ -37,6 +39,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/distribution/reference",
 		"github.com/opencontainers/go-digest",
 		"github.com/stretchr/testify",
+		"golang.org/x/time",
 		"k8s.io/api",
 		"k8s.io/apimachinery",
 		"sigs.k8s.io/yaml",
