@@ -281,7 +281,7 @@ func (d *decoder) object(doc document) error {
 		}
 		return nil
 	}
-	pods, err := expand(obj)
+	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))
 	if err != nil {
 		return d.errorf("%v", err)
 	}

@@ -252,6 +252,15 @@ func TestDecodeDeprecatedServiceAccount(t *testing.T) {
 	assert.Equal(t, "old", res.Pods[0].Spec.ServiceAccountName)
 }
 
+// Two equal documents with generateName make two pods, as two creates do.
+func TestDecodeGenerateNameTwice(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Pod\nmetadata: {generateName: job-}\nspec: {containers: [{name: c, image: busybox}]}\n"
+	res, err := kube.Decode([]byte(doc + "---\n" + doc))
+	require.NoError(t, err)
+	require.Len(t, res.Pods, 2)
+	assert.NotEqual(t, res.Pods[0].Name, res.Pods[1].Name)
+}
+
 func TestDecodeEmpty(t *testing.T) {
 	for i, in := range []string{"", "\n", "# just a comment\n", "---\n---\n", "  \n"} {
 		res, err := kube.Decode([]byte(in))
