@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,6 +175,7 @@ func validatePodSpec(path string, s *corev1.PodSpec, policies []corev1.RestartPo
 			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", p, v.Name))
 		}
 		volumes[v.Name] = true
+		errs = append(errs, validateOneVolumeType(p, v.VolumeSource)...)
 		if v.Image != nil {
 			if v.Image.Reference == "" {
 				errs = append(errs, p+".image.reference: Required value")
@@ -270,4 +272,24 @@ func timeOf(t metav1.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// validateOneVolumeType refuses a volume with more than one source, as the
+// API server's validateVolumeSource does: each source after the first, in
+// the order VolumeSource declares them, is Forbidden at its own field.
+func validateOneVolumeType(path string, vs corev1.VolumeSource) []string {
+	var errs []string
+	v := reflect.ValueOf(vs)
+	seen := false
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() != reflect.Pointer || f.IsNil() {
+			continue
+		}
+		if seen {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			errs = append(errs, path+"."+name+": Forbidden: may not specify more than 1 volume type")
+		}
+		seen = true
+	}
+	return errs
 }

@@ -193,6 +193,8 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 item 1 (Pod p): spec.containers[0].image: Required value`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes:\n  - name: v\n    image: {reference: a, pulPolicy: Never}\n  containers: []\n",
 			want: `document 0 (Pod x): strict decoding error: unknown field "spec.volumes[0].image.pulPolicy"`},
+		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: [{name: a, image: x}]\n  volumes:\n  - name: v\n    emptyDir: {}\n    image: {reference: 'x:1'}\n",
+			want: `document 0 (Pod x): spec.volumes[0].image: Forbidden: may not specify more than 1 volume type`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: [{name: a, image: x, volumeMounts: [{name: data, mountPath: /d}]}]\n",
 			want: `document 0 (Pod x): spec.containers[0].volumeMounts[0].name: Not found: "data"`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\nkind: Deployment\nmetadata: {name: web}\n",
