@@ -115,9 +115,11 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		if _, err := n.Settle(); err != nil {
 			return nil, err
 		}
-		n.Sync() // init containers done, the app containers start
-		if _, err := n.Settle(); err != nil {
-			return nil, err
+		if len(p.Spec.InitContainers) > 0 {
+			n.Sync() // the init containers are done: the app containers start
+			if _, err := n.Settle(); err != nil {
+				return nil, err
+			}
 		}
 		pe := PodExplanation{Namespace: created.Namespace, Name: created.Name}
 		written := map[string]pullpolicy.PullPolicy{}
@@ -128,23 +130,26 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		for _, c := range slices.Concat(created.Spec.InitContainers, created.Spec.Containers) {
 			ce := ContainerExplanation{Name: c.Name, Image: c.Image, Written: written[c.Name], Policy: c.ImagePullPolicy, OnNode: onNode[c.Name]}
 			ce.Defaulting = defaulting(c.Image, ce.Written, ce.Policy)
-			seen := false
 			for _, e := range events {
 				if !strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") {
 					continue
 				}
-				if seen && (e.Reason == pullpolicy.EventPulling || e.Reason == pullpolicy.EventPulled) {
-					break // a later start
-				}
-				ce.Events = append(ce.Events, e.String())
+				decision := ""
 				switch {
 				case e.Reason == pullpolicy.EventPulling:
-					ce.Decision, seen = DecisionPull, true
+					decision = DecisionPull
 				case e.Reason == pullpolicy.EventPulled && strings.Contains(e.Message, "already present"):
-					ce.Decision, seen = DecisionCacheHit, true
+					decision = DecisionCacheHit
 				case e.Reason == pullpolicy.EventErrImageNeverPull:
-					ce.Decision, seen = DecisionNeverPull, true
+					decision = DecisionNeverPull
 				}
+				if decision != "" && ce.Decision != "" {
+					break // a later start
+				}
+				if decision != "" {
+					ce.Decision = decision
+				}
+				ce.Events = append(ce.Events, e.String())
 			}
 			ce.Why = why(ce.Policy, ce.Decision, ce.OnNode)
 			pe.Containers = append(pe.Containers, ce)
