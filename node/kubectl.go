@@ -1,8 +1,6 @@
 package node
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -63,12 +61,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
 	s := c.status()
 	fmt.Fprintf(w, "  %s:\n", c.spec.Name)
-	id := ""
-	if c.started {
-		sum := sha256.Sum256([]byte(ps.uid + "/" + c.spec.Name + "/" + strconv.Itoa(c.restarts)))
-		id = "containerd://" + hex.EncodeToString(sum[:])
-	}
-	fmt.Fprintf(w, "    Container ID:\t%s\n", id)
+	fmt.Fprintf(w, "    Container ID:\t%s\n", s.ContainerID)
 	fmt.Fprintf(w, "    Image:\t%s\n", c.spec.Image)
 	fmt.Fprintf(w, "    Image ID:\t%s\n", s.ImageID)
 	fmt.Fprintf(w, "    Image pull policy:\t%s\n", c.spec.ImagePullPolicy)

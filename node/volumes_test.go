@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,43 +157,6 @@ func TestImageVolumeInUse(t *testing.T) {
 	}
 }
 
-func TestDecodePodVolumes(t *testing.T) {
-	p, err := node.DecodePod([]byte(`apiVersion: v1
-kind: Pod
-metadata:
-  name: ml
-spec:
-  volumes:
-  - name: models
-    image:
-      reference: quay.io/ml/models:v1
-      pullPolicy: IfNotPresent
-  - name: scratch
-    emptyDir: {}
-  containers:
-  - name: app
-    image: python:3.13
-    volumeMounts:
-    - name: models
-      mountPath: /models
-      readOnly: true
-    - name: scratch
-      mountPath: /tmp
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := fmt.Sprintf("%+v %+v %+v", p.Spec.Volumes[0].Image, p.Spec.Volumes[1], p.Spec.Containers[0].VolumeMounts)
-	want := `&{Reference:quay.io/ml/models:v1 PullPolicy:IfNotPresent} {Name:scratch Image:<nil>} [{Name:models MountPath:/models ReadOnly:true} {Name:scratch MountPath:/tmp ReadOnly:false}]`
-	if got != want {
-		t.Errorf("decoded %s, want %s", got, want)
-	}
-	_, err = node.DecodePod([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes:\n  - name: v\n    image: {reference: a, pulPolicy: Never}\n  containers: []\n"))
-	if want := `pod manifest: strict decoding error: unknown field "spec.volumes[0].image.pulPolicy"`; err == nil || err.Error() != want {
-		t.Errorf("misspelled field: %v, want %q", err, want)
-	}
-}
-
 // Describe lists a container's mounts and the pod's image volumes as
 // kubectl does.
 func TestDescribeImageVolumes(t *testing.T) {
@@ -219,5 +181,14 @@ func TestDescribeImageVolumes(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe lacks\n%s\nin\n%s", want, out)
 		}
+	}
+}
+
+// A pod bound to another node is refused.
+func TestNodeNameBinding(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.node("").CreatePod(node.Pod{Name: "p", Spec: node.PodSpec{NodeName: "node-2", Containers: []node.Container{{Name: "a", Image: "x"}}}})
+	if want := `node node-1: pod default/p is bound to node "node-2"`; err == nil || err.Error() != want {
+		t.Errorf("CreatePod = %v, want %q", err, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/node/kube"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -40,7 +41,7 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "$ cat pull-policy-pod.yaml")
 	w.Write(pullPolicyPod)
 	fmt.Fprintln(w, "\n$ kubectl apply -f pull-policy-pod.yaml")
-	p, err := node.DecodePod(pullPolicyPod)
+	p, err := decodePod(pullPolicyPod)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func run(w io.Writer) error {
 
 	fmt.Fprintln(w, "\nNow imagePullPolicy: Never on an image this node has never pulled:")
 	fmt.Fprintln(w, "\n$ kubectl apply -f never-pod.yaml")
-	np, err := node.DecodePod(neverPod)
+	np, err := decodePod(neverPod)
 	if err != nil {
 		return err
 	}
@@ -96,4 +97,16 @@ func run(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\n$ kubectl get pods")
 	return n.GetPods(w, "default")
+}
+
+// decodePod reads a manifest that holds one pod, as kubectl apply reads it.
+func decodePod(manifest []byte) (node.Pod, error) {
+	res, err := kube.Decode(manifest)
+	if err != nil {
+		return node.Pod{}, err
+	}
+	if len(res.Pods) != 1 {
+		return node.Pod{}, fmt.Errorf("want one pod in the manifest, got %d", len(res.Pods))
+	}
+	return res.Pods[0], nil
 }
