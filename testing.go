@@ -15,10 +15,12 @@ func RunFile(t testing.TB, path string) *Result {
 	s, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
+		return nil // for a testing.TB whose Fatal returns
 	}
 	r, err := s.Run()
 	if err != nil {
 		t.Fatal(err)
+		return nil
 	}
 	for _, o := range r.Failures() {
 		step := ""

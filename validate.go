@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -57,6 +58,20 @@ func faultKindNames() string {
 		out = append(out, k.String())
 	}
 	return fmt.Sprint(out)
+}
+
+// scopeHost returns the host of a fault scope: the scope itself when it
+// names a host (no slash, a dot, a port or "localhost", as registry.SetFault
+// reads it), else the host of the repository.
+func scopeHost(scope string) string {
+	name, _, _ := strings.Cut(scope, ":")
+	if !strings.Contains(scope, "/") && (strings.Contains(name, ".") || name == "localhost" || strings.Contains(scope, ":")) {
+		return scope
+	}
+	if ref, err := pullpolicy.ParseImageRef(scope); err == nil {
+		return ref.Domain()
+	}
+	return scope
 }
 
 // validate checks what strict decoding cannot: versions, names, references,
@@ -265,12 +280,10 @@ func (s *Scenario) validate() error {
 			}
 			if f.Scope == "" {
 				bad(fp+".scope", "required: a host or a repository")
-			} else if ref, err := pullpolicy.ParseImageRef(f.Scope); err != nil {
-				if !hosts[f.Scope] {
-					bad(fp+".scope", "no registry with host %q in spec.registries", f.Scope)
-				}
-			} else if !hosts[f.Scope] && !hosts[ref.Domain()] {
-				bad(fp+".scope", "no registry with host %q in spec.registries", ref.Domain())
+			} else if err := registry.New().SetFault(registry.Fault{Scope: f.Scope, Kind: registry.FaultUnavailable}); err != nil {
+				bad(fp+".scope", "%v", err)
+			} else if host := scopeHost(f.Scope); !hosts[host] {
+				bad(fp+".scope", "no registry with host %q in spec.registries", host)
 			}
 			if st.Fault != nil {
 				if _, ok := faultKind(f.Kind); !ok {
