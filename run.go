@@ -472,7 +472,7 @@ func (w *world) nodesOf(st *Step, pl *plannedStep) []int {
 			add(w.nodeIndex(pe.Node, pl))
 		}
 	}
-	if st.Advance != nil {
+	if st.Advance != nil && len(out) == 0 {
 		for i, n := range w.nodes {
 			if len(n.Pods()) > 0 {
 				add(i)

@@ -28,7 +28,7 @@ const (
 var tlColours = map[string]string{
 	"creating": "#d9d9d9", // created, no start attempt yet
 	"running":  "#4caf50",
-	"backoff":  "#ffb300", // ErrImagePull or ImagePullBackOff: waiting out the backoff window
+	"backoff":  "#ffb300", // a failed pull (ErrImagePull, RegistryUnavailable, ...) or ImagePullBackOff: the backoff window
 	"failing":  "#e53935", // any other waiting reason (ErrImageNeverPull, InvalidImageName, ...)
 	"queued":   "#90caf9", // a pull waiting for a puller slot
 	"pulling":  "#1565c0",
@@ -199,7 +199,7 @@ func drawPod(b *bytes.Buffer, sc *timeScale, p PodHistory, y float64, end time.T
 		next, nextWhy := "running", "container "+a.Container+" started"
 		switch a.Reason {
 		case "":
-		case "ErrImagePull", "ImagePullBackOff":
+		case "ErrImagePull", "ImagePullBackOff", "RegistryUnavailable", "SignatureValidationFailed":
 			next, nextWhy = "backoff", a.Container+": "+a.Reason+": "+a.Message
 		default:
 			next, nextWhy = "failing", a.Container+": "+a.Reason+": "+a.Message
