@@ -44,7 +44,25 @@ type StepResult struct {
 	Before *Record `json:"before,omitempty"`
 	// Record is what the action and the advance caused.
 	Record
+	// GC is what a garbageCollect step removed.
+	GC           *GCRun    `json:"gc,omitempty"`
 	Expectations []Outcome `json:"expectations,omitempty"`
+}
+
+// GCRun is one image garbage collection (node.GCResult).
+type GCRun struct {
+	Node        string         `json:"node"`
+	Removed     []RemovedImage `json:"removed"`
+	UsageBefore int64          `json:"usageBefore"`
+	UsageAfter  int64          `json:"usageAfter"`
+	Error       string         `json:"error,omitempty"`
+}
+
+// RemovedImage is an image GC removed, and why: "age" or "space".
+type RemovedImage struct {
+	Names  []string `json:"names"`
+	Size   int64    `json:"size"`
+	Reason string   `json:"reason"`
 }
 
 // Outcome is one checked expectation.
@@ -284,7 +302,7 @@ func (w *world) step(i int, t *transcript) (StepResult, error) {
 	failed := ""
 	sr.Record, err = w.rec.Record(func() error {
 		var err error
-		failed, err = w.act(i, st, pl)
+		failed, err = w.act(i, st, pl, &sr)
 		if err != nil {
 			return err
 		}
@@ -310,7 +328,7 @@ func (w *world) mark(i int, kind, nodeName, label string) {
 
 // act carries out a step's action; on failure it returns the field suffix
 // to blame.
-func (w *world) act(i int, st *Step, pl *plannedStep) (string, error) {
+func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, error) {
 	var n *node.Node
 	if pl.node >= 0 {
 		n = w.nodes[pl.node]
@@ -367,11 +385,16 @@ func (w *world) act(i int, st *Step, pl *plannedStep) (string, error) {
 		n.RestartKubelet()
 		w.mark(i, "restartKubelet", n.Name(), "kubelet restart")
 	case st.GarbageCollect:
+		// A failed GC is reported as the kubelet does, with an event, and in
+		// the step's result; the scenario goes on.
 		r := n.GarbageCollect()
 		w.mark(i, "garbageCollect", n.Name(), fmt.Sprintf("image GC: %d removed", len(r.Removed)))
+		sr.GC = &GCRun{Node: n.Name(), UsageBefore: r.UsageBefore, UsageAfter: r.UsageAfter, Removed: []RemovedImage{}}
 		if r.Err != nil {
-			// The kubelet reports a failed GC as an event; the scenario goes on.
-			return "", nil
+			sr.GC.Error = r.Err.Error()
+		}
+		for _, im := range r.Removed {
+			sr.GC.Removed = append(sr.GC.Removed, RemovedImage{Names: im.Names, Size: im.Size, Reason: im.Reason})
 		}
 	}
 	return "", nil

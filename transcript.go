@@ -110,6 +110,15 @@ func (t *transcript) step(st *Step, pl *plannedStep, sr *StepResult) {
 		t.printf("  events:\n")
 		t.events(&sr.Record)
 	}
+	if gc := sr.GC; gc != nil {
+		t.printf("  image GC on %s: usage %d -> %d bytes\n", gc.Node, gc.UsageBefore, gc.UsageAfter)
+		for _, im := range gc.Removed {
+			t.printf("    removed %s (%d bytes, %s)\n", strings.Join(im.Names, ", "), im.Size, im.Reason)
+		}
+		if gc.Error != "" {
+			t.printf("    failed: %s\n", gc.Error)
+		}
+	}
 	if len(sr.Pulls) > 0 || sr.Requests.Total > 0 {
 		t.printf("  pulls: %d, registry requests: %d (resolve %d, manifest %d, blob %d), bytes: %d\n",
 			len(sr.Pulls), sr.Requests.Total, sr.Requests.Resolves, sr.Requests.Manifests, sr.Requests.Blobs, sr.Bytes)

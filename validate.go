@@ -334,13 +334,13 @@ func (s *Scenario) validate() error {
 			}
 		}
 		if st.Expect != nil {
-			s.validateExpect(p+".expect", st.Expect, pl, nodes, builds, bad)
+			s.validateExpect(p+".expect", st.Expect, pl, live, nodes, builds, bad)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, nodes map[string]int, builds map[string]bool, bad func(string, string, ...any)) {
+func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map[podKey]bool, nodes map[string]int, builds map[string]bool, bad func(string, string, ...any)) {
 	nodeOf := func(fp, name string) (int, bool) {
 		if name == "" {
 			if pl.node >= 0 {
@@ -368,9 +368,14 @@ func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, nodes ma
 			bad(pp+".name", "required")
 			continue
 		}
-		np, ok := s.known[podKey{j, namespaceOr(pe.Namespace), pe.Name}]
-		if !ok || !s.createdBy(np, pl) {
-			bad(pp+".name", "pod %s/%s is not created on %s by this or an earlier step: the expectation could never be checked", namespaceOr(pe.Namespace), pe.Name, s.Spec.Nodes[j].Name)
+		k := podKey{j, namespaceOr(pe.Namespace), pe.Name}
+		np, ok := s.known[k]
+		switch {
+		case !ok || !s.createdBy(np, pl):
+			bad(pp+".name", "pod %s/%s is not created on %s by this or an earlier step: the expectation could never be checked", k.namespace, k.name, s.Spec.Nodes[j].Name)
+			continue
+		case !live[k]:
+			bad(pp+".name", "pod %s/%s is deleted from %s by an earlier step: the expectation could never be checked", k.namespace, k.name, s.Spec.Nodes[j].Name)
 			continue
 		}
 		if pe.Phase != "" && pe.Phase != string(node.PodPending) && pe.Phase != string(node.PodRunning) {

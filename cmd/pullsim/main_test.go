@@ -28,7 +28,7 @@ func call(args ...string) (status int, stdout, stderr string) {
 
 // pullsim run on each lesson scenario prints its transcript and passes.
 func TestRunTranscript(t *testing.T) {
-	for _, name := range []string{"quiz1", "quiz2", "lab", "tagdrift"} {
+	for _, name := range []string{"quiz1", "quiz2", "lab", "tagdrift", "gc"} {
 		t.Run(name, func(t *testing.T) {
 			status, out, errs := call("run", scenarios+name+".yaml")
 			assert.Equal(t, exitOK, status, errs)
