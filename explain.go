@@ -27,11 +27,17 @@ type PodExplanation struct {
 	Containers []ContainerExplanation `json:"containers"`
 }
 
-// Decisions an Explanation reports.
+// Verdict is what the kubelet did about a container's image at its start.
+type Verdict string
+
+// Verdicts an Explanation reports.
 const (
-	DecisionPull      = "pull"
-	DecisionCacheHit  = "cache hit"
-	DecisionNeverPull = "ErrImageNeverPull"
+	// VerdictPull: the kubelet asked the runtime to pull.
+	VerdictPull Verdict = "pull"
+	// VerdictCacheHit: the kubelet used the image on the node.
+	VerdictCacheHit Verdict = "cache hit"
+	// VerdictNeverPull: policy Never and the image is not on the node.
+	VerdictNeverPull Verdict = "ErrImageNeverPull"
 )
 
 // ContainerExplanation is one container's answer.
@@ -48,8 +54,9 @@ type ContainerExplanation struct {
 	Defaulting string `json:"defaulting"`
 	// OnNode reports whether the node had the image before the start.
 	OnNode bool `json:"onNode"`
-	// Decision is DecisionPull, DecisionCacheHit or DecisionNeverPull.
-	Decision string `json:"decision"`
+	// Decision is what the kubelet did; "" when it did not get to the image
+	// (an invalid image name, a failed presence check).
+	Decision Verdict `json:"decision"`
 	// Why explains the decision.
 	Why string `json:"why"`
 	// Events are the kubelet's events for the container's start, as
@@ -134,14 +141,14 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 				if !strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") {
 					continue
 				}
-				decision := ""
+				var decision Verdict
 				switch {
 				case e.Reason == pullpolicy.EventPulling:
-					decision = DecisionPull
+					decision = VerdictPull
 				case e.Reason == pullpolicy.EventPulled && strings.Contains(e.Message, "already present"):
-					decision = DecisionCacheHit
+					decision = VerdictCacheHit
 				case e.Reason == pullpolicy.EventErrImageNeverPull:
-					decision = DecisionNeverPull
+					decision = VerdictNeverPull
 				}
 				if decision != "" && ce.Decision != "" {
 					break // a later start
@@ -185,19 +192,19 @@ func defaulting(image string, written, policy pullpolicy.PullPolicy) string {
 }
 
 // why explains a decision of the kubelet's EnsureImageExists.
-func why(policy pullpolicy.PullPolicy, decision string, onNode bool) string {
+func why(policy pullpolicy.PullPolicy, decision Verdict, onNode bool) string {
 	switch {
-	case decision == DecisionPull && policy == pullpolicy.PullAlways && onNode:
+	case decision == VerdictPull && policy == pullpolicy.PullAlways && onNode:
 		return "Always contacts the registry on every container start, even though the node has the image; only the layers the node lacks are downloaded"
-	case decision == DecisionPull && policy == pullpolicy.PullAlways:
+	case decision == VerdictPull && policy == pullpolicy.PullAlways:
 		return "Always contacts the registry on every container start"
-	case decision == DecisionPull && onNode:
+	case decision == VerdictPull && onNode:
 		return "the node has the image, but this pod may not use it (KEP-2535: it was pulled with credentials the pod does not have), so the kubelet pulls"
-	case decision == DecisionPull:
+	case decision == VerdictPull:
 		return "IfNotPresent pulls because the node does not have the image"
-	case decision == DecisionCacheHit:
+	case decision == VerdictCacheHit:
 		return fmt.Sprintf("%s uses the copy on the node without contacting the registry, even if the tag has moved there since", policy)
-	case decision == DecisionNeverPull:
+	case decision == VerdictNeverPull:
 		return "Never does not pull, and the node does not have the image: the container waits in ErrImageNeverPull, retried on every sync until the image appears on the node"
 	}
 	return "the kubelet did not get to the image decision (see the events)"

@@ -15,7 +15,9 @@ import (
 )
 
 // Scenario is a scenario file, decoded and validated: Load or Parse it, then
-// Run it. Its exported fields are the file's contents.
+// Run it. Its exported fields are the file's contents, for reading: Run
+// assumes they are as Parse validated them (the manifests of apply steps are
+// read once, by Parse), so change the file and parse it again instead.
 type Scenario struct {
 	APIVersion string       `json:"apiVersion"`
 	Kind       string       `json:"kind"`

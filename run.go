@@ -111,10 +111,23 @@ type Attempt struct {
 type Mark struct {
 	At    time.Time `json:"at"`
 	Step  int       `json:"step"`
-	Kind  string    `json:"kind"` // push, fault, clearFault, loadImage, restartKubelet, garbageCollect
-	Node  string    `json:"node,omitempty"`
+	Kind  MarkKind  `json:"kind"`
+	Node  string    `json:"node,omitempty"` // for node-level marks
 	Label string    `json:"label"`
 }
+
+// MarkKind says what a Mark is; its values are the step actions' names.
+type MarkKind string
+
+// Kinds of marks.
+const (
+	MarkPush           MarkKind = "push" // a tag pushed, or moved
+	MarkFault          MarkKind = "fault"
+	MarkClearFault     MarkKind = "clearFault"
+	MarkLoadImage      MarkKind = "loadImage"
+	MarkRestartKubelet MarkKind = "restartKubelet"
+	MarkGarbageCollect MarkKind = "garbageCollect"
+)
 
 // Passed reports whether every expectation held.
 func (r *Result) Passed() bool { return len(r.Failures()) == 0 }
@@ -322,7 +335,7 @@ func (w *world) step(i int, t *transcript) (StepResult, error) {
 	return sr, nil
 }
 
-func (w *world) mark(i int, kind, nodeName, label string) {
+func (w *world) mark(i int, kind MarkKind, nodeName, label string) {
 	w.marks = append(w.marks, Mark{At: w.clock.Now(), Step: i, Kind: kind, Node: nodeName, Label: label})
 }
 
@@ -344,7 +357,7 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		if old != "" && old != d {
 			label = fmt.Sprintf("%s moved: %s", st.Push.Ref, st.Push.Build)
 		}
-		w.mark(i, "push", "", label)
+		w.mark(i, MarkPush, "", label)
 	case st.Apply != nil:
 		for _, np := range pl.pods {
 			n := w.nodes[np.node]
@@ -371,24 +384,24 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		if _, err := n.LoadImage(st.LoadImage.Ref, w.builds[st.LoadImage.Build]); err != nil {
 			return ".loadImage", err
 		}
-		w.mark(i, "loadImage", n.Name(), fmt.Sprintf("load %s: %s", st.LoadImage.Ref, st.LoadImage.Build))
+		w.mark(i, MarkLoadImage, n.Name(), fmt.Sprintf("load %s: %s", st.LoadImage.Ref, st.LoadImage.Build))
 	case st.Fault != nil:
 		k, _ := faultKind(st.Fault.Kind)
 		if err := w.reg.SetFault(registry.Fault{Scope: st.Fault.Scope, Kind: k, Requests: st.Fault.Requests}); err != nil {
 			return ".fault", err
 		}
-		w.mark(i, "fault", "", fmt.Sprintf("fault %s: %s", st.Fault.Scope, st.Fault.Kind))
+		w.mark(i, MarkFault, "", fmt.Sprintf("fault %s: %s", st.Fault.Scope, st.Fault.Kind))
 	case st.ClearFault != nil:
 		w.reg.ClearFault(st.ClearFault.Scope)
-		w.mark(i, "clearFault", "", fmt.Sprintf("fault %s cleared", st.ClearFault.Scope))
+		w.mark(i, MarkClearFault, "", fmt.Sprintf("fault %s cleared", st.ClearFault.Scope))
 	case st.RestartKubelet:
 		n.RestartKubelet()
-		w.mark(i, "restartKubelet", n.Name(), "kubelet restart")
+		w.mark(i, MarkRestartKubelet, n.Name(), "kubelet restart")
 	case st.GarbageCollect:
 		// A failed GC is reported as the kubelet does, with an event, and in
 		// the step's result; the scenario goes on.
 		r := n.GarbageCollect()
-		w.mark(i, "garbageCollect", n.Name(), fmt.Sprintf("image GC: %d removed", len(r.Removed)))
+		w.mark(i, MarkGarbageCollect, n.Name(), fmt.Sprintf("image GC: %d removed", len(r.Removed)))
 		sr.GC = &GCRun{Node: n.Name(), UsageBefore: r.UsageBefore, UsageAfter: r.UsageAfter, Removed: []RemovedImage{}}
 		if r.Err != nil {
 			sr.GC.Error = r.Err.Error()

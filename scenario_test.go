@@ -100,6 +100,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:25: spec.steps[0].advance: duplicate field`},
 		{"step out of time order", "        phase: Running", "        phase: Running\n  - at: 30s\n    expect: {pulls: 0}",
 			`bad.yaml:29: spec.steps[1].at: step out of time order: 30s is before 1m0s, where the previous step ends`},
+		{"step without a time", "        phase: Running", "        phase: Running\n  - expect: {pulls: 0}",
+			`bad.yaml:29: spec.steps[1].at: required: the step's virtual time from the start, such as 0s or 30s`},
 		{"unknown node", "    advance: 1m", "    advance: 1m\n    node: node-2",
 			`bad.yaml:25: spec.steps[0].node: no node named "node-2" in spec.nodes`},
 		{"unknown node in an expectation", "      - name: app", "      - name: app\n        node: node-9",

@@ -126,11 +126,11 @@ func (r *Result) WriteTimeline(w io.Writer) error {
 		x := sc.x(m.At)
 		colour := tlColours["other"]
 		switch m.Kind {
-		case "push":
+		case MarkPush:
 			colour = tlColours["push"]
-		case "fault":
+		case MarkFault:
 			colour = tlColours["fault"]
-		case "clearFault":
+		case MarkClearFault:
 			colour = tlColours["clear"]
 		}
 		label := markLabel(m)

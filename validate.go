@@ -219,7 +219,9 @@ func (s *Scenario) validate() error {
 		pl := &s.plan[i]
 		pl.node = -1
 		pl.at = st.At.Duration
-		if pl.at < 0 {
+		if _, set := s.lines[p+".at"]; !set {
+			bad(p+".at", "required: the step's virtual time from the start, such as 0s or 30s")
+		} else if pl.at < 0 {
 			bad(p+".at", "must not be negative")
 		} else if pl.at < prevEnd {
 			bad(p+".at", "step out of time order: %v is before %v, where the previous step ends", pl.at, prevEnd)

@@ -126,7 +126,7 @@ func TestExplain(t *testing.T) {
 	var e pullsim.Explanation
 	require.NoError(t, json.Unmarshal([]byte(out), &e))
 	require.Len(t, e.Pods, 1)
-	assert.Equal(t, pullsim.DecisionNeverPull, e.Pods[0].Containers[0].Decision)
+	assert.Equal(t, pullsim.VerdictNeverPull, e.Pods[0].Containers[0].Decision)
 }
 
 func TestExitStatus(t *testing.T) {
