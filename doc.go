@@ -14,7 +14,9 @@
 //	             tags, private repositories, links, faults, request counters
 //	node         the kubelet: pods, EnsureImage, events, status, backoff,
 //	             the puller, pull secrets and KEP-2535, image GC, kubectl views
-//	node/kube    Kubernetes manifests of every kind in, corev1 objects out
+//	node/kube    Kubernetes objects: manifests of every workload kind read
+//	             with k8s.io/api's types, corev1 pods, statuses, events in and
+//	             out, kubectl get -o yaml
 //
 // The command cmd/pullsim runs scenario files, explains one manifest and
 // validates files.

@@ -539,6 +539,7 @@ func validatePod(p *Pod) []string {
 	}
 	check("initContainers", p.Spec.InitContainers)
 	check("containers", p.Spec.Containers)
+	errs = append(errs, validateRestartPolicies(&p.Spec)...)
 	return append(errs, validateVolumes(&p.Spec)...)
 }
 

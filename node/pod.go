@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -203,3 +204,28 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.msg }
 func (e *apiError) Unwrap() error { return e.reason }
+
+// validateRestartPolicies returns the API server's errors for the pod's
+// restart policies (pkg/apis/core/validation: validateRestartPolicy,
+// validateInitContainerRestartPolicy): the pod's must be one of the three,
+// and only init containers may set theirs, to Always.
+func validateRestartPolicies(s *PodSpec) []string {
+	var errs []string
+	switch s.RestartPolicy {
+	case "", RestartPolicyAlways, RestartPolicyOnFailure, RestartPolicyNever:
+	default:
+		errs = append(errs, fmt.Sprintf("spec.restartPolicy: Unsupported value: %q: supported values: %q, %q, %q",
+			s.RestartPolicy, RestartPolicyAlways, RestartPolicyOnFailure, RestartPolicyNever))
+	}
+	for i, c := range s.InitContainers {
+		if c.RestartPolicy != "" && c.RestartPolicy != ContainerRestartPolicyAlways {
+			errs = append(errs, fmt.Sprintf("spec.initContainers[%d].restartPolicy: Unsupported value: %q: supported values: %q", i, c.RestartPolicy, ContainerRestartPolicyAlways))
+		}
+	}
+	for i, c := range s.Containers {
+		if c.RestartPolicy != "" {
+			errs = append(errs, fmt.Sprintf("spec.containers[%d].restartPolicy: Forbidden: may not be set for non-init containers", i))
+		}
+	}
+	return errs
+}

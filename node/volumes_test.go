@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,31 @@ func TestNodeNameBinding(t *testing.T) {
 	_, err := w.node("").CreatePod(node.Pod{Name: "p", Spec: node.PodSpec{NodeName: "node-2", Containers: []node.Container{{Name: "a", Image: "x"}}}})
 	if want := `node node-1: pod default/p is bound to node "node-2"`; err == nil || err.Error() != want {
 		t.Errorf("CreatePod = %v, want %q", err, want)
+	}
+}
+
+// The API server's rules for restart policies: the pod's is one of three,
+// only init containers set theirs (to Always, a native sidecar).
+func TestRestartPolicyValidation(t *testing.T) {
+	w := newWorld(t)
+	n := w.node("")
+	for i, tc := range []struct {
+		spec node.PodSpec
+		want string // the error; "" for none
+	}{
+		{spec: node.PodSpec{RestartPolicy: node.RestartPolicyNever, InitContainers: []node.Container{{Name: "s", Image: "x", RestartPolicy: node.ContainerRestartPolicyAlways}}, Containers: []node.Container{{Name: "a", Image: "x"}}}},
+		{spec: node.PodSpec{RestartPolicy: "Sometimes", Containers: []node.Container{{Name: "a", Image: "x"}}},
+			want: `Pod "p1" is invalid: spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"`},
+		{spec: node.PodSpec{InitContainers: []node.Container{{Name: "s", Image: "x", RestartPolicy: "Never"}}, Containers: []node.Container{{Name: "a", Image: "x", RestartPolicy: node.ContainerRestartPolicyAlways}}},
+			want: `Pod "p2" is invalid: [spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always", spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers]`},
+	} {
+		_, err := n.CreatePod(node.Pod{Name: fmt.Sprintf("p%d", i), Spec: tc.spec})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("step %d: got %q, want %q", i, got, tc.want)
+		}
 	}
 }

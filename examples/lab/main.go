@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pullsim/pullsim/node"
@@ -60,6 +61,21 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "\n$ kubectl describe pod pull-policy-pod")
 	if err := n.Describe(w, "default", "pull-policy-pod"); err != nil {
 		return err
+	}
+
+	fmt.Fprintln(w, "\nkubectl describe does not print the policy; the line marked (pullsim) is pullsim's. The API")
+	fmt.Fprintln(w, "shows it in the pod's spec:")
+	fmt.Fprintln(w, "\n$ kubectl get pod pull-policy-pod -o yaml | grep -B2 imagePullPolicy")
+	stored, _ := n.Pod("default", "pull-policy-pod")
+	y, err := kube.PodYAML(stored)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(y), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "imagePullPolicy") {
+			fmt.Fprintln(w, strings.Join(lines[max(i-2, 0):i+1], "\n"))
+		}
 	}
 
 	fmt.Fprintln(w, "\nNow imagePullPolicy: Never on an image this node has never pulled:")

@@ -221,7 +221,20 @@ func TestStatusToCoreConditions(t *testing.T) {
 			want: []string{"PodReadyToStartContainers=True@0", "Initialized=True@1", "Ready=False/ContainersNotReady: containers with unready status: [app]@0", "ContainersReady=False/ContainersNotReady: containers with unready status: [app]@0", "PodScheduled=True@0"}},
 		{spec: sidecarSpec, st: node.PodStatus{Phase: node.PodPending, InitContainerStatuses: []node.ContainerStatus{waiting("side", "ErrImagePull")}, ContainerStatuses: []node.ContainerStatus{waiting("app", "PodInitializing")}},
 			want: []string{"PodReadyToStartContainers=True@0", "Initialized=False/ContainersNotInitialized: containers with incomplete status: [side]@0", "Ready=False/ContainersNotReady: containers with unready status: [side app]@0", "ContainersReady=False/ContainersNotReady: containers with unready status: [side app]@0", "PodScheduled=True@0"}},
+		// A container without a status is unknown.
+		{spec: node.PodSpec{InitContainers: []node.Container{{Name: "init"}}, Containers: []node.Container{{Name: "a"}, {Name: "b"}}}, st: node.PodStatus{Phase: node.PodPending, ContainerStatuses: []node.ContainerStatus{waiting("a", "PodInitializing")}},
+			want: []string{"PodReadyToStartContainers=True@0", "Initialized=False/ContainersNotInitialized: containers with unknown status: [init]@0", "Ready=False/ContainersNotReady: containers with unknown status: [b], containers with unready status: [a]@0", "ContainersReady=False/ContainersNotReady: containers with unknown status: [b], containers with unready status: [a]@0", "PodScheduled=True@0"}},
+		// Terminal phases.
+		{spec: initSpec, st: node.PodStatus{Phase: "Succeeded", InitContainerStatuses: []node.ContainerStatus{done}, ContainerStatuses: []node.ContainerStatus{{Name: "app", State: node.ContainerState{Terminated: &node.ContainerStateTerminated{Reason: "Completed"}}}}},
+			want: []string{"PodReadyToStartContainers=True@0", "Initialized=True/PodCompleted: @2", "Ready=False/PodCompleted: @0", "ContainersReady=False/PodCompleted: @0", "PodScheduled=True@0"}},
+		{st: node.PodStatus{Phase: "Failed", ContainerStatuses: []node.ContainerStatus{{Name: "app", State: node.ContainerState{Terminated: &node.ContainerStateTerminated{Reason: "Error", ExitCode: 1}}}}},
+			want: []string{"PodReadyToStartContainers=True@0", "Initialized=True@0", "Ready=False/PodFailed: @0", "ContainersReady=False/PodFailed: @0", "PodScheduled=True@0"}},
 	} {
+		if tc.spec.Containers == nil { // the spec's app containers are those with a status
+			for _, cs := range tc.st.ContainerStatuses {
+				tc.spec.Containers = append(tc.spec.Containers, node.Container{Name: cs.Name})
+			}
+		}
 		st := kube.StatusToCore(node.Pod{Name: "p", CreationTimestamp: t0, Spec: tc.spec, Status: tc.st})
 		var got []string
 		for _, c := range st.Conditions {

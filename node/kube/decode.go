@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,15 +68,15 @@ var (
 	gvCronJob    = batchv1.SchemeGroupVersion.WithKind("CronJob")
 )
 
-// podKinds are the kinds that carry pods, with the groups that ever served
-// them: a pod kind in one of those groups at another version is an error
-// (the object would make pods pullsim cannot read), not a skip.
-var podKinds = map[string][]string{
-	"Pod": {""}, "ReplicationController": {""}, "List": {""},
-	"Deployment": {"apps", "extensions"}, "ReplicaSet": {"apps", "extensions"},
-	"StatefulSet": {"apps"}, "DaemonSet": {"apps", "extensions"},
-	"Job": {"batch"}, "CronJob": {"batch"},
-}
+// podKinds are the kinds that carry pods, and builtinGroups the API groups
+// that serve them: a pod kind in one of those groups at a version pullsim
+// does not read (extensions/v1beta1 Deployment, apps/v1 Pod) is an error,
+// since the object would make pods; the same kind in another group is a
+// custom resource, and skipped.
+var (
+	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+	builtinGroups = []string{"", "apps", "batch", "extensions"}
+)
 
 var (
 	scheme     = newScheme()
@@ -109,7 +110,7 @@ func Decode(data []byte) (Result, error) {
 	)
 	for i, doc := range docs {
 		d := &decoder{res: &res, index: i, item: -1}
-		if err := d.object(doc.data, doc.json); err != nil {
+		if err := d.object(doc); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -132,9 +133,13 @@ func DecodeFile(path string) (Result, error) {
 	return res, nil
 }
 
+// document is one document of a manifest: its bytes as written, and as
+// JSON. yaml is set when the bytes are YAML that did not convert strictly
+// (duplicate keys): the strict serializer then reads the YAML itself and
+// reports the duplicates with everything else.
 type document struct {
-	data []byte
-	json bool
+	data, json []byte
+	yaml       bool
 }
 
 // split cuts a manifest into its non-empty documents.
@@ -151,7 +156,7 @@ func split(data []byte) ([]document, error) {
 			if err != nil {
 				return nil, fmt.Errorf("document %d: %w", len(docs), err)
 			}
-			docs = append(docs, document{data: raw, json: true})
+			docs = append(docs, document{data: raw, json: raw})
 		}
 	}
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
@@ -163,14 +168,17 @@ func split(data []byte) ([]document, error) {
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", len(docs), err)
 		}
-		js, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", len(docs), err)
+		d := document{data: doc}
+		if d.json, err = yaml.YAMLToJSONStrict(doc); err != nil {
+			d.yaml = true
+			if d.json, err = yaml.YAMLToJSON(doc); err != nil {
+				return nil, fmt.Errorf("document %d: %w", len(docs), err)
+			}
 		}
-		if string(js) == "null" {
+		if string(d.json) == "null" {
 			continue // only comments, or nothing
 		}
-		docs = append(docs, document{data: doc})
+		docs = append(docs, d)
 	}
 }
 
@@ -208,19 +216,12 @@ func (d *decoder) errorf(format string, args ...any) error {
 	return fmt.Errorf("%s: %s", where, strings.ReplaceAll(msg, "\n  ", "; "))
 }
 
-// object decodes one object: data is YAML, or JSON when isJSON.
-func (d *decoder) object(data []byte, isJSON bool) error {
-	js := data
-	if !isJSON {
-		var err error
-		if js, err = yaml.YAMLToJSON(data); err != nil {
-			return d.errorf("%v", err)
-		}
-	}
+// object decodes one object.
+func (d *decoder) object(doc document) error {
 	var h header
-	if err := json.Unmarshal(js, &h); err != nil {
+	if err := json.Unmarshal(doc.json, &h); err != nil {
 		var raw any
-		_ = json.Unmarshal(js, &raw)
+		_ = json.Unmarshal(doc.json, &raw)
 		return d.errorf("want an object with apiVersion and kind, got %s", jsonKind(raw))
 	}
 	meta, _ := h.Metadata.(map[string]any)
@@ -252,19 +253,17 @@ func (d *decoder) object(data []byte, isJSON bool) error {
 	switch gvk {
 	case gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob:
 	default:
-		for _, g := range podKinds[d.kind] {
-			if g == gv.Group {
-				return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
-			}
+		if slices.Contains(podKinds, d.kind) && slices.Contains(builtinGroups, gv.Group) {
+			return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
 		}
 		ns, _ := meta["namespace"].(string)
 		name, _ := meta["name"].(string)
 		d.res.Skipped = append(d.res.Skipped, Skipped{Index: d.index, Item: d.item, APIVersion: apiVersion, Kind: d.kind, Namespace: ns, Name: name})
 		return nil
 	}
-	ser := yamlStrict
-	if isJSON {
-		ser = jsonStrict
+	ser, data := jsonStrict, doc.json
+	if doc.yaml {
+		ser, data = yamlStrict, doc.data
 	}
 	obj, _, err := ser.Decode(data, nil, nil)
 	if err != nil {
@@ -276,7 +275,7 @@ func (d *decoder) object(data []byte, isJSON bool) error {
 		}
 		for i, it := range l.Items {
 			item := &decoder{res: d.res, index: d.index, item: i}
-			if err := item.object(it.Raw, true); err != nil {
+			if err := item.object(document{data: it.Raw, json: it.Raw}); err != nil {
 				return err
 			}
 		}

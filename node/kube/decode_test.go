@@ -66,10 +66,8 @@ func TestDecodedPodsRunOnANode(t *testing.T) {
 				}
 			}
 			p.Spec.EphemeralContainers = nil // the API refuses them at create
-			for _, sa := range []string{p.Spec.ServiceAccountName} {
-				if sa != "" && sa != "default" {
-					n.Cluster().CreateServiceAccount(node.ServiceAccount{Namespace: p.Namespace, Name: sa})
-				}
+			if sa := p.Spec.ServiceAccountName; sa != "" {
+				n.Cluster().CreateServiceAccount(node.ServiceAccount{Namespace: p.Namespace, Name: sa})
 			}
 			_, err := n.CreatePod(p)
 			require.NoError(t, err, "%s: %s", name, p.Name)
@@ -173,6 +171,8 @@ func TestDecodeErrors(t *testing.T) {
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n", want: "document 0: yaml: line 3: did not find expected ',' or '}'"},
 		{in: "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: web}\n",
 			want: `document 0 (Deployment web): no matches for kind "Deployment" in version "extensions/v1beta1"`},
+		{in: "apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
+			want: `document 0 (Pod p): no matches for kind "Pod" in version "apps/v1"`},
 		{in: "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: a, image: x}]}\n",
 			want: `document 0 (Pod): metadata.name: Required value: name or generateName is required`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: ' x'}, {name: a, image: z, imagePullPolicy: always}]}\n",
@@ -230,6 +230,26 @@ func TestDecodeNothingHalfCreated(t *testing.T) {
 	require.EqualError(t, err, path+`: document 7 (Deployment web): strict decoding error: unknown field "spec.template.spec.containers[0].imag"`)
 	_, err = kube.DecodeFile(filepath.Join(t.TempDir(), "missing.yaml"))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Custom resources are skipped and reported, even under a kind name that
+// carries pods in Kubernetes' own groups.
+func TestDecodeSkipsCustomResources(t *testing.T) {
+	res, err := kube.Decode([]byte("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Job\nmetadata: {name: j}\n"))
+	require.NoError(t, err)
+	assert.Empty(t, res.Pods)
+	assert.Equal(t, []kube.Skipped{
+		{Index: 0, Item: -1, APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Namespace: "shop", Name: "web"},
+		{Index: 1, Item: -1, APIVersion: "example.com/v1", Kind: "Job", Name: "j"},
+	}, res.Skipped)
+}
+
+// The deprecated spec.serviceAccount is read when serviceAccountName is
+// not set.
+func TestDecodeDeprecatedServiceAccount(t *testing.T) {
+	res, err := kube.Decode([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},"spec":{"serviceAccount":"old","containers":[{"name":"a","image":"x"}]}}`))
+	require.NoError(t, err)
+	assert.Equal(t, "old", res.Pods[0].Spec.ServiceAccountName)
 }
 
 func TestDecodeEmpty(t *testing.T) {
@@ -295,4 +315,13 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A workload asking for more pods than pullsim makes is refused at once.
+func TestDecodeTooManyPods(t *testing.T) {
+	_, err := kube.Decode([]byte(deployment("web", "replicas: 2000000000", "nginx:1.28")))
+	require.EqualError(t, err, "document 0 (Deployment web): 2000000000 pods: pullsim makes at most 10000 pods per workload")
+	res, err := kube.Decode([]byte(deployment("web", "replicas: 10000", "nginx:1.28")))
+	require.NoError(t, err)
+	assert.Len(t, res.Pods, 10000)
 }

@@ -17,15 +17,15 @@
 // Kinds that carry pods yield the pods their controllers would create, with
 // the names the controllers give them:
 //
-//	kind                    pods                           names
-//	Pod                     itself                         metadata.name, or generateName + 5 characters
-//	Deployment              spec.replicas (default 1)      <name>-<pod-template-hash>-<5 characters>
-//	ReplicaSet              spec.replicas (default 1)      <name>-<5 characters>
-//	ReplicationController   spec.replicas (default 1)      <name>-<5 characters>
-//	StatefulSet             spec.replicas (default 1)      <name>-0, <name>-1, ...
-//	DaemonSet               one (one per node in a cluster) <name>-<5 characters>
-//	Job                     min(parallelism, completions)  <name>-<5 characters>; Indexed: <name>-<index>-<5 characters>
-//	CronJob                 its Job's pods                 the Job is <name>-<minutes since 1970 of node.Epoch>
+//	kind                    pods                            names
+//	Pod                     itself                          metadata.name, or generateName + 5 characters
+//	Deployment              spec.replicas (default 1)       <name>-<pod-template-hash>-<5 characters>
+//	ReplicaSet              spec.replicas (default 1)       <name>-<5 characters>
+//	ReplicationController   spec.replicas (default 1)       <name>-<5 characters>
+//	StatefulSet             spec.replicas (default 1)       <name>-0, <name>-1, ...
+//	DaemonSet               one (a cluster runs one a node) <name>-<5 characters>
+//	Job                     min(parallelism, completions)   <name>-<5 characters>; Indexed: <name>-<index>-<5 characters>
+//	CronJob                 its Job's pods                  the Job is <name>-<minutes since 1970 of node.Epoch>
 //
 // Jobs default parallelism and completions to 1; a suspended Job or CronJob
 // and a workload with zero replicas yield no pods. The generated characters
@@ -36,9 +36,14 @@
 // annotations, and the labels the controller adds (pod-template-hash,
 // statefulset.kubernetes.io/pod-name, job-name, ...).
 //
+// A workload makes at most [MaxPodsPerWorkload] pods. A Pod document makes
+// a new pod: its uid, creationTimestamp and status (as an informer's object
+// carries them) are dropped, for the node to set.
+//
 // Documents of other kinds (Service, ConfigMap, Ingress, custom resources,
-// ...) are no error: they are listed in [Result.Skipped]. Empty documents
-// are ignored and not counted.
+// ...) are no error: they are listed in [Result.Skipped], with their index
+// and, inside a v1 List, their item. Empty documents (only comments) are
+// ignored and not counted.
 //
 // # What pullsim reads from a pod
 //

@@ -151,6 +151,7 @@ const (
 	reasonContainersNotInitialized = "ContainersNotInitialized"
 	reasonContainersNotReady       = "ContainersNotReady"
 	reasonPodCompleted             = "PodCompleted"
+	reasonPodFailed                = "PodFailed"
 )
 
 // StatusToCore converts a pod's status into core/v1's, as the kubelet
@@ -160,6 +161,12 @@ const (
 // the kubelet's reasons and messages while false, and startTime; and the
 // init and app container statuses with state, lastState, ready, started,
 // restartCount, image, imageID and containerID.
+//
+// The conditions follow the kubelet's rules (pkg/kubelet/status/generate.go):
+// Initialized once every init container completed and every native
+// sidecar started, or once an app container started; ContainersReady and
+// Ready once every app container and native sidecar is ready; a container
+// without a status is "unknown". Readiness gates are not modelled.
 //
 // A condition's lastTransitionTime is when the pod reached it as far as its
 // statuses tell: the creation time for scheduling, the sandbox and anything
@@ -183,59 +190,9 @@ func StatusToCore(p node.Pod) corev1.PodStatus {
 	created := metav1.NewTime(p.CreationTimestamp)
 	st.StartTime = &created
 
-	// Initialized: every init container completed, or, for a native
-	// sidecar, started.
-	var notInit []string
-	initAt := p.CreationTimestamp
-	sidecar := map[string]bool{}
-	for _, c := range p.Spec.InitContainers {
-		sidecar[c.Name] = c.RestartPolicy == node.ContainerRestartPolicyAlways
-	}
-	for _, cs := range p.Status.InitContainerStatuses {
-		switch s := cs.State; {
-		case s.Terminated != nil && s.Terminated.ExitCode == 0:
-			initAt = later(initAt, s.Terminated.FinishedAt)
-		case sidecar[cs.Name] && s.Running != nil:
-			initAt = later(initAt, s.Running.StartedAt)
-		default:
-			notInit = append(notInit, cs.Name)
-		}
-	}
-	// ContainersReady: every app container and sidecar ready.
-	var notReady []string
-	readyAt := p.CreationTimestamp
-	ready := func(cs node.ContainerStatus) {
-		if !cs.Ready {
-			notReady = append(notReady, cs.Name)
-		} else if r := cs.State.Running; r != nil {
-			readyAt = later(readyAt, r.StartedAt)
-		}
-	}
-	for _, cs := range p.Status.InitContainerStatuses {
-		if sidecar[cs.Name] {
-			ready(cs)
-		}
-	}
-	for _, cs := range p.Status.ContainerStatuses {
-		ready(cs)
-	}
-	cond := func(t corev1.PodConditionType, ok bool, at time.Time, reason string, names []string, what string) corev1.PodCondition {
-		c := corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(at)}
-		if !ok {
-			c.Status, c.LastTransitionTime = corev1.ConditionFalse, created
-			c.Reason, c.Message = reason, fmt.Sprintf("containers with %s status: [%s]", what, strings.Join(names, " "))
-		}
-		return c
-	}
-	initialized := cond(corev1.PodInitialized, len(notInit) == 0, initAt, reasonContainersNotInitialized, notInit, "incomplete")
-	containersReady := cond(corev1.ContainersReady, len(notReady) == 0, readyAt, reasonContainersNotReady, notReady, "unready")
-	podReady := containersReady
+	initialized, containersReady := podConditions(p, st.Phase, created.Time)
+	podReady := containersReady // no readiness gates: Ready follows ContainersReady
 	podReady.Type = corev1.PodReady
-	if st.Phase == corev1.PodSucceeded {
-		podReady.Status, podReady.Reason, podReady.Message = corev1.ConditionFalse, reasonPodCompleted, ""
-		containersReady = podReady
-		containersReady.Type = corev1.ContainersReady
-	}
 	st.Conditions = []corev1.PodCondition{
 		{Type: corev1.PodReadyToStartContainers, Status: corev1.ConditionTrue, LastTransitionTime: created},
 		initialized,
@@ -244,6 +201,102 @@ func StatusToCore(p node.Pod) corev1.PodStatus {
 		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: created},
 	}
 	return st
+}
+
+// podConditions returns the Initialized and ContainersReady conditions as
+// the kubelet generates them (GeneratePodInitializedCondition,
+// GenerateContainersReadyCondition), walking the spec's containers and
+// looking up their statuses by name.
+func podConditions(p node.Pod, phase corev1.PodPhase, created time.Time) (initialized, containersReady corev1.PodCondition) {
+	statusOf := func(list []node.ContainerStatus, name string) (node.ContainerStatus, bool) {
+		for _, cs := range list {
+			if cs.Name == name {
+				return cs, true
+			}
+		}
+		return node.ContainerStatus{}, false
+	}
+	notReady := func(t corev1.PodConditionType, reason, what string, unknown, bad []string) corev1.PodCondition {
+		var msgs []string
+		if len(unknown) > 0 {
+			msgs = append(msgs, fmt.Sprintf("containers with unknown status: %s", unknown))
+		}
+		if len(bad) > 0 {
+			msgs = append(msgs, fmt.Sprintf("containers with %s status: %s", what, bad))
+		}
+		return corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(created),
+			Reason: reason, Message: strings.Join(msgs, ", ")}
+	}
+	trueAt := func(t corev1.PodConditionType, at time.Time) corev1.PodCondition {
+		return corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(at)}
+	}
+
+	// Initialized: every init container ready (completed), every native
+	// sidecar started; or any app container already started.
+	var unknown, incomplete []string
+	initAt := created
+	for _, c := range p.Spec.InitContainers {
+		cs, ok := statusOf(p.Status.InitContainerStatuses, c.Name)
+		switch {
+		case !ok:
+			unknown = append(unknown, c.Name)
+		case c.RestartPolicy == node.ContainerRestartPolicyAlways && cs.State.Running != nil:
+			initAt = later(initAt, cs.State.Running.StartedAt)
+		case c.RestartPolicy != node.ContainerRestartPolicyAlways && cs.Ready:
+			if t := cs.State.Terminated; t != nil {
+				initAt = later(initAt, t.FinishedAt)
+			}
+		default:
+			incomplete = append(incomplete, c.Name)
+		}
+	}
+	appStarted := false
+	for _, cs := range p.Status.ContainerStatuses {
+		appStarted = appStarted || cs.State.Running != nil || cs.State.Terminated != nil
+	}
+	switch {
+	case phase == corev1.PodSucceeded && len(unknown) == 0:
+		initialized = trueAt(corev1.PodInitialized, initAt)
+		initialized.Reason = reasonPodCompleted
+	case appStarted || len(unknown)+len(incomplete) == 0:
+		initialized = trueAt(corev1.PodInitialized, initAt)
+	default:
+		initialized = notReady(corev1.PodInitialized, reasonContainersNotInitialized, "incomplete", unknown, incomplete)
+	}
+
+	// ContainersReady: every native sidecar and app container ready.
+	unknown = nil
+	var unready []string
+	readyAt := created
+	check := func(list []node.ContainerStatus, c node.Container) {
+		switch cs, ok := statusOf(list, c.Name); {
+		case !ok:
+			unknown = append(unknown, c.Name)
+		case !cs.Ready:
+			unready = append(unready, c.Name)
+		case cs.State.Running != nil:
+			readyAt = later(readyAt, cs.State.Running.StartedAt)
+		}
+	}
+	for _, c := range p.Spec.InitContainers {
+		if c.RestartPolicy == node.ContainerRestartPolicyAlways {
+			check(p.Status.InitContainerStatuses, c)
+		}
+	}
+	for _, c := range p.Spec.Containers {
+		check(p.Status.ContainerStatuses, c)
+	}
+	switch {
+	case phase == corev1.PodSucceeded && len(unknown) == 0:
+		containersReady = corev1.PodCondition{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(readyAt), Reason: reasonPodCompleted}
+	case phase == corev1.PodFailed:
+		containersReady = corev1.PodCondition{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(readyAt), Reason: reasonPodFailed}
+	case len(unknown)+len(unready) > 0:
+		containersReady = notReady(corev1.ContainersReady, reasonContainersNotReady, "unready", unknown, unready)
+	default:
+		containersReady = trueAt(corev1.ContainersReady, readyAt)
+	}
+	return initialized, containersReady
 }
 
 func later(a, b time.Time) time.Time {

@@ -184,8 +184,16 @@ func newWorkloadAt(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *co
 	return w, nil
 }
 
+// MaxPodsPerWorkload bounds the pods one workload may make (replicas, a
+// Job's parallelism): a simulation of more pods than this on one node is a
+// mistake in the manifest, not a scenario.
+const MaxPodsPerWorkload = 10_000
+
 // pods makes n pods, asking name for each one's name and extra labels.
 func (w *workload) pods(n int, name func(i int) (string, map[string]string)) ([]node.Pod, error) {
+	if n > MaxPodsPerWorkload {
+		return nil, fmt.Errorf("%d pods: pullsim makes at most %d pods per workload", n, MaxPodsPerWorkload)
+	}
 	out := make([]node.Pod, 0, n)
 	seen := make(map[string]bool, n)
 	for i := range n {
