@@ -70,7 +70,7 @@ type ContainerExplanation struct {
 // has every image the pods name, and reports what the kubelet decided for
 // each container's first start.
 func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
-	pods, err := decodeManifests(manifest)
+	pods, _, err := decodeManifests(manifest)
 	if err != nil {
 		return nil, err
 	}

@@ -451,6 +451,9 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		for _, np := range pl.pods {
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
+		for _, sk := range pl.skipped {
+			pods = append(pods, strings.ToLower(sk)+" skipped")
+		}
 		src := "inline manifest"
 		if st.Apply.Path != "" {
 			src = st.Apply.Path

@@ -208,10 +208,16 @@ type Step struct {
 
 // ApplySpec names manifests: a file (relative to the scenario file) or an
 // inline object (a Pod, a workload, a v1 List) or a string of YAML
-// documents. Exactly one of Path and Manifest.
+// documents. Exactly one of Path and Manifest. Workloads yield the pods
+// their controllers would create (node/kube); documents of other kinds are
+// skipped.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Nodes places the pods without spec.nodeName on these nodes in turn,
+	// as a scheduler spreading a workload would; unset, they go to the
+	// step's node.
+	Nodes []string `json:"nodes,omitempty"`
 }
 
 // PodRef names a pod; the namespace defaults to "default".

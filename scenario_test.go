@@ -120,6 +120,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:27: spec.steps[0].expect.pods[0].name: pod default/other is not created on node-1 by this or an earlier step: the expectation could never be checked`},
 		{"pod deleted before", "        phase: Running", "        phase: Running\n  - {at: 2m, delete: {name: app}}\n  - {at: 3m, expect: {pods: [{name: app}]}}",
 			`bad.yaml:30: spec.steps[2].expect.pods[0].name: pod default/app is deleted from node-1 by an earlier step: the expectation could never be checked`},
+		{"spread over an unknown node", "    apply:", "    apply:\n      nodes: [node-1, node-7]",
+			`bad.yaml:17: spec.steps[0].apply.nodes[1]: no node named "node-7" in spec.nodes`},
 		{"container that does not exist", "        phase: Running", "        containers: [{name: web, running: true}]",
 			`bad.yaml:28: spec.steps[0].expect.pods[0].containers[0].name: pod app has no container "web"`},
 		{"events of a pod never created", "        phase: Running", "        phase: Running\n      events: [{pod: web}]",

@@ -21,6 +21,7 @@ import (
 type plannedStep struct {
 	node    int // the node the action is for; -1 when it needs none
 	pods    []nodePod
+	skipped []string // documents of an apply step that carry no pods
 	at, end time.Duration // start, and start plus advance
 }
 
@@ -306,13 +307,27 @@ func (s *Scenario) validate() error {
 				delete(live, podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name})
 			}
 		case st.Apply != nil:
-			pods, err := s.applyPods(*st.Apply)
+			pods, skipped, err := s.applyPods(*st.Apply)
 			if err != nil {
 				bad(p+".apply", "%v", err)
 				break
 			}
+			pl.skipped = skipped
+			spread := make([]int, 0, len(st.Apply.Nodes))
+			for j, name := range st.Apply.Nodes {
+				k, ok := nodes[name]
+				if !ok {
+					bad(fmt.Sprintf("%s.apply.nodes[%d]", p, j), "no node named %q in spec.nodes", name)
+				}
+				spread = append(spread, k)
+			}
+			unbound := 0
 			for _, pod := range pods {
 				np := nodePod{node: pl.node, pod: pod}
+				if pod.Spec.NodeName == "" && len(spread) > 0 {
+					np.node = spread[unbound%len(spread)]
+					unbound++
+				}
 				if pod.Spec.NodeName != "" {
 					j, ok := nodes[pod.Spec.NodeName]
 					if !ok {
@@ -472,11 +487,11 @@ func hasContainer(p node.Pod, name string) bool {
 }
 
 // applyPods reads the manifests of an apply step.
-func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, error) {
+func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, []string, error) {
 	var data []byte
 	switch {
 	case a.Path != "" && len(a.Manifest) > 0:
-		return nil, errors.New("give path or manifest, not both")
+		return nil, nil, errors.New("give path or manifest, not both")
 	case a.Path != "":
 		path := a.Path
 		if !filepath.IsAbs(path) {
@@ -484,7 +499,7 @@ func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		data = b
 	case len(a.Manifest) > 0:
@@ -492,19 +507,19 @@ func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, error) {
 		if data[0] == '"' { // a string of YAML documents
 			var text string
 			if err := json.Unmarshal(data, &text); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			data = []byte(text)
 		}
 	default:
-		return nil, errors.New("give path or manifest")
+		return nil, nil, errors.New("give path or manifest")
 	}
-	pods, err := decodeManifests(data)
+	pods, skipped, err := decodeManifests(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(pods) == 0 {
-		return nil, errors.New("the manifests hold no pod or workload")
+		return nil, nil, errors.New("the manifests hold no pod or workload")
 	}
-	return pods, nil
+	return pods, skipped, nil
 }
