@@ -21,7 +21,7 @@ import (
 type plannedStep struct {
 	node    int // the node the action is for; -1 when it needs none
 	pods    []nodePod
-	skipped []string // documents of an apply step that carry no pods
+	skipped []string      // documents of an apply step that carry no pods
 	at, end time.Duration // start, and start plus advance
 }
 
