@@ -1,6 +1,7 @@
 package pullsim
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -183,6 +184,9 @@ func (s *Scenario) Run(opts ...RunOption) (*Result, error) {
 	var cfg runConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if s == nil || s.plan == nil || len(s.plan) != len(s.Spec.Steps) {
+		return nil, errors.New("pullsim: run a scenario that Load or Parse returned")
 	}
 	w, err := s.newWorld()
 	if err != nil {

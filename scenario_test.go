@@ -226,6 +226,17 @@ func TestRunError(t *testing.T) {
 	assert.Contains(t, err.Error(), "bad.yaml:16: spec.steps[0].apply: ")
 }
 
+// Only a parsed scenario runs; a hand-made one is refused, not a panic.
+func TestRunUnparsed(t *testing.T) {
+	var s pullsim.Scenario
+	s.Spec.Steps = []pullsim.Step{{}}
+	_, err := s.Run()
+	assert.ErrorContains(t, err, "Load or Parse")
+	var nilScenario *pullsim.Scenario
+	_, err = nilScenario.Run()
+	assert.Error(t, err)
+}
+
 // A scenario runs the same way every time: same JSON, same picture.
 func TestRunIsDeterministic(t *testing.T) {
 	s, err := pullsim.Load("testdata/scenarios/quiz2.yaml")
