@@ -3,7 +3,7 @@
 //	go install github.com/pullsim/pullsim/cmd/pullsim@latest
 //
 //	pullsim run testdata/scenarios/quiz1.yaml
-//	pullsim run -o json scenario.yaml
+//	pullsim run -o json scenario.yaml   (or -o yaml)
 //	pullsim run --timeline rollout.svg scenario.yaml
 //	pullsim explain pod.yaml --node-has nginx:1.28
 //	pullsim validate testdata/scenarios/*.yaml
@@ -23,6 +23,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/pullsim/pullsim"
 )
@@ -49,7 +51,7 @@ var verbs = []verb{
 	{
 		name:    "run",
 		summary: "run scenario files and print what the nodes did",
-		usage:   "[-o text|json] [--timeline FILE.svg] FILE...",
+		usage:   "[-o text|json|yaml] [--timeline FILE.svg] FILE...",
 		help: `Runs each scenario and prints, step by step, the events, kubectl get pods,
 kubectl describe pod for the pods the step's expectations name, and each
 expectation's outcome. Exit status 1 when an expectation fails.
@@ -75,7 +77,7 @@ Example:
 	{
 		name:    "explain",
 		summary: "say whether a pod's containers pull, hit the cache or fail with ErrImageNeverPull",
-		usage:   "[--node-has IMAGE]... [-o text|json] POD.yaml",
+		usage:   "[--node-has IMAGE]... [-o text|json|yaml] POD.yaml",
 		help: `Creates the manifest's pods on a simulated node that holds the --node-has
 images (side-loaded) and a registry that has every image the pods name, and
 prints, per container, the imagePullPolicy after defaulting, the kubelet's
@@ -169,7 +171,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 func runVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	fs := flags(v, stderr)
-	output := fs.String("o", "text", "output format: text (a transcript) or json (the whole result)")
+	output := fs.String("o", "text", "output format: text (a transcript), or json or yaml (the whole result)")
 	timeline := fs.String("timeline", "", "write an SVG timeline of the run to this file (one scenario only)")
 	files, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -182,8 +184,8 @@ func runVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	case len(files) == 0:
 		fmt.Fprintln(stderr, "pullsim run: name at least one scenario file")
 		return exitError
-	case *output != "text" && *output != "json":
-		fmt.Fprintf(stderr, "pullsim run: -o %s: want text or json\n", *output)
+	case *output != "text" && *output != "json" && *output != "yaml":
+		fmt.Fprintf(stderr, "pullsim run: -o %s: want text, json or yaml\n", *output)
 		return exitError
 	case *timeline != "" && len(files) > 1:
 		fmt.Fprintln(stderr, "pullsim run: --timeline draws one scenario; name one file")
@@ -222,19 +224,33 @@ func runVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if *output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
+	if *output != "text" {
 		var v any = results
 		if len(files) == 1 && len(results) == 1 {
 			v = results[0]
 		}
-		if err := enc.Encode(v); err != nil {
+		if err := encode(stdout, *output, v); err != nil {
 			fmt.Fprintln(stderr, "pullsim run:", err)
 			return exitError
 		}
 	}
 	return status
+}
+
+// encode writes v as indented JSON or as YAML (converted from the JSON, as
+// kubectl does).
+func encode(w io.Writer, format string, v any) error {
+	if format == "yaml" {
+		data, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func writeTimeline(path string, r *pullsim.Result) error {
@@ -279,7 +295,7 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	fs := flags(v, stderr)
 	var nodeHas stringList
 	fs.Var(&nodeHas, "node-has", "an image the node already has, as a pod writes it (repeatable)")
-	output := fs.String("o", "text", "output format: text or json")
+	output := fs.String("o", "text", "output format: text, json or yaml")
 	files, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -291,8 +307,8 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pullsim explain: name one manifest file")
 		return exitError
 	}
-	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "pullsim explain: -o %s: want text or json\n", *output)
+	if *output != "text" && *output != "json" && *output != "yaml" {
+		fmt.Fprintf(stderr, "pullsim explain: -o %s: want text, json or yaml\n", *output)
 		return exitError
 	}
 	data, err := os.ReadFile(files[0])
@@ -305,10 +321,8 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pullsim explain: %s: %v\n", files[0], err)
 		return exitError
 	}
-	if *output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(e); err != nil {
+	if *output != "text" {
+		if err := encode(stdout, *output, e); err != nil {
 			fmt.Fprintln(stderr, "pullsim explain:", err)
 			return exitError
 		}
