@@ -39,7 +39,7 @@ func (r *Recorder) Record(f func() error) (Record, error) {
 		events[i], pulls[i] = n.EventCount(), len(n.Pulls())
 	}
 	err := f()
-	var rec Record
+	rec := Record{Events: []Event{}, Pulls: []Pull{}} // [] in JSON, not null
 	for i, n := range r.nodes {
 		for _, e := range n.EventsSince(events[i]) {
 			rec.Events = append(rec.Events, eventOf(n.Name(), e))

@@ -192,7 +192,8 @@ func (s *Scenario) Run(opts ...RunOption) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Name: s.Metadata.Name, File: s.file, Description: s.Spec.Description, Start: node.Epoch}
+	res := &Result{Name: s.Metadata.Name, File: s.file, Description: s.Spec.Description, Start: node.Epoch,
+		Steps: []StepResult{}, Pods: []PodHistory{}, Marks: []Mark{}}
 	t := newTranscript(cfg.transcript, w)
 	t.header(res)
 	for i := range s.Spec.Steps {
@@ -207,7 +208,7 @@ func (s *Scenario) Run(opts ...RunOption) (*Result, error) {
 		w.finish(h, res.End)
 		res.Pods = append(res.Pods, *h)
 	}
-	res.Marks = w.marks
+	res.Marks = append(res.Marks, w.marks...)
 	t.footer(res)
 	return res, t.err
 }
@@ -428,11 +429,11 @@ func (w *world) finish(h *PodHistory, t time.Time) {
 			n = m
 		}
 	}
-	h.Attempts = h.Attempts[:0]
+	h.Attempts = []Attempt{}
 	for _, a := range n.Attempts(h.Namespace, h.Name) {
 		h.Attempts = append(h.Attempts, Attempt{At: a.At, Container: a.Container, Reason: a.Reason, Message: a.Message, Pulled: a.Pulled})
 	}
-	h.Pulls = h.Pulls[:0]
+	h.Pulls = []Pull{}
 	for _, p := range n.Pulls() {
 		if p.Namespace == h.Namespace && p.Pod == h.Name && !p.Requested.Before(h.Created) && !p.Requested.After(t) {
 			h.Pulls = append(h.Pulls, pullOf(n.Name(), p))
