@@ -375,8 +375,14 @@ func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map
 		}
 		return j, ok
 	}
+	if len(e.Pods) == 0 && len(e.Events) == 0 && e.Pulls == nil && e.RegistryRequests == nil && e.Bytes == nil {
+		bad(p, "the expect block checks nothing")
+	}
 	for i, pe := range e.Pods {
 		pp := fmt.Sprintf("%s.pods[%d]", p, i)
+		if pe.Phase == "" && len(pe.Containers) == 0 {
+			bad(pp, "the expectation checks nothing: give a phase or containers")
+		}
 		j, ok := nodeOf(pp+".node", pe.Node)
 		if !ok {
 			continue
@@ -400,6 +406,9 @@ func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map
 		}
 		for k, ce := range pe.Containers {
 			cp := fmt.Sprintf("%s.containers[%d]", pp, k)
+			if ce.ImagePullPolicy == "" && ce.Running == nil && ce.Reason == nil && ce.Message == nil && ce.Build == nil && ce.Digest == nil && ce.RestartCount == nil {
+				bad(cp, "the expectation checks nothing")
+			}
 			if !hasContainer(np.pod, ce.Name) {
 				bad(cp+".name", "pod %s has no container %q", pe.Name, ce.Name)
 			}
