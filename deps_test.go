@@ -31,6 +31,8 @@ import (
 //     gives scenario-file errors their line numbers and field paths (root
 //     package); decoding itself is sigs.k8s.io/yaml's. apimachinery's
 //     metav1.Duration and resource.Quantity read durations and sizes there.
+//   - golang.org/x/time: rate.Limiter, the token bucket of the kubelet's pull
+//     throttle (client-go's flowcontrol token bucket is built on it).
 //   - github.com/stretchr/testify: assertions in tests.
 //
 // Indirect requirements (marked "// indirect") are tolerated only from the
@@ -43,6 +45,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/opencontainers/go-digest",
 		"github.com/stretchr/testify",
 		"go.yaml.in/yaml/v3",
+		"golang.org/x/time",
 		"k8s.io/api",
 		"k8s.io/apimachinery",
 		"sigs.k8s.io/yaml",

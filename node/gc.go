@@ -3,6 +3,8 @@ package node
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -147,7 +149,7 @@ func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
 // it removed; its error is the kubelet's GC error.
 func (n *Node) GarbageCollect() GCResult {
 	n.catchUp()
-	return n.garbageCollect(n.clock.Now())
+	return n.garbageCollect(n.now())
 }
 
 func (n *Node) garbageCollect(now time.Time) GCResult {
@@ -166,7 +168,7 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		n.record(now, evNodeWarning, &n.obj, EventInvalidDiskCapacity, err.Error())
 		res.Err = err
 		res.UsageAfter = n.imageFSUsed()
-		n.gcRuns = append(n.gcRuns, res)
+		n.addGCRun(res)
 		return res
 	default:
 		if available > capacity {
@@ -175,10 +177,14 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		if available < 0 {
 			available = 0
 		}
-		usage := 100 - int(available*100/capacity)
+		usage := 100 - int(mulDiv(available, 100, capacity))
 		if usage >= n.cfg.gcHigh {
-			toFree := capacity*int64(100-n.cfg.gcLow)/100 - available
-			freed := n.freeSpace(&res, images, toFree, now)
+			toFree := mulDiv(capacity, int64(100-n.cfg.gcLow), 100) - available
+			freed, kept := n.freeSpace(&res, images, toFree, now)
+			if n.cfg.ensureSecret {
+				// The KEP-2535 post-GC hook, before the freed-enough check.
+				n.pruneUnknownRecords(kept, now)
+			}
 			if freed < toFree {
 				msg := fmt.Sprintf("Insufficient free disk space on the node's image filesystem (%d%% of %s used). "+
 					"Failed to free sufficient space by deleting unused images (freed %d bytes). "+
@@ -189,9 +195,8 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 			}
 		}
 	}
-	n.pruneRecords()
 	res.UsageAfter = n.imageFSUsed()
-	n.gcRuns = append(n.gcRuns, res)
+	n.addGCRun(res)
 	return res
 }
 
@@ -216,15 +221,21 @@ func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) [
 // freeSpace is the size pass: remove unused images in eviction order until
 // toFree bytes are freed, skipping pinned images, images used at or after
 // now and images detected less than imageMinimumGCAge ago. It returns the
-// bytes freed as the kubelet counts them: the sum of the removed images'
-// sizes.
-func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) int64 {
+// bytes freed as the kubelet counts them (the sum of the removed images'
+// sizes) and the candidates it looked at and kept: unpinned images it
+// skipped before it had freed enough.
+func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) (int64, map[digest.Digest]bool) {
 	var freed int64
+	kept := make(map[digest.Digest]bool)
 	for _, e := range images {
 		if freed >= toFree {
 			break
 		}
+		if e.record.pinned {
+			continue // not a candidate
+		}
 		if !e.spaceEligible(now, n.cfg.gcMinAge) {
+			kept[e.id] = true
 			continue
 		}
 		if n.removeImage(res, e, "space") {
@@ -232,9 +243,11 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 			// image, layers shared with other images included, although
 			// removing it frees only what no other image holds.
 			freed += e.record.size
+		} else {
+			kept[e.id] = true
 		}
 	}
-	return freed
+	return freed, kept
 }
 
 // removeImage deletes an image from the runtime and reports whether it was
@@ -250,31 +263,25 @@ func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
 	return true
 }
 
-// pruneRecords drops KEP-2535 pulled records of images no longer on the
-// node (PruneUnknownRecords).
-func (n *Node) pruneRecords() {
-	for id := range n.pulled {
-		if _, _, ok := n.cache.Summary(id); !ok {
-			delete(n.pulled, id)
-		}
-	}
-}
-
 // DeleteUnusedImages removes every image no container uses, except pinned
 // images and images detected less than imageMinimumGCAge ago, whatever the
 // disk usage: what the eviction manager does under disk pressure.
 func (n *Node) DeleteUnusedImages() GCResult {
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
 	used := n.detectImages(now)
+	kept := make(map[digest.Digest]bool)
 	for _, e := range n.evictionOrder(used) {
-		if !e.spaceEligible(now, n.cfg.gcMinAge) {
-			continue
+		switch {
+		case e.record.pinned:
+		case !e.spaceEligible(now, n.cfg.gcMinAge), !n.removeImage(&res, e, "eviction"):
+			kept[e.id] = true
 		}
-		n.removeImage(&res, e, "eviction")
 	}
-	n.pruneRecords()
+	if n.cfg.ensureSecret {
+		n.pruneUnknownRecords(kept, now)
+	}
 	res.UsageAfter = n.imageFSUsed()
 	return res
 }
@@ -294,12 +301,23 @@ func (n *Node) PinImage(name string, pinned bool) error {
 	return nil
 }
 
-// GCRuns returns every garbage collection so far, periodic or run with
-// [Node.GarbageCollect]; [Node.DeleteUnusedImages] returns its result but
-// is not listed.
+// MaxGCRuns is how many garbage collection results a node keeps.
+const MaxGCRuns = 100
+
+// addGCRun keeps res, dropping the oldest beyond MaxGCRuns.
+func (n *Node) addGCRun(res GCResult) {
+	if len(n.gcRuns) >= 2*MaxGCRuns {
+		n.gcRuns = append(n.gcRuns[:0:0], n.gcRuns[len(n.gcRuns)-MaxGCRuns+1:]...)
+	}
+	n.gcRuns = append(n.gcRuns, res)
+}
+
+// GCRuns returns the latest garbage collections, at most [MaxGCRuns],
+// periodic or run with [Node.GarbageCollect], oldest first;
+// [Node.DeleteUnusedImages] returns its result but is not listed.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()
-	return slices.Clone(n.gcRuns)
+	return slices.Clone(n.gcRuns[max(0, len(n.gcRuns)-MaxGCRuns):])
 }
 
 // ImageFS returns the image filesystem's capacity and the bytes in use:
@@ -321,7 +339,69 @@ func (n *Node) SetImageFSOtherUsage(bytes int64) error {
 	return nil
 }
 
-func (n *Node) imageFSUsed() int64 { return n.cache.Usage() + n.fsOther }
+// imageFSUsed is the bytes in use on the image filesystem, saturating at
+// the largest int64.
+func (n *Node) imageFSUsed() int64 {
+	u := n.cache.Usage()
+	if n.fsOther > math.MaxInt64-u {
+		return math.MaxInt64
+	}
+	return u + n.fsOther
+}
+
+// mulDiv returns a*b/c for non-negative a, b and positive c, exactly,
+// without overflowing in a*b; the kubelet's int64 arithmetic cannot
+// overflow for the capacities real disks have, pullsim's must not for any.
+func mulDiv(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(q)
+}
+
+// gcIdle reports whether a periodic collection now would change nothing and
+// record nothing, and so would every one after it while nothing else
+// happens on the node: detection refreshes the records of images in use,
+// which only the last run's time matters for. That holds when the size pass
+// does not run (usage below the high threshold, a capacity to measure) and
+// the age pass has nothing it could ever remove, every image has been
+// detected, and no earlier failure waits to be reported.
+func (n *Node) gcIdle() bool {
+	if len(n.jobs) > 0 || n.gcFailed {
+		return false
+	}
+	for _, img := range n.cache.List() {
+		if n.records[img.ID] == nil {
+			return false // not yet detected: the next detection dates it
+		}
+	}
+	if !n.gcEnabled() {
+		return true
+	}
+	capacity := n.cfg.fsCapacity
+	if capacity == 0 {
+		return false
+	}
+	available := max(0, min(capacity, capacity-n.imageFSUsed()))
+	if 100-int(mulDiv(available, 100, capacity)) >= n.cfg.gcHigh {
+		return false
+	}
+	if n.cfg.gcMaxAge == 0 {
+		return true
+	}
+	used := n.imagesInUse()
+	for _, img := range n.cache.List() {
+		if !img.Pinned && !used[img.ID] {
+			return false
+		}
+	}
+	return true
+}
 
 // gcEnabled reports whether the periodic GC runs: not when the high
 // threshold is 100 and there is no maximum age.
@@ -351,16 +431,17 @@ func formatSize(bytes int64) string {
 // last GC failed. Pods are synced again.
 func (n *Node) RestartKubelet() {
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	n.records = make(map[digest.Digest]*imageRecord)
 	n.kubeletStarted = now
 	n.nextGC = now
 	n.gcFailed = false
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
+	n.qps = newPullThrottle(n.cfg.qps, n.cfg.burst)
 	for image := range n.intents {
 		if ref, err := n.cfg.refs.Parse(image); err == nil {
 			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {
-				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry)}
+				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
 			}
 		}
 	}

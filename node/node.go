@@ -1,21 +1,22 @@
 package node
 
 import (
-	"time"
-
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
+	"golang.org/x/time/rate"
 )
 
 // Node is one simulated kubelet with its container runtime: it admits pods,
@@ -57,7 +58,7 @@ type Node struct {
 	jobs     jobHeap                     // pulls in flight, by finish time
 	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
 	seq      uint64
-	qps      tokenBucket
+	qps      *rate.Limiter // the pull throttle; nil when off
 	pulls    chunk.List[Pull]
 	uidBase  string // node-derived prefix of pod UIDs
 
@@ -67,7 +68,8 @@ type Node struct {
 	nextGC         time.Time
 	fsOther        int64
 	gcRuns         []GCResult
-	gcFailed       bool // the last periodic GC failed
+	seen           time.Time // the latest time the node read from its clock
+	gcFailed       bool      // the last periodic GC failed
 
 	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
 
@@ -92,6 +94,9 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	}
 	if src == nil {
 		return nil, fmt.Errorf("node %s: a registry.Source is required", name)
+	}
+	if v := reflect.ValueOf(src); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("node %s: the registry.Source is a nil %T", name, src)
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -132,7 +137,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cluster:        cfg.cluster,
 		puller:         puller{limit: cfg.pullSlots()},
 		inflight:       make(map[digest.Digest]time.Time),
-		qps:            tokenBucket{qps: cfg.qps, burst: cfg.burst},
+		qps:            newPullThrottle(cfg.qps, cfg.burst),
 		name:           name,
 		source:         src,
 		cache:          imagecache.New(),
@@ -288,7 +293,8 @@ type containerState struct {
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	attemptPulled bool // the current start attempt handed a pull to the runtime
+	attemptPulled bool     // the current start attempt handed a pull to the runtime
+	pulling       *pullJob // the pull this container's start waits for, while it runs
 }
 
 // podMeta is the metadata a node carries for a pod without reading it.
@@ -332,13 +338,14 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	// The API server's order: defaulting, mutating admission, validation,
 	// validating admission.
 	n.setDefaults(&p)
-	if err := n.cluster.admit(&p); err != nil {
+	alwaysPull, err := n.cluster.admit(&p)
+	if err != nil {
 		return Pod{}, err
 	}
 	if errs := validatePod(&p); len(errs) > 0 {
 		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %v", p.Name, aggregate(errs))}
 	}
-	if err := n.cluster.validateAdmission(p); err != nil {
+	if err := validateAdmission(p, alwaysPull); err != nil {
 		return Pod{}, err
 	}
 	key := podID(p.Namespace, p.Name)
@@ -346,7 +353,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	n.created++
-	now := n.clock.Now()
+	now := n.now()
 	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created,
 		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
@@ -503,10 +510,7 @@ func (s PodSpec) clone() PodSpec {
 
 // validatePod returns the API server's field errors for a pod being created.
 func validatePod(p *Pod) []string {
-	var errs []string
-	if p.Name == "" {
-		errs = append(errs, "metadata.name: Required value: name or generateName is required")
-	}
+	errs := validateObjectMeta(p.Namespace, p.Name)
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}
@@ -524,6 +528,10 @@ func validatePod(p *Pod) []string {
 				errs = append(errs, path()+".name: Required value")
 			case slices.Contains(names, c.Name):
 				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path(), c.Name))
+			default:
+				if bad := isDNS1123Label(c.Name); bad != nil {
+					errs = append(errs, invalidValues(path()+".name", c.Name, bad)...)
+				}
 			}
 			names = append(names, c.Name)
 			switch {
@@ -555,6 +563,8 @@ func validateVolumes(s *PodSpec) []string {
 			errs = append(errs, path+".name: Required value")
 		case names[v.Name]:
 			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, v.Name))
+		default:
+			errs = append(errs, invalidValues(path+".name", v.Name, isDNS1123Label(v.Name))...)
 		}
 		names[v.Name] = true
 		if v.Image == nil {

@@ -1,6 +1,7 @@
 // Command lab runs the image pull policy lesson's hands-on lab on a
-// simulated node: apply pull-policy-pod.yaml, get it, describe it, then
-// watch imagePullPolicy: Never fail on an image the node does not have.
+// simulated node: apply pull-policy-pod.yaml, get it, describe it, see the
+// stored policy as get -o yaml shows it, then watch imagePullPolicy: Never
+// fail on an image the node does not have.
 //
 //	go run ./examples/lab
 package main

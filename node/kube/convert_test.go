@@ -351,3 +351,21 @@ func TestPodYAMLGolden(t *testing.T) {
 		assert.Equal(t, p.Spec.Containers, res.Pods[0].Spec.Containers, tc.file)
 	}
 }
+
+func BenchmarkPodToCore(b *testing.B) {
+	reg := registry.New()
+	reg.MustPush("nginx:1.28", registry.Image{Config: "nginx"})
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(node.Pod{Name: "web", Labels: map[string]string{"app": "web"}, Spec: node.PodSpec{
+		InitContainers: []node.Container{{Name: "init", Image: "nginx:1.28"}, {Name: "side", Image: "nginx:1.28", RestartPolicy: node.ContainerRestartPolicyAlways}},
+		Containers:     []node.Container{{Name: "app", Image: "nginx:1.28"}},
+	}})
+	n.Advance(time.Minute)
+	p, _ := n.Pod("default", "web")
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := kube.PodToCore(p); len(out.Status.Conditions) != 5 {
+			b.Fatal(out.Status.Conditions)
+		}
+	}
+}

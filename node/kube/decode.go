@@ -21,6 +21,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -67,6 +68,16 @@ var (
 	gvJob        = batchv1.SchemeGroupVersion.WithKind("Job")
 	gvCronJob    = batchv1.SchemeGroupVersion.WithKind("CronJob")
 )
+
+// podGVKs are the objects Decode reads.
+var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob}
+
+// typedList reports whether gvk is the typed list of a kind Decode reads
+// (PodList, DeploymentList, ...), whose items carry no apiVersion and kind.
+func typedList(gvk schema.GroupVersionKind) bool {
+	base, ok := strings.CutSuffix(gvk.Kind, "List")
+	return ok && base != "" && slices.Contains(podGVKs, gvk.GroupVersion().WithKind(base))
+}
 
 // podKinds are the kinds that carry pods, and builtinGroups the API groups
 // that serve them: a pod kind in one of those groups at a version pullsim
@@ -250,10 +261,10 @@ func (d *decoder) object(doc document) error {
 		return d.errorf("apiVersion %q: %v", apiVersion, err)
 	}
 	gvk := gv.WithKind(d.kind)
-	switch gvk {
-	case gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob:
+	switch {
+	case slices.Contains(podGVKs, gvk), typedList(gvk):
 	default:
-		if slices.Contains(podKinds, d.kind) && slices.Contains(builtinGroups, gv.Group) {
+		if base := strings.TrimSuffix(d.kind, "List"); slices.Contains(podKinds, base) && slices.Contains(builtinGroups, gv.Group) {
 			return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
 		}
 		ns, _ := meta["namespace"].(string)
@@ -281,7 +292,28 @@ func (d *decoder) object(doc document) error {
 		}
 		return nil
 	}
-	pods, err := expand(obj)
+	if typedList(gvk) {
+		if d.item >= 0 {
+			return d.errorf("a List inside a List is not supported")
+		}
+		items, err := apimeta.ExtractList(obj)
+		if err != nil {
+			return d.errorf("%v", err) // unreachable: the scheme's lists have items
+		}
+		for i, it := range items {
+			item := &decoder{res: d.res, index: d.index, item: i, kind: strings.TrimSuffix(d.kind, "List")}
+			if m, err := apimeta.Accessor(it); err == nil {
+				item.name = m.GetName()
+			}
+			pods, err := expand(it, strconv.Itoa(d.index)+"/"+strconv.Itoa(i))
+			if err != nil {
+				return item.errorf("%v", err)
+			}
+			d.res.Pods = append(d.res.Pods, pods...)
+		}
+		return nil
+	}
+	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))
 	if err != nil {
 		return d.errorf("%v", err)
 	}

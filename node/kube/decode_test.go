@@ -186,7 +186,7 @@ func TestDecodeErrors(t *testing.T) {
 		{in: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec: {containers: [{name: a, image: x}]}\n",
 			want: `document 0 (Deployment web): spec.selector: Required value`},
 		{in: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: a, image: x}]}\n",
-			want: "document 0 (Deployment web): spec.template.metadata.labels: Invalid value: {\"app\":\"api\"}: `selector` does not match template `labels`"},
+			want: "document 0 (Deployment web): spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`"},
 		{in: "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec: {containers: [{name: a, image: x, imagePullPolicy: Sometimes}]}\n",
 			want: `document 0 (CronJob c): [spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never", spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"]`},
 		{in: `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}},{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a"}]}}]}`,
@@ -197,6 +197,10 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 (Pod x): spec.containers[0].volumeMounts[0].name: Not found: "data"`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\nkind: Deployment\nmetadata: {name: web}\n",
 			want: "document 0 (Pod x): spec.containers: Required value\ndocument 2 (Deployment web): apiVersion not set"},
+		{in: "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: web}\n  spec: {template: {spec: {containers: [{name: a, image: x}]}}}\n",
+			want: `document 0 item 0 (Deployment web): spec.selector: Required value`},
+		{in: "apiVersion: apps/v1beta1\nkind: DeploymentList\nitems: []\n",
+			want: `document 0 (DeploymentList): no matches for kind "DeploymentList" in version "apps/v1beta1"`},
 		{in: "apiVersion: v1\nkind: Pod\n--- junk\n", want: "document 0: invalid Yaml document separator: junk"},
 		{in: `{"apiVersion":"v1"} {`, want: "document 1: unexpected EOF"},
 	} {
@@ -250,6 +254,46 @@ func TestDecodeDeprecatedServiceAccount(t *testing.T) {
 	res, err := kube.Decode([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},"spec":{"serviceAccount":"old","containers":[{"name":"a","image":"x"}]}}`))
 	require.NoError(t, err)
 	assert.Equal(t, "old", res.Pods[0].Spec.ServiceAccountName)
+}
+
+// Two equal documents with generateName make two pods, as two creates do.
+func TestDecodeGenerateNameTwice(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Pod\nmetadata: {generateName: job-}\nspec: {containers: [{name: c, image: busybox}]}\n"
+	res, err := kube.Decode([]byte(doc + "---\n" + doc))
+	require.NoError(t, err)
+	require.Len(t, res.Pods, 2)
+	assert.NotEqual(t, res.Pods[0].Name, res.Pods[1].Name)
+}
+
+// JSON streams (what kubectl get -o json prints for several objects, one
+// after another) and YAML Lists decode like YAML documents.
+func TestDecodeJSONStreamAndYAMLList(t *testing.T) {
+	pod := func(name string) string {
+		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},"spec":{"containers":[{"name":"a","image":"x"}]}}`
+	}
+	for i, tc := range []struct {
+		in   string // the manifest
+		want string // the pods' names
+	}{
+		{in: pod("a") + "\n" + pod("b") + pod("c"), want: "a b c"},
+		{in: "\n\t " + pod("a"), want: "a"},
+		{in: "apiVersion: v1\nkind: List\nitems:\n- " + pod("a") + "\n- " + pod("b") + "\n", want: "a b"},
+		{in: "apiVersion: v1\nkind: PodList\nitems:\n- {metadata: {name: a}, spec: {containers: [{name: a, image: x}]}}\n", want: "a"},
+		{in: "apiVersion: apps/v1\nkind: StatefulSetList\nitems:\n- metadata: {name: db}\n  spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}]}}}\n", want: "db-0"},
+	} {
+		res, err := kube.Decode([]byte(tc.in))
+		if err != nil {
+			t.Errorf("step %d: %v", i, err)
+			continue
+		}
+		var names []string
+		for _, p := range res.Pods {
+			names = append(names, p.Name)
+		}
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("step %d: got %q, want %q", i, got, tc.want)
+		}
+	}
 }
 
 func TestDecodeEmpty(t *testing.T) {

@@ -9,7 +9,9 @@
 //
 // [Decode] reads what `kubectl apply -f` reads: one or more YAML documents
 // separated by "---", or a stream of JSON objects, each an object of a kind
-// the API server knows, or a v1 List of them. Each document is decoded by
+// the API server knows, or a v1 List of them, or a typed list (PodList,
+// DeploymentList, ...) as `kubectl get -o yaml` prints one. Each document
+// is decoded by
 // apimachinery's strict serializer into the real k8s.io/api type, so the
 // API server's rules hold: an unknown or duplicate field is refused with its
 // field path, and every valid field is accepted.

@@ -43,8 +43,10 @@ const (
 // keeps: names are at most 63 characters, 5 of them random.
 const maxGeneratedNameLength = 63 - 5
 
-// expand returns the pods a decoded object makes.
-func expand(obj runtime.Object) ([]node.Pod, error) {
+// expand returns the pods a decoded object makes; at is the object's place
+// in the manifest, which a Pod's generated name derives from with its
+// content, so that two equal documents make two pods.
+func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		if err := validateMeta(o.ObjectMeta); err != nil {
@@ -59,7 +61,7 @@ func expand(obj runtime.Object) ([]node.Pod, error) {
 		}
 		p.Namespace = namespaceOf(o.ObjectMeta)
 		if p.Name == "" {
-			p.Name = generateName(o.GenerateName, seed(o, 0))
+			p.Name = generateName(o.GenerateName, seed(o, at))
 		}
 		// Applying a manifest creates a new object: the node gives it a
 		// UID, a creation time and a status.
@@ -170,7 +172,7 @@ func newWorkloadAt(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *co
 		case sel.Empty():
 			errs = append(errs, spec+"selector: Invalid value: {}: empty selector is invalid")
 		case !sel.Matches(labels.Set(t.Labels)):
-			errs = append(errs, fmt.Sprintf("%stemplate.metadata.labels: Invalid value: %s: `selector` does not match template `labels`", spec, compact(t.Labels)))
+			errs = append(errs, fmt.Sprintf("%stemplate.metadata.labels: Invalid value: %#v: `selector` does not match template `labels`", spec, t.Labels))
 		}
 	}
 	if len(errs) > 0 {
@@ -298,10 +300,11 @@ func generateName(prefix string, seed []byte) string {
 	return prefix + utilrand.SafeEncodeString(string(b[:]))
 }
 
-// seed returns the bytes a pod's generated name derives from: its content.
-func seed(p *corev1.Pod, i int) []byte {
+// seed returns the bytes a pod's generated name derives from: its content
+// and its place in the manifest.
+func seed(p *corev1.Pod, at string) []byte {
 	b, _ := json.Marshal(p)
-	return append(b, strconv.Itoa(i)...)
+	return append(b, at...)
 }
 
 // podTemplateHash is the deployment controller's pod-template-hash: an FNV-32a
