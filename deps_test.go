@@ -25,7 +25,12 @@ import (
 //     splitting, ObjectMeta and label selectors, the controllers' name
 //     alphabet.
 //   - sigs.k8s.io/yaml: the YAML-to-JSON conversion Kubernetes and kubectl
-//     use, for manifests in and `kubectl get -o yaml` out.
+//     use, for manifests in and `kubectl get -o yaml` out, and for scenario
+//     files (root package).
+//   - go.yaml.in/yaml/v3 (already brought by sigs.k8s.io/yaml): its node API
+//     gives scenario-file errors their line numbers and field paths (root
+//     package); decoding itself is sigs.k8s.io/yaml's. apimachinery's
+//     metav1.Duration and resource.Quantity read durations and sizes there.
 //   - golang.org/x/time: rate.Limiter, the token bucket of the kubelet's pull
 //     throttle (client-go's flowcontrol token bucket is built on it).
 //   - github.com/stretchr/testify: assertions in tests.
@@ -39,6 +44,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/distribution/reference",
 		"github.com/opencontainers/go-digest",
 		"github.com/stretchr/testify",
+		"go.yaml.in/yaml/v3",
 		"golang.org/x/time",
 		"k8s.io/api",
 		"k8s.io/apimachinery",
