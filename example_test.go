@@ -30,4 +30,6 @@ func Example_quickstart() {
 	// phase: Running
 	// Normal Pulling Pulling image "my-app:1.0"
 	// Normal Pulled Successfully pulled image "my-app:1.0" in 150ms (150ms including waiting). Image size: 393 bytes.
+	// Normal Created Container created
+	// Normal Started Container started
 }

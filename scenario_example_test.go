@@ -133,6 +133,6 @@ func ExampleRecorder() {
 		fmt.Printf("%s: %d pulls, %d registry requests, %d bytes, %d events\n", name, len(r.Pulls), r.Requests.Total, r.Bytes, len(r.Events))
 	}
 	// Output:
-	// web-1: 1 pulls, 4 registry requests, 1223 bytes, 2 events
-	// web-2: 0 pulls, 0 registry requests, 0 bytes, 1 events
+	// web-1: 1 pulls, 4 registry requests, 1223 bytes, 4 events
+	// web-2: 0 pulls, 0 registry requests, 0 bytes, 3 events
 }

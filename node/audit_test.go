@@ -82,7 +82,7 @@ func TestEnsureImageJoinsPullInFlight(t *testing.T) {
 	for _, e := range n.Events() {
 		got = append(got, e.Reason)
 	}
-	if want := "[Pulling Pulled]"; fmt.Sprint(got) != want {
+	if want := "[Pulling Pulled Created Started]"; fmt.Sprint(got) != want {
 		t.Errorf("events = %v, want %s", got, want)
 	}
 	p, _ = n.Pod("", "p")

@@ -691,8 +691,8 @@ func TestGateOffSharesPrivateImages(t *testing.T) {
 	want := `Container image "` + privateImage + `" already present on machine`
 	for _, name := range []string{"second", "third"} {
 		evs := w.n.PodEvents("team-b", name)
-		if len(evs) != 1 || evs[0].String() != "Normal Pulled "+want || evs[0].Object.FieldPath != "spec.containers{app}" {
-			t.Errorf("%s: events %v, want one Normal Pulled %q about spec.containers{app}", name, evs, want)
+		if len(evs) != 3 || evs[0].String() != "Normal Pulled "+want || evs[0].Object.FieldPath != "spec.containers{app}" || evs[2].Reason != node.EventStarted {
+			t.Errorf("%s: events %v, want Normal Pulled %q about spec.containers{app}, then Created and Started", name, evs, want)
 		}
 		if a := w.n.Attempts("team-b", name); len(a) != 1 || a[0].Message != want || a[0].Reason != "" {
 			t.Errorf("%s: attempts %+v, want one start with message %q", name, a, want)

@@ -188,6 +188,9 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 	if at, has := n.nextJob(); has && !at.After(t) {
 		ev.at, ev.what, ok = at, doPull, true
 	}
+	if at, has := n.nextTimer(); has && !at.After(t) && (!ok || at.Before(ev.at)) {
+		ev.at, ev.what, ok = at, doPull, true // process fires timers too
+	}
 	if at := n.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
 		if !ok && len(n.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gcIdle() {
 			// Nothing will happen on the node before t but collections

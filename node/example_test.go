@@ -40,6 +40,8 @@ func ExampleNode_CreatePod_ifNotPresent() {
 	// Output:
 	// policy: IfNotPresent
 	// Normal Pulled Container image "my-app:1.0" already present on machine and can be accessed by the pod
+	// Normal Created Container created
+	// Normal Started Container started
 	// registry resolves: 1
 }
 

@@ -304,7 +304,7 @@ func TestGCConsequences(t *testing.T) {
 	for _, e := range n.EventsSince(before) {
 		got = append(got, e.String())
 	}
-	want := []string{pulling("app:1"), pulled("app:1", imgSize("app:1", 450)), neverPull("tools:1"), startFailed("ErrImageNeverPull")}
+	want := []string{pulling("app:1"), pulled("app:1", imgSize("app:1", 450)), created, started, neverPull("tools:1"), startFailed("ErrImageNeverPull")}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events after GC =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 	}

@@ -113,8 +113,12 @@ Events:
   Normal  Scheduled  90s   default-scheduler  Successfully assigned default/web to node-1
   Normal  Pulling    90s   kubelet            Pulling image "busybox:1.36"
   Normal  Pulled     90s   kubelet            Successfully pulled image "busybox:1.36" in 0s (0s including waiting). Image size: 36701016 bytes.
+  Normal  Created    90s   kubelet            Container created
+  Normal  Started    90s   kubelet            Container started
   Normal  Pulling    90s   kubelet            Pulling image "nginx:1.28"
   Normal  Pulled     90s   kubelet            Successfully pulled image "nginx:1.28" in 0s (0s including waiting). Image size: 36701014 bytes.
+  Normal  Created    90s   kubelet            Container created
+  Normal  Started    90s   kubelet            Container started
 `
 	if got := b.String(); got != want {
 		t.Errorf("Describe =\n%s\nwant\n%s", got, want)

@@ -171,7 +171,7 @@ func TestLab(t *testing.T) {
 	})
 	p, _ := w.node("").Pod("default", "never-pod")
 	ws := w.node("").PodEvents("default", "never-pod")
-	if got, want := len(ws), 5; got != want {
+	if got, want := len(ws), 7; got != want { // two failed syncs' two events each, Pulled, Created, Started
 		t.Errorf("PodEvents(never-pod) has %d events, want %d", got, want)
 	}
 	if got := p.Status.Phase; got != node.PodRunning {

@@ -43,8 +43,13 @@ type Node struct {
 	syncq   syncQueue   // pods waiting for a sync, by time
 	created int         // pods ever created, for UIDs
 
-	events  chunk.List[eventRecord]
-	backOff *backOff
+	events       chunk.List[eventRecord]
+	backOff      *backOff
+	crashBackOff *backOff // the crash loop's, per pod and container
+
+	timers   timerHeap                      // container exits and terminations, by time
+	timerSeq uint64                         // timers ever added, for their order
+	runs     map[digest.Digest]registry.Run // what images' containers do, by image ID; zero Runs omitted
 
 	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
 	intents map[string]int                // KEP-2535 pull intents by image
@@ -145,6 +150,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg:            cfg,
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
+		crashBackOff:   newBackOff(DefaultCrashLoopBackOff, DefaultMaxCrashLoopBackOff),
 		presentMsgs:    make(map[string]string),
 		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),
 		fieldPaths:     make(map[fieldKey]string),
@@ -242,7 +248,11 @@ func (n *Node) LoadImage(name string, img registry.Image) (imagecache.Image, err
 	}
 	entry := cacheEntry(m)
 	entry.Names = n.pullNames(ref, m.Digest)
-	return n.cache.Add(entry)
+	added, err := n.cache.Add(entry)
+	if err == nil {
+		n.noteRun(m.Config.Digest, img.Run)
+	}
+	return added, err
 }
 
 // cacheEntry is the cache entry for the image manifest m describes: the
@@ -271,6 +281,9 @@ type podState struct {
 	cursor               int      // the container the blocked sync is at
 	missingSecrets       []string // pull secrets the last lookup did not find
 	pullFailed           bool     // a start failed with ErrImagePull in this sync
+	syncAgain            bool     // a container event asks for another sync right after this one
+	terminating          bool     // deleted: its containers are being stopped
+	deletedAt            time.Time
 }
 
 type containerState struct {
@@ -278,9 +291,16 @@ type containerState struct {
 	ref          *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
 	obj          ObjectReference
 	init         bool
+	sidecar      bool // an init container with restartPolicy Always
 	started      bool // ever started
 	running      bool
 	done         bool // init container completed
+	final        bool // exited and will not be restarted
+	restartNow   bool // RestartContainer: start again without crash-loop backoff
+	gen          int  // instances ever started, to tell stale exit timers
+	term         *ContainerStateTerminated // the exited instance, until a new one starts
+	lastTerm     *ContainerStateTerminated // the instance before the current one
+	crashKey     string                    // crash-loop backoff key, built on first use
 	waiting      ContainerStateWaiting
 	startAt      time.Time
 	finishAt     time.Time
@@ -400,6 +420,7 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 		spec:    c,
 		ref:     ref,
 		init:    init,
+		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
 		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)},
 		waiting: ContainerStateWaiting{Reason: reason},
 	}
@@ -599,8 +620,14 @@ func validateVolumes(s *PodSpec) []string {
 	return errs
 }
 
-// DeletePod removes a pod. Its images stay on the node; its backoff entries
-// stay too, under its UID, and are forgotten after 2×max without failures.
+// DeletePod deletes a pod as the kubelet kills one: each running app
+// container gets "Killing" "Stopping container <name>" and exits after its
+// image's stop time (registry.Run.StopAfter, at once by default), or is
+// killed when terminationGracePeriodSeconds (30 by default) ends; then the
+// native sidecars, in reverse order, with what is left of the grace period.
+// Until then the pod is Terminating: it keeps its name and its images stay
+// in use. Its images stay on the node; its backoff entries stay too, under
+// its UID, and are forgotten after 2×max without failures.
 func (n *Node) DeletePod(namespace, name string) error {
 	n.catchUp()
 	key := podID(namespace, name)
@@ -608,9 +635,9 @@ func (n *Node) DeletePod(namespace, name string) error {
 	if ps == nil {
 		return n.notFound(name)
 	}
-	delete(n.pods, key)
-	n.setNextSync(ps, time.Time{})
-	n.order = slices.DeleteFunc(n.order, func(q *podState) bool { return q == ps })
+	if !ps.terminating {
+		n.terminate(ps, n.now())
+	}
 	return nil
 }
 
@@ -643,15 +670,15 @@ func (n *Node) Pods() []Pod {
 func (ps *podState) export() Pod {
 	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
 		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
-	p.Status.Phase = PodRunning
+	if ps.terminating {
+		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
+	}
+	p.Status.Phase = ps.phase()
 	for _, c := range ps.init {
 		p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, c.status())
 	}
 	for _, c := range ps.app {
 		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, c.status())
-		if !c.started {
-			p.Status.Phase = PodPending
-		}
 	}
 	return p
 }
@@ -664,16 +691,26 @@ func (c *containerState) status() ContainerStatus {
 	if c.image != "" {
 		s.Image = c.image
 	}
+	last := c.lastTerm
 	switch {
 	case c.running:
 		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
 		s.Ready = true
-	case c.done:
-		s.State.Terminated = &ContainerStateTerminated{Reason: ReasonCompleted, StartedAt: c.startAt, FinishedAt: c.finishAt}
-		s.Ready = true // an init container that exited 0 is ready
+	case c.term != nil && (c.waiting.Reason == "" || c.done || c.final):
+		t := *c.term
+		t.ContainerID = ""
+		s.State.Terminated = &t
+		s.Ready = c.done // an init container that exited 0 is ready
 	default:
 		w := c.waiting
 		s.State.Waiting = &w
+		if c.term != nil {
+			last = c.term // the exited instance waits to be replaced
+		}
+	}
+	if last != nil {
+		t := *last
+		s.LastState.Terminated = &t
 	}
 	return s
 }

@@ -25,6 +25,9 @@ type Pod struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// CreationTimestamp is when the node admitted the pod.
 	CreationTimestamp time.Time `json:"creationTimestamp,omitzero"`
+	// DeletionTimestamp is set while a deleted pod terminates: when its
+	// grace period ends.
+	DeletionTimestamp time.Time `json:"deletionTimestamp,omitzero"`
 	Spec              PodSpec   `json:"spec"`
 	Status            PodStatus `json:"status,omitzero"`
 }
@@ -117,8 +120,15 @@ type PodPhase string
 const (
 	// PodPending: some container has never started.
 	PodPending PodPhase = "Pending"
-	// PodRunning: every container has started.
+	// PodRunning: every container has started, and some run or will be
+	// restarted.
 	PodRunning PodPhase = "Running"
+	// PodSucceeded: every app container exited 0 and none restarts.
+	PodSucceeded PodPhase = "Succeeded"
+	// PodFailed: every app container exited and none restarts, at least
+	// one with a failure; or an init container failed under
+	// restartPolicy Never.
+	PodFailed PodPhase = "Failed"
 )
 
 // PodStatus is the observed state of a pod.

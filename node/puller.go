@@ -222,11 +222,22 @@ func (n *Node) finishPull(job *pullJob, at time.Time) {
 	}
 }
 
-// process finishes, in time order, every in-flight pull due by t.
+// process finishes, in time order, every in-flight pull due by t, and
+// fires every container timer (exits, terminations) due by t; at equal
+// times pulls go first.
 func (n *Node) process(t time.Time) {
-	for len(n.jobs) > 0 && !n.jobs[0].finished.After(t) {
-		job := heap.Pop(&n.jobs).(*pullJob)
-		n.finishPull(job, job.finished)
+	for {
+		jobAt, hasJob := n.nextJob()
+		timerAt, hasTimer := n.nextTimer()
+		switch {
+		case hasJob && !jobAt.After(t) && (!hasTimer || !timerAt.Before(jobAt)):
+			job := heap.Pop(&n.jobs).(*pullJob)
+			n.finishPull(job, job.finished)
+		case hasTimer && !timerAt.After(t):
+			n.fire(heap.Pop(&n.timers).(*timer))
+		default:
+			return
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func TestRestartTurnsIntentsIntoRecords(t *testing.T) {
 	if err := n.SyncPod("", "after"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := eventsSince(n, before), present("nginx:1.28"); got != want {
+	if got, want := eventsSince(n, before), present("nginx:1.28")+"\n"+created+"\n"+started; got != want {
 		t.Errorf("after the anonymous pull: events %q, want %q", got, want)
 	}
 }

@@ -126,11 +126,11 @@ func TestEventTTL(t *testing.T) {
 	if got := len(n.PodEvents("", "p")); got != 0 {
 		t.Errorf("p's events after 11m with a 10m TTL: %d, want 0", got)
 	}
-	if got := n.EventsSince(0); len(got) != 1 || got[0].Object.Name != "q" {
-		t.Errorf("EventsSince(0) = %v, want only q's event", got)
+	if got := n.EventsSince(0); len(got) != 3 || got[0].Object.Name != "q" {
+		t.Errorf("EventsSince(0) = %v, want only q's three events", got)
 	}
-	if got := n.EventsSince(seen); len(got) != 1 {
-		t.Errorf("EventsSince(%d) = %v, want q's event", seen, got)
+	if got := n.EventsSince(seen); len(got) != 3 {
+		t.Errorf("EventsSince(%d) = %v, want q's events", seen, got)
 	}
 	if _, err := node.New("n", reg, node.WithEventTTL(0)); err == nil || err.Error() != "node n: event TTL 0s must be positive" {
 		t.Errorf("WithEventTTL(0): %v", err)

@@ -111,6 +111,10 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 			res.err = n.cfg.runtime.commitError(ref, kind, d.Digest, got)
 			return
 		}
+		if kind == "config" {
+			// What the image's containers do is in its config.
+			n.noteRun(d.Digest, registry.RunOf(b.Data))
+		}
 		job.fetched = append(job.fetched, d.Digest)
 	}
 	entry := cacheEntry(m)

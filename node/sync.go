@@ -38,15 +38,29 @@ func (n *Node) Sync() {
 	}
 }
 
-// pending reports whether some container of ps waits to start.
+// pending reports whether some container of ps waits to be started by a
+// sync: an init container that has not completed (unless the one in turn
+// is still running), a sidecar or an app container that is not running and
+// will be (re)started.
 func (ps *podState) pending() bool {
+	if ps.terminating {
+		return false
+	}
 	for _, c := range ps.init {
-		if !c.done {
+		switch {
+		case c.sidecar:
+			if !c.running && !c.final {
+				return true
+			}
+		case c.done:
+		case c.running || c.final:
+			return false // the init container in turn runs, or failed the pod
+		default:
 			return true
 		}
 	}
 	for _, c := range ps.app {
-		if !c.running {
+		if !c.running && !c.final {
 			return true
 		}
 	}
@@ -67,14 +81,19 @@ func (ps *podState) containerAt(i int) *containerState {
 
 func (n *Node) syncPod(ps *podState, now time.Time) {
 	n.setNextSync(ps, time.Time{}) // this sync is the one that was due
-	if ps.syncing {
-		return
+	for !ps.syncing && !ps.terminating {
+		n.setNextSync(ps, time.Time{})
+		ps.syncing, ps.cursor, ps.pullFailed, ps.syncAgain = true, 0, false, false
+		if ps.vols != nil {
+			ps.vols.ensured, ps.vols.cursor = false, 0
+		}
+		n.continueSync(ps, now)
+		// A container event during the sync (a sidecar started, an init
+		// container done at once) makes the kubelet sync again, at once.
+		if ps.syncing || !ps.syncAgain {
+			return
+		}
 	}
-	ps.syncing, ps.cursor, ps.pullFailed = true, 0, false
-	if ps.vols != nil {
-		ps.vols.ensured, ps.vols.cursor = false, 0
-	}
-	n.continueSync(ps, now)
 }
 
 // continueSync walks the pod's containers from the cursor, starting those
@@ -82,10 +101,27 @@ func (n *Node) syncPod(ps *podState, now time.Time) {
 // start that blocks on a pull.
 func (n *Node) continueSync(ps *podState, now time.Time) {
 	for c := ps.containerAt(ps.cursor); c != nil; c = ps.containerAt(ps.cursor) {
-		if c.done || c.running {
+		if c.init && !c.sidecar {
+			if c.done {
+				ps.cursor++
+				continue
+			}
+			if c.running || c.final {
+				break // one init container at a time, until it exits
+			}
+		} else if c.running || c.final {
 			ps.cursor++
 			continue
 		}
+		if c.term != nil && !c.restartNow && n.crashLoop(ps, c, now) {
+			// In CrashLoopBackOff: no image is ensured.
+			if c.init {
+				break
+			}
+			ps.cursor++
+			continue
+		}
+		c.restartNow = false
 		if ps.vols != nil && !ps.vols.ensured && n.ensureVolumes(ps, now) {
 			return // blocked on a volume's pull
 		}
@@ -100,7 +136,10 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 		} else {
 			n.recordFailedMounts(ps, c, now)
 		}
-		if !n.finishStart(ps, c, now, o) && c.init {
+		n.finishStart(ps, c, now, o)
+		if c.init {
+			// The kubelet starts at most one init container (or sidecar)
+			// per sync; the next waits for it to exit, or to run.
 			break
 		}
 		ps.cursor++
@@ -111,7 +150,8 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 // resumeSync continues a sync that blocked on a pull, unless the pod was
 // deleted meanwhile.
 func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensureOutcome) {
-	if n.pods[podID(ps.namespace, ps.name)] != ps {
+	if n.pods[podID(ps.namespace, ps.name)] != ps || ps.terminating {
+		ps.syncing = false
 		return
 	}
 	if c.volume {
@@ -120,12 +160,16 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 		n.continueSync(ps, at)
 		return
 	}
-	if !n.finishStart(ps, c, at, o) && c.init {
+	n.finishStart(ps, c, at, o)
+	if c.init {
 		n.endSync(ps, at)
-		return
+	} else {
+		ps.cursor++
+		n.continueSync(ps, at)
 	}
-	ps.cursor++
-	n.continueSync(ps, at)
+	if !ps.syncing && ps.syncAgain {
+		n.syncPod(ps, at)
+	}
 }
 
 // ensureVolumes ensures the pod's image volumes, from the cursor on, as
@@ -207,8 +251,8 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 }
 
 // finishStart is the rest of the kubelet's startContainer once
-// EnsureImageExists has answered: the container starts, or waits with the
-// error's reason. Init containers run to completion at once.
+// EnsureImageExists has answered: the container is created and started
+// ("Created", "Started"), or waits with the error's reason.
 func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ensureOutcome) bool {
 	pulled := c.attemptPulled
 	if o.err != nil {
@@ -221,15 +265,16 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		return false
 	}
 	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
-	if c.started && !c.init {
+	n.record(now, evCreated, &c.obj, "", "")
+	n.record(now, evStarted, &c.obj, "", "")
+	if c.started {
 		c.restarts++
 	}
-	c.started, c.startAt = true, now
-	if c.init {
-		c.done, c.finishAt = true, now
-	} else {
-		c.running = true
+	if c.term != nil {
+		c.lastTerm, c.term = c.term, nil
 	}
+	c.started, c.startAt, c.running = true, now, true
+	c.waiting = ContainerStateWaiting{}
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
 	c.prevImageRef = c.imageRef // "" on the first start
@@ -237,13 +282,19 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		c.imageRef = id
 		c.image, c.imageID = n.statusImage(c.ref, id)
 	}
+	if c.sidecar {
+		ps.syncAgain = true // the app containers start in the next sync
+	}
+	n.started(ps, c, now)
 	return true
 }
 
-// RestartContainer simulates an app container exiting and the kubelet
-// starting it again at once: the new start runs EnsureImage again (Always
-// pulls again, IfNotPresent reports "already present"). The restart count
-// grows when the new instance starts.
+// RestartContainer simulates an app container (or sidecar) exiting 0 and
+// the kubelet starting it again at once, whatever the restartPolicy and
+// without crash-loop backoff, as after its first exit: the new start runs
+// EnsureImage again (Always pulls again, IfNotPresent reports "already
+// present"). The restart count grows when the new instance starts. Use
+// [Node.ExitContainer] for an exit the kubelet handles by the pod's rules.
 func (n *Node) RestartContainer(namespace, pod, container string) error {
 	n.catchUp()
 	ps := n.pods[podID(namespace, pod)]
@@ -254,14 +305,15 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 	switch {
 	case c == nil:
 		return &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
-	case c.init:
+	case c.init && !c.sidecar:
 		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace, pod, container)
 	case !c.running:
 		return fmt.Errorf("node %s: restart %s/%s: container %q is not running", n.name, ps.namespace, pod, container)
 	}
-	c.running = false
-	c.waiting = ContainerStateWaiting{Reason: ReasonContainerCreating}
-	n.syncPod(ps, n.now())
+	now := n.now()
+	n.exitContainer(ps, c, now, 0, ReasonCompleted)
+	c.final, c.restartNow = false, true
+	n.syncPod(ps, now)
 	return nil
 }
 

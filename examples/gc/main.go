@@ -81,8 +81,13 @@ func (s *sim) create(d time.Duration, name, image string, policy pullpolicy.Pull
 		s.say(d, "pod %s (%s, %s): %s -- %s", name, image, policy, st.Waiting.Reason, st.Waiting.Message)
 		return nil
 	}
+	// The image step's event: the last before the start's Created and Started.
 	evs := s.n.PodEvents("default", name)
-	s.say(d, "pod %s (%s, %s): running -- %s", name, image, policy, evs[len(evs)-1].Message)
+	last := evs[len(evs)-1]
+	for i := len(evs) - 1; i >= 0 && (last.Reason == node.EventCreated || last.Reason == node.EventStarted); i-- {
+		last = evs[i]
+	}
+	s.say(d, "pod %s (%s, %s): running -- %s", name, image, policy, last.Message)
 	return nil
 }
 

@@ -1,0 +1,404 @@
+package node
+
+import (
+	"container/heap"
+	"fmt"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// This file is what containers do once started, on virtual time: they run
+// until their image's registry.Run says they exit, the kubelet restarts
+// them by the pod's restartPolicy behind its crash-loop backoff
+// (kuberuntime_manager.go doBackOff, kubelet.go newCrashLoopBackOff), and a
+// deleted pod's containers are stopped, app containers first, then native
+// sidecars in reverse order (killPodWithSyncResult), before the pod goes.
+
+// Crash-loop backoff defaults (pkg/kubelet/kubelet.go): initial 10s, max
+// 300s, measured from the exited container's FinishedAt.
+const (
+	DefaultCrashLoopBackOff    = 10 * time.Second
+	DefaultMaxCrashLoopBackOff = 300 * time.Second
+)
+
+// DefaultTerminationGracePeriod is the API's default
+// terminationGracePeriodSeconds: 30 seconds.
+const DefaultTerminationGracePeriod = 30 * time.Second
+
+// ReasonCrashLoopBackOff is the waiting reason of a container the kubelet
+// will not restart yet.
+const ReasonCrashLoopBackOff = "CrashLoopBackOff"
+
+// Exit codes of a container stopped by the kubelet: it exited on SIGTERM
+// (128+15), or was killed at the end of the grace period (128+9).
+const (
+	exitCodeSIGTERM = 143
+	exitCodeSIGKILL = 137
+)
+
+type timerKind uint8
+
+const (
+	timerExit         timerKind = iota // a running container's process exits
+	timerKillSidecars                  // a terminating pod's app containers are gone: stop its sidecars
+	timerRemove                        // a terminating pod's containers are all gone: remove it
+)
+
+// timer is something the runtime does at a time of its own: a container
+// exits, a terminating pod moves on. gen tells a stale exit (the instance
+// it was for is gone) from a live one.
+type timer struct {
+	at    time.Time
+	kind  timerKind
+	ps    *podState
+	c     *containerState
+	gen   int
+	code  int
+	cause string // the terminated reason
+	seq   uint64
+}
+
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
+}
+
+func (n *Node) addTimer(t *timer) {
+	n.timerSeq++
+	t.seq = n.timerSeq
+	heap.Push(&n.timers, t)
+}
+
+// nextTimer returns when the next timer is due.
+func (n *Node) nextTimer() (time.Time, bool) {
+	if len(n.timers) == 0 {
+		return time.Time{}, false
+	}
+	return n.timers[0].at, true
+}
+
+// fire carries out a due timer.
+func (n *Node) fire(t *timer) {
+	switch t.kind {
+	case timerExit:
+		if t.c.gen == t.gen && t.c.running {
+			n.exitContainer(t.ps, t.c, t.at, t.code, t.cause)
+		}
+	case timerKillSidecars:
+		n.killSidecars(t.ps, t.at)
+	case timerRemove:
+		n.removePod(t.ps)
+	}
+}
+
+// run returns what the image a container runs does.
+func (n *Node) run(id digest.Digest) registry.Run { return n.runs[id] }
+
+// noteRun remembers what an image's containers do, read from its config.
+func (n *Node) noteRun(id digest.Digest, r registry.Run) {
+	if r == (registry.Run{}) {
+		return // the zero Run needs no entry
+	}
+	if n.runs == nil {
+		n.runs = make(map[digest.Digest]registry.Run)
+	}
+	n.runs[id] = r
+}
+
+// started is the rest of a successful start: the instance runs, and its
+// image's Run schedules its exit. An init container whose image has no
+// run time completes at once.
+func (n *Node) started(ps *podState, c *containerState, now time.Time) {
+	c.gen++
+	r := n.run(c.imageRef)
+	switch {
+	case c.init && !c.sidecar && r.ExitAfter == 0:
+		n.exitContainer(ps, c, now, 0, ReasonCompleted)
+	case r.ExitAfter > 0:
+		n.addTimer(&timer{at: now.Add(r.ExitAfter), kind: timerExit, ps: ps, c: c, gen: c.gen, code: int(r.ExitCode), cause: r.TerminatedReason()})
+	}
+}
+
+// exitContainer ends the running instance of c at time at with an exit
+// code: its status turns terminated, and the pod's restartPolicy decides
+// whether the kubelet starts it again (after its crash-loop backoff).
+// Native sidecars always restart; an init container that completes lets
+// the next one start; under restartPolicy Never a failed init container
+// fails the pod.
+func (n *Node) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
+	c.running = false
+	c.gen++
+	c.term = &ContainerStateTerminated{ContainerID: containerID(ps.uid, c.spec.Name, c.restarts), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	c.waiting = ContainerStateWaiting{}
+	if ps.terminating {
+		return
+	}
+	policy := ps.spec.restartPolicy()
+	switch {
+	case c.sidecar:
+	case c.init && code == 0:
+		c.done, c.finishAt = true, at
+	case c.init:
+		c.final = policy == RestartPolicyNever
+	default:
+		c.final = policy == RestartPolicyNever || policy == RestartPolicyOnFailure && code == 0
+	}
+	if ps.finished() {
+		n.stopSidecarsOfFinishedPod(ps, at)
+		return
+	}
+	n.requestSync(ps, at)
+}
+
+// requestSync asks for a sync of ps at time at, as a container event does
+// through the kubelet's PLEG: inside a sync it runs right after it.
+func (n *Node) requestSync(ps *podState, at time.Time) {
+	if ps.syncing {
+		ps.syncAgain = true
+		return
+	}
+	if ps.nextSync.IsZero() || at.Before(ps.nextSync) {
+		n.setNextSync(ps, at)
+	}
+}
+
+// restartPolicy is the pod's restartPolicy, Always when unset.
+func (s *PodSpec) restartPolicy() RestartPolicy {
+	if s.RestartPolicy == "" {
+		return RestartPolicyAlways
+	}
+	return s.RestartPolicy
+}
+
+// crashLoop is the kubelet's doBackOff for a container that exited: inside
+// the window it records "Back-off restarting failed container" and leaves
+// the container waiting in CrashLoopBackOff without ensuring its image;
+// outside it the window moves on and the container may start.
+func (n *Node) crashLoop(ps *podState, c *containerState, now time.Time) bool {
+	if c.crashKey == "" {
+		c.crashKey = ps.uid + "_" + c.spec.Name
+	}
+	if e, in := n.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
+		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
+		n.record(now, evCrashLoop, &c.obj, c.spec.Name, pod)
+		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
+		c.waiting = ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
+		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
+		return true
+	}
+	n.crashBackOff.nextSince(c.crashKey, c.term.FinishedAt, now)
+	return false
+}
+
+// finished reports whether the pod is done for good: every app container
+// has exited and none restarts (Succeeded or Failed), or an init container
+// failed under restartPolicy Never.
+func (ps *podState) finished() bool {
+	for _, c := range ps.init {
+		if !c.sidecar && c.final {
+			return true
+		}
+	}
+	for _, c := range ps.app {
+		if !c.final {
+			return false
+		}
+	}
+	return len(ps.app) > 0
+}
+
+// phase is the pod's phase as the kubelet's getPhase computes it.
+func (ps *podState) phase() PodPhase {
+	for _, c := range ps.init {
+		if !c.sidecar && c.final {
+			return PodFailed
+		}
+	}
+	for _, c := range ps.init {
+		if c.sidecar && !c.started || !c.sidecar && !c.done {
+			return PodPending
+		}
+	}
+	failed, final := false, 0
+	for _, c := range ps.app {
+		switch {
+		case !c.started:
+			return PodPending
+		case c.final:
+			final++
+			failed = failed || c.term != nil && c.term.ExitCode != 0
+		}
+	}
+	switch {
+	case final < len(ps.app):
+		return PodRunning
+	case failed:
+		return PodFailed
+	default:
+		return PodSucceeded
+	}
+}
+
+// stopSidecarsOfFinishedPod stops the sidecars of a pod whose app
+// containers are done for good, in reverse order, as the kubelet does.
+func (n *Node) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
+	for i := len(ps.init) - 1; i >= 0; i-- {
+		if c := ps.init[i]; c.sidecar && c.running {
+			n.record(at, evKilling, &c.obj, c.spec.Name, "")
+			c.final = true
+			n.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
+		}
+	}
+}
+
+// ExitContainer ends a running container now, with an exit code (0–255),
+// as if its process had exited: the kubelet then restarts it or not by the
+// pod's restartPolicy, behind its crash-loop backoff, and the pod syncs at
+// once as the kubelet's PLEG makes it.
+func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) error {
+	n.catchUp()
+	ps := n.pods[podID(namespace, pod)]
+	if ps == nil {
+		return n.notFound(pod)
+	}
+	c := ps.container(container)
+	switch {
+	case c == nil:
+		return &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	case exitCode < 0 || exitCode > 255:
+		return fmt.Errorf("node %s: exit %s/%s %s: exit code %d out of range 0-255", n.name, ps.namespace, pod, container, exitCode)
+	case !c.running:
+		return fmt.Errorf("node %s: exit %s/%s %s: container %q is not running", n.name, ps.namespace, pod, container, container)
+	}
+	reason := ReasonCompleted
+	if exitCode != 0 {
+		reason = "Error"
+	}
+	now := n.now()
+	n.exitContainer(ps, c, now, exitCode, reason)
+	if !ps.syncing && !ps.nextSync.IsZero() && !ps.nextSync.After(now) {
+		n.syncPod(ps, now)
+	}
+	return nil
+}
+
+// terminationGrace is the pod's grace period.
+func (s *PodSpec) terminationGrace() time.Duration {
+	if s.TerminationGracePeriodSeconds == nil {
+		return DefaultTerminationGracePeriod
+	}
+	return time.Duration(*s.TerminationGracePeriodSeconds) * time.Second
+}
+
+// terminate starts stopping a deleted pod at now: "Killing" each running
+// app container (and a running init container), which exits after its
+// image's stop time or is killed when the grace period ends; then the
+// sidecars, in reverse order; then the pod goes.
+func (n *Node) terminate(ps *podState, now time.Time) {
+	ps.terminating, ps.deletedAt = true, now
+	n.setNextSync(ps, time.Time{})
+	grace := ps.spec.terminationGrace()
+	done := now
+	for _, cs := range [2][]*containerState{ps.init, ps.app} {
+		for _, c := range cs {
+			if c.running && !c.sidecar {
+				done = later(done, n.stop(ps, c, now, grace))
+			}
+		}
+	}
+	if ps.hasRunningSidecar() {
+		if done.Equal(now) {
+			n.killSidecars(ps, now)
+			return
+		}
+		n.addTimer(&timer{at: done, kind: timerKillSidecars, ps: ps})
+		return
+	}
+	n.finishTermination(ps, now, done)
+}
+
+// stop asks c to stop at now within the grace period and returns when it
+// is gone.
+func (n *Node) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
+	n.record(now, evKilling, &c.obj, c.spec.Name, "")
+	wait, code := n.run(c.imageRef).StopAfter, exitCodeSIGTERM
+	if wait > grace {
+		wait, code = grace, exitCodeSIGKILL
+	}
+	if wait == 0 {
+		n.exitContainer(ps, c, now, code, "Error")
+		return now
+	}
+	n.addTimer(&timer{at: now.Add(wait), kind: timerExit, ps: ps, c: c, gen: c.gen, code: code, cause: "Error"})
+	return now.Add(wait)
+}
+
+func (ps *podState) hasRunningSidecar() bool {
+	for _, c := range ps.init {
+		if c.sidecar && c.running {
+			return true
+		}
+	}
+	return false
+}
+
+// killSidecars stops a terminating pod's sidecars in reverse order, with
+// what is left of the grace period.
+func (n *Node) killSidecars(ps *podState, now time.Time) {
+	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt))
+	done := now
+	for i := len(ps.init) - 1; i >= 0; i-- {
+		if c := ps.init[i]; c.sidecar && c.running {
+			done = later(done, n.stop(ps, c, now, grace))
+		}
+	}
+	n.finishTermination(ps, now, done)
+}
+
+// finishTermination removes the pod at done: now, or later by a timer.
+func (n *Node) finishTermination(ps *podState, now, done time.Time) {
+	if done.Equal(now) {
+		n.removePod(ps)
+		return
+	}
+	n.addTimer(&timer{at: done, kind: timerRemove, ps: ps})
+}
+
+// removePod takes a pod off the node: its containers are gone, and its
+// images are no longer in use.
+func (n *Node) removePod(ps *podState) {
+	key := podID(ps.namespace, ps.name)
+	if n.pods[key] == ps {
+		delete(n.pods, key)
+	}
+	n.setNextSync(ps, time.Time{})
+	for i, q := range n.order {
+		if q == ps {
+			n.order = append(n.order[:i], n.order[i+1:]...)
+			break
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
