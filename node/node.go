@@ -294,10 +294,10 @@ type containerState struct {
 	sidecar      bool // an init container with restartPolicy Always
 	started      bool // ever started
 	running      bool
-	done         bool // init container completed
-	final        bool // exited and will not be restarted
-	restartNow   bool // RestartContainer: start again without crash-loop backoff
-	gen          int  // instances ever started, to tell stale exit timers
+	done         bool                      // init container completed
+	final        bool                      // exited and will not be restarted
+	restartNow   bool                      // RestartContainer: start again without crash-loop backoff
+	gen          int                       // instances ever started, to tell stale exit timers
 	term         *ContainerStateTerminated // the exited instance, until a new one starts
 	lastTerm     *ContainerStateTerminated // the instance before the current one
 	crashKey     string                    // crash-loop backoff key, built on first use
