@@ -45,7 +45,13 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	fmt.Fprintf(tw, "Service Account:\t%s\n", p.Spec.ServiceAccountName)
 	fmt.Fprintf(tw, "Node:\t%s\n", n.name)
 	fmt.Fprintf(tw, "Start Time:\t%s\n", ps.createdAt.Format(time.RFC1123Z))
-	fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)
+	if ps.terminating {
+		// kubectl: "Terminating (lasts <how long ago deletion began>)".
+		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(ps.deletedAt)))
+		fmt.Fprintf(tw, "Termination Grace Period:\t%ds\n", int64(ps.spec.terminationGrace()/time.Second))
+	} else {
+		fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)
+	}
 	if len(ps.init) > 0 {
 		fmt.Fprintf(tw, "Init Containers:\n")
 		for _, c := range ps.init {
@@ -68,20 +74,12 @@ func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
 	fmt.Fprintf(w, "    Image:\t%s\n", c.spec.Image)
 	fmt.Fprintf(w, "    Image ID:\t%s\n", s.ImageID)
 	fmt.Fprintf(w, "    Image pull policy:\t%s (pullsim)\n", c.spec.ImagePullPolicy)
-	switch {
-	case s.State.Running != nil:
-		fmt.Fprintf(w, "    State:\tRunning\n")
-		fmt.Fprintf(w, "      Started:\t%s\n", s.State.Running.StartedAt.Format(time.RFC1123Z))
-	case s.State.Terminated != nil:
-		t := s.State.Terminated
-		fmt.Fprintf(w, "    State:\tTerminated\n")
-		fmt.Fprintf(w, "      Reason:\t%s\n", t.Reason)
-		fmt.Fprintf(w, "      Exit Code:\t%d\n", t.ExitCode)
-		fmt.Fprintf(w, "      Started:\t%s\n", t.StartedAt.Format(time.RFC1123Z))
-		fmt.Fprintf(w, "      Finished:\t%s\n", t.FinishedAt.Format(time.RFC1123Z))
-	default:
-		fmt.Fprintf(w, "    State:\tWaiting\n")
-		fmt.Fprintf(w, "      Reason:\t%s\n", s.State.Waiting.Reason)
+	if c.sidecar {
+		fmt.Fprintf(w, "    Restart Policy:\t%s\n", c.spec.RestartPolicy)
+	}
+	describeState(w, "State", s.State)
+	if s.LastState.Terminated != nil {
+		describeState(w, "Last State", s.LastState)
 	}
 	fmt.Fprintf(w, "    Ready:\t%s\n", titleBool(s.Ready))
 	fmt.Fprintf(w, "    Restart Count:\t%d\n", s.RestartCount)
@@ -95,6 +93,25 @@ func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
 			}
 			fmt.Fprintf(w, "      %s from %s (%s)\n", m.MountPath, m.Name, mode)
 		}
+	}
+}
+
+// describeState prints a container state as kubectl's describe does.
+func describeState(w io.Writer, label string, st ContainerState) {
+	switch {
+	case st.Running != nil:
+		fmt.Fprintf(w, "    %s:\tRunning\n", label)
+		fmt.Fprintf(w, "      Started:\t%s\n", st.Running.StartedAt.Format(time.RFC1123Z))
+	case st.Terminated != nil:
+		t := st.Terminated
+		fmt.Fprintf(w, "    %s:\tTerminated\n", label)
+		fmt.Fprintf(w, "      Reason:\t%s\n", t.Reason)
+		fmt.Fprintf(w, "      Exit Code:\t%d\n", t.ExitCode)
+		fmt.Fprintf(w, "      Started:\t%s\n", t.StartedAt.Format(time.RFC1123Z))
+		fmt.Fprintf(w, "      Finished:\t%s\n", t.FinishedAt.Format(time.RFC1123Z))
+	default:
+		fmt.Fprintf(w, "    %s:\tWaiting\n", label)
+		fmt.Fprintf(w, "      Reason:\t%s\n", st.Waiting.Reason)
 	}
 }
 
@@ -187,22 +204,29 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		if namespace == "" {
 			fmt.Fprintf(tw, "%s\t", ps.namespace)
 		}
-		ready, restarts := 0, 0
+		// kubectl's printPod: READY counts app containers and native
+		// sidecars; RESTARTS adds up init and app containers'.
+		ready, total, restarts := 0, len(ps.app), 0
 		var lastRestart time.Time
-		for _, c := range ps.app {
-			if c.running {
-				ready++
-			}
-			restarts += c.restarts
-			if c.restarts > 0 && c.startAt.After(lastRestart) {
-				lastRestart = c.startAt
+		for _, cs := range [2][]*containerState{ps.init, ps.app} {
+			for _, c := range cs {
+				if c.sidecar {
+					total++
+				}
+				if c.running && (c.sidecar || !c.init) {
+					ready++
+				}
+				restarts += c.restarts
+				if c.restarts > 0 && c.startAt.After(lastRestart) {
+					lastRestart = c.startAt
+				}
 			}
 		}
 		rs := strconv.Itoa(restarts)
 		if restarts > 0 {
 			rs = fmt.Sprintf("%d (%s ago)", restarts, HumanDuration(now.Sub(lastRestart)))
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", ps.name, ready, len(ps.app), podStatus(ps), rs, HumanDuration(now.Sub(ps.createdAt)))
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", ps.name, ready, total, podStatus(ps), rs, HumanDuration(now.Sub(ps.createdAt)))
 	}
 	return tw.Flush()
 }
@@ -215,16 +239,37 @@ func podStatus(ps *podState) string {
 		switch {
 		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
 			continue
+		case ps.init[i].sidecar && c.State.Running != nil:
+			continue // a started sidecar counts as initialized
+		case c.State.Terminated != nil && c.State.Terminated.Reason != "":
+			reason = "Init:" + c.State.Terminated.Reason
 		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != ReasonPodInitializing:
-			return "Init:" + c.State.Waiting.Reason
+			reason = "Init:" + c.State.Waiting.Reason
 		default:
-			return fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
+			reason = fmt.Sprintf("Init:%d/%d", i, len(p.Status.InitContainerStatuses))
+		}
+		if ps.terminating {
+			return "Terminating"
+		}
+		return reason
+	}
+	hasRunning := false
+	for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
+		st := p.Status.ContainerStatuses[i].State
+		switch {
+		case st.Waiting != nil && st.Waiting.Reason != "":
+			reason = st.Waiting.Reason
+		case st.Terminated != nil && st.Terminated.Reason != "":
+			reason = st.Terminated.Reason
+		case st.Running != nil:
+			hasRunning = true
 		}
 	}
-	for i := len(p.Status.ContainerStatuses) - 1; i >= 0; i-- {
-		if wt := p.Status.ContainerStatuses[i].State.Waiting; wt != nil && wt.Reason != "" {
-			reason = wt.Reason
-		}
+	if reason == ReasonCompleted && hasRunning {
+		reason = string(PodRunning) // kubectl: a completed container beside a running one
+	}
+	if ps.terminating {
+		return "Terminating"
 	}
 	return reason
 }

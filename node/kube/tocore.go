@@ -57,6 +57,10 @@ func PodToCore(p node.Pod) *corev1.Pod {
 	if !p.CreationTimestamp.IsZero() {
 		out.CreationTimestamp = metav1.NewTime(p.CreationTimestamp)
 	}
+	if !p.DeletionTimestamp.IsZero() {
+		t := metav1.NewTime(p.DeletionTimestamp)
+		out.DeletionTimestamp = &t
+	}
 	s := &out.Spec
 	s.InitContainers = containersToCore(p.Spec.InitContainers)
 	s.Containers = containersToCore(p.Spec.Containers)
