@@ -55,6 +55,8 @@ const (
 	evNodeWarning                     // a Warning about the node: reason in image, message in detail
 	evCreated                         // Created: Container created
 	evStarted                         // Started: Container started
+	evCreatedV134                     // Created: Created container: <image holds the name> (v1.34)
+	evStartedV134                     // Started: Started container <image holds the name> (v1.34)
 	evKilling                         // Killing: Stopping container <image holds the name>
 	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
 )
@@ -104,6 +106,10 @@ func (r *eventRecord) event() Event {
 		e.Reason, e.Message = EventCreated, "Container created"
 	case evStarted:
 		e.Reason, e.Message = EventStarted, "Container started"
+	case evCreatedV134:
+		e.Reason, e.Message = EventCreated, "Created container: "+r.image
+	case evStartedV134:
+		e.Reason, e.Message = EventStarted, "Started container "+r.image
 	case evKilling:
 		e.Reason, e.Message = EventKilling, "Stopping container "+r.image
 	case evCrashLoop:

@@ -190,6 +190,9 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 					"Failed to free sufficient space by deleting unused images (freed %d bytes). "+
 					"Investigate disk usage, as it could be used by active images, logs, volumes, or other data.",
 					usage, formatSize(capacity), freed)
+				if n.cfg.before(KubeletV135) {
+					msg = fmt.Sprintf("Failed to garbage collect required amount of images. Attempted to free %d bytes, but only found %d bytes eligible to free.", toFree, freed)
+				}
 				n.record(now, evNodeWarning, &n.obj, EventFreeDiskSpaceFailed, msg)
 				res.Err = errors.New(msg)
 			}
@@ -438,6 +441,7 @@ func (n *Node) RestartKubelet() {
 	n.gcFailed = false
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
 	n.qps = newPullThrottle(n.cfg.qps, n.cfg.burst)
+	n.crashBackOff = newBackOff(n.cfg.crashLoopPeriods())
 	for image := range n.intents {
 		if ref, err := n.cfg.refs.Parse(image); err == nil {
 			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {

@@ -150,7 +150,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg:            cfg,
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
-		crashBackOff:   newBackOff(DefaultCrashLoopBackOff, DefaultMaxCrashLoopBackOff),
+		crashBackOff:   newBackOff(cfg.crashLoopPeriods()),
 		presentMsgs:    make(map[string]string),
 		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),
 		fieldPaths:     make(map[fieldKey]string),

@@ -21,7 +21,10 @@ type config struct {
 	runtime      ContainerRuntime
 	refs         *pullpolicy.RefCache
 	defaulting   pullpolicy.Defaulting
-	ensureSecret bool // feature gate KubeletEnsureSecretPulledImages
+	ensureSecret bool // feature gate KubeletEnsureSecretPulledImages, as resolved
+	version      string          // kubelet minor
+	gates        map[string]bool // --feature-gates as given
+	gatesInForce map[string]bool // the minor's defaults with gates on top
 	backOff      time.Duration
 	maxBackOff   time.Duration
 	resync       time.Duration
@@ -58,6 +61,7 @@ func defaultConfig() config {
 		refs:         pullpolicy.SharedRefs,
 		runtime:      Containerd,
 		ensureSecret: true,
+		version:      DefaultKubeletVersion,
 		backOff:      DefaultImageBackOff,
 		maxBackOff:   DefaultMaxImageBackOff,
 		resync:       DefaultResyncInterval,
@@ -93,7 +97,9 @@ func WithDefaulting(d pullpolicy.Defaulting) Option { return func(o *config) { o
 // only if the pod's credentials (or the image's provenance) allow it, and
 // the "already present" event reads "... and can be accessed by the pod".
 // With it off any pod on the node may use any present image.
-func WithEnsureSecretPulledImages(on bool) Option { return func(o *config) { o.ensureSecret = on } }
+func WithEnsureSecretPulledImages(on bool) Option {
+	return WithFeatureGate(GateKubeletEnsureSecretPulledImages, on)
+}
 
 // WithImageBackOff sets the image pull backoff: the first wait after a failed
 // pull and the cap it doubles up to. The kubelet uses 10s and 300s; its unit
@@ -132,7 +138,7 @@ func WithRegistryPullQPS(qps float64, burst int) Option {
 // validate checks the kubelet configuration the way the kubelet does and
 // returns its errors, aggregated as the kubelet aggregates them.
 func (o *config) validate() error {
-	var errs []string
+	errs := o.resolveGates()
 	if o.burst < 0 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: registryBurst (--registry-burst) %v must not be a negative number", o.burst))
 	}

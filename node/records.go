@@ -76,6 +76,11 @@ func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet boo
 // ending in "/*".
 func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
 	name := ref.Untagged()
+	if n.cfg.before(KubeletV136) {
+		// Until v1.36 the image was compared as written, tag included:
+		// "registry.k8s.io/pause" does not match "registry.k8s.io/pause:3.10".
+		name = ref.Requested()
+	}
 	for _, e := range n.cfg.allowlist {
 		if prefix, ok := strings.CutSuffix(e, "*"); ok {
 			if strings.HasPrefix(name, prefix) {

@@ -265,8 +265,13 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		return false
 	}
 	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
-	n.record(now, evCreated, &c.obj, "", "")
-	n.record(now, evStarted, &c.obj, "", "")
+	if n.cfg.before(KubeletV135) {
+		n.record(now, evCreatedV134, &c.obj, c.spec.Name, "")
+		n.record(now, evStartedV134, &c.obj, c.spec.Name, "")
+	} else {
+		n.record(now, evCreated, &c.obj, "", "")
+		n.record(now, evStarted, &c.obj, "", "")
+	}
 	if c.started {
 		c.restarts++
 	}
