@@ -17,7 +17,10 @@ import (
 // is the simulator's: the pod is created on a simulated node holding the
 // images it was told of, and what the kubelet did is read back.
 type Explanation struct {
-	Pods []PodExplanation `json:"pods"`
+	// KubeletVersion is the kubelet minor that answered (the default,
+	// node.DefaultKubeletVersion).
+	KubeletVersion string           `json:"kubeletVersion"`
+	Pods           []PodExplanation `json:"pods"`
 }
 
 // PodExplanation is one pod of the manifest.
@@ -64,8 +67,8 @@ type ContainerExplanation struct {
 	Events []string `json:"events"`
 }
 
-// Explain creates the pods of a manifest (a Pod or, once node/kube is
-// merged, any workload) on a fresh simulated node that holds the images
+// Explain creates the pods of a manifest (a Pod or any workload) on a
+// fresh simulated node running the default kubelet that holds the images
 // nodeHas names (side-loaded, as tags: "nginx:1.28"), with a registry that
 // has every image the pods name, and reports what the kubelet decided for
 // each container's first start.
@@ -103,7 +106,7 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 			return nil, fmt.Errorf("explain: --node-has %s: %w", image, err)
 		}
 	}
-	out := &Explanation{}
+	out := &Explanation{KubeletVersion: n.KubeletVersion()}
 	for _, p := range pods {
 		p.Spec.NodeName = ""
 		onNode := map[string]bool{}

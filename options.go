@@ -2,14 +2,12 @@ package pullsim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/registry"
 )
-
-// featureEnsureSecretPulledImages is the one kubelet feature gate pullsim
-// models.
-const featureEnsureSecretPulledImages = "KubeletEnsureSecretPulledImages"
 
 // fieldError is a kubelet setting pullsim cannot turn into a node option.
 type fieldError struct {
@@ -62,11 +60,14 @@ func (n NodeSpec) options() ([]node.Option, error) {
 	if k.ImageMaximumGCAge != nil {
 		opts = append(opts, node.WithImageMaximumGCAge(k.ImageMaximumGCAge.Duration))
 	}
-	for gate, on := range k.FeatureGates {
-		if gate != featureEnsureSecretPulledImages {
-			return nil, &fieldError{"featureGates." + gate, fmt.Errorf("pullsim models only the gate %s", featureEnsureSecretPulledImages)}
-		}
-		opts = append(opts, node.WithEnsureSecretPulledImages(on))
+	if n.KubeletVersion != "" {
+		opts = append(opts, node.WithKubeletVersion(n.KubeletVersion))
+	}
+	if n.ContainerRuntime != "" {
+		opts = append(opts, node.WithContainerRuntime(node.ContainerRuntime(n.ContainerRuntime)))
+	}
+	for _, gate := range slices.Sorted(maps.Keys(k.FeatureGates)) {
+		opts = append(opts, node.WithFeatureGate(gate, k.FeatureGates[gate]))
 	}
 	if k.ImagePullCredentialsVerificationPolicy != "" {
 		opts = append(opts, node.WithImagePullCredentialsVerificationPolicy(k.ImagePullCredentialsVerificationPolicy))

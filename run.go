@@ -218,6 +218,9 @@ func (s *Scenario) newWorld() (*world, error) {
 		builds: map[string]registry.Image{}, names: map[digest.Digest]string{}, live: map[podKey]*PodHistory{}}
 	for _, b := range s.Spec.Builds {
 		img := registry.Image{Config: b.Name}
+		if r := b.Run; r != nil {
+			img.Run = registry.Run{ExitAfter: r.ExitAfter.Duration, ExitCode: r.ExitCode, Reason: r.Reason, StopAfter: r.StopAfter.Duration}
+		}
 		for _, l := range b.Layers {
 			img.Layers = append(img.Layers, registry.Layer{Content: l.Content, Size: l.Size.Value()})
 		}
@@ -392,13 +395,17 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		w.mark(i, MarkLoadImage, n.Name(), fmt.Sprintf("load %s: %s", st.LoadImage.Ref, st.LoadImage.Build))
 	case st.Fault != nil:
 		k, _ := faultKind(st.Fault.Kind)
-		if err := w.reg.SetFault(registry.Fault{Scope: st.Fault.Scope, Kind: k, Requests: st.Fault.Requests}); err != nil {
+		if err := w.reg.SetFault(registry.Fault{Scope: st.Fault.Scope, Kind: k, Requests: st.Fault.Requests, Op: registry.Op(st.Fault.Op), Message: st.Fault.Message}); err != nil {
 			return ".fault", err
 		}
 		w.mark(i, MarkFault, "", fmt.Sprintf("fault %s: %s", st.Fault.Scope, st.Fault.Kind))
 	case st.ClearFault != nil:
 		w.reg.ClearFault(st.ClearFault.Scope)
 		w.mark(i, MarkClearFault, "", fmt.Sprintf("fault %s cleared", st.ClearFault.Scope))
+	case st.Exit != nil:
+		if err := n.ExitContainer(st.Exit.Namespace, st.Exit.Pod, st.Exit.Container, st.Exit.ExitCode); err != nil {
+			return ".exit", err
+		}
 	case st.RestartKubelet:
 		n.RestartKubelet()
 		w.mark(i, MarkRestartKubelet, n.Name(), "kubelet restart")
@@ -476,6 +483,8 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		parts = append(parts, f)
 	case st.ClearFault != nil:
 		parts = append(parts, "clear the fault on "+st.ClearFault.Scope)
+	case st.Exit != nil:
+		parts = append(parts, fmt.Sprintf("container %s of pod %s exits with code %d", st.Exit.Container, st.Exit.Pod, st.Exit.ExitCode)+on)
 	case st.RestartKubelet:
 		parts = append(parts, "restart the kubelet"+on)
 	case st.GarbageCollect:
@@ -505,7 +514,7 @@ func (w *world) nodesOf(st *Step, pl *plannedStep) []int {
 			out = append(out, i)
 		}
 	}
-	if st.Apply != nil || st.Delete != nil || st.LoadImage != nil || st.RestartKubelet || st.GarbageCollect {
+	if st.Apply != nil || st.Delete != nil || st.LoadImage != nil || st.Exit != nil || st.RestartKubelet || st.GarbageCollect {
 		add(pl.node)
 	}
 	for _, np := range pl.pods {

@@ -60,6 +60,22 @@ type ScenarioSpec struct {
 type BuildSpec struct {
 	Name   string      `json:"name"`
 	Layers []LayerSpec `json:"layers,omitempty"`
+	// Run is what the build's containers do (registry.Run); unset, they
+	// run until stopped.
+	Run *RunSpec `json:"run,omitempty"`
+}
+
+// RunSpec is what a build's containers do once started.
+type RunSpec struct {
+	// ExitAfter is how long a container runs before it exits.
+	ExitAfter metav1.Duration `json:"exitAfter,omitempty"`
+	// ExitCode is its exit status then (0-255).
+	ExitCode int32 `json:"exitCode,omitempty"`
+	// Reason is the terminated reason; empty is Completed for 0, Error
+	// otherwise (OOMKilled for a process killed for memory).
+	Reason string `json:"reason,omitempty"`
+	// StopAfter is how long it takes to exit once asked to stop.
+	StopAfter metav1.Duration `json:"stopAfter,omitempty"`
 }
 
 // LayerSpec is one layer of a build. Layers equal in content and size are
@@ -138,8 +154,14 @@ type ServiceAccountSpec struct {
 
 // NodeSpec is one node.
 type NodeSpec struct {
-	Name    string        `json:"name"`
-	Kubelet KubeletConfig `json:"kubelet,omitempty"`
+	Name string `json:"name"`
+	// KubeletVersion is the kubelet minor: 1.34, 1.35, 1.36 or 1.37 (the
+	// default).
+	KubeletVersion string `json:"kubeletVersion,omitempty"`
+	// ContainerRuntime is containerd (the default) or cri-o: it decides how
+	// pull errors are worded, and so their waiting reason.
+	ContainerRuntime string        `json:"containerRuntime,omitempty"`
+	Kubelet          KubeletConfig `json:"kubelet,omitempty"`
 	// ImageFSCapacity is the image filesystem's size (default 100G).
 	ImageFSCapacity *resource.Quantity `json:"imageFSCapacity,omitempty"`
 	// Credentials is the node's own docker config
@@ -165,7 +187,8 @@ type KubeletConfig struct {
 	ImagePullCredentialsVerificationPolicy string           `json:"imagePullCredentialsVerificationPolicy,omitempty"`
 	PreloadedImagesVerificationAllowlist   []string         `json:"preloadedImagesVerificationAllowlist,omitempty"`
 	NodeStatusMaxImages                    *int32           `json:"nodeStatusMaxImages,omitempty"`
-	// FeatureGates: pullsim models KubeletEnsureSecretPulledImages.
+	// FeatureGates are set on top of the kubelet minor's defaults
+	// (node.WithFeatureGate): a gate the minor does not have is refused.
 	FeatureGates map[string]bool `json:"featureGates,omitempty"`
 }
 
@@ -198,6 +221,9 @@ type Step struct {
 	RestartKubelet bool `json:"restartKubelet,omitempty"`
 	// GarbageCollect runs one image garbage collection on the node.
 	GarbageCollect bool `json:"garbageCollect,omitempty"`
+	// Exit ends a running container with an exit code, as if its process
+	// had exited; the kubelet restarts it by the pod's restartPolicy.
+	Exit *ExitSpec `json:"exit,omitempty"`
 
 	// Advance lets virtual time run after the action: pulls finish, failing
 	// pods are retried at the kubelet's cadence.
@@ -220,6 +246,14 @@ type ApplySpec struct {
 	Nodes []string `json:"nodes,omitempty"`
 }
 
+// ExitSpec names a running container and the code it exits with.
+type ExitSpec struct {
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	ExitCode  int    `json:"exitCode,omitempty"`
+}
+
 // PodRef names a pod; the namespace defaults to "default".
 type PodRef struct {
 	Namespace string `json:"namespace,omitempty"`
@@ -236,6 +270,11 @@ type FaultSpec struct {
 	Kind string `json:"kind,omitempty"`
 	// Requests is how many requests the fault affects; 0 is until cleared.
 	Requests int `json:"requests,omitempty"`
+	// Op limits the fault to resolve, manifest or blob requests.
+	Op string `json:"op,omitempty"`
+	// Message is the runtime's error text of a Message fault, reported
+	// byte for byte.
+	Message string `json:"message,omitempty"`
 }
 
 // Expect is what a step expects. Counts (pulls, registryRequests, bytes,
@@ -256,7 +295,7 @@ type PodExpect struct {
 	Node      string `json:"node,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
-	// Phase is Pending or Running.
+	// Phase is Pending, Running, Succeeded or Failed.
 	Phase      string            `json:"phase,omitempty"`
 	Containers []ContainerExpect `json:"containers,omitempty"`
 }

@@ -45,7 +45,7 @@ func namespaceOr(ns string) string {
 
 // faultKind parses a fault kind by the name registry.FaultKind.String gives.
 func faultKind(s string) (registry.FaultKind, bool) {
-	for k := registry.FaultUnavailable; k <= registry.FaultCorruptBlob; k++ {
+	for k := registry.FaultUnavailable; k <= registry.FaultMessage; k++ {
 		if k.String() == s {
 			return k, true
 		}
@@ -55,7 +55,7 @@ func faultKind(s string) (registry.FaultKind, bool) {
 
 func faultKindNames() string {
 	var out []string
-	for k := registry.FaultUnavailable; k <= registry.FaultCorruptBlob; k++ {
+	for k := registry.FaultUnavailable; k <= registry.FaultMessage; k++ {
 		out = append(out, k.String())
 	}
 	return fmt.Sprint(out)
@@ -198,9 +198,14 @@ func (s *Scenario) validate() error {
 		}
 		if err != nil {
 			var fe *fieldError
-			if errors.As(err, &fe) {
+			switch {
+			case errors.As(err, &fe):
 				bad(p+".kubelet."+fe.field, "%v", fe.err)
-			} else {
+			case strings.Contains(err.Error(), "unsupported kubelet version"):
+				bad(p+".kubeletVersion", "%v", err)
+			case strings.Contains(err.Error(), "unknown container runtime"):
+				bad(p+".containerRuntime", "%v", err)
+			default:
 				bad(p+".kubelet", "%v", err)
 			}
 		}
@@ -241,7 +246,7 @@ func (s *Scenario) validate() error {
 		for name, set := range map[string]bool{
 			"push": st.Push != nil, "apply": st.Apply != nil, "delete": st.Delete != nil,
 			"loadImage": st.LoadImage != nil, "fault": st.Fault != nil, "clearFault": st.ClearFault != nil,
-			"restartKubelet": st.RestartKubelet, "garbageCollect": st.GarbageCollect,
+			"restartKubelet": st.RestartKubelet, "garbageCollect": st.GarbageCollect, "exit": st.Exit != nil,
 		} {
 			if set {
 				actions = append(actions, name)
@@ -255,7 +260,7 @@ func (s *Scenario) validate() error {
 			bad(p, "empty step: give it an action, an advance or an expect block")
 		}
 		// The node the action is for.
-		needsNode := st.Delete != nil || st.LoadImage != nil || st.RestartKubelet || st.GarbageCollect
+		needsNode := st.Delete != nil || st.LoadImage != nil || st.Exit != nil || st.RestartKubelet || st.GarbageCollect
 		switch {
 		case st.Node != "":
 			j, ok := nodes[st.Node]
@@ -289,14 +294,28 @@ func (s *Scenario) validate() error {
 				bad(fp+".scope", "no registry with host %q in spec.registries", host)
 			}
 			if st.Fault != nil {
-				if _, ok := faultKind(f.Kind); !ok {
+				if k, ok := faultKind(f.Kind); !ok {
 					bad(fp+".kind", "unknown fault kind %q, want one of %s", f.Kind, faultKindNames())
+				} else if err := registry.New().SetFault(registry.Fault{Scope: "docker.io", Kind: k, Op: registry.Op(f.Op), Message: f.Message}); err != nil {
+					_, detail, _ := strings.Cut(err.Error(), `"docker.io": `)
+					bad(fp, "%s", detail)
 				}
 				if f.Requests < 0 {
 					bad(fp+".requests", "must not be negative")
 				}
-			} else if f.Kind != "" || f.Requests != 0 {
+			} else if f.Kind != "" || f.Requests != 0 || f.Op != "" || f.Message != "" {
 				bad(fp, "clearFault takes only a scope")
+			}
+		case st.Exit != nil:
+			switch {
+			case st.Exit.Pod == "":
+				bad(p+".exit.pod", "required")
+			case st.Exit.Container == "":
+				bad(p+".exit.container", "required")
+			case st.Exit.ExitCode < 0 || st.Exit.ExitCode > 255:
+				bad(p+".exit.exitCode", "%d is out of range 0-255", st.Exit.ExitCode)
+			case pl.node >= 0 && !live[podKey{pl.node, namespaceOr(st.Exit.Namespace), st.Exit.Pod}]:
+				bad(p+".exit", "no earlier step creates pod %s/%s on %s", namespaceOr(st.Exit.Namespace), st.Exit.Pod, sp.Nodes[pl.node].Name)
 			}
 		case st.Delete != nil:
 			if st.Delete.Name == "" {

@@ -333,7 +333,7 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 		has = strings.Join(nodeHas, ", ")
 	}
 	for _, p := range e.Pods {
-		fmt.Fprintf(stdout, "pod %s/%s on a node that has %s:\n", p.Namespace, p.Name, has)
+		fmt.Fprintf(stdout, "pod %s/%s on a kubelet v%s node that has %s:\n", p.Namespace, p.Name, e.KubeletVersion, has)
 		for _, c := range p.Containers {
 			onNode := "not on the node"
 			if c.OnNode {
