@@ -21,7 +21,7 @@ type config struct {
 	runtime      ContainerRuntime
 	refs         *pullpolicy.RefCache
 	defaulting   pullpolicy.Defaulting
-	ensureSecret bool // feature gate KubeletEnsureSecretPulledImages, as resolved
+	ensureSecret bool            // feature gate KubeletEnsureSecretPulledImages, as resolved
 	version      string          // kubelet minor
 	gates        map[string]bool // --feature-gates as given
 	gatesInForce map[string]bool // the minor's defaults with gates on top
