@@ -2,7 +2,10 @@
 // image, and everything that decision depends on: a node's image store,
 // registries whose tags move, backoff and virtual time. It answers "why is my
 // update not showing up?" the way a real node would, byte for byte in its
-// reasons, events and messages (Kubernetes v1.36/v1.37 with containerd).
+// reasons, events and messages. Nodes run kubelet v1.37 with containerd
+// unless told otherwise: node.WithKubeletVersion picks v1.34, v1.35, v1.36 or
+// v1.37, node.WithContainerRuntime CRI-O (kubeletVersion and
+// containerRuntime in a scenario file's nodes).
 //
 // This package runs scenario files and holds this overview; the simulator
 // lives in five packages, each importing only those above it:
@@ -68,6 +71,27 @@
 //     backoff window (10s doubling to 300s, per pod and image) lasts.
 //   - Always fails the start when the registry cannot be reached, even with
 //     the image on the node.
+//   - Containers do what their image's registry.Run says: run, exit, crash.
+//     Every restart runs EnsureImageExists again, behind the kubelet's
+//     crash-loop backoff (10s doubling to 300s): a crash-looping pod under
+//     Always contacts the registry on every restart it is let through.
+//
+// # Which kubelet
+//
+// The image-pull behaviour changed between minors; each is reproduced:
+//
+//	                                   v1.34   v1.35   v1.36   v1.37 (default)
+//	KubeletEnsureSecretPulledImages    off     on      on      on
+//	"already present on machine"       alone   "... and can be accessed by the pod"
+//	allowlist entries (no /*)          compared with the tag    without tag and digest
+//	Created / Started events           "Created container: c"  "Container created"
+//	image GC failure text              "Failed to garbage collect required amount..."
+//	                                           "Insufficient free disk space ..."
+//
+// Defaulting, backoff, the ImagePullBackOff message, RegistryUnavailable and
+// SignatureValidationFailed, Never, invalid names and the pull throttle are
+// the same in all four. node.WithFeatureGate sets gates on top of a minor's
+// defaults; node.Node.FeatureGates lists those in force.
 //
 // # Where to start
 //

@@ -63,6 +63,30 @@
 //     (10s to 300s, per pod and image). A pull refused by the pull QPS
 //     throttle fails the same way but never reaches the runtime.
 //
+// # Containers over time
+//
+// What a container does is its image's [registry.Run]: run until stopped
+// (the default), exit 0 after a while, or crash with an exit code. A
+// started container records "Created" and "Started"; when it exits, the
+// pod's restartPolicy (Always, OnFailure, Never) decides whether the
+// kubelet starts it again, behind the crash-loop backoff (10s doubling to
+// 300s from the exit, reset after 10 minutes of running): inside the window
+// the sync records "Warning BackOff" and the container waits in
+// CrashLoopBackOff, with no image step. Init containers run one at a time,
+// each in its own sync; native sidecars (init containers with
+// restartPolicy Always) keep running beside the app containers. A deleted
+// pod stops its app containers, then its sidecars in reverse order, with
+// "Killing", within terminationGracePeriodSeconds. [Node.ExitContainer]
+// ends a container on demand.
+//
+// # Which kubelet
+//
+// [WithKubeletVersion] picks the minor (1.34 to 1.37, [DefaultKubeletVersion]
+// 1.37) and [WithFeatureGate] sets gates on top; [Node.FeatureGates] lists
+// those in force. v1.34 has KEP-2535 off and older texts for the lifecycle
+// events and the GC failure; until v1.36 the preloaded-images allowlist
+// compares entries with the image including its tag.
+//
 // # The runtime's words
 //
 // The kubelet shows the runtime's error text as it is and classifies it by

@@ -1,7 +1,9 @@
 // Command tenants answers the most asked image question of multi-tenant
 // clusters: tenant A pulled a private image onto a shared node with its pull
 // secret; can tenant B, with no credentials, run it? It shows the answer of
-// a v1.37 node under every KEP-2535 setting and with AlwaysPullImages.
+// a v1.34 node (no check) and a v1.35+ node under every KEP-2535 setting and
+// with AlwaysPullImages, then where the hole of the shared node remains on
+// v1.35+: image GC prunes the pull record of an image in use.
 //
 //	go run ./examples/tenants
 package main
@@ -40,10 +42,10 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "onto a shared node with its pull secret. Tenant B (namespace team-b) then starts a pod on")
 	fmt.Fprintln(w, "the same node with the same image, imagePullPolicy IfNotPresent, and no credentials.")
 	for _, s := range []setting{
-		{"KubeletEnsureSecretPulledImages off (before v1.35)", "the old hole: a present image is anyone's",
-			[]node.Option{node.WithEnsureSecretPulledImages(false)}, false},
-		{"imagePullCredentialsVerificationPolicy: NeverVerifyPreloadedImages (the default)", "the kubelet pulled it with a secret, so B must prove access by pulling",
-			nil, false},
+		{"kubelet v1.34: KubeletEnsureSecretPulledImages alpha, off", "the old hole: a present image is anyone's",
+			[]node.Option{node.WithKubeletVersion(node.KubeletV134)}, false},
+		{"kubelet v1.35 and later: NeverVerifyPreloadedImages (the default)", "the kubelet pulled it with a secret, so B must prove access by pulling",
+			[]node.Option{node.WithKubeletVersion(node.KubeletV135)}, false},
 		{"imagePullCredentialsVerificationPolicy: NeverVerify", "trusts every image on the node, like the gate off",
 			[]node.Option{node.WithImagePullCredentialsVerificationPolicy(node.NeverVerify)}, false},
 		{"imagePullCredentialsVerificationPolicy: NeverVerifyAllowlistedImages", "allowlisted images are trusted, whoever pulled them",
@@ -68,7 +70,7 @@ func run(w io.Writer) error {
 // the pull record of the image tenant A is running, and from then on the
 // image counts as preloaded.
 func gcHole(w io.Writer) error {
-	fmt.Fprintln(w, "\nThe hole image GC opens (default policy, NeverVerifyPreloadedImages)")
+	fmt.Fprintln(w, "\nThe hole that remains on v1.35, v1.36 and v1.37: image GC (default policy, NeverVerifyPreloadedImages)")
 	fmt.Fprintln(w, "  The node's image filesystem (1 GiB) fills up to 90% with logs while tenant A's pod runs.")
 	fmt.Fprintln(w, "  The periodic image GC cannot free anything (the image is in use), but after its size pass")
 	fmt.Fprintln(w, "  the kubelet prunes every pull record except those of the images that pass kept as")
