@@ -1,7 +1,9 @@
 package node_test
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +31,16 @@ func benchNode(b testing.TB, image string, policy pullpolicy.PullPolicy) *node.N
 // event recording on: the most common start.
 func BenchmarkEnsureImageCacheHit(b *testing.B) {
 	n := benchNode(b, "nginx:1.28", pullpolicy.PullIfNotPresent)
+	events := n.EventCount()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := n.EnsureImage("default", "web", "app"); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.StopTimer()
+	if got := n.EventCount() - events; got != b.N {
+		b.Fatalf("events recorded = %d, want %d (one Pulled per call)", got, b.N)
 	}
 }
 
@@ -81,6 +88,28 @@ func BenchmarkEnsureImageAlwaysCached(b *testing.B) {
 	}
 }
 
+// BenchmarkEnsureImageNeverAbsent is Never on an image the node lacks:
+// ErrImageNeverPull and its event, with no registry contact.
+func BenchmarkEnsureImageNeverAbsent(b *testing.B) {
+	reg := registry.New()
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("web", "nginx:1.28", pullpolicy.PullNever))
+	events := n.EventCount()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := n.EnsureImage("default", "web", "app"); !errors.Is(err, pullpolicy.ErrImageNeverPull) {
+			b.Fatalf("EnsureImage: %v, want ErrImageNeverPull", err)
+		}
+	}
+	b.StopTimer()
+	if got := n.EventCount() - events; got != b.N {
+		b.Fatalf("events recorded = %d, want %d (one ErrImageNeverPull per call)", got, b.N)
+	}
+	if got := reg.Counters().Requests(); got != 0 {
+		b.Fatalf("registry requests = %d, want 0", got)
+	}
+}
+
 // BenchmarkRestartIfNotPresent is a full restart: status, EnsureImage, start.
 func BenchmarkRestartIfNotPresent(b *testing.B) {
 	n := benchNode(b, "nginx:1.28", pullpolicy.PullIfNotPresent)
@@ -95,59 +124,164 @@ func BenchmarkRestartIfNotPresent(b *testing.B) {
 	}
 }
 
-// BenchmarkFleetRollout rolls 100 pods onto each of 1,000 nodes that share
-// one registry and one clock, with the kubelet's default settings; the tag
-// moves after the first 500 nodes. A node's pods arrive one every 200ms,
-// the pace the default registryPullQPS of 5 sustains, so every pull is
-// admitted: the first downloads the image and the other 99 cost a round
-// trip each (the kubelet does not de-duplicate). Every pod must be running
-// at the end, the first half of the fleet on the old build and the second
-// on the new.
-func BenchmarkFleetRollout(b *testing.B) {
-	const nodes, pods = 1000, 100
-	const pace = 200 * time.Millisecond
-	names := make([]string, pods)
+// fleetSizes are the fleets the rollout benchmarks run, so one run shows how
+// the cost per start scales: 100, 1,000 and 5,000 nodes of 110 pods (the
+// kubelet's default maxPods).
+var fleetSizes = []int{100, 1000, 5000}
+
+const (
+	fleetPods = 110                    // pods per node, the default maxPods
+	fleetPace = 200 * time.Millisecond // one pod per node every 200ms
+)
+
+// fleetNames are the pods' names on every node of a fleet benchmark.
+var fleetNames = func() []string {
+	names := make([]string, fleetPods)
 	for i := range names {
 		names[i] = fmt.Sprintf("web-%d", i)
 	}
-	var fleet []*node.Node
-	var v1, v2 string
-	b.ReportAllocs()
-	for b.Loop() {
-		reg := registry.New()
-		v1 = reg.MustPush("web:v1", build("web v1")).String()
-		clock := node.NewManualClock(node.Epoch)
-		fleet = make([]*node.Node, nodes)
-		for i := range fleet {
-			if i == nodes/2 {
-				v2 = reg.MustPush("web:v1", build("web v2")).String()
+	return names
+}()
+
+// checkFleet fails b unless every pod of every node runs, with the image
+// ID of want(i) on node i.
+func checkFleet(b *testing.B, fleet []*node.Node, want func(i int) string) {
+	b.Helper()
+	for i, n := range fleet {
+		pods := n.Pods()
+		if len(pods) != fleetPods {
+			b.Fatalf("%s: %d pods, want %d", n.Name(), len(pods), fleetPods)
+		}
+		for _, p := range pods {
+			if s := p.Status.ContainerStatuses[0]; s.State.Running == nil || !strings.HasSuffix(s.ImageID, want(i)) {
+				b.Fatalf("%s: pod %s: running=%v image ID %s, want %s", n.Name(), p.Name, s.State.Running != nil, s.ImageID, want(i))
 			}
-			n := node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock))
-			for _, name := range names {
-				if _, err := n.CreatePod(appPod(name, "web:v1", "")); err != nil {
-					b.Fatal(err)
-				}
-				if err := n.Advance(pace); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := n.Settle(); err != nil {
-				b.Fatal(err)
-			}
-			fleet[i] = n
 		}
 	}
-	b.StopTimer()
-	for i, n := range fleet {
-		want := v1
-		if i >= nodes/2 {
-			want = v2
-		}
-		for _, p := range n.Pods() {
-			if s := p.Status.ContainerStatuses[0]; s.State.Running == nil || !strings.HasSuffix(s.ImageID, want) {
-				b.Fatalf("%s: pod %s: running=%v image ID %s, want %s", n.Name(), p.Name, s.State.Running != nil, s.ImageID, want)
+}
+
+// liveHeap returns the bytes the heap holds after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkFleetRollout rolls 110 pods onto each node of a fleet (100,
+// 1,000 and 5,000 nodes) that shares one registry and one clock, with the
+// kubelet's default settings; the tag moves after the first half of the
+// fleet. A node's pods arrive one every 200ms, the pace the default
+// registryPullQPS of 5 sustains, so every pull is admitted: the first
+// downloads the image and the pods created while it runs cost a round trip
+// each (the kubelet does not de-duplicate). Every pod must be running at
+// the end, the first half of the fleet on the old build and the second on
+// the new. ns/start is the time per pod start.
+func BenchmarkFleetRollout(b *testing.B) {
+	for _, nodes := range fleetSizes {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
+			var fleet []*node.Node
+			var v1, v2 string
+			b.ReportAllocs()
+			for b.Loop() {
+				fleet = nil // let the last run's fleet go before this one grows
+				reg := registry.New()
+				v1 = reg.MustPush("web:v1", build("web v1")).String()
+				clock := node.NewManualClock(node.Epoch)
+				fleet = make([]*node.Node, nodes)
+				for i := range fleet {
+					if i == nodes/2 {
+						v2 = reg.MustPush("web:v1", build("web v2")).String()
+					}
+					n := node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock))
+					for _, name := range fleetNames {
+						if _, err := n.CreatePod(appPod(name, "web:v1", "")); err != nil {
+							b.Fatal(err)
+						}
+						if err := n.Advance(fleetPace); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if _, err := n.Settle(); err != nil {
+						b.Fatal(err)
+					}
+					fleet[i] = n
+				}
 			}
-		}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
+			checkFleet(b, fleet, func(i int) string {
+				if i >= nodes/2 {
+					return v2
+				}
+				return v1
+			})
+		})
+	}
+}
+
+// BenchmarkFleetReplaceAll replaces every pod of a running fleet (100,
+// 1,000 and 5,000 nodes of 110 pods on web:v1, default settings): node by
+// node, each pod is deleted and created again on web:v2, one every 200ms.
+// Only the replacement is timed; ns/start is its cost per pod replaced
+// (the delete, the create and the start). live-B/pod is the heap after the
+// rollout per live pod, with the deleted pods gone and their events still
+// within the event TTL; live-B/pod-1h is the same an event TTL later, when
+// their events have expired too.
+func BenchmarkFleetReplaceAll(b *testing.B) {
+	for _, nodes := range fleetSizes {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
+			var fleet []*node.Node
+			var v2 string
+			var clock *node.ManualClock
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				fleet = nil
+				reg := registry.New()
+				reg.MustPush("web:v1", build("web v1"))
+				clock = node.NewManualClock(node.Epoch)
+				fleet = make([]*node.Node, nodes)
+				for i := range fleet {
+					n := node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock))
+					for _, name := range fleetNames {
+						n.MustCreatePod(appPod(name, "web:v1", ""))
+					}
+					if _, err := n.Settle(); err != nil {
+						b.Fatal(err)
+					}
+					fleet[i] = n
+				}
+				v2 = reg.MustPush("web:v2", build("web v2")).String()
+				b.StartTimer()
+				for _, n := range fleet {
+					for _, name := range fleetNames {
+						if err := n.DeletePod("default", name); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := n.CreatePod(appPod(name, "web:v2", "")); err != nil {
+							b.Fatal(err)
+						}
+						if err := n.Advance(fleetPace); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if _, err := n.Settle(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
+			checkFleet(b, fleet, func(int) string { return v2 })
+			b.ReportMetric(float64(liveHeap())/float64(nodes*fleetPods), "live-B/pod")
+			clock.Step(node.DefaultEventTTL + time.Second)
+			for _, n := range fleet {
+				n.EventCount() // catch up: the rollout's events expire
+			}
+			b.ReportMetric(float64(liveHeap())/float64(nodes*fleetPods), "live-B/pod-1h")
+			runtime.KeepAlive(fleet)
+		})
 	}
 }
 
