@@ -79,7 +79,7 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 	if ref == nil {
 		_, err := n.cfg.refs.Parse(image) // memoised: the error of the first parse
 		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
-		n.record(now, evInvalidName, &c.obj, image, msg)
+		n.record(now, evInvalidName, c.obj, image, msg)
 		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}
 
@@ -89,7 +89,7 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		if n.statusErr != nil {
 			// The quirk is the kubelet's: it quotes the (empty) image ref.
 			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", n.statusErr)
-			n.record(now, evInspectFailed, &c.obj, image, msg)
+			n.record(now, evInspectFailed, c.obj, image, msg)
 			return ensureOutcome{"", msg, pullpolicy.ErrImageInspect}, nil
 		}
 		id, present = n.cache.ID(ref.Name())
@@ -129,10 +129,10 @@ func (n *Node) presentMessage(c *containerState, now time.Time) string {
 	if n.cfg.ensureSecret {
 		kind = evPresentAccess
 	}
-	n.record(now, kind, &c.obj, c.spec.Image, "")
+	n.record(now, kind, c.obj, c.spec.Image, "")
 	msg, ok := n.presentMsgs[c.spec.Image]
 	if !ok {
-		r := eventRecord{kind: kind, obj: &c.obj, image: c.spec.Image}
+		r := eventRecord{kind: kind, obj: c.obj, image: c.spec.Image}
 		msg = r.event().Message
 		n.presentMsgs[c.spec.Image] = msg
 	}
@@ -140,7 +140,7 @@ func (n *Node) presentMessage(c *containerState, now time.Time) string {
 }
 
 func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureOutcome {
-	n.record(now, evNeverPull, &c.obj, image, "")
+	n.record(now, evNeverPull, c.obj, image, "")
 	return ensureOutcome{"", neverPullMessage(image), pullpolicy.ErrImageNeverPull}
 }
 
@@ -159,10 +159,10 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 		if n.cfg.ensureSecret {
 			n.recordPullDone(ref, "", false, nil, now)
 		}
-		n.record(now, evBackOff, &c.obj, image, "")
+		n.record(now, evBackOff, c.obj, image, "")
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
-	n.record(now, evPulling, &c.obj, image, "")
+	n.record(now, evPulling, c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
 	n.requestPull(job, now)
 	if job.done {
@@ -184,14 +184,14 @@ func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 		n.recordPullDone(ref, res.id, res.err == nil, res.used, at)
 	}
 	if res.err != nil {
-		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())
+		n.record(at, evPullFailed, job.c.obj, ref.Requested(), res.err.Error())
 		msg, reason := evalCRIPullErr(ref, res.err)
 		n.backOff.Next(job.key, at).msg = fmt.Sprintf("Back-off pulling image %q: %s: %s", ref.Requested(), reason, msg)
 		return ensureOutcome{"", msg, reason}
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
-	n.record(at, evPulled, &job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	n.record(at, evPulled, job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
 	n.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }

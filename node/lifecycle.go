@@ -144,7 +144,7 @@ func (n *Node) started(ps *podState, c *containerState, now time.Time) {
 func (n *Node) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
 	c.running = false
 	c.gen++
-	c.term = &ContainerStateTerminated{ContainerID: containerID(ps.uid, c.spec.Name, c.restarts), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	c.term = &ContainerStateTerminated{ContainerID: c.containerID(), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
 	c.waiting = ContainerStateWaiting{}
 	if ps.terminating {
 		return
@@ -196,7 +196,7 @@ func (n *Node) crashLoop(ps *podState, c *containerState, now time.Time) bool {
 	}
 	if e, in := n.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
-		n.record(now, evCrashLoop, &c.obj, c.spec.Name, pod)
+		n.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
 		c.waiting = ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
@@ -260,7 +260,7 @@ func (ps *podState) phase() PodPhase {
 func (n *Node) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
 	for i := len(ps.init) - 1; i >= 0; i-- {
 		if c := ps.init[i]; c.sidecar && c.running {
-			n.record(at, evKilling, &c.obj, c.spec.Name, "")
+			n.record(at, evKilling, c.obj, c.spec.Name, "")
 			c.final = true
 			n.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
 		}
@@ -336,7 +336,7 @@ func (n *Node) terminate(ps *podState, now time.Time) {
 // stop asks c to stop at now within the grace period and returns when it
 // is gone.
 func (n *Node) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
-	n.record(now, evKilling, &c.obj, c.spec.Name, "")
+	n.record(now, evKilling, c.obj, c.spec.Name, "")
 	wait, code := n.run(c.imageRef).StopAfter, exitCodeSIGTERM
 	if wait > grace {
 		wait, code = grace, exitCodeSIGKILL

@@ -289,7 +289,10 @@ type podState struct {
 type containerState struct {
 	spec         *Container           // in the pod's spec
 	ref          *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
-	obj          ObjectReference
+	// obj is what the container's events are about. It lives apart from the
+	// container state, in one array per pod, so that the events of a
+	// deleted pod, kept until they expire, do not keep its state alive.
+	obj          *ObjectReference
 	init         bool
 	sidecar      bool // an init container with restartPolicy Always
 	started      bool // ever started
@@ -310,6 +313,8 @@ type containerState struct {
 	imageRef     digest.Digest
 	prevImageRef digest.Digest // image of the previous, exited instance
 	backOffKey   string        // "<pod UID>_<image as written>", built on first use
+	cid          string        // containerID of instance cidOf-1, built on first use
+	cidOf        int           // restarts+1 when cid was built; 0 before
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
@@ -377,20 +382,33 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created,
 		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
-	// setDefaults gave the spec fresh copies of everything.
+	// setDefaults gave the spec fresh copies of everything. The events'
+	// object references come in one array: see containerState.obj.
+	nvols := 0
+	for i := range ps.spec.Volumes {
+		if ps.spec.Volumes[i].Image != nil {
+			nvols++
+		}
+	}
+	objs := make([]ObjectReference, nvols+len(ps.spec.InitContainers)+len(ps.spec.Containers))
 	for i := range ps.spec.Volumes {
 		if v := &ps.spec.Volumes[i]; v.Image != nil {
 			if ps.vols == nil {
 				ps.vols = &podVolumes{}
 			}
-			ps.vols.list = append(ps.vols.list, n.newImageVolume(ps, v))
+			ps.vols.list = append(ps.vols.list, n.newImageVolume(ps, v, &objs[0]))
+			objs = objs[1:]
 		}
 	}
+	ps.init = make([]*containerState, 0, len(ps.spec.InitContainers))
 	for i := range ps.spec.InitContainers {
-		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true))
+		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true, &objs[0]))
+		objs = objs[1:]
 	}
+	ps.app = make([]*containerState, 0, len(ps.spec.Containers))
 	for i := range ps.spec.Containers {
-		ps.app = append(ps.app, n.newContainer(ps, &ps.spec.Containers[i], false))
+		ps.app = append(ps.app, n.newContainer(ps, &ps.spec.Containers[i], false, &objs[0]))
+		objs = objs[1:]
 	}
 	n.pods[key] = ps
 	n.order = append(n.order, ps)
@@ -407,7 +425,9 @@ func (n *Node) MustCreatePod(p Pod) Pod {
 	return out
 }
 
-func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerState {
+// newContainer returns the state of container c of ps; obj is where its
+// object reference is to be kept.
+func (n *Node) newContainer(ps *podState, c *Container, init bool, obj *ObjectReference) *containerState {
 	// convertToAPIContainerStatuses' default for a container with no
 	// status yet: PodInitializing in a pod with init containers, for its
 	// init and app containers alike.
@@ -416,12 +436,13 @@ func (n *Node) newContainer(ps *podState, c *Container, init bool) *containerSta
 		reason = ReasonPodInitializing
 	}
 	ref, _ := n.cfg.refs.Parse(c.Image)
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)}
 	return &containerState{
 		spec:    c,
 		ref:     ref,
 		init:    init,
 		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
-		obj:     ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)},
+		obj:     obj,
 		waiting: ContainerStateWaiting{Reason: reason},
 	}
 }
@@ -441,13 +462,15 @@ type imageVolume struct {
 	outcome ensureOutcome
 }
 
-// newImageVolume returns the state of an image volume of ps.
-func (n *Node) newImageVolume(ps *podState, v *Volume) *imageVolume {
+// newImageVolume returns the state of an image volume of ps; obj is where
+// its object reference is to be kept.
+func (n *Node) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
 	ref, _ := n.cfg.refs.Parse(v.Image.Reference)
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
 		ref:    ref,
-		obj:    ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid},
+		obj:    obj,
 		volume: true,
 	}}
 }
@@ -674,11 +697,19 @@ func (ps *podState) export() Pod {
 		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	for _, c := range ps.init {
-		p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, c.status())
+	// One array holds the init and the app containers' statuses.
+	all := make([]ContainerStatus, len(ps.init)+len(ps.app))
+	for i, c := range ps.init {
+		all[i] = c.status()
 	}
-	for _, c := range ps.app {
-		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, c.status())
+	for i, c := range ps.app {
+		all[len(ps.init)+i] = c.status()
+	}
+	if len(ps.init) > 0 {
+		p.Status.InitContainerStatuses = all[:len(ps.init):len(ps.init)]
+	}
+	if len(ps.app) > 0 {
+		p.Status.ContainerStatuses = all[len(ps.init):]
 	}
 	return p
 }
@@ -686,7 +717,7 @@ func (ps *podState) export() Pod {
 func (c *containerState) status() ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
 	if c.started {
-		s.ContainerID = containerID(c.obj.UID, c.spec.Name, c.restarts)
+		s.ContainerID = c.containerID()
 	}
 	if c.image != "" {
 		s.Image = c.image
@@ -715,10 +746,29 @@ func (c *containerState) status() ContainerStatus {
 	return s
 }
 
+// containerID returns the runtime's ID of the container's current (or
+// last) instance, built once per instance.
+func (c *containerState) containerID() string {
+	if c.cidOf != c.restarts+1 {
+		c.cid, c.cidOf = containerID(c.obj.UID, c.spec.Name, c.restarts), c.restarts+1
+	}
+	return c.cid
+}
+
 // containerID is the runtime's ID of a container instance: a hash of the
 // pod's UID, the container's name and its restart count, so it is stable
 // for an instance and new for each restart.
 func containerID(podUID, name string, restarts int) string {
-	sum := sha256.Sum256([]byte(podUID + "/" + name + "/" + strconv.Itoa(restarts)))
-	return "containerd://" + hex.EncodeToString(sum[:])
+	var in [128]byte
+	b := append(in[:0], podUID...)
+	b = append(b, '/')
+	b = append(b, name...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(restarts), 10)
+	sum := sha256.Sum256(b)
+	const prefix = "containerd://"
+	var out [len(prefix) + 2*sha256.Size]byte
+	copy(out[:], prefix)
+	hex.Encode(out[len(prefix):], sum[:])
+	return string(out[:])
 }

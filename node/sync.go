@@ -218,7 +218,7 @@ func (n *Node) recordFailedMounts(ps *podState, c *containerState, now time.Time
 		}
 	}
 	for _, v := range failed[:len(failed)-1] {
-		n.record(now, evStartFailed, &c.obj, "", v.outcome.err.Error())
+		n.record(now, evStartFailed, c.obj, "", v.outcome.err.Error())
 	}
 }
 
@@ -259,18 +259,18 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		if o.err == pullpolicy.ErrImagePull {
 			ps.pullFailed = true
 		}
-		n.record(now, evStartFailed, &c.obj, "", o.err.Error())
+		n.record(now, evStartFailed, c.obj, "", o.err.Error())
 		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
 		return false
 	}
 	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
 	if n.cfg.before(KubeletV135) {
-		n.record(now, evCreatedV134, &c.obj, c.spec.Name, "")
-		n.record(now, evStartedV134, &c.obj, c.spec.Name, "")
+		n.record(now, evCreatedV134, c.obj, c.spec.Name, "")
+		n.record(now, evStartedV134, c.obj, c.spec.Name, "")
 	} else {
-		n.record(now, evCreated, &c.obj, "", "")
-		n.record(now, evStarted, &c.obj, "", "")
+		n.record(now, evCreated, c.obj, "", "")
+		n.record(now, evStarted, c.obj, "", "")
 	}
 	if c.started {
 		c.restarts++
