@@ -116,6 +116,7 @@ func Run(t time.Time, nodes ...*Node) error {
 			ev.run(clock)
 		}
 		clock.SetTime(t)
+		nodes[0].expireEvents(t) // free them now, not at the next call
 		return nil
 	}
 	// Each node's earliest event waits in a heap ordered by time, kind and
@@ -144,6 +145,9 @@ func Run(t time.Time, nodes ...*Node) error {
 		}
 	}
 	clock.SetTime(t)
+	for _, n := range nodes {
+		n.expireEvents(t) // free them now, not at each node's next call
+	}
 	return nil
 }
 

@@ -139,9 +139,16 @@ func (n *Node) presentMessage(c *containerState, now time.Time) string {
 	return msg
 }
 
+// neverPull records ErrImageNeverPull and returns its outcome, whose
+// message is built once per image on the node.
 func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureOutcome {
 	n.record(now, evNeverPull, c.obj, image, "")
-	return ensureOutcome{"", neverPullMessage(image), pullpolicy.ErrImageNeverPull}
+	msg, ok := n.neverMsgs[image]
+	if !ok {
+		msg = neverPullMessage(image)
+		n.neverMsgs[image] = msg
+	}
+	return ensureOutcome{"", msg, pullpolicy.ErrImageNeverPull}
 }
 
 // pullImage is the kubelet's pullImage up to handing the request to the

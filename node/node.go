@@ -79,6 +79,7 @@ type Node struct {
 	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
 
 	presentMsgs map[string]string    // image as written -> its "already present" message
+	neverMsgs   map[string]string    // image as written -> its ErrImageNeverPull message
 	fieldPaths  map[fieldKey]string  // container name and kind -> event field path
 	repoDigests map[repoImage]string // repository and image ID -> repo@manifest-digest name
 }
@@ -152,6 +153,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
 		crashBackOff:   newBackOff(cfg.crashLoopPeriods()),
 		presentMsgs:    make(map[string]string),
+		neverMsgs:      make(map[string]string),
 		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),
 		fieldPaths:     make(map[fieldKey]string),
 		repoDigests:    make(map[repoImage]string),
@@ -287,8 +289,8 @@ type podState struct {
 }
 
 type containerState struct {
-	spec         *Container           // in the pod's spec
-	ref          *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
+	spec *Container           // in the pod's spec
+	ref  *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
 	// obj is what the container's events are about. It lives apart from the
 	// container state, in one array per pod, so that the events of a
 	// deleted pod, kept until they expire, do not keep its state alive.
