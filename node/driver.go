@@ -3,7 +3,12 @@ package node
 import (
 	"container/heap"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/pullsim/pullsim/registry"
 )
 
 // DefaultResyncInterval is how long after a failed sync pullsim syncs a pod
@@ -81,6 +86,17 @@ func (n *Node) Advance(d time.Duration) error {
 // times, pull completions go first, then garbage collections, then syncs;
 // then the node listed first, then the older pod. A node listed twice runs
 // once.
+//
+// Nodes meet only at the registry and the cluster, so when nothing they
+// share depends on the order of their requests, Run advances them in
+// parallel, on up to GOMAXPROCS goroutines, each node on its own timeline,
+// and the result (every event, pull, request count and status) is the one
+// the time-ordered run gives. It runs them in one goroutine, in time order,
+// when some node pulls through a source other than a *[registry.Registry],
+// the registry has a fault that switches itself off after a number of
+// requests ([registry.Fault].Requests: which node meets it depends on the
+// order), or some node has a [CredentialProvider] (its Credentials
+// function is the caller's code).
 func Run(t time.Time, nodes ...*Node) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("node: run: no nodes")
@@ -117,6 +133,10 @@ func Run(t time.Time, nodes ...*Node) error {
 		}
 		clock.SetTime(t)
 		nodes[0].expireEvents(t) // free them now, not at the next call
+		return nil
+	}
+	if parallel := independent(nodes); parallel != nil {
+		runParallel(t, clock, parallel)
 		return nil
 	}
 	// Each node's earliest event waits in a heap ordered by time, kind and
@@ -168,6 +188,78 @@ func (n *Node) Settle() (time.Time, error) {
 		clock.SetTime(next)
 		n.process(next)
 	}
+}
+
+// parallelRun lets Run advance independent nodes in parallel; tests turn
+// it off to compare with the time-ordered run.
+var parallelRun = true
+
+// independent returns the distinct nodes, when there are several and
+// nothing they share depends on the order in which they use it; nil
+// otherwise.
+func independent(nodes []*Node) []*Node {
+	if !parallelRun {
+		return nil
+	}
+	seen := make(map[*Node]bool, len(nodes))
+	out := make([]*Node, 0, len(nodes))
+	regs := make(map[*registry.Registry]bool)
+	for _, n := range nodes {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		reg, ok := n.source.(*registry.Registry)
+		if !ok || reg == nil || len(n.cfg.providers) > 0 {
+			return nil
+		}
+		regs[reg] = true
+		out = append(out, n)
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	for reg := range regs {
+		for _, f := range reg.Faults() {
+			if f.Requests > 0 {
+				return nil
+			}
+		}
+	}
+	return out
+}
+
+// runParallel advances each node to t on a clock of its own, on up to
+// GOMAXPROCS goroutines, then sets the shared clock to t. A node's events
+// run in the order the time-ordered run gives them, at the times it gives
+// them; the nodes' order among each other is all that differs, and
+// nothing depends on it.
+func runParallel(t time.Time, shared settableClock, nodes []*Node) {
+	start := shared.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
+				nodes[i].runAlone(t, start)
+			}
+		})
+	}
+	wg.Wait()
+	shared.SetTime(t)
+}
+
+// runAlone advances n to t on a clock of its own that starts at start, as
+// Run does a single node, and puts its clock back.
+func (n *Node) runAlone(t, start time.Time) {
+	own, clock := NewManualClock(start), n.clock
+	n.clock = own
+	defer func() { n.clock = clock }()
+	for ev, ok := n.nextEvent(t, 0); ok; ev, ok = n.nextEvent(t, 0) {
+		ev.run(own)
+	}
+	own.SetTime(t)
+	n.expireEvents(t)
 }
 
 // The kinds of driven event, in the order they run at equal times.
