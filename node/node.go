@@ -315,8 +315,6 @@ type containerState struct {
 	imageRef     digest.Digest
 	prevImageRef digest.Digest // image of the previous, exited instance
 	backOffKey   string        // "<pod UID>_<image as written>", built on first use
-	cid          string        // containerID of instance cidOf-1, built on first use
-	cidOf        int           // restarts+1 when cid was built; 0 before
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
@@ -749,12 +747,9 @@ func (c *containerState) status() ContainerStatus {
 }
 
 // containerID returns the runtime's ID of the container's current (or
-// last) instance, built once per instance.
+// last) instance.
 func (c *containerState) containerID() string {
-	if c.cidOf != c.restarts+1 {
-		c.cid, c.cidOf = containerID(c.obj.UID, c.spec.Name, c.restarts), c.restarts+1
-	}
-	return c.cid
+	return containerID(c.obj.UID, c.spec.Name, c.restarts)
 }
 
 // containerID is the runtime's ID of a container instance: a hash of the
