@@ -344,6 +344,10 @@ func (h *runHeap) Pop() any {
 // when collection fails twice in a row.
 func (n *Node) periodicGC(now time.Time) {
 	n.nextGC = now.Add(ImageGCPeriod)
+	// Image backoff entries are only read at the node's time, so dropping
+	// those expired now changes no answer, and frees deleted pods' entries
+	// on a node that pulls no more.
+	n.backOff.GC(now)
 	if !n.gcEnabled() {
 		// The image manager's own 5-minute detection loop runs whether or
 		// not GC does, so DeleteUnusedImages still knows the images' ages.
