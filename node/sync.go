@@ -301,15 +301,10 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 // present"). The restart count grows when the new instance starts. Use
 // [Node.ExitContainer] for an exit the kubelet handles by the pod's rules.
 func (n *Node) RestartContainer(namespace, pod, container string) error {
-	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
-	if ps == nil {
-		return n.notFound(pod)
-	}
-	c := ps.container(container)
+	ps, c, err := n.podContainer(namespace, pod, container)
 	switch {
-	case c == nil:
-		return &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	case err != nil:
+		return err
 	case c.init && !c.sidecar:
 		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace, pod, container)
 	case !c.running:
