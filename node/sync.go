@@ -67,6 +67,17 @@ func (ps *podState) pending() bool {
 	return false
 }
 
+// appsStarted reports whether every app container has started: the
+// pod's startup is over (an init container may still run otherwise).
+func (ps *podState) appsStarted() bool {
+	for _, c := range ps.app {
+		if !c.started {
+			return false
+		}
+	}
+	return true
+}
+
 // containerAt returns the i-th container in sync order (init containers,
 // then app containers), or nil past the end.
 func (ps *podState) containerAt(i int) *containerState {
@@ -245,7 +256,7 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 	}
 	if ps.pending() {
 		n.setNextSync(ps, now.Add(n.cfg.resync))
-	} else if ps.readyAt.IsZero() {
+	} else if ps.readyAt.IsZero() && ps.appsStarted() {
 		ps.readyAt = now
 	}
 }
