@@ -15,7 +15,17 @@ import (
 //   - github.com/opencontainers/go-digest: digests.
 //   - sigs.k8s.io/yaml (with go.yaml.in/yaml/v2): Pod manifests, through the
 //     YAML-to-JSON conversion Kubernetes and kubectl use.
-//   - github.com/stretchr/testify: allowed in tests; none needs it yet.
+//   - github.com/stretchr/testify: allowed in tests.
+//   - github.com/opencontainers/distribution-spec/conformance (a go.mod
+//     tool, with its specs-go, image-spec, goccy/go-yaml and go-cmp): the
+//     OCI conformance suite registry/ociserver's tests run against the
+//     HTTP face; no package of the module imports it.
+//   - github.com/google/go-containerregistry (with its docker/cli,
+//     docker-cli credential helpers, containerd/stargz-snapshotter,
+//     klauspost/compress, vbatts/tar-split, mitchellh/go-homedir,
+//     pkg/errors, sirupsen/logrus, golang.org/x/sync and x/sys): the
+//     real registry client registry/ociserver's tests push and pull
+//     with; only _test files import it.
 func TestDependencies(t *testing.T) {
 	data, err := os.ReadFile("go.mod")
 	if err != nil {
@@ -43,7 +53,28 @@ func TestDependencies(t *testing.T) {
 		"go.yaml.in/yaml/v2",
 		"sigs.k8s.io/yaml",
 	}
-	allowed := append(slices.Clone(want), "github.com/stretchr/testify", "github.com/davecgh/go-spew", "github.com/pmezard/go-difflib", "gopkg.in/yaml.v3")
+	allowed := append(slices.Clone(want), "github.com/stretchr/testify", "github.com/davecgh/go-spew", "github.com/pmezard/go-difflib", "gopkg.in/yaml.v3", "go.yaml.in/yaml/v3")
+	// Test-only: the conformance suite (a go.mod tool) and
+	// go-containerregistry, with what they pull in.
+	allowed = append(allowed,
+		"github.com/opencontainers/distribution-spec/conformance",
+		"github.com/opencontainers/distribution-spec/specs-go",
+		"github.com/opencontainers/image-spec",
+		"github.com/goccy/go-yaml",
+		"github.com/google/go-cmp",
+		"github.com/google/go-containerregistry",
+		"github.com/containerd/stargz-snapshotter/estargz",
+		"github.com/docker/cli",
+		"github.com/docker/distribution",
+		"github.com/docker/docker-credential-helpers",
+		"github.com/klauspost/compress",
+		"github.com/mitchellh/go-homedir",
+		"github.com/pkg/errors",
+		"github.com/sirupsen/logrus",
+		"github.com/vbatts/tar-split",
+		"golang.org/x/sync",
+		"golang.org/x/sys",
+	)
 	for _, m := range got {
 		if !slices.Contains(allowed, m) {
 			t.Errorf("go.mod requires %s, which is not an allowed dependency", m)
