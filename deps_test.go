@@ -23,7 +23,7 @@ import (
 //   - github.com/google/go-containerregistry (with its docker/cli,
 //     docker-cli credential helpers, containerd/stargz-snapshotter,
 //     klauspost/compress, vbatts/tar-split, mitchellh/go-homedir,
-//     pkg/errors, sirupsen/logrus, golang.org/x/sync and x/sys): the
+//     pkg/errors, sirupsen/logrus, golang.org/x/sync and x/sys, gotest.tools): the
 //     real registry client registry/ociserver's tests push and pull
 //     with; only _test files import it.
 func TestDependencies(t *testing.T) {
@@ -74,6 +74,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/vbatts/tar-split",
 		"golang.org/x/sync",
 		"golang.org/x/sys",
+		"gotest.tools/v3",
 	)
 	for _, m := range got {
 		if !slices.Contains(allowed, m) {
