@@ -75,9 +75,9 @@ func TestFaultsThroughClient(t *testing.T) {
 		path       func(r *registry.Registry) string
 		op         func(host, path string, opts ...remote.Option) error
 		opts       []remote.Option
-		wantStatus int                // 0: not a registry answer
+		wantStatus int                 // 0: not a registry answer
 		wantCode   transport.ErrorCode // "" for a HEAD or a broken body
-		wantErr    string             // a substring of the error, when not a registry answer
+		wantErr    string              // a substring of the error, when not a registry answer
 	}{
 		{"healthy", func(*registry.Registry) {}, fixed("/app:1"), getManifest, nil, 0, "", ""},
 		{"unknown repository", func(*registry.Registry) {}, fixed("/nope:1"), getManifest, nil, 404, transport.NameUnknownErrorCode, ""},
