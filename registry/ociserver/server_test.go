@@ -2,11 +2,14 @@ package ociserver_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,4 +157,63 @@ func TestListenAndServe(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("ListenAndServe did not return after the context was done")
 	}
+}
+
+// TestOptions: the logger logs one line per request, dropped connections
+// included; the cap on open uploads answers 429 until one finishes.
+func TestOptions(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("app:1", registry.Image{Config: "1"})
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	base := "http://" + serve(t, reg, ociserver.WithLogger(logger), ociserver.WithMaxUploads(1))
+
+	steps := []struct {
+		method, path string
+		want         int
+	}{
+		{"HEAD", "/v2/library/app/manifests/1", 200},
+		{"POST", "/v2/app/blobs/uploads/", 202},
+		{"POST", "/v2/app/blobs/uploads/", 429},
+		{"DELETE", "/v2/app/blobs/uploads/pullsim-1", 204},
+		{"POST", "/v2/app/blobs/uploads/", 202},
+	}
+	for i, s := range steps {
+		if got, _, _ := call(t, s.method, base+s.path, "", ""); got != s.want {
+			t.Errorf("step %d: %s %s = %d, want %d", i, s.method, s.path, got, s.want)
+		}
+	}
+	require.NoError(t, reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable}))
+	_, err := http.Get(base + "/v2/library/app/manifests/1")
+	require.Error(t, err, "the connection drops")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	// net/http retries a GET once when a reused connection drops.
+	require.Contains(t, []int{len(steps) + 1, len(steps) + 2}, len(lines))
+	require.Equal(t, `level=DEBUG msg=request method=HEAD path=/v2/library/app/manifests/1 host=`+strings.TrimPrefix(base, "http://")+` status=200`, lines[0])
+	require.Contains(t, lines[2], "status=429")
+	require.Contains(t, lines[len(lines)-1], `status="connection dropped"`)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
