@@ -177,8 +177,11 @@ func (s *server) serveUpload(rq *request, id string) {
 			return
 		}
 		dgst := digest.Digest(rq.r.URL.Query().Get("digest"))
-		s.drop(u) // finished either way: nothing partial stays
-		s.commitBlob(rq, dgst, u.data)
+		s.mu.Lock()
+		data := u.data
+		delete(s.uploads, u.id) // finished either way: nothing partial stays
+		s.mu.Unlock()
+		s.commitBlob(rq, dgst, data)
 	default:
 		writeError(rq.w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+rq.r.Method+" on an upload", nil)
 	}

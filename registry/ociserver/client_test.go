@@ -3,6 +3,7 @@ package ociserver_test
 import (
 	"io"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,4 +181,38 @@ func TestIndexResolvesForNodes(t *testing.T) {
 	require.NoError(t, err)
 	pod, _ := n.Pod("default", "multi")
 	require.Equal(t, "docker.io/library/multi@"+imageDigest(t, amd).String(), pod.Status.ContainerStatuses[0].ImageID)
+}
+
+// TestConcurrentClients: clients push and pull different tags of one
+// repository at once while a node pulls; run with -race.
+func TestConcurrentClients(t *testing.T) {
+	reg := registry.New()
+	host := serve(t, reg)
+	const clients = 8
+	errs := make(chan error, clients)
+	for i := range clients {
+		img := build(t, "build "+strconv.Itoa(i)) // require only on the test goroutine
+		r := ref(t, host+"/team/app:"+strconv.Itoa(i))
+		go func() {
+			if err := remote.Write(r, img); err != nil {
+				errs <- err
+				return
+			}
+			got, err := remote.Image(r)
+			if err == nil {
+				_, err = got.RawManifest()
+			}
+			errs <- err
+		}()
+	}
+	for range clients {
+		require.NoError(t, <-errs)
+	}
+	require.Len(t, reg.Tags("team/app"), clients)
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("p", "team/app:3", pullpolicy.PullAlways))
+	_, err := n.Settle()
+	require.NoError(t, err)
+	p, _ := n.Pod("default", "p")
+	require.Equal(t, "docker.io/team/app@"+imageDigest(t, build(t, "build 3")).String(), p.Status.ContainerStatuses[0].ImageID)
 }
