@@ -15,6 +15,8 @@ import (
 //   - github.com/opencontainers/go-digest: digests.
 //   - sigs.k8s.io/yaml (with go.yaml.in/yaml/v2): Pod manifests, through the
 //     YAML-to-JSON conversion Kubernetes and kubectl use.
+//   - golang.org/x/time: rate.Limiter, the token bucket of the kubelet's pull
+//     throttle (client-go's flowcontrol token bucket is built on it).
 //   - github.com/stretchr/testify: allowed in tests.
 //   - github.com/opencontainers/distribution-spec/conformance (a go.mod
 //     tool, with its specs-go, image-spec, goccy/go-yaml and go-cmp): the
@@ -51,6 +53,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/distribution/reference",
 		"github.com/opencontainers/go-digest",
 		"go.yaml.in/yaml/v2",
+		"golang.org/x/time",
 		"sigs.k8s.io/yaml",
 	}
 	allowed := append(slices.Clone(want), "github.com/stretchr/testify", "github.com/davecgh/go-spew", "github.com/pmezard/go-difflib", "gopkg.in/yaml.v3", "go.yaml.in/yaml/v3")

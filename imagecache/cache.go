@@ -4,6 +4,7 @@ import (
 	_ "crypto/sha256" // registers SHA-256 for digest validation
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -161,6 +162,30 @@ func (c *Cache) List() []Image {
 	return out
 }
 
+// checkSizes refuses a new image whose size, or the usage it brings the
+// cache to, overflows an int64.
+func (c *Cache) checkSizes(e Entry) error {
+	size, usage := int64(0), c.usage
+	seen := make(map[digest.Digest]bool, len(e.Blobs))
+	for _, b := range e.Blobs {
+		if seen[b.Digest] {
+			continue
+		}
+		seen[b.Digest] = true
+		if b.Size > math.MaxInt64-size {
+			return fmt.Errorf("imagecache: image %s: blob %s: the image's size overflows", e.ID, b.Digest)
+		}
+		size += b.Size
+		if c.blobs[b.Digest] == nil {
+			if b.Size > math.MaxInt64-usage {
+				return fmt.Errorf("imagecache: image %s: blob %s: the cache's usage overflows", e.ID, b.Digest)
+			}
+			usage += b.Size
+		}
+	}
+	return nil
+}
+
 // Add stores e's blobs and points each of e.Names at e.ID, moving names that
 // pointed at other images. Adding content that is already there only adds
 // names. It returns the stored image. On error the cache is unchanged.
@@ -190,6 +215,9 @@ func (c *Cache) Add(e Entry) (Image, error) {
 
 	img := c.images[e.ID]
 	if img == nil {
+		if err := c.checkSizes(e); err != nil {
+			return Image{}, err
+		}
 		img = &image{id: e.ID, manifest: e.Manifest, names: make(map[string]struct{}, len(e.Names)), blobs: slices.Clone(e.Blobs)}
 		seen := make(map[digest.Digest]bool, len(e.Blobs))
 		for _, b := range e.Blobs {

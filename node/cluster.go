@@ -119,8 +119,8 @@ func create[T any](c *Cluster, objs map[string]T, kind, resource string, namespa
 	if *namespace == "" {
 		*namespace = "default"
 	}
-	if name == "" {
-		return zero, &apiError{ErrInvalid, kind + ` "" is invalid: metadata.name: Required value: name or generateName is required`}
+	if errs := validateObjectMeta(*namespace, name); len(errs) > 0 {
+		return zero, &apiError{ErrInvalid, fmt.Sprintf("%s %q is invalid: %v", kind, name, aggregate(errs))}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

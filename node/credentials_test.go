@@ -138,7 +138,10 @@ func TestCredentialsTriedInOrder(t *testing.T) {
 		{[]node.Secret{bad("b1"), bad("b2")}, &registry.Fault{Scope: "registry.example.com", Kind: registry.FaultTimeout, Requests: 1}, "ErrImagePull",
 			"[rpc error: code = DeadlineExceeded desc = " + resolveFailed("registry.example.com/team-a/app:v1", privateHead) + ", " + private401 + "]", 2},
 		{[]node.Secret{bad("b1"), bad("b2")}, &registry.Fault{Scope: "registry.example.com", Kind: registry.FaultUnavailable, Requests: 1}, "ErrImagePull",
-			`[RegistryUnavailable: initializing source docker://registry.example.com/team-a/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused, ` + private401 + "]", 2},
+			"[" + resolveFailed("registry.example.com/team-a/app:v1", `failed to do request: Head "https://registry.example.com/v2/team-a/app/manifests/v1": dial tcp registry.example.com:443: connect: connection refused`) + ", " + private401 + "]", 2},
+		// A CRI-O style text loses its prefix inside the aggregate.
+		{[]node.Secret{bad("b1"), bad("b2")}, &registry.Fault{Scope: "registry.example.com", Kind: registry.FaultMessage, Message: "RegistryUnavailable: connection refused", Requests: 1}, "ErrImagePull",
+			"[RegistryUnavailable: connection refused, " + private401 + "]", 2},
 		{[]node.Secret{bad("b1"), good("g1")}, nil, "", "", 2},
 		{[]node.Secret{good("g1"), bad("b1")}, nil, "", "", 1},
 		// One secret, two keys: the longer key sorts first.
@@ -225,10 +228,13 @@ func TestMissingPullSecrets(t *testing.T) {
 		{at: 12 * time.Second, action: push("tools:v1", "tools v1")},
 		{at: 12 * time.Second, action: createPod(podWith("r", "tools:v1", "", "a", "b")), runs: "tools v1", resolves: 1, blobs: 3,
 			events: []string{pulling("tools:v1"), pulled("tools:v1", size("tools v1"))}},
-		// RegistryUnavailable is not ErrImagePull: no warning.
-		{at: 13 * time.Second, action: setFault("docker.io", registry.FaultUnavailable, 0)},
+		// RegistryUnavailable (a runtime that words it so) is not
+		// ErrImagePull: no warning.
+		{at: 13 * time.Second, action: do("fault message", func(w *world, _ *node.Node) error {
+			return w.reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultMessage, Message: "RegistryUnavailable: dial tcp: connection refused"})
+		})},
 		{at: 13 * time.Second, action: createPod(podWith("s", hub, "", "a", "b")), reason: "RegistryUnavailable", resolves: 1,
-			events: []string{pulling(hub), failedPull(hub, "RegistryUnavailable: initializing source docker://team/app:v1: pinging container registry registry-1.docker.io: Get \"https://registry-1.docker.io/v2/\": dial tcp registry-1.docker.io:443: connect: connection refused"), startFailed("RegistryUnavailable")}},
+			events: []string{pulling(hub), failedPull(hub, "RegistryUnavailable: dial tcp: connection refused"), startFailed("RegistryUnavailable")}},
 	})
 	// The warning is about the pod itself: no field path.
 	n := w.node("")
@@ -907,7 +913,8 @@ func TestVerificationConfig(t *testing.T) {
 		{[]node.Option{allow, list("a/*/b")}, "node n: " + pattern + "not a valid wildcard pattern, only patterns ending with '/*' are allowed: a/*/b"},
 		{[]node.Option{allow, list("/*")}, "node n: " + pattern + "at least registry hostname is required"},
 		{[]node.Option{allow, list(" x")}, "node n: " + pattern + "leading/trailing spaces are not allowed:  x"},
-		{[]node.Option{allow, list("nginx")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: nginx"},
+		{[]node.Option{allow, list("nginx", "myimage", "library/nginx")}, ""},
+		{[]node.Option{allow, list("nginx:1")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: nginx:1"},
 		{[]node.Option{allow, list("docker.io/library/nginx:1")}, "node n: " + pattern + "neither tag nor digest is accepted in an image reference: docker.io/library/nginx:1"},
 		{[]node.Option{allow, list("image.repo/")}, "node n: " + pattern + "failed to parse as an image name: invalid reference format"},
 		// Only the first bad pattern is reported.

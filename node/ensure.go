@@ -37,9 +37,14 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if c == nil {
 		return "", "", &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
 	}
-	o, job := n.ensureImage(ps, c, n.clock.Now())
+	// A pull already in flight for this container is joined, never
+	// doubled: the kubelet's pod worker for the pod is waiting on it.
+	job := c.pulling
 	if job == nil {
-		return o.imageRef, o.msg, o.err
+		var o ensureOutcome
+		if o, job = n.ensureImage(ps, c, n.clock.Now()); job == nil {
+			return o.imageRef, o.msg, o.err
+		}
 	}
 	for !job.done {
 		next, ok := n.nextJob()
@@ -94,7 +99,7 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		// KEP-2535: an image this pod may not use without proving its
 		// credentials is, for the decision, not there. Under Never that
 		// reads "not present", as the kubelet means it to.
-		must, err := n.mustAttemptImagePull(ref, id, lookup.get)
+		must, err := n.mustAttemptImagePull(ref, id, lookup.get, now)
 		if err != nil {
 			return ensureOutcome{"", err.Error(), err}, nil
 		}
@@ -152,18 +157,18 @@ func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageR
 	key := c.backOffKey
 	if e, in := n.backOff.window(key, now); in {
 		if n.cfg.ensureSecret {
-			n.recordPullDone(ref, "", false, nil)
+			n.recordPullDone(ref, "", false, nil, now)
 		}
 		n.record(now, evBackOff, &c.obj, image, "")
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
 	n.record(now, evPulling, &c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
-	c.attemptPulled = true
 	n.requestPull(job, now)
 	if job.done {
 		return job.outcome, nil
 	}
+	c.pulling = job
 	return ensureOutcome{}, job
 }
 
@@ -176,7 +181,7 @@ func backOffKey(podUID, image string) string { return podUID + "_" + image }
 func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	ref, res := job.ref, &job.res
 	if n.cfg.ensureSecret {
-		n.recordPullDone(ref, res.id, res.err == nil, res.used)
+		n.recordPullDone(ref, res.id, res.err == nil, res.used, at)
 	}
 	if res.err != nil {
 		n.record(at, evPullFailed, &job.c.obj, ref.Requested(), res.err.Error())

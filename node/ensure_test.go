@@ -152,28 +152,75 @@ func TestGateOff(t *testing.T) {
 	})
 }
 
-// KEP-2535 keys pull records by the normalised repository
-// (trimImageTagDigest uses ParseImageName): another spelling of an image
-// pulled anonymously shares its record. A side-loaded image is preloaded and
-// needs no proof. (The spec's §10 says the key is not normalised; every
-// version of the kubelet source normalises it, and pullsim follows the
-// source.)
+// KEP-2535 keys a pull record's credentials by the image as written
+// without tag and digest, not normalised (trimImageTagDigest in
+// pkg/kubelet/images/pullmanager): "nginx:1.28" and
+// "docker.io/library/nginx:1.28" are two keys of one image's record. Another
+// spelling of an image pulled anonymously is not covered by its record and
+// must pull (cheaply: the content is present); under Never it is
+// ErrImageNeverPull. A side-loaded image is preloaded and needs no proof.
 func TestEnsureSecretPulledImagesKeys(t *testing.T) {
+	const long = "docker.io/library/nginx:1.28"
 	w := newWorld(t)
 	w.run([]step{
 		{action: push("nginx:1.28", "nginx 1.28.0")},
-		{action: create("a", "nginx:1.28", ""), resolves: 1, blobs: 3, runs: "nginx 1.28.0",
+		{action: create("a", long, ""), resolves: 1, blobs: 3, runs: "nginx 1.28.0",
+			events: []string{pulling(long), pulled(long, size("nginx 1.28.0"))}},
+		// The short spelling has no entry in the record: Never refuses.
+		{action: create("b", "nginx:1.28", pullpolicy.PullNever), reason: "ErrImageNeverPull",
+			events: []string{neverPull("nginx:1.28"), startFailed("ErrImageNeverPull")}},
+		// IfNotPresent pulls: one round trip, no bytes, and the short key is
+		// written.
+		{action: create("c", "nginx:1.28", ""), resolves: 1, runs: "nginx 1.28.0",
 			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx 1.28.0"))}},
-		{action: create("b", "nginx:1.27", ""), reason: "ErrImagePull", resolves: 1,
+		{action: create("d", "nginx:1.28", pullpolicy.PullNever), runs: "nginx 1.28.0",
+			events: []string{present("nginx:1.28")}},
+		{action: create("e", long, pullpolicy.PullNever), runs: "nginx 1.28.0",
+			events: []string{present(long)}},
+		// A tag of the same spelling shares the key: the record is per image
+		// ID, so another tag is another image, pulled.
+		{action: create("f", "nginx:1.27", ""), reason: "ErrImagePull", resolves: 1,
 			events: []string{pulling("nginx:1.27"), failedPull("nginx:1.27", notFound("docker.io/library/nginx:1.27")), startFailed("ErrImagePull")}},
-		{action: create("c", "nginx:1.28", ""), runs: "nginx 1.28.0", events: []string{present("nginx:1.28")}},
-		{action: create("d", "docker.io/library/nginx:1.28", ""), runs: "nginx 1.28.0",
-			events: []string{present("docker.io/library/nginx:1.28")}},
-		{action: create("e", "docker.io/library/nginx:1.28", pullpolicy.PullNever), runs: "nginx 1.28.0",
-			events: []string{present("docker.io/library/nginx:1.28")}},
 		{action: load("registry.local/tools:v1", "tools v1")},
-		{action: create("f", "registry.local/tools:v1", pullpolicy.PullNever), runs: "tools v1",
+		{action: create("g", "registry.local/tools:v1", pullpolicy.PullNever), runs: "tools v1",
 			events: []string{present("registry.local/tools:v1")}},
+	})
+}
+
+// The tenant findings of the audit: a record written under one spelling
+// does not let another spelling in, for another tenant or for the owner.
+func TestEnsureSecretPulledImagesKeysTenants(t *testing.T) {
+	credA := registry.Credential{Username: "team-a", Password: "a-secret"}
+	w, _ := newCredWorld(t)
+	const long = "docker.io/team-a/app:v1"
+	w.run([]step{
+		{action: push(long, "app v1")},
+		// Public when A's first pod pulls it as docker.io/team-a/app:v1:
+		// the record is node-accessible under "docker.io/team-a/app".
+		{action: create("a1", long, ""), resolves: 1, blobs: 3, runs: "app v1",
+			events: []string{pulling(long), pulled(long, size("app v1"))}},
+		{action: makePrivate(long, credA)},
+		// B writes "team-a/app:v1": no entry under "team-a/app", so the
+		// kubelet pulls, and the now private repository refuses B.
+		{action: create("b", "team-a/app:v1", ""), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling("team-a/app:v1"), failedPull("team-a/app:v1", resolveFailed(long, hubDenied)), startFailed("ErrImagePull")}},
+		// The spelling that was recorded is open to every pod.
+		{action: create("a2", long, pullpolicy.PullNever), runs: "app v1", events: []string{present(long)}},
+	})
+
+	// The owner pulls team-a/app:v2 with its secret; its own second pod
+	// spelling the image in full has no entry and Never refuses it.
+	w, _ = newCredWorld(t)
+	const long2 = "docker.io/team-a/app:v2"
+	w.run([]step{
+		{action: push(long2, "app v2")},
+		{action: makePrivate(long2, credA)},
+		{action: createSecret(node.DockerConfigSecret("", "a", map[string]registry.Credential{"docker.io": credA}))},
+		{action: createPod(podWith("a1", "team-a/app:v2", "", "a")), resolves: 1, blobs: 3, runs: "app v2",
+			events: []string{pulling("team-a/app:v2"), pulled("team-a/app:v2", size("app v2"))}},
+		{action: createPod(podWith("a2", "team-a/app:v2", pullpolicy.PullNever, "a")), runs: "app v2", events: []string{present("team-a/app:v2")}},
+		{action: createPod(podWith("a3", long2, pullpolicy.PullNever, "a")), reason: "ErrImageNeverPull",
+			events: []string{neverPull(long2), startFailed("ErrImageNeverPull")}},
 	})
 }
 

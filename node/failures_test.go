@@ -27,34 +27,48 @@ func clearFault(scope string) action {
 	})
 }
 
-// Each fault kind, as the kubelet reports it: the runtime's text in the
-// Failed event and the waiting message, classified by prefix.
+// Each fault kind, as the kubelet reports it under each runtime: the
+// runtime's text in the Failed event and the waiting message, classified
+// by prefix. containerd words every failure as a plain error, so an
+// unreachable registry is ErrImagePull; CRI-O prefixes the two it
+// classifies.
 func TestFaultKinds(t *testing.T) {
 	const img = "registry.example.com/team/app:v1"
 	const full = "registry.example.com/team/app:v1"
 	resolve := `failed to pull and unpack image "` + full + `": failed to resolve reference "` + full + `": `
 	head := "https://registry.example.com/v2/team/app/manifests/v1"
+	crio := "initializing source docker://registry.example.com/team/app:v1: reading manifest v1 in registry.example.com/team/app: "
 	for _, tc := range []struct {
+		runtime node.ContainerRuntime
 		kind    registry.FaultKind // fault on the host
 		reason  string             // wanted waiting reason
 		event   string             // wanted runtime text in the Failed event
 		message string             // wanted waiting message; "" means the runtime text
 	}{
-		{registry.FaultUnavailable, "RegistryUnavailable",
+		{node.Containerd, registry.FaultUnavailable, "ErrImagePull", resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: connect: connection refused`, ""},
+		{node.Containerd, registry.FaultSignature, "ErrImagePull", `failed to pull and unpack image "` + full + `": image verifier bindir blocked pull of ` + full + ` for reason: no valid signature found`, ""},
+		{node.CRIO, registry.FaultUnavailable, "RegistryUnavailable",
 			`RegistryUnavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`,
 			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: connect: connection refused`},
-		{registry.FaultSignature, "SignatureValidationFailed",
+		{node.CRIO, registry.FaultSignature, "SignatureValidationFailed",
 			`SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists`,
 			`image pull failed for registry.example.com/team/app:v1 because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
-		{registry.FaultTimeout, "ErrImagePull", "rpc error: code = DeadlineExceeded desc = " + resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
-		{registry.FaultNotFound, "ErrImagePull", "rpc error: code = NotFound desc = " + resolve + full + ": not found", ""},
-		{registry.FaultUnauthorized, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", ""},
+		{node.CRIO, registry.FaultTimeout, "RegistryUnavailable",
+			`RegistryUnavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: i/o timeout`,
+			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: i/o timeout`},
+		{node.CRIO, registry.FaultNotFound, "ErrImagePull", crio + "manifest unknown", ""},
+		{node.CRIO, registry.FaultUnauthorized, "ErrImagePull", crio + "unauthorized: authentication required", ""},
+		{node.CRIO, registry.FaultTooManyRequests, "ErrImagePull", crio + "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", ""},
+		{node.CRIO, registry.FaultServerError, "ErrImagePull", crio + "received unexpected HTTP status: 500 Internal Server Error", ""},
+		{node.Containerd, registry.FaultTimeout, "ErrImagePull", "rpc error: code = DeadlineExceeded desc = " + resolve + `failed to do request: Head "` + head + `": dial tcp registry.example.com:443: i/o timeout`, ""},
+		{node.Containerd, registry.FaultNotFound, "ErrImagePull", "rpc error: code = NotFound desc = " + resolve + full + ": not found", ""},
+		{node.Containerd, registry.FaultUnauthorized, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized", ""},
 		// A 429 meets the manifest GET: the HEAD that resolves the tag is not metered.
-		{registry.FaultTooManyRequests, "ErrImagePull", `failed to pull and unpack image "` + full + `": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry.example.com/v2/team/app/manifests/` + manifestDigest("app v1") + `: 429 Too Many Requests`, ""},
-		{registry.FaultServerError, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 500 Internal Server Error", ""},
+		{node.Containerd, registry.FaultTooManyRequests, "ErrImagePull", `failed to pull and unpack image "` + full + `": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry.example.com/v2/team/app/manifests/` + manifestDigest("app v1") + `: 429 Too Many Requests`, ""},
+		{node.Containerd, registry.FaultServerError, "ErrImagePull", resolve + "pulling from host registry.example.com failed with status code [manifests v1]: 500 Internal Server Error", ""},
 	} {
-		t.Run(tc.kind.String(), func(t *testing.T) {
-			w := newWorld(t)
+		t.Run(string(tc.runtime)+"/"+tc.kind.String(), func(t *testing.T) {
+			w := newWorld(t, node.WithContainerRuntime(tc.runtime))
 			w.run([]step{
 				{action: push(img, "app v1")},
 				{action: setFault("registry.example.com", tc.kind, 0)},
@@ -130,7 +144,7 @@ func TestUntaggedImageMessages(t *testing.T) {
 			`image pull failed for registry.example.com/team/app because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
 	} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
-			w := newWorld(t)
+			w := newWorld(t, node.WithContainerRuntime(node.CRIO))
 			w.run([]step{
 				{action: push(img+":latest", "app")},
 				{action: setFault("registry.example.com", tc.kind, 1)},
@@ -383,5 +397,82 @@ func TestImageInspectError(t *testing.T) {
 	})
 	if got := w.node("").Attempts("", "a")[0].Message; got != msg {
 		t.Errorf("waiting message = %q, want %q", got, msg)
+	}
+}
+
+// A Message fault replays a runtime's text byte for byte; the kubelet
+// classifies it by its prefix, whatever the runtime.
+func TestFaultMessage(t *testing.T) {
+	const img = "registry.example.com/team/app:v1"
+	for i, tc := range []struct {
+		text    string // the runtime's error
+		op      registry.Op
+		reason  string // wanted waiting reason
+		message string // wanted waiting message
+	}{
+		{"RegistryUnavailable", "", "RegistryUnavailable", "image pull failed for " + img + " because the registry is unavailable"},
+		{"SignatureValidationFailed: no valid signature found", "", "SignatureValidationFailed", "image pull failed for " + img + " because the signature validation failed: no valid signature found"},
+		{"rpc error: code = Unavailable desc = connection error", "", "ErrImagePull", "rpc error: code = Unavailable desc = connection error"},
+		// Failing the blob fetch, after the resolve and manifest succeeded.
+		{"unexpected EOF", registry.OpBlob, "ErrImagePull", "unexpected EOF"},
+	} {
+		for _, rt := range []node.ContainerRuntime{node.Containerd, node.CRIO} {
+			w := newWorld(t, node.WithContainerRuntime(rt))
+			w.reg.MustPush(img, build("app v1"))
+			if err := w.reg.SetFault(registry.Fault{Scope: "registry.example.com", Kind: registry.FaultMessage, Message: tc.text, Op: tc.op}); err != nil {
+				t.Fatal(err)
+			}
+			n := w.node("")
+			n.MustCreatePod(podWith("p", img, ""))
+			a := lastAttempt(t, n, "p")
+			if a.Reason != tc.reason || a.Message != tc.message {
+				t.Errorf("case %d (%s): attempt = %q %q, want %q %q", i, rt, a.Reason, a.Message, tc.reason, tc.message)
+			}
+			c := w.reg.Counters()
+			wantBlobs := 0
+			if tc.op == registry.OpBlob {
+				wantBlobs = 1
+			}
+			if c.Blobs != wantBlobs || c.Resolves != 1 {
+				t.Errorf("case %d (%s): registry counters = %+v, want 1 resolve and %d blob fetches", i, rt, c, wantBlobs)
+			}
+		}
+	}
+}
+
+// A registry that refuses connections mid-pull: the resolve works, the
+// blob download fails, in each runtime's words.
+func TestBlobStageOutage(t *testing.T) {
+	const img = "registry.example.com/team/app:v1"
+	for _, tc := range []struct {
+		runtime node.ContainerRuntime
+		reason  string
+		prefix  string
+	}{
+		{node.Containerd, "ErrImagePull", `failed to pull and unpack image "` + img + `": failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://registry.example.com/v2/team/app/blobs/sha256:`},
+		{node.CRIO, "ErrImagePull", "reading blob sha256:"},
+	} {
+		w := newWorld(t, node.WithContainerRuntime(tc.runtime))
+		w.reg.MustPush(img, build("app v1"))
+		if err := w.reg.SetFault(registry.Fault{Scope: "registry.example.com", Kind: registry.FaultUnavailable, Op: registry.OpBlob}); err != nil {
+			t.Fatal(err)
+		}
+		n := w.node("")
+		n.MustCreatePod(podWith("p", img, ""))
+		a := lastAttempt(t, n, "p")
+		if a.Reason != tc.reason || !strings.HasPrefix(a.Message, tc.prefix) {
+			t.Errorf("%s: attempt = %q %q, want %q and a message starting %q", tc.runtime, a.Reason, a.Message, tc.reason, tc.prefix)
+		}
+		if len(n.Cache().List()) != 0 {
+			t.Errorf("%s: a failed pull left images in the cache: %v", tc.runtime, n.Cache().List())
+		}
+	}
+}
+
+func TestContainerRuntimeOption(t *testing.T) {
+	_, err := node.New("n", registry.New(), node.WithContainerRuntime("docker"))
+	want := `node n: unknown container runtime "docker"; want "containerd" or "cri-o"`
+	if err == nil || err.Error() != want {
+		t.Errorf("New = %v, want %q", err, want)
 	}
 }

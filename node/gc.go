@@ -3,6 +3,8 @@ package node
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -175,10 +177,14 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		if available < 0 {
 			available = 0
 		}
-		usage := 100 - int(available*100/capacity)
+		usage := 100 - int(mulDiv(available, 100, capacity))
 		if usage >= n.cfg.gcHigh {
-			toFree := capacity*int64(100-n.cfg.gcLow)/100 - available
-			freed := n.freeSpace(&res, images, toFree, now)
+			toFree := mulDiv(capacity, int64(100-n.cfg.gcLow), 100) - available
+			freed, kept := n.freeSpace(&res, images, toFree, now)
+			if n.cfg.ensureSecret {
+				// The KEP-2535 post-GC hook, before the freed-enough check.
+				n.pruneUnknownRecords(kept, now)
+			}
 			if freed < toFree {
 				msg := fmt.Sprintf("Insufficient free disk space on the node's image filesystem (%d%% of %s used). "+
 					"Failed to free sufficient space by deleting unused images (freed %d bytes). "+
@@ -189,7 +195,6 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 			}
 		}
 	}
-	n.pruneRecords()
 	res.UsageAfter = n.imageFSUsed()
 	n.gcRuns = append(n.gcRuns, res)
 	return res
@@ -216,15 +221,21 @@ func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) [
 // freeSpace is the size pass: remove unused images in eviction order until
 // toFree bytes are freed, skipping pinned images, images used at or after
 // now and images detected less than imageMinimumGCAge ago. It returns the
-// bytes freed as the kubelet counts them: the sum of the removed images'
-// sizes.
-func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) int64 {
+// bytes freed as the kubelet counts them (the sum of the removed images'
+// sizes) and the candidates it looked at and kept: unpinned images it
+// skipped before it had freed enough.
+func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) (int64, map[digest.Digest]bool) {
 	var freed int64
+	kept := make(map[digest.Digest]bool)
 	for _, e := range images {
 		if freed >= toFree {
 			break
 		}
+		if e.record.pinned {
+			continue // not a candidate
+		}
 		if !e.spaceEligible(now, n.cfg.gcMinAge) {
+			kept[e.id] = true
 			continue
 		}
 		if n.removeImage(res, e, "space") {
@@ -232,9 +243,11 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 			// image, layers shared with other images included, although
 			// removing it frees only what no other image holds.
 			freed += e.record.size
+		} else {
+			kept[e.id] = true
 		}
 	}
-	return freed
+	return freed, kept
 }
 
 // removeImage deletes an image from the runtime and reports whether it was
@@ -250,16 +263,6 @@ func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
 	return true
 }
 
-// pruneRecords drops KEP-2535 pulled records of images no longer on the
-// node (PruneUnknownRecords).
-func (n *Node) pruneRecords() {
-	for id := range n.pulled {
-		if _, _, ok := n.cache.Summary(id); !ok {
-			delete(n.pulled, id)
-		}
-	}
-}
-
 // DeleteUnusedImages removes every image no container uses, except pinned
 // images and images detected less than imageMinimumGCAge ago, whatever the
 // disk usage: what the eviction manager does under disk pressure.
@@ -268,13 +271,17 @@ func (n *Node) DeleteUnusedImages() GCResult {
 	now := n.clock.Now()
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
 	used := n.detectImages(now)
+	kept := make(map[digest.Digest]bool)
 	for _, e := range n.evictionOrder(used) {
-		if !e.spaceEligible(now, n.cfg.gcMinAge) {
-			continue
+		switch {
+		case e.record.pinned:
+		case !e.spaceEligible(now, n.cfg.gcMinAge), !n.removeImage(&res, e, "eviction"):
+			kept[e.id] = true
 		}
-		n.removeImage(&res, e, "eviction")
 	}
-	n.pruneRecords()
+	if n.cfg.ensureSecret {
+		n.pruneUnknownRecords(kept, now)
+	}
 	res.UsageAfter = n.imageFSUsed()
 	return res
 }
@@ -321,7 +328,30 @@ func (n *Node) SetImageFSOtherUsage(bytes int64) error {
 	return nil
 }
 
-func (n *Node) imageFSUsed() int64 { return n.cache.Usage() + n.fsOther }
+// imageFSUsed is the bytes in use on the image filesystem, saturating at
+// the largest int64.
+func (n *Node) imageFSUsed() int64 {
+	u := n.cache.Usage()
+	if n.fsOther > math.MaxInt64-u {
+		return math.MaxInt64
+	}
+	return u + n.fsOther
+}
+
+// mulDiv returns a*b/c for non-negative a, b and positive c, exactly,
+// without overflowing in a*b; the kubelet's int64 arithmetic cannot
+// overflow for the capacities real disks have, pullsim's must not for any.
+func mulDiv(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(q)
+}
 
 // gcEnabled reports whether the periodic GC runs: not when the high
 // threshold is 100 and there is no maximum age.
@@ -357,10 +387,11 @@ func (n *Node) RestartKubelet() {
 	n.nextGC = now
 	n.gcFailed = false
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
+	n.qps = newPullThrottle(n.cfg.qps, n.cfg.burst)
 	for image := range n.intents {
 		if ref, err := n.cfg.refs.Parse(image); err == nil {
 			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {
-				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry)}
+				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
 			}
 		}
 	}

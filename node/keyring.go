@@ -2,10 +2,8 @@ package node
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pullsim/pullsim/node/internal/credentialprovider"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -78,12 +77,7 @@ func (g location) matches(t location) bool {
 }
 
 // dockerConfigEntry is one auths entry as the kubelet reads it.
-type dockerConfigEntry struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	Email    string `json:"email"`
-	Auth     string `json:"auth"`
-}
+type dockerConfigEntry = credentialprovider.DockerConfigEntry
 
 // add files the entries of a docker config (location -> entry); source
 // turns an entry, with its location as written, into a credential.
@@ -207,71 +201,24 @@ func parseDockerConfig(s Secret) (map[string]dockerConfigEntry, bool, error) {
 	if len(raw) == 0 {
 		return nil, false, nil
 	}
-	var auths map[string]dockerConfigEntry
+	// Decoded into the kubelet's own types, so type errors name them.
 	if s.Type == SecretTypeDockerConfigJSON {
-		// Named as the kubelet's type: type errors carry the name.
-		type DockerConfigJSON struct {
-			Auths       map[string]dockerConfigEntry `json:"auths"`
-			HTTPHeaders map[string]string            `json:"HttpHeaders,omitempty"`
-		}
-		var cfg DockerConfigJSON
+		var cfg credentialprovider.DockerConfigJSON
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return nil, false, err
 		}
-		auths = cfg.Auths
-	} else if err := json.Unmarshal(raw, &auths); err != nil {
+		return cfg.Auths, true, nil
+	}
+	var cfg credentialprovider.DockerConfig
+	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return nil, false, err
 	}
-	return auths, true, nil
+	return cfg, true, nil
 }
 
-// dockerConfigEntryWithAuth is an entry as written; the name is the
-// kubelet's, which encoding/json puts in the text of a type error.
-type dockerConfigEntryWithAuth struct {
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
-	Email    string `json:"email,omitempty"`
-	Auth     string `json:"auth,omitempty"`
-}
-
-// UnmarshalJSON decodes an entry and its auth field, which when set gives
-// the username and password.
-func (e *dockerConfigEntry) UnmarshalJSON(b []byte) error {
-	var w dockerConfigEntryWithAuth
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*e = dockerConfigEntry{Username: w.Username, Password: w.Password, Email: w.Email, Auth: w.Auth}
-	if w.Auth == "" {
-		return nil
-	}
-	var err error
-	e.Username, e.Password, err = decodeAuth(w.Auth)
-	return err
-}
-
-var errAuthField = errors.New("unable to parse auth field, must be formatted as base64(username:password)")
-
-// decodeAuth decodes an auth field, base64(username:password); "" is no
-// credential.
+// decodeAuth decodes an auth field, base64(username:password).
 func decodeAuth(auth string) (user, pass string, err error) {
-	if auth == "" {
-		return "", "", nil
-	}
-	// Padded base64 decodes with StdEncoding, unpadded with RawStdEncoding.
-	enc := base64.RawStdEncoding
-	if strings.HasSuffix(strings.TrimSpace(auth), "=") {
-		enc = base64.StdEncoding
-	}
-	dec, err := enc.DecodeString(auth)
-	if err != nil {
-		return "", "", err
-	}
-	user, pass, ok := strings.Cut(string(dec), ":")
-	if !ok {
-		return "", "", errAuthField
-	}
-	return user, pass, nil
+	return credentialprovider.DecodeAuth(auth)
 }
 
 // credentialHash is KEP-2535's hash of a credential: SHA-256 of the JSON of

@@ -1,18 +1,18 @@
 package node
 
 import (
-	"time"
-
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
+	"golang.org/x/time/rate"
 )
 
 // Node is one simulated kubelet with its container runtime: it admits pods,
@@ -54,7 +54,7 @@ type Node struct {
 	jobs     jobHeap                     // pulls in flight, by finish time
 	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
 	seq      uint64
-	qps      tokenBucket
+	qps      *rate.Limiter // the pull throttle; nil when off
 	pulls    chunk.List[Pull]
 	uidBase  string // node-derived prefix of pod UIDs
 
@@ -129,7 +129,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cluster:        cfg.cluster,
 		puller:         puller{limit: cfg.pullSlots()},
 		inflight:       make(map[digest.Digest]time.Time),
-		qps:            tokenBucket{qps: cfg.qps, burst: cfg.burst},
+		qps:            newPullThrottle(cfg.qps, cfg.burst),
 		name:           name,
 		source:         src,
 		cache:          imagecache.New(),
@@ -284,7 +284,8 @@ type containerState struct {
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	attemptPulled bool // the current start attempt handed a pull to the runtime
+	attemptPulled bool     // the current start attempt handed a pull to the runtime
+	pulling       *pullJob // the pull this container's start waits for, while it runs
 }
 
 // podName is a pod's namespace and name, the key of a node's pods.
@@ -492,10 +493,7 @@ func (s PodSpec) clone() PodSpec {
 
 // validatePod returns the API server's field errors for a pod being created.
 func validatePod(p *Pod) []string {
-	var errs []string
-	if p.Name == "" {
-		errs = append(errs, "metadata.name: Required value: name or generateName is required")
-	}
+	errs := validateObjectMeta(p.Namespace, p.Name)
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}
@@ -513,6 +511,10 @@ func validatePod(p *Pod) []string {
 				errs = append(errs, path()+".name: Required value")
 			case slices.Contains(names, c.Name):
 				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path(), c.Name))
+			default:
+				if bad := isDNS1123Label(c.Name); bad != nil {
+					errs = append(errs, invalidValues(path()+".name", c.Name, bad)...)
+				}
 			}
 			names = append(names, c.Name)
 			switch {
@@ -543,6 +545,8 @@ func validateVolumes(s *PodSpec) []string {
 			errs = append(errs, path+".name: Required value")
 		case names[v.Name]:
 			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, v.Name))
+		default:
+			errs = append(errs, invalidValues(path+".name", v.Name, isDNS1123Label(v.Name))...)
 		}
 		names[v.Name] = true
 		if v.Image == nil {

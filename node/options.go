@@ -18,6 +18,7 @@ type Option func(*config)
 
 type config struct {
 	clock        Clock
+	runtime      ContainerRuntime
 	refs         *pullpolicy.RefCache
 	defaulting   pullpolicy.Defaulting
 	ensureSecret bool // feature gate KubeletEnsureSecretPulledImages
@@ -54,6 +55,7 @@ func (o *config) verifyPolicy() string {
 func defaultConfig() config {
 	return config{
 		refs:         pullpolicy.SharedRefs,
+		runtime:      Containerd,
 		ensureSecret: true,
 		backOff:      DefaultImageBackOff,
 		maxBackOff:   DefaultMaxImageBackOff,
@@ -145,11 +147,25 @@ func (o *config) validate() error {
 		errs = append(errs, "invalid configuration: maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls (--serialize-image-pulls) is set to false")
 	}
 	for i, p := range o.providers {
+		if len(p.MatchImages) == 0 {
+			errs = append(errs, "providers.matchImages: Required value: at least 1 item in matchImages is required")
+		}
 		if p.Credentials == nil {
 			errs = append(errs, fmt.Sprintf("credential provider %d (%s): Credentials is required", i, strings.Join(p.MatchImages, ", ")))
 		}
 	}
 	errs = append(errs, o.validateVerification()...)
+	if err := o.runtime.validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if err := o.defaulting.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if o.maxBackOff > math.MaxInt64/2 {
+		// Not a kubelet check: its entries expire after twice the maximum,
+		// which must fit in a time.Duration.
+		errs = append(errs, fmt.Sprintf("image backoff max %v is too large: twice it must fit in a time.Duration (at most %v)", o.maxBackOff, time.Duration(math.MaxInt64/2)))
+	}
 	if o.gcHigh < 0 || o.gcHigh > 100 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) %v must be between 0 and 100, inclusive", o.gcHigh))
 	}
@@ -264,6 +280,7 @@ type CredentialProvider struct {
 // WithCredentialProvider adds a credential provider plugin; its credentials
 // come after the pod's pull secrets and the node's docker config.
 func WithCredentialProvider(p CredentialProvider) Option {
+	p.MatchImages = slices.Clone(p.MatchImages) // the caller's slice stays theirs
 	return func(o *config) { o.providers = append(o.providers, p) }
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
+	"golang.org/x/time/rate"
 )
 
 // This file is the kubelet's image puller (pkg/kubelet/images/puller.go) on
@@ -51,10 +52,11 @@ type pullJob struct {
 	res                          pullResult
 	fetched                      []digest.Digest // blobs this job downloads
 
-	done    bool
-	outcome ensureOutcome
-	blocked bool // the pod's sync waits for this job
-	seq     uint64
+	throttled bool // refused by the QPS throttle: the runtime was never called
+	done      bool
+	outcome   ensureOutcome
+	blocked   bool // the pod's sync waits for this job
+	seq       uint64
 }
 
 // ensureOutcome is EnsureImageExists's result.
@@ -133,11 +135,16 @@ func (n *Node) startPull(job *pullJob, at time.Time) {
 	n.puller.running++
 	n.seq++
 	job.seq, job.started = n.seq, at
-	n.counts.Pulls++
-	if !n.qps.tryAccept(at) {
+	if n.qps != nil && !n.qps.AllowN(at, 1) {
+		// The throttle wraps the image service (throttleImagePulling in
+		// pkg/kubelet/images/helpers.go): the runtime's PullImage is never
+		// called, so this is no runtime pull.
 		job.res = pullResult{err: errQPSExceeded}
+		job.throttled = true
 		job.finished = at
 	} else {
+		n.counts.Pulls++
+		job.c.attemptPulled = true
 		waitUntil := n.fetch(job, at)
 		l := n.link(job.ref.Domain())
 		d := l.Transfer(job.res.requests, job.res.bytes)
@@ -169,12 +176,24 @@ func (n *Node) link(host string) registry.Link {
 // records Pulled or Failed, the slot frees and the waiting sync resumes.
 func (n *Node) finishPull(job *pullJob, at time.Time) {
 	n.puller.running--
+	if job.c.pulling == job {
+		job.c.pulling = nil
+	}
 	for _, d := range job.fetched {
 		if n.inflight[d].Equal(job.finished) {
 			delete(n.inflight, d)
 		}
 	}
 	res := &job.res
+	if job.throttled {
+		job.outcome = n.pullDone(job, at)
+		job.done = true
+		n.startQueued(at)
+		if job.blocked {
+			n.resumeSync(job.ps, job.c, at, job.outcome)
+		}
+		return
+	}
 	if res.err == nil && res.commit {
 		img, err := n.cache.Add(res.entry)
 		if err != nil {
@@ -223,31 +242,13 @@ func (n *Node) nextJob() (time.Time, bool) {
 	return n.jobs[0].finished, true
 }
 
-// tokenBucket is the kubelet's registryPullQPS/registryBurst throttle on
-// virtual time: full at first, refilled at qps tokens a second, capped at
-// burst. A qps of 0 disables it.
-type tokenBucket struct {
-	qps    float64
-	burst  int
-	tokens float64
-	last   time.Time
-	primed bool
-}
-
-func (b *tokenBucket) tryAccept(now time.Time) bool {
-	if b.qps == 0 {
-		return true
+// newPullThrottle is the kubelet's pull throttle: client-go's token bucket
+// (flowcontrol.NewTokenBucketRateLimiter, a rate.Limiter), full at first,
+// refilled at qps tokens a second up to burst, asked without waiting
+// (TryAccept is AllowN(now, 1)). A qps of 0 disables it: nil.
+func newPullThrottle(qps float64, burst int) *rate.Limiter {
+	if qps == 0 {
+		return nil
 	}
-	if !b.primed {
-		b.tokens, b.last, b.primed = float64(b.burst), now, true
-	}
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(float64(b.burst), b.tokens+el.Seconds()*b.qps)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
-	}
-	return false
+	return rate.NewLimiter(rate.Limit(qps), burst)
 }

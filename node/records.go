@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -35,10 +36,17 @@ const (
 const writeRecordWhileMatchingLimit = 100
 
 // pullRecord is a pulled record: for one image ID, who pulled it, keyed by
-// the image's normalised repository (trimImageTagDigest).
+// the image as written without tag and digest, not normalised
+// (trimImageTagDigest): "nginx" and "docker.io/library/nginx" are two keys.
 type pullRecord struct {
 	creds map[string]*credentialEntry
+	// updated is when the record was last written, to the whole second
+	// as the kubelet stores it (PruneUnknownRecords compares it).
+	updated time.Time
 }
+
+// touch notes a write of the record at now, to whole-second precision.
+func (r *pullRecord) touch(now time.Time) { r.updated = now.Truncate(time.Second) }
 
 // credentialEntry says who may use an image pulled under one key.
 type credentialEntry struct {
@@ -67,7 +75,7 @@ func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet boo
 // normalised, against the allowlist: exact entries, and prefixes of entries
 // ending in "/*".
 func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
-	name := trimTagDigest(ref.Requested())
+	name := ref.Untagged()
 	for _, e := range n.cfg.allowlist {
 		if prefix, ok := strings.CutSuffix(e, "*"); ok {
 			if strings.HasPrefix(name, prefix) {
@@ -80,23 +88,11 @@ func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
 	return false
 }
 
-// trimTagDigest drops the digest and the tag of an image as written: a
-// colon is a tag separator only after the last slash, so a port survives.
-func trimTagDigest(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		image = image[:i]
-	}
-	return image
-}
-
 // mustAttemptImagePull is MustAttemptImagePull for a present image under
 // IfNotPresent or Never: true when the pod must prove access by pulling.
 // creds computes the pod's credentials, at most once; its error is
 // returned.
-func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error)) (bool, error) {
+func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (bool, error) {
 	rec := n.pulled[id]
 	pulledByKubelet := rec != nil || n.intents[ref.Requested()] > 0
 	if !n.requireVerification(ref, pulledByKubelet) {
@@ -105,7 +101,7 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, 
 	if rec == nil {
 		return true, nil
 	}
-	e := rec.creds[ref.Repository()]
+	e := rec.creds[ref.Untagged()]
 	switch {
 	case e == nil:
 		return true, nil
@@ -129,10 +125,12 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, 
 			case hashes:
 				if !coords && len(e.secrets) < writeRecordWhileMatchingLimit {
 					e.secrets = mergeCreds(e.secrets, p)
+					rec.touch(now)
 				}
 				return false, nil
 			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
 				e.secrets = mergeCreds(e.secrets, p) // a rotated secret: its new hash
+				rec.touch(now)
 				return false, nil
 			}
 		}
@@ -180,7 +178,7 @@ func (n *Node) recordPullIntent(ref *pullpolicy.ImageRef) {
 
 // recordPullDone ends a pull intent; after a success it records who pulled:
 // nil or node credentials make the image node-accessible.
-func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred) {
+func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
 	if k := ref.Requested(); n.intents[k] <= 1 {
 		delete(n.intents, k)
 	} else {
@@ -194,7 +192,8 @@ func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok boo
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		n.pulled[id] = rec
 	}
-	key := ref.Repository()
+	rec.touch(now)
+	key := ref.Untagged()
 	e := rec.creds[key]
 	if e == nil {
 		e = &credentialEntry{}
@@ -266,12 +265,29 @@ func validatePattern(p string) error {
 	case wildcard:
 		return nil
 	}
-	named, err := reference.ParseNormalizedNamed(rest)
+	// Entries are parsed as written, without normalising: "ubuntu" is a
+	// valid entry and matches "ubuntu", "ubuntu:tagged" and "ubuntu@sha256:…".
+	ref, err := reference.Parse(rest)
 	if err != nil {
 		return fmt.Errorf("failed to parse as an image name: %w", err)
 	}
-	if rest != named.Name() {
+	named, ok := ref.(reference.Named)
+	if !ok || rest != named.Name() {
 		return fmt.Errorf("neither tag nor digest is accepted in an image reference: %s", p)
 	}
 	return nil
+}
+
+// pruneUnknownRecords is PruneUnknownRecords: every pulled record whose
+// image is not in keep and that was last written before until (the GC
+// call's start) goes. The kubelet calls it after a size-based GC pass and
+// after DeleteUnusedImages with the eviction candidates those kept, so the
+// records of images in use and of pinned images, which are never
+// candidates, are pruned too: such an image then counts as preloaded.
+func (n *Node) pruneUnknownRecords(keep map[digest.Digest]bool, until time.Time) {
+	for id, rec := range n.pulled {
+		if !keep[id] && rec.updated.Before(until) {
+			delete(n.pulled, id)
+		}
+	}
 }

@@ -1,11 +1,10 @@
 package node
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -14,14 +13,10 @@ import (
 	"github.com/pullsim/pullsim/registry"
 )
 
-// This file is the node's container runtime, containerd's part of a pull:
-// resolve the reference at the registry, fetch the manifest and the blobs
-// the content store lacks, verify each against its digest, then name the
-// image. Errors are formatted the way containerd 1.7's CRI plugin formats
-// them (and CRI-O for the two classified prefixes), after the kubelet's CRI
-// client has stripped the "rpc error: code = Unknown desc = " wrapper;
-// errors with other gRPC codes keep theirs. The kubelet passes these texts
-// through verbatim.
+// This file is the node's container runtime, its part of a pull: resolve
+// the reference at the registry, fetch the manifest and the blobs the
+// content store lacks, verify each against its digest, then name the image.
+// How the runtime words its errors is in runtime_errors.go.
 
 // fetch makes job's registry requests at time at and fills job.res with
 // what to commit at finish. Nothing enters the cache here. It returns the
@@ -55,7 +50,7 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 	res.requests++
 	desc, err := n.source.Resolve(ref, cred)
 	if err != nil {
-		res.fail(resolveError(ref, err, cred.Anonymous()), err)
+		res.fail(n.cfg.runtime.resolveError(ref, err, cred.Anonymous()), err)
 		return
 	}
 	names := n.pullNames(ref, desc.Digest)
@@ -74,11 +69,15 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 	res.requests++
 	m, err := n.source.FetchManifest(ref, desc.Digest, cred)
 	if err != nil {
-		res.fail(fetchError(ref, "manifests", desc.Digest, err), err)
+		res.fail(n.cfg.runtime.fetchError(ref, "manifests", desc.Digest, err), err)
 		return
 	}
 	if got := digest.FromBytes(m.Raw); got != desc.Digest {
-		res.err = commitError(ref, "manifest", desc.Digest, got)
+		res.err = n.cfg.runtime.commitError(ref, "manifest", desc.Digest, got)
+		return
+	}
+	if err := checkManifest(m); err != nil {
+		res.err = fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), desc.Digest, err)
 		return
 	}
 	for i := -1; i < len(m.Layers); i++ {
@@ -100,12 +99,16 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 		res.requests++
 		b, err := n.source.FetchBlob(ref, d.Digest, cred)
 		if err != nil {
-			res.fail(fetchError(ref, "blobs", d.Digest, err), err)
+			res.fail(n.cfg.runtime.fetchError(ref, "blobs", d.Digest, err), err)
+			return
+		}
+		if b.Size != d.Size {
+			res.err = n.cfg.runtime.commitSizeError(ref, kind, d.Digest, b.Size, d.Size)
 			return
 		}
 		res.bytes += b.Size
 		if got := digest.FromBytes(b.Data); got != d.Digest {
-			res.err = commitError(ref, kind, d.Digest, got)
+			res.err = n.cfg.runtime.commitError(ref, kind, d.Digest, got)
 			return
 		}
 		job.fetched = append(job.fetched, d.Digest)
@@ -115,6 +118,35 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 	res.entry, res.commit = entry, true
 	res.size = m.ImageSize()
 	return
+}
+
+// checkManifest refuses a manifest whose fields disagree with its own
+// bytes: a runtime reads the config and layers from the bytes it verified,
+// so a Source whose Manifest.Layers say otherwise must not get them into
+// the cache. Sizes must be non-negative.
+func checkManifest(m registry.Manifest) error {
+	var doc struct {
+		Config registry.Descriptor   `json:"config"`
+		Layers []registry.Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(m.Raw, &doc); err != nil {
+		return fmt.Errorf("unable to parse the manifest: %w", err)
+	}
+	if doc.Config != m.Config {
+		return fmt.Errorf("the config %s (%d bytes) disagrees with the manifest's bytes, which name %s (%d bytes)", m.Config.Digest, m.Config.Size, doc.Config.Digest, doc.Config.Size)
+	}
+	if !slices.Equal(doc.Layers, m.Layers) {
+		return fmt.Errorf("the %d layers disagree with the %d the manifest's bytes name", len(m.Layers), len(doc.Layers))
+	}
+	for _, d := range append([]registry.Descriptor{m.Config}, m.Layers...) {
+		if err := d.Digest.Validate(); err != nil {
+			return fmt.Errorf("blob %q: %w", d.Digest, err)
+		}
+		if d.Size < 0 {
+			return fmt.Errorf("blob %s: negative size %d", d.Digest, d.Size)
+		}
+	}
+	return nil
 }
 
 // fail records a failed request: text is what the runtime reports, cause
@@ -175,123 +207,4 @@ func (n *Node) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (image, i
 type repoImage struct {
 	repo string
 	id   digest.Digest
-}
-
-func quote(s string) string { return strconv.Quote(s) }
-
-// registryHost is the host a client actually dials for a registry name.
-func registryHost(domain string) string {
-	if domain == "docker.io" {
-		return "registry-1.docker.io"
-	}
-	return domain
-}
-
-// familiar is the short form of a fully qualified name, as CRI-O prints
-// sources: docker.io/library/nginx:1.28 becomes nginx:1.28.
-func familiar(name string) string {
-	if rest, ok := strings.CutPrefix(name, "docker.io/library/"); ok && !strings.Contains(rest, "/") {
-		return rest
-	}
-	return strings.TrimPrefix(name, "docker.io/")
-}
-
-// requestURL is the URL of a registry request for ref: kind is "manifests"
-// or "blobs", reference a tag or digest.
-func requestURL(ref *pullpolicy.ImageRef, kind, reference string) string {
-	return "https://" + registryHost(ref.Domain()) + "/v2/" + ref.Path() + "/" + kind + "/" + reference
-}
-
-func refReference(ref *pullpolicy.ImageRef) string {
-	if ref.Digest() != "" {
-		return ref.Digest().String()
-	}
-	return ref.Tag()
-}
-
-// resolveError formats a failed resolution as the runtime reports it;
-// anonymous says whether the request carried no credentials.
-func resolveError(ref *pullpolicy.ImageRef, err error, anonymous bool) error {
-	name, reference := ref.Name(), refReference(ref)
-	host := registryHost(ref.Domain())
-	if text, ok := classifiedError(ref, err); ok {
-		return errors.New(text)
-	}
-	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to resolve reference %q: ", name, name)
-	head := fmt.Sprintf("failed to do request: Head %q: ", requestURL(ref, "manifests", reference))
-	status := func(s string) error {
-		return fmt.Errorf("%spulling from host %s failed with status code [manifests %s]: %s", prefix, host, reference, s)
-	}
-	switch {
-	case errors.Is(err, registry.ErrHostUnknown):
-		return fmt.Errorf("%s%sdial tcp: lookup %s: no such host", prefix, head, host)
-	case errors.Is(err, registry.ErrTimeout):
-		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %s%sdial tcp %s:443: i/o timeout", prefix, head, host)
-	case ref.Domain() == "docker.io" && errors.Is(err, registry.ErrUnauthorized) && !anonymous:
-		// Docker Hub refuses the token exchange for credentials it rejects.
-		return fmt.Errorf("%sfailed to authorize: failed to fetch oauth token: unexpected status from GET request to https://auth.docker.io/token?scope=repository%%3A%s%%3Apull&service=registry.docker.io: 401 Unauthorized",
-			prefix, url.QueryEscape(ref.Path()))
-	case ref.Domain() == "docker.io" && (errors.Is(err, registry.ErrNameUnknown) || errors.Is(err, registry.ErrUnauthorized)):
-		// Docker Hub answers 401 insufficient_scope for repositories that do
-		// not exist and for private ones alike.
-		return fmt.Errorf("%spull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed", prefix)
-	case errors.Is(err, registry.ErrNameUnknown), errors.Is(err, registry.ErrManifestUnknown):
-		return fmt.Errorf("rpc error: code = NotFound desc = %s%s: not found", prefix, name)
-	case errors.Is(err, registry.ErrUnauthorized):
-		return status("401 Unauthorized")
-	case errors.Is(err, registry.ErrTooManyRequests):
-		return status("429 Too Many Requests")
-	case errors.Is(err, registry.ErrServerError):
-		return status("500 Internal Server Error")
-	default:
-		return fmt.Errorf("%s%v", prefix, err)
-	}
-}
-
-// classifiedError returns the texts of runtimes that classify errors for
-// the kubelet (CRI-O): a "RegistryUnavailable" or
-// "SignatureValidationFailed" prefix.
-func classifiedError(ref *pullpolicy.ImageRef, err error) (string, bool) {
-	host := registryHost(ref.Domain())
-	switch {
-	case errors.Is(err, registry.ErrUnavailable):
-		return fmt.Sprintf("%v: initializing source docker://%s: pinging container registry %s: Get \"https://%s/v2/\": dial tcp %s:443: connect: connection refused",
-			pullpolicy.ErrRegistryUnavailable, familiar(ref.Name()), host, host, host), true
-	case errors.Is(err, registry.ErrSignatureInvalid):
-		return fmt.Sprintf("%v: Source image rejected: A signature was required, but no signature exists", pullpolicy.ErrSignatureValidationFailed), true
-	}
-	return "", false
-}
-
-// fetchError formats a failed GET of a manifest or blob (kind "manifests"
-// or "blobs") by digest.
-func fetchError(ref *pullpolicy.ImageRef, kind string, dgst digest.Digest, err error) error {
-	reference := dgst.String()
-	if text, ok := classifiedError(ref, err); ok {
-		return errors.New(text)
-	}
-	url := requestURL(ref, kind, reference)
-	prefix := fmt.Sprintf("failed to pull and unpack image %q: failed to copy: httpReadSeeker: failed open: ", ref.Name())
-	switch {
-	case errors.Is(err, registry.ErrBlobUnknown), errors.Is(err, registry.ErrManifestUnknown), errors.Is(err, registry.ErrNameUnknown):
-		return fmt.Errorf("rpc error: code = NotFound desc = %scontent at %s not found: not found", prefix, url)
-	case errors.Is(err, registry.ErrTimeout):
-		return fmt.Errorf("rpc error: code = DeadlineExceeded desc = %sfailed to do request: Get %q: dial tcp %s:443: i/o timeout", prefix, url, registryHost(ref.Domain()))
-	case errors.Is(err, registry.ErrUnauthorized):
-		return fmt.Errorf("%sunexpected status code %s: 401 Unauthorized", prefix, url)
-	case errors.Is(err, registry.ErrTooManyRequests) && ref.Domain() == "docker.io":
-		return fmt.Errorf("%sunexpected status code %s: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", prefix, url)
-	case errors.Is(err, registry.ErrTooManyRequests):
-		return fmt.Errorf("%sunexpected status code %s: 429 Too Many Requests", prefix, url)
-	case errors.Is(err, registry.ErrServerError):
-		return fmt.Errorf("%sunexpected status code %s: 500 Internal Server Error", prefix, url)
-	default:
-		return fmt.Errorf("%s%v", prefix, err)
-	}
-}
-
-// commitError is containerd's digest verification failure.
-func commitError(ref *pullpolicy.ImageRef, kind string, want, got digest.Digest) error {
-	return fmt.Errorf("rpc error: code = FailedPrecondition desc = failed to pull and unpack image %q: failed commit on ref \"%s-%s\": unexpected commit digest %s, expected %s: failed precondition",
-		ref.Name(), kind, want, got, want)
 }

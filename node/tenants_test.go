@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -257,4 +258,71 @@ func expectedOutcome(policy, who, cred string, pp pullpolicy.PullPolicy) string 
 		return "pulled"
 	}
 	return "ErrImagePull"
+}
+
+// The KEP-2535 post-GC hook prunes as the kubelet's does: after a
+// size-based pass it keeps only the records of the eviction candidates the
+// pass kept, so the record of an image in use goes. The image then counts
+// as preloaded, and under the default policy a pod with no credentials
+// uses tenant A's private image. Below the high threshold nothing is
+// pruned; under AlwaysVerify the pod must pull, and fails.
+func TestGCPrunesRecordsOfImagesInUse(t *testing.T) {
+	gcAt := func() action {
+		return do("gc", func(w *world, n *node.Node) error { return n.GarbageCollect().Err })
+	}
+	fill := func(bytes int64) action {
+		return do(fmt.Sprintf("other usage %d", bytes), func(_ *world, n *node.Node) error { return n.SetImageFSOtherUsage(bytes) })
+	}
+	secretA := node.DockerConfigSecret("", "a", map[string]registry.Credential{"registry.example.com": credA})
+	base := func(opts ...node.Option) (*world, []step) {
+		w, _ := newCredWorld(t, append([]node.Option{node.WithImageFSCapacity(100 << 20)}, opts...)...)
+		return w, []step{
+			{action: push(privateImage, "app v1")},
+			{action: makePrivate(privateImage, credA)},
+			{action: createSecret(secretA)},
+			{action: createPod(podWith("a", privateImage, "", "a")), resolves: 1, blobs: 3, runs: "app v1",
+				events: []string{pulling(privateImage), pulled(privateImage, size("app v1"))}},
+		}
+	}
+	t.Run("below the threshold", func(t *testing.T) {
+		w, steps := base()
+		w.run(append(steps,
+			step{at: time.Minute, action: gcAt()},
+			step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), reason: "ErrImagePull", resolves: 1,
+				events: []string{pulling(privateImage), failedPull(privateImage, private401), startFailed("ErrImagePull")}},
+		))
+	})
+	t.Run("above the threshold", func(t *testing.T) {
+		w, steps := base()
+		w.run(append(steps,
+			// 35 MiB of image and 55 MiB of other data: 91% used. The
+			// image is in use, so nothing can be freed; the record goes.
+			step{at: time.Minute, action: fill(55 << 20)},
+			step{at: time.Minute, action: gcAt(), err: "Insufficient free disk space on the node's image filesystem (91% of 100.0 MiB used). Failed to free sufficient space by deleting unused images (freed 0 bytes). Investigate disk usage, as it could be used by active images, logs, volumes, or other data.",
+				events: []string{"Warning FreeDiskSpaceFailed Insufficient free disk space on the node's image filesystem (91% of 100.0 MiB used). Failed to free sufficient space by deleting unused images (freed 0 bytes). Investigate disk usage, as it could be used by active images, logs, volumes, or other data."}},
+			step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), runs: "app v1", events: []string{present(privateImage)}},
+			step{at: time.Minute, action: createPod(podWith("c", privateImage, pullpolicy.PullNever)), runs: "app v1", events: []string{present(privateImage)}},
+		))
+	})
+	t.Run("above the threshold, AlwaysVerify", func(t *testing.T) {
+		w, steps := base(node.WithImagePullCredentialsVerificationPolicy(node.AlwaysVerify))
+		w.run(append(steps,
+			step{at: time.Minute, action: fill(55 << 20)},
+			step{at: time.Minute, action: do("gc", func(w *world, n *node.Node) error { n.GarbageCollect(); return nil }),
+				events: []string{"Warning FreeDiskSpaceFailed Insufficient free disk space on the node's image filesystem (91% of 100.0 MiB used). Failed to free sufficient space by deleting unused images (freed 0 bytes). Investigate disk usage, as it could be used by active images, logs, volumes, or other data."}},
+			step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), reason: "ErrImagePull", resolves: 1,
+				events: []string{pulling(privateImage), failedPull(privateImage, private401), startFailed("ErrImagePull")}},
+			// A's own next pod pulls again (no bytes) and writes a new record.
+			step{at: time.Minute, action: createPod(podWith("a2", privateImage, "", "a")), resolves: 1, runs: "app v1",
+				events: []string{pulling(privateImage), pulled(privateImage, size("app v1"))}},
+			step{at: time.Minute, action: createPod(podWith("a3", privateImage, "", "a")), runs: "app v1", events: []string{present(privateImage)}},
+		))
+	})
+	t.Run("eviction", func(t *testing.T) {
+		w, steps := base()
+		w.run(append(steps,
+			step{at: time.Minute, action: do("evict", func(w *world, n *node.Node) error { n.DeleteUnusedImages(); return nil })},
+			step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), runs: "app v1", events: []string{present(privateImage)}},
+		))
+	})
 }

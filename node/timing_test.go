@@ -206,12 +206,13 @@ func TestPullQPS(t *testing.T) {
 		name  string
 		qps   float64 // registryPullQPS
 		burst int     // registryBurst
-		want  string  // error of each pod's pull, in the order the pulls finished
+		want  string  // each pod's last start attempt: "" started, else its waiting message
+		pulls int     // wanted runtime pulls: a throttled pull never reaches the runtime
 	}{
-		{"default 5/10", 5, 10, "[  ]"},
-		{"1 qps, burst 2", 1, 2, "[pull QPS exceeded  ]"}, // Pulls are in finish order: the refusal is instant
-		{"burst 0 never allows", 1, 0, "[pull QPS exceeded pull QPS exceeded pull QPS exceeded]"},
-		{"qps 0 is unlimited", 0, 0, "[  ]"},
+		{"default 5/10", 5, 10, "[  ]", 3},
+		{"1 qps, burst 2", 1, 2, "[  pull QPS exceeded]", 2},
+		{"burst 0 never allows", 1, 0, "[pull QPS exceeded pull QPS exceeded pull QPS exceeded]", 0},
+		{"qps 0 is unlimited", 0, 0, "[  ]", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg, _, n := slowWorld(t, node.WithRegistryPullQPS(tc.qps, tc.burst), node.WithSerializeImagePulls(false))
@@ -221,11 +222,23 @@ func TestPullQPS(t *testing.T) {
 			}
 			n.Settle()
 			var got []string
-			for _, p := range n.Pulls() {
-				got = append(got, p.Err)
+			pulled := 0
+			for _, p := range []string{"a", "b", "c"} {
+				a := n.Attempts("", p)
+				last := a[len(a)-1]
+				got = append(got, last.Message)
+				if last.Pulled {
+					pulled++
+				}
+				if last.Pulled == (last.Message == "pull QPS exceeded") {
+					t.Errorf("pod %s: attempt %+v: Pulled must say whether the runtime was called", p, last)
+				}
 			}
 			if fmt.Sprint(got) != tc.want {
-				t.Errorf("pull errors = %q, want %s", got, tc.want)
+				t.Errorf("start messages = %q, want %s", got, tc.want)
+			}
+			if c := n.Counters(); len(n.Pulls()) != tc.pulls || c.Pulls != tc.pulls || c.PullErrors != 0 || pulled != tc.pulls {
+				t.Errorf("runtime pulls: Pulls() %d, Counters %+v, attempts that pulled %d; want %d, no pull errors", len(n.Pulls()), c, pulled, tc.pulls)
 			}
 		})
 	}
@@ -258,20 +271,17 @@ func TestPullQPS(t *testing.T) {
 			{10600 * time.Millisecond, 2, 1}, // and with 0.1s's half makes one
 		} {
 			clock.Set(node.Epoch.Add(s.at))
-			before := len(n.Pulls())
+			admitted, refused := 0, 0
 			for range s.pulls {
 				pods++
-				n.MustCreatePod(appPod(fmt.Sprintf("p-%d", pods), "app:v1", pullpolicy.PullAlways))
-			}
-			admitted, refused := 0, 0
-			for _, p := range n.Pulls()[before:] {
-				switch p.Err {
-				case "":
+				p := n.MustCreatePod(appPod(fmt.Sprintf("p-%d", pods), "app:v1", pullpolicy.PullAlways))
+				switch w := p.Status.ContainerStatuses[0].State.Waiting; {
+				case w == nil:
 					admitted++
-				case "pull QPS exceeded":
+				case w.Message == "pull QPS exceeded":
 					refused++
 				default:
-					t.Errorf("step %d (at %v): unexpected pull error %q", i, s.at, p.Err)
+					t.Errorf("step %d (at %v): unexpected waiting %+v", i, s.at, w)
 				}
 			}
 			if admitted != s.admitted || refused != s.pulls-s.admitted {
@@ -353,9 +363,13 @@ func TestEnsureImageWaits(t *testing.T) {
 	if err != nil || ref != m.Config.Digest.String() || msg != "" {
 		t.Errorf("EnsureImage = %q, %q, %v", ref, msg, err)
 	}
-	// first 0..1.4, p's own sync pull 1.4..2.8, EnsureImage's pull after it: one round trip.
-	if got := clock.Now().Sub(node.Epoch).Truncate(time.Millisecond); got != 2900*time.Millisecond {
-		t.Errorf("clock after EnsureImage = %v, want 2.9s", got)
+	// first 0..1.4, p's own sync pull 1.4..2.8, which EnsureImage joins
+	// rather than queueing a second pull behind it.
+	if got := clock.Now().Sub(node.Epoch).Truncate(time.Millisecond); got != 2800*time.Millisecond {
+		t.Errorf("clock after EnsureImage = %v, want 2.8s", got)
+	}
+	if got := len(n.Pulls()); got != 2 {
+		t.Errorf("runtime pulls = %d, want 2 (first's and p's)", got)
 	}
 }
 

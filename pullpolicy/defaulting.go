@@ -34,6 +34,15 @@ func (d Defaulting) String() string {
 	}
 }
 
+// Validate reports whether d is one of the rules above.
+func (d Defaulting) Validate() error {
+	switch d {
+	case TagLatestDefaulting, DigestAwareDefaulting:
+		return nil
+	}
+	return fmt.Errorf("unknown defaulting rule %v; want %v or %v", d, TagLatestDefaulting, DigestAwareDefaulting)
+}
+
 // Default returns the policy rule d gives an empty imagePullPolicy for image.
 func (d Defaulting) Default(image string) PullPolicy {
 	ref, err := ParseImageRef(image)

@@ -47,6 +47,7 @@ type ImageRef struct {
 	tag       string        // as ParseImageName returns it ("latest" if neither)
 	digest    digest.Digest // "" when the reference has none
 	name      string        // the runtime's name: repo:tag, or repo@digest when digested
+	untagged  string        // as written without tag and digest, not normalised
 }
 
 // ParseImageRef parses image with [ParseImageName]. The error is the
@@ -65,6 +66,7 @@ func ParseImageRef(image string) (*ImageRef, error) {
 		path:      path,
 		tag:       tag,
 		digest:    dgst,
+		untagged:  trimTagDigest(image),
 	}
 	if dgst != "" {
 		r.name = repo + "@" + dgst.String()
@@ -98,10 +100,30 @@ func (r *ImageRef) String() string { return r.requested }
 func (r *ImageRef) SpecImage() string { return r.specImage }
 
 // Repository returns the fully normalised repository name, e.g.
-// docker.io/library/nginx. The kubelet looks up credentials under it, and
-// KEP-2535 pull records keep credentials under it (trimImageTagDigest), so
-// "nginx:1" and "docker.io/library/nginx:1" share one entry.
+// docker.io/library/nginx. The kubelet looks up credentials under it
+// (makeLookupPullCredentialsFunc) and the runtime pulls from it.
 func (r *ImageRef) Repository() string { return r.repo }
+
+// Untagged returns the image as written without its tag and digest, not
+// normalised: "nginx:1" gives "nginx", "docker.io/library/nginx:1" gives
+// "docker.io/library/nginx", "localhost:5000/app:v1" keeps its port. KEP-2535
+// pull records keep credentials under it (trimImageTagDigest in
+// pkg/kubelet/images/pullmanager), so those two spellings of one image are
+// different keys, and the preloaded-images allowlist of
+// NeverVerifyAllowlistedImages compares its entries with it, literally.
+func (r *ImageRef) Untagged() string { return r.untagged }
+
+// trimTagDigest drops the digest and the tag of an image as written: a
+// colon is a tag separator only after the last slash, so a port survives.
+func trimTagDigest(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
+		image = image[:i]
+	}
+	return image
+}
 
 // Domain returns the registry host, e.g. docker.io or localhost:5000.
 func (r *ImageRef) Domain() string { return r.domain }

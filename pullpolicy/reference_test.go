@@ -281,3 +281,33 @@ func TestRefCacheParseAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestUntagged: the image as written without tag and digest, not
+// normalised, keeping a registry port (trimImageTagDigest).
+func TestUntagged(t *testing.T) {
+	d := "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	cases := []struct {
+		image, want string
+	}{
+		{"ubuntu:22.04", "ubuntu"},
+		{"ubuntu", "ubuntu"},
+		{"docker.io/library/ubuntu:22.04", "docker.io/library/ubuntu"},
+		{"docker.io/ubuntu", "docker.io/ubuntu"},
+		{"ubuntu@" + d, "ubuntu"},
+		{"ubuntu:22.04@" + d, "ubuntu"},
+		{"localhost:5000/app:v1", "localhost:5000/app"},
+		{"localhost:5000/app", "localhost:5000/app"},
+		{"localhost:5000/app@" + d, "localhost:5000/app"},
+		{"[::1]:5000/app:v1", "[::1]:5000/app"},
+		{"registry.example.com/team-a/app:v1", "registry.example.com/team-a/app"},
+	}
+	for i, tc := range cases {
+		ref, err := pullpolicy.ParseImageRef(tc.image)
+		if err != nil {
+			t.Fatalf("case %d: ParseImageRef(%q): %v", i, tc.image, err)
+		}
+		if got := ref.Untagged(); got != tc.want {
+			t.Errorf("case %d: ParseImageRef(%q).Untagged() = %q, want %q", i, tc.image, got, tc.want)
+		}
+	}
+}

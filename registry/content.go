@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
 
@@ -92,8 +93,13 @@ func (m Manifest) ImageSize() int64 {
 	return n
 }
 
+// maxDocumentSize bounds what the manifest and config add to an image's
+// layers, so that ImageSize cannot overflow.
+const maxDocumentSize = 1 << 40
+
 // Build computes the manifest and blobs of img. The result depends only on
-// img. It fails for a negative layer size.
+// img. It fails for a negative layer size, and for layers whose sizes sum
+// beyond what an int64 image size can hold.
 func Build(img Image) (Manifest, []Blob, error) {
 	m, blobs, err := build(img)
 	if err != nil {
@@ -106,10 +112,15 @@ func build(img Image) (Manifest, []Blob, error) {
 	blobs := make([]Blob, 0, len(img.Layers)+2)
 	layers := make([]Descriptor, len(img.Layers))
 	diffIDs := make([]digest.Digest, len(img.Layers))
+	var total int64
 	for i, l := range img.Layers {
 		if l.Size < 0 {
 			return Manifest{}, nil, fmt.Errorf("layer %d (%q) has negative size %d", i, l.Content, l.Size)
 		}
+		if l.Size > math.MaxInt64-total-maxDocumentSize {
+			return Manifest{}, nil, fmt.Errorf("layer %d (%q): the image's size overflows: layers sum to more than %d bytes", i, l.Content, int64(math.MaxInt64-maxDocumentSize))
+		}
+		total += l.Size
 		data := layerData(l)
 		d := Descriptor{MediaType: MediaTypeLayer, Digest: digest.FromBytes(data), Size: l.Size}
 		layers[i], diffIDs[i] = d, d.Digest

@@ -43,7 +43,7 @@ func ExampleRegistry_SetFault() {
 	// Output:
 	// resolved the pushed build: true
 	//   registry: manifest docker.io/library/nginx@sha256:37c9d3a8d0c5e90b1b7c8fbda9b5441da0a28710769ac88a860a8487a35739b6: 429 Too Many Requests
-	//   faults left: [{docker.io TooManyRequests 1}]
+	//   faults left: [{docker.io TooManyRequests 1  }]
 	// resolved the pushed build: true
 	//   registry: manifest docker.io/library/nginx@sha256:37c9d3a8d0c5e90b1b7c8fbda9b5441da0a28710769ac88a860a8487a35739b6: 429 Too Many Requests
 	//   faults left: []

@@ -58,7 +58,36 @@ const (
 	// FaultCorruptBlob: blobs are served with data that does not match
 	// their digest; clients that verify reject them.
 	FaultCorruptBlob
+	// FaultMessage: every request fails with a *MessageError carrying
+	// Fault.Message, which a node reports byte for byte as its runtime's
+	// error. Use it to replay the exact text a production node showed:
+	// a bare "RegistryUnavailable", "SignatureValidationFailed: no valid
+	// signature found", any text. The kubelet classifies it as it
+	// classifies every runtime error, by its prefix.
+	FaultMessage
 )
+
+// Op names a kind of registry request a fault can be limited to.
+type Op string
+
+// The requests of one pull, in the order a runtime makes them.
+const (
+	// OpResolve: the HEAD that resolves a tag or digest to a manifest.
+	OpResolve Op = "resolve"
+	// OpManifest: the GET of a manifest by digest.
+	OpManifest Op = "manifest"
+	// OpBlob: the GET of a blob (the config or a layer).
+	OpBlob Op = "blob"
+)
+
+// MessageError is what a request meets under [FaultMessage]: its Error is
+// the fault's text, exactly.
+type MessageError struct {
+	Text string
+}
+
+// Error returns the text as given.
+func (e *MessageError) Error() string { return e.Text }
 
 var faultNames = map[FaultKind]string{
 	FaultUnavailable:     "Unavailable",
@@ -69,6 +98,7 @@ var faultNames = map[FaultKind]string{
 	FaultServerError:     "ServerError",
 	FaultSignature:       "Signature",
 	FaultCorruptBlob:     "CorruptBlob",
+	FaultMessage:         "Message",
 }
 
 // String names the fault kind.
@@ -89,10 +119,21 @@ type Fault struct {
 	// Requests is how many requests the fault affects before it switches
 	// itself off; 0 means until ClearFault.
 	Requests int
+	// Op limits the fault to one kind of request: OpBlob makes a pull
+	// resolve its tag and then fail while downloading. Empty means the
+	// kind's own requests: every request for most kinds, the resolve for
+	// FaultNotFound and FaultSignature, manifest and blob GETs for
+	// FaultTooManyRequests, blobs for FaultCorruptBlob.
+	Op Op
+	// Message is the runtime error text of FaultMessage; it must be
+	// empty for every other kind.
+	Message string
 }
 
 type fault struct {
 	kind      FaultKind
+	op        Op
+	message   string
 	remaining int // 0: until cleared
 }
 
@@ -106,6 +147,20 @@ func (r *Registry) SetFault(f Fault) error {
 	if f.Requests < 0 {
 		return fmt.Errorf("registry: set fault on %q: negative request count %d", f.Scope, f.Requests)
 	}
+	switch f.Op {
+	case "", OpResolve, OpManifest, OpBlob:
+	default:
+		return fmt.Errorf("registry: set fault on %q: unknown op %q; want %q, %q or %q", f.Scope, f.Op, OpResolve, OpManifest, OpBlob)
+	}
+	if f.Kind == FaultCorruptBlob && f.Op != "" && f.Op != OpBlob {
+		return fmt.Errorf("registry: set fault on %q: a %v fault corrupts blobs; it cannot be limited to %q requests", f.Scope, f.Kind, f.Op)
+	}
+	if f.Kind == FaultMessage && f.Message == "" {
+		return fmt.Errorf("registry: set fault on %q: a %v fault needs the runtime error text in Message", f.Scope, f.Kind)
+	}
+	if f.Kind != FaultMessage && f.Message != "" {
+		return fmt.Errorf("registry: set fault on %q: Message is only for %v faults, not %v", f.Scope, FaultMessage, f.Kind)
+	}
 	key, err := faultKey(f.Scope)
 	if err != nil {
 		return err
@@ -115,7 +170,7 @@ func (r *Registry) SetFault(f Fault) error {
 	if r.faults == nil {
 		r.faults = make(map[string]*fault)
 	}
-	r.faults[key] = &fault{kind: f.Kind, remaining: f.Requests}
+	r.faults[key] = &fault{kind: f.Kind, op: f.Op, message: f.Message, remaining: f.Requests}
 	return nil
 }
 
@@ -139,7 +194,7 @@ func (r *Registry) Faults() []Fault {
 	defer r.mu.Unlock()
 	out := make([]Fault, 0, len(r.faults))
 	for k, f := range r.faults {
-		out = append(out, Fault{Scope: k, Kind: f.kind, Requests: f.remaining})
+		out = append(out, Fault{Scope: k, Kind: f.kind, Requests: f.remaining, Op: f.op, Message: f.message})
 	}
 	slices.SortFunc(out, func(a, b Fault) int { return strings.Compare(a.Scope, b.Scope) })
 	return out
@@ -178,21 +233,21 @@ func isHost(scope string) bool {
 	return name == "localhost" || strings.Contains(name, ".")
 }
 
-// faultFor returns the fault kind that applies to an op request for ref,
-// consuming one request of a counted fault. A fault counts only the
-// requests it affects: a corrupt-blob fault for one request corrupts the
-// next blob, whatever resolves come first. Callers hold r.mu.
-func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op string) FaultKind {
+// faultFor returns the error an op request for ref meets, consuming one
+// request of a counted fault, or nil. A fault counts only the requests it
+// affects: a corrupt-blob fault for one request corrupts the next blob,
+// whatever resolves come first. Callers hold r.mu.
+func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op Op) error {
 	key, f := r.peekFault(ref, op)
 	if f == nil {
-		return 0
+		return nil
 	}
 	r.consume(key, f)
-	return f.kind
+	return f.err(op)
 }
 
 // peekFault returns the fault that would apply, without consuming it.
-func (r *Registry) peekFault(ref *pullpolicy.ImageRef, op string) (string, *fault) {
+func (r *Registry) peekFault(ref *pullpolicy.ImageRef, op Op) (string, *fault) {
 	if len(r.faults) == 0 {
 		return "", nil
 	}
@@ -202,7 +257,7 @@ func (r *Registry) peekFault(ref *pullpolicy.ImageRef, op string) (string, *faul
 		key = ref.Domain()
 		f = r.faults[key]
 	}
-	if f == nil || !f.kind.affects(op) {
+	if f == nil || !f.affects(op) {
 		return "", nil
 	}
 	return key, f
@@ -217,23 +272,45 @@ func (r *Registry) consume(key string, f *fault) {
 	}
 }
 
-// affects reports whether faults of kind k touch op requests.
-func (k FaultKind) affects(op string) bool {
-	switch k {
+// affects reports whether f touches op requests.
+func (f *fault) affects(op Op) bool {
+	if f.op != "" {
+		return f.op == op
+	}
+	switch f.kind {
 	case FaultNotFound, FaultSignature:
-		return op == "resolve"
+		return op == OpResolve
 	case FaultCorruptBlob:
-		return op == "blob"
+		return op == OpBlob
 	case FaultTooManyRequests:
-		return op != "resolve"
+		return op != OpResolve
 	default:
 		return true
 	}
 }
 
-// faultErr is the error a request meets under fault k, or nil when k lets
-// the request through (or affects another kind of request).
-func faultErr(k FaultKind, op string) error {
+// err is the error an op request meets under f. A corrupt-blob fault lets
+// the request through (its data is spoiled instead): nil.
+func (f *fault) err(op Op) error {
+	switch f.kind {
+	case FaultMessage:
+		return &MessageError{Text: f.message}
+	case FaultNotFound:
+		switch op {
+		case OpResolve, OpManifest:
+			return ErrManifestUnknown
+		case OpBlob:
+			return ErrBlobUnknown
+		}
+	case FaultSignature:
+		return ErrSignatureInvalid
+	}
+	return faultErr(f.kind)
+}
+
+// faultErr is the error a request meets under a fault of kind k that fails
+// every request it affects in the same way, or nil.
+func faultErr(k FaultKind) error {
 	switch k {
 	case FaultUnavailable:
 		return ErrUnavailable
@@ -245,14 +322,6 @@ func faultErr(k FaultKind, op string) error {
 		return ErrTooManyRequests
 	case FaultServerError:
 		return ErrServerError
-	case FaultNotFound:
-		if op == "resolve" {
-			return ErrManifestUnknown
-		}
-	case FaultSignature:
-		if op == "resolve" {
-			return ErrSignatureInvalid
-		}
 	}
 	return nil
 }

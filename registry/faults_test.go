@@ -82,7 +82,8 @@ func TestFaultKindString(t *testing.T) {
 		{registry.FaultSignature, "Signature"},
 		{registry.FaultCorruptBlob, "CorruptBlob"},
 		{0, "FaultKind(0)"},
-		{9, "FaultKind(9)"},
+		{registry.FaultMessage, "Message"},
+		{10, "FaultKind(10)"},
 		{-1, "FaultKind(-1)"},
 	}
 	for i, tt := range tests {
@@ -473,8 +474,16 @@ func TestSetFaultErrors(t *testing.T) {
 			`registry: fault scope "NGINX": couldn't parse image name "NGINX": invalid reference format: repository name (library/NGINX) must be lowercase`},
 		{registry.Fault{Scope: "nginx", Kind: 0},
 			`registry: set fault on "nginx": unknown fault kind 0`},
-		{registry.Fault{Scope: "nginx", Kind: 9},
-			`registry: set fault on "nginx": unknown fault kind 9`},
+		{registry.Fault{Scope: "nginx", Kind: 10},
+			`registry: set fault on "nginx": unknown fault kind 10`},
+		{registry.Fault{Scope: "nginx", Kind: registry.FaultMessage},
+			`registry: set fault on "nginx": a Message fault needs the runtime error text in Message`},
+		{registry.Fault{Scope: "nginx", Kind: registry.FaultUnavailable, Message: "x"},
+			`registry: set fault on "nginx": Message is only for Message faults, not Unavailable`},
+		{registry.Fault{Scope: "nginx", Kind: registry.FaultUnavailable, Op: "pull"},
+			`registry: set fault on "nginx": unknown op "pull"; want "resolve", "manifest" or "blob"`},
+		{registry.Fault{Scope: "nginx", Kind: registry.FaultCorruptBlob, Op: registry.OpResolve},
+			`registry: set fault on "nginx": a CorruptBlob fault corrupts blobs; it cannot be limited to "resolve" requests`},
 		{registry.Fault{Scope: "docker.io", Kind: -1},
 			`registry: set fault on "docker.io": unknown fault kind -1`},
 		{registry.Fault{Scope: "nginx", Kind: registry.FaultUnavailable, Requests: -1},
@@ -898,5 +907,58 @@ func TestConcurrentFaults(t *testing.T) {
 	}
 	if got := f.r.Faults(); len(got) != 0 {
 		t.Errorf("Faults() after every fault was cleared = %v, want none", got)
+	}
+}
+
+// TestFaultOpAndMessage: a fault limited to one op lets the other requests
+// of a pull through, and a Message fault returns its text exactly.
+func TestFaultOpAndMessage(t *testing.T) {
+	f := newFaultFixture(t)
+	layer := f.nginx.Layers[0].Digest
+	tests := []struct {
+		fault registry.Fault
+		op    string // request made after the fault is set
+		dgst  digest.Digest
+		want  string // "" for success; else the error's text
+	}{
+		// Unavailable on blobs only: the resolve and manifest work.
+		0: {registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable, Op: registry.OpBlob}, "resolve", "", ""},
+		1: {registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable, Op: registry.OpBlob}, "manifest", f.nginx.Digest, ""},
+		2: {registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable, Op: registry.OpBlob}, "blob", layer,
+			"registry: blob docker.io/library/nginx@" + layer.String() + ": registry unavailable"},
+		// NotFound limited to blobs answers BLOB_UNKNOWN.
+		3: {registry.Fault{Scope: "nginx", Kind: registry.FaultNotFound, Op: registry.OpBlob}, "blob", layer,
+			"registry: blob docker.io/library/nginx@" + layer.String() + ": blob unknown to registry"},
+		4: {registry.Fault{Scope: "nginx", Kind: registry.FaultNotFound, Op: registry.OpBlob}, "resolve", "", ""},
+		// A Message fault fails every request with its text.
+		5: {registry.Fault{Scope: "nginx", Kind: registry.FaultMessage, Message: "RegistryUnavailable"}, "resolve", "",
+			"registry: resolve docker.io/library/nginx:1.28: RegistryUnavailable"},
+		6: {registry.Fault{Scope: "nginx", Kind: registry.FaultMessage, Message: "x: y", Op: registry.OpManifest}, "resolve", "", ""},
+		7: {registry.Fault{Scope: "nginx", Kind: registry.FaultMessage, Message: "x: y", Op: registry.OpManifest}, "manifest", f.nginx.Digest,
+			"registry: manifest docker.io/library/nginx@" + f.nginx.Digest.String() + ": x: y"},
+	}
+	for i, tt := range tests {
+		f.r.ClearFault("docker.io")
+		f.r.ClearFault("nginx")
+		if err := f.r.SetFault(tt.fault); err != nil {
+			t.Fatalf("step %d: SetFault: %v", i, err)
+		}
+		_, err := fetch(t, f.r, tt.op, "nginx:1.28", tt.dgst)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("step %d: %s = %q, want %q", i, tt.op, got, tt.want)
+		}
+		var me *registry.MessageError
+		if isMsg := errors.As(err, &me); isMsg != (tt.fault.Kind == registry.FaultMessage && tt.want != "") {
+			t.Errorf("step %d: errors.As(err, *MessageError) = %v", i, isMsg)
+		} else if isMsg && me.Text != tt.fault.Message {
+			t.Errorf("step %d: MessageError.Text = %q, want %q", i, me.Text, tt.fault.Message)
+		}
+	}
+	if got := f.r.Faults(); len(got) != 1 || got[0].Message != "x: y" || got[0].Op != registry.OpManifest {
+		t.Errorf("Faults() = %+v, want the message fault with its op and text", got)
 	}
 }

@@ -364,7 +364,7 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descripto
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
-	if err := faultErr(r.faultFor(ref, "resolve"), "resolve"); err != nil {
+	if err := r.faultFor(ref, OpResolve); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
 	if err := r.authorize(ref, cred); err != nil {
@@ -393,7 +393,7 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
-	if err := faultErr(r.faultFor(ref, "manifest"), "manifest"); err != nil {
+	if err := r.faultFor(ref, OpManifest); err != nil {
 		return Manifest{}, &Error{Op: "manifest", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
 	}
 	if err := r.authorize(ref, cred); err != nil {
@@ -417,12 +417,12 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fkey, f := r.peekFault(ref, "blob")
+	fkey, f := r.peekFault(ref, OpBlob)
 	corrupt := f != nil && f.kind == FaultCorruptBlob
 	if f != nil && !corrupt {
 		r.consume(fkey, f)
 		r.count(ref, Counters{Blobs: 1})
-		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: faultErr(f.kind, "blob")}
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
 	}
 	if err := r.authorize(ref, cred); err != nil {
 		r.count(ref, Counters{Blobs: 1})

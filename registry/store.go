@@ -569,10 +569,10 @@ func (r *Registry) manifestRequest(op string, ref *pullpolicy.ImageRef, cred Cre
 	reference := refString(ref)
 	var ferr error
 	if op == "resolve" || ref.Digest() == "" {
-		ferr = faultErr(r.faultFor(ref, "resolve"), "resolve")
+		ferr = r.faultFor(ref, OpResolve)
 	}
 	if ferr == nil && op == "manifest" {
-		ferr = faultErr(r.faultFor(ref, "manifest"), "manifest")
+		ferr = r.faultFor(ref, OpManifest)
 	}
 	if ferr != nil {
 		return Manifest{}, &Error{Op: op, Repository: ref.Repository(), Reference: reference, Err: ferr}
@@ -595,9 +595,9 @@ func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred C
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Blobs: 1})
-	if key, f := r.peekFault(ref, "blob"); f != nil && f.kind != FaultCorruptBlob {
+	if key, f := r.peekFault(ref, OpBlob); f != nil && f.kind != FaultCorruptBlob {
 		r.consume(key, f)
-		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: faultErr(f.kind, "blob")}
+		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
 	}
 	if err := r.authorize(ref, cred); err != nil {
 		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}

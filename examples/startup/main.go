@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -107,7 +108,7 @@ func allAtOnce(w io.Writer) error {
 	fmt.Fprintln(w, "and asks for its own pull: the kubelet does not de-duplicate. Pulls pass a throttle of")
 	fmt.Fprintf(w, "%d pulls a second with bursts of %d (registryPullQPS, registryBurst).\n\n", node.DefaultRegistryPullQPS, node.DefaultRegistryBurst)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "KUBELET SETTINGS\tPULLS\tPULL QPS EXCEEDED\tFIRST POD UP\tLAST POD UP\tDOWNLOADED")
+	fmt.Fprintln(tw, "KUBELET SETTINGS\tRUNTIME PULLS\tPULL QPS EXCEEDED\tFIRST POD UP\tLAST POD UP\tDOWNLOADED")
 	for _, c := range []struct {
 		label string
 		opts  []node.Option
@@ -139,9 +140,11 @@ func allAtOnce(w io.Writer) error {
 			}
 			lat = append(lat, d)
 		}
+		// A throttled pull never reaches the runtime: it is no pull, only
+		// a Failed event.
 		refused := 0
-		for _, p := range n.Pulls() {
-			if p.Err == "pull QPS exceeded" {
+		for _, e := range n.Events() {
+			if e.Reason == pullpolicy.EventFailed && strings.HasSuffix(e.Message, ": pull QPS exceeded") {
 				refused++
 			}
 		}

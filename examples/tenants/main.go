@@ -61,6 +61,58 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "A pod with tenant A's credential, under any secret name, starts from the cache: the kubelet")
 	fmt.Fprintln(w, "matches the credential's hash and records the new secret (KEP-2535). An image pulled with")
 	fmt.Fprintln(w, "no credentials, or with the node's own, is open to every pod on the node.")
+	return gcHole(w)
+}
+
+// gcHole is the scene of the GC pruning hole: a size-based image GC prunes
+// the pull record of the image tenant A is running, and from then on the
+// image counts as preloaded.
+func gcHole(w io.Writer) error {
+	fmt.Fprintln(w, "\nThe hole image GC opens (default policy, NeverVerifyPreloadedImages)")
+	fmt.Fprintln(w, "  The node's image filesystem (1 GiB) fills up to 90% with logs while tenant A's pod runs.")
+	fmt.Fprintln(w, "  The periodic image GC cannot free anything (the image is in use), but after its size pass")
+	fmt.Fprintln(w, "  the kubelet prunes every pull record except those of the images that pass kept as")
+	fmt.Fprintln(w, "  candidates, and an image in use is never a candidate: tenant A's record is gone.")
+	reg := registry.New()
+	reg.SetDefaultLink(registry.InstantLink)
+	reg.MustPush(image, registry.Image{Config: "payroll v3", Layers: []registry.Layer{{Content: "payroll", Size: 80 << 20}}})
+	if err := reg.SetPrivate(image, teamA); err != nil {
+		return err
+	}
+	cl := node.NewCluster()
+	if _, err := cl.CreateSecret(node.DockerConfigSecret("team-a", "payroll-pull", map[string]registry.Credential{"registry.example.com": teamA})); err != nil {
+		return err
+	}
+	n, err := node.New("shared-node", reg, node.WithCluster(cl), node.WithImageFSCapacity(1<<30))
+	if err != nil {
+		return err
+	}
+	if _, err := n.CreatePod(pod("team-a", "payroll", "payroll-pull")); err != nil {
+		return err
+	}
+	if err := n.SetImageFSOtherUsage(850 << 20); err != nil {
+		return err
+	}
+	seen := n.EventCount()
+	n.Advance(node.ImageGCPeriod)
+	for _, e := range n.EventsSince(seen) {
+		fmt.Fprintf(w, "    %-7s  %-20s at %v\n", e.Type, e.Reason, e.At.Sub(node.Epoch))
+	}
+	seen = n.EventCount()
+	p, err := n.CreatePod(pod("team-b", "curious", ""))
+	if err != nil {
+		return err
+	}
+	result := "Running, tenant A's private image"
+	if c := p.Status.ContainerStatuses[0]; c.State.Waiting != nil {
+		result = "not started: " + c.State.Waiting.Reason
+	}
+	fmt.Fprintf(w, "  tenant B's pod after that GC: %s\n", result)
+	for _, e := range n.EventsSince(seen) {
+		fmt.Fprintf(w, "    %-7s  %-7s  %s\n", e.Type, e.Reason, shorten(e.Message))
+	}
+	fmt.Fprintln(w, "  Below the high threshold (85%) nothing is pruned. AlwaysVerify closes the hole: B must pull,")
+	fmt.Fprintln(w, "  and fails; A's next start pulls again (no bytes) and writes a new record.")
 	return nil
 }
 

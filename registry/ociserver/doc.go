@@ -78,8 +78,11 @@
 // DENIED; CorruptBlob with blob bytes that do not match the digest;
 // Timeout by hanging until the client gives up ([WithTimeoutHang]) and
 // dropping the connection; Unavailable by dropping the connection, after
-// the headers and half the bytes for a blob. Fault kinds this package does
-// not know answer 500 UNKNOWN with the registry's error text. Unknown
+// the headers and half the bytes for a blob; Message with 500 UNKNOWN
+// carrying the fault's text. A fault limited to an op (OpBlob, say) fails
+// only those requests, so a client resolves and then fails mid-download.
+// Fault kinds this package does not know answer 500 UNKNOWN with the
+// registry's error text. Unknown
 // repositories, tags and blobs answer 404 NAME_UNKNOWN, MANIFEST_UNKNOWN
 // and BLOB_UNKNOWN.
 //

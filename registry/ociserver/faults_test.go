@@ -3,6 +3,7 @@ package ociserver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -69,6 +70,30 @@ func TestFaultsThroughClient(t *testing.T) {
 		_, err = io.ReadAll(rc)
 		return err
 	}
+	pullImage := func(host, path string, opts ...remote.Option) error {
+		r, err := name.ParseReference(host+path, name.Insecure)
+		require.NoError(t, err)
+		img, err := remote.Image(r, append(opts, noRetry)...)
+		if err != nil {
+			return err
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				return err
+			}
+			_, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	steps := []struct {
 		name       string
 		setup      func(r *registry.Registry) // after pushing app:1
@@ -94,6 +119,12 @@ func TestFaultsThroughClient(t *testing.T) {
 		{"corrupt blob", fault(registry.FaultCorruptBlob), layer, readLayer, nil, 0, "", "error verifying sha256 checksum"},
 		{"dropped mid-blob", fault(registry.FaultUnavailable), layer, readLayer, nil, 0, "", "unexpected EOF"},
 		{"unavailable", fault(registry.FaultUnavailable), fixed("/app:1"), getManifest, nil, 0, "", "EOF"},
+		{"message fault: the text as a 500", setFault(registry.Fault{Scope: "app", Kind: registry.FaultMessage, Message: "RegistryUnavailable: lab outage"}), fixed("/app:1"), getManifest, nil, 500, transport.UnknownErrorCode, "RegistryUnavailable: lab outage"},
+		{"unavailable at the blob stage: the pull resolves, then the blob drops", func(r *registry.Registry) {
+			pushReal(t, r, "docker.io/library/real:1")
+			setFault(registry.Fault{Scope: "real", Kind: registry.FaultUnavailable, Op: registry.OpBlob})(r)
+		}, fixed("/real:1"), pullImage, nil, 0, "", "unexpected EOF"},
+		{"not found at the blob stage", setFault(registry.Fault{Scope: "app", Kind: registry.FaultNotFound, Op: registry.OpBlob}), layer, readLayer, nil, 404, transport.BlobUnknownErrorCode, ""},
 		{"timeout", fault(registry.FaultTimeout), fixed("/app:1"), getManifest, []remote.Option{remote.WithContext(timeoutCtx(t, 300*time.Millisecond))}, 0, "", "context deadline exceeded"},
 	}
 	for i, s := range steps {
@@ -122,6 +153,28 @@ func fixed(p string) func(*registry.Registry) string {
 func fault(k registry.FaultKind) func(*registry.Registry) {
 	return func(r *registry.Registry) {
 		if err := r.SetFault(registry.Fault{Scope: "docker.io", Kind: k}); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// pushReal pushes, through the registry's push face, an image whose layer
+// is real bytes of the size its manifest claims.
+func pushReal(t *testing.T, r *registry.Registry, ref string) {
+	repo, _, _ := strings.Cut(ref, ":")
+	cfg, err := r.PutBlob(repo, "", []byte(`{"architecture":"amd64","os":"linux"}`))
+	require.NoError(t, err)
+	layer, err := r.PutBlob(repo, "", []byte(strings.Repeat("real layer bytes ", 64)))
+	require.NoError(t, err)
+	raw := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
+		registry.MediaTypeManifest, registry.MediaTypeConfig, cfg.Digest, cfg.Size, registry.MediaTypeLayer, layer.Digest, layer.Size)
+	_, err = r.PutManifest(ref, registry.MediaTypeManifest, []byte(raw))
+	require.NoError(t, err)
+}
+
+func setFault(f registry.Fault) func(*registry.Registry) {
+	return func(r *registry.Registry) {
+		if err := r.SetFault(f); err != nil {
 			panic(err)
 		}
 	}
