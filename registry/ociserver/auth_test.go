@@ -87,6 +87,8 @@ func TestTokenEndpoint(t *testing.T) {
 	}
 	got, _, _ := call(t, "GET", base+"/v2/team/app/manifests/1", "", "", "Authorization", "Bearer forged")
 	require.Equal(t, 401, got, "a token the server never issued")
+	got, _, _ = call(t, "GET", base+"/v2/team/open/manifests/1", "", "", "Authorization", "Bearer forged")
+	require.Equal(t, 401, got, "a forged token fails on a public repository too")
 	got, _, _ = call(t, "GET", base+"/token", "", "", "Authorization", "Bearer x")
 	require.Equal(t, 200, got, "an anonymous token")
 	got, _, _ = call(t, "POST", base+"/token", "application/x-www-form-urlencoded", "grant_type=refresh_token&refresh_token=x")

@@ -34,7 +34,7 @@ func (rq *request) repoRef() *pullpolicy.ImageRef {
 
 // authorizeWrite checks that the request may write its repository.
 func (s *server) authorizeWrite(rq *request) bool {
-	if err := s.reg.Authorize(rq.repo, s.readCred(rq)); err != nil {
+	if err := s.reg.Authorize(rq.repo, rq.cred); err != nil {
 		s.fail(rq, err)
 		return false
 	}
@@ -51,7 +51,7 @@ func (s *server) serveBlob(rq *request, arg string) {
 	h := rq.w.Header()
 	switch rq.r.Method {
 	case http.MethodHead:
-		d, err := s.reg.StatBlob(rq.repoRef(), dgst, s.readCred(rq))
+		d, err := s.reg.StatBlob(rq.repoRef(), dgst, rq.cred)
 		if err != nil {
 			s.fail(rq, err)
 			return
@@ -62,7 +62,7 @@ func (s *server) serveBlob(rq *request, arg string) {
 		h.Set("Accept-Ranges", "bytes")
 		rq.w.WriteHeader(http.StatusOK)
 	case http.MethodGet:
-		b, err := s.reg.FetchBlob(rq.repoRef(), dgst, s.readCred(rq))
+		b, err := s.reg.FetchBlob(rq.repoRef(), dgst, rq.cred)
 		if errors.Is(err, registry.ErrUnavailable) {
 			s.dropMidBlob(rq, dgst)
 		}
@@ -88,15 +88,6 @@ func (s *server) serveBlob(rq *request, arg string) {
 	default:
 		writeError(rq.w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+rq.r.Method+" on a blob", nil)
 	}
-}
-
-// readCred is the credential a request presents; an unknown token
-// presents credentials no private repository accepts.
-func (s *server) readCred(rq *request) registry.Credential {
-	if rq.bad {
-		return registry.Credential{Username: "\x00unknown token", Password: "\x00"}
-	}
-	return rq.cred
 }
 
 // dropMidBlob sends the headers of the blob and half its bytes, then drops

@@ -46,9 +46,9 @@ func (s *server) serveManifest(rq *request, arg string) {
 		}
 		var m registry.Manifest
 		if rq.r.Method == http.MethodHead {
-			m.Descriptor, err = s.reg.HeadManifest(p, s.readCred(rq))
+			m.Descriptor, err = s.reg.HeadManifest(p, rq.cred)
 		} else {
-			m, err = s.reg.GetManifest(p, s.readCred(rq))
+			m, err = s.reg.GetManifest(p, rq.cred)
 		}
 		if err != nil {
 			s.fail(rq, err)
@@ -112,7 +112,7 @@ func (s *server) serveManifest(rq *request, arg string) {
 // authorizeRead checks that the request may read its repository, for the
 // endpoints that do not go through a counted read.
 func (s *server) authorizeRead(rq *request) bool {
-	if err := s.reg.Authorize(rq.repo, s.readCred(rq)); err != nil {
+	if err := s.reg.Authorize(rq.repo, rq.cred); err != nil {
 		s.fail(rq, err)
 		return false
 	}

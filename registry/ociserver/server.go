@@ -100,7 +100,6 @@ type request struct {
 	name string // repository path as the client wrote it
 	repo string // host/name, fully qualified
 	cred registry.Credential
-	bad  bool // the Authorization header named an unknown token
 }
 
 // ServeHTTP routes /v2/ and /token.
@@ -118,7 +117,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq := &request{w: w, r: r, host: s.hostOf(r)}
-	rq.cred, rq.bad = s.credential(r)
+	cred, bad := s.credential(r)
+	rq.cred = cred
 	seg := strings.Split(strings.TrimPrefix(r.URL.Path, "/v2/"), "/")
 	n := len(seg)
 	var route string
@@ -147,6 +147,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.repo = repo
+	if bad {
+		// A token this server never issued, as a registry answers an
+		// expired or forged one, whatever the repository.
+		s.fail(rq, registry.ErrBadCredentials)
+		return
+	}
 	switch route {
 	case "tags":
 		s.serveTags(rq)
