@@ -26,8 +26,14 @@ type options struct {
 // WithDefaultHost names the registry host a request reaches when neither
 // an ns query parameter nor its Host header names a host the registry
 // holds: what a client pointed at 127.0.0.1:5000 talks to. The default is
-// "docker.io".
-func WithDefaultHost(host string) Option { return func(o *options) { o.defaultHost = host } }
+// "docker.io"; an empty host keeps it.
+func WithDefaultHost(host string) Option {
+	return func(o *options) {
+		if host != "" {
+			o.defaultHost = host
+		}
+	}
+}
 
 // WithTokenRealm sets the realm of the Bearer challenge, the URL clients
 // fetch tokens from. The default is the server's own /token endpoint at
@@ -40,21 +46,48 @@ func WithTokenRealm(url string) Option { return func(o *options) { o.realm = url
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithMaxBlobSize caps the size of one blob upload, in bytes; larger ones
-// fail with 413 SIZE_INVALID and store nothing. The default is 1 GiB.
-func WithMaxBlobSize(n int64) Option { return func(o *options) { o.maxBlobSize = n } }
+// fail with 413 SIZE_INVALID and store nothing. The default is 1 GiB; a
+// size below 1 keeps it.
+func WithMaxBlobSize(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxBlobSize = n
+		}
+	}
+}
 
 // WithMaxManifestSize caps a manifest, in bytes; the default is 4 MiB, the
-// limit distribution and containerd apply.
-func WithMaxManifestSize(n int64) Option { return func(o *options) { o.maxManifestSize = n } }
+// limit distribution and containerd apply; a size below 1 keeps it.
+func WithMaxManifestSize(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxManifestSize = n
+		}
+	}
+}
 
 // WithMaxUploads caps the upload sessions open at once; the default is
-// 1000. Another POST fails with 429 TOOMANYREQUESTS until one finishes.
-func WithMaxUploads(n int) Option { return func(o *options) { o.maxUploads = n } }
+// 1000, and a number below 1 keeps it. Another POST fails with 429
+// TOOMANYREQUESTS until one finishes.
+func WithMaxUploads(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxUploads = n
+		}
+	}
+}
 
 // WithTimeoutHang sets how long a request meeting [registry.FaultTimeout]
 // hangs before the server drops its connection, unless the client gives
-// up first. The default is 30 s, containerd's dial timeout.
-func WithTimeoutHang(d time.Duration) Option { return func(o *options) { o.hang = d } }
+// up first. The default is 30 s, containerd's dial timeout; a negative
+// duration keeps it.
+func WithTimeoutHang(d time.Duration) Option {
+	return func(o *options) {
+		if d >= 0 {
+			o.hang = d
+		}
+	}
+}
 
 // server is the handler New returns.
 type server struct {

@@ -217,3 +217,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestBadOptions: option values that make no sense keep the defaults
+// instead of breaking the server.
+func TestBadOptions(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("app:1", registry.Image{Config: "1"})
+	base := "http://" + serve(t, reg, ociserver.WithDefaultHost(""), ociserver.WithMaxBlobSize(-1),
+		ociserver.WithMaxManifestSize(0), ociserver.WithMaxUploads(-3), ociserver.WithTimeoutHang(-time.Second))
+	steps := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"HEAD", "/v2/library/app/manifests/1", "", 200},
+		{"POST", "/v2/app/blobs/uploads/", "", 202},
+		{"POST", "/v2/app/blobs/uploads/?digest=" + "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "foo", 201},
+	}
+	for i, s := range steps {
+		if got, _, _ := call(t, s.method, base+s.path, "application/octet-stream", s.body); got != s.want {
+			t.Errorf("step %d: %s %s = %d, want %d", i, s.method, s.path, got, s.want)
+		}
+	}
+}
