@@ -216,3 +216,86 @@ func TestConcurrentClients(t *testing.T) {
 	p, _ := n.Pod("default", "p")
 	require.Equal(t, "docker.io/team/app@"+imageDigest(t, build(t, "build 3")).String(), p.Status.ContainerStatuses[0].ImageID)
 }
+
+// TestDockerMediaTypes: a Docker schema 2 manifest list of Docker
+// manifests, pushed by go-containerregistry, is served with its media
+// types as pushed, and a node pulls its linux/amd64 image.
+func TestDockerMediaTypes(t *testing.T) {
+	reg := registry.New()
+	host := serve(t, reg)
+	docker := func(text string) v1.Image {
+		img := build(t, text)
+		img = mutate.MediaType(img, types.DockerManifestSchema2)
+		return mutate.ConfigMediaType(img, types.DockerConfigJSON)
+	}
+	amd, arm := docker("docker amd64"), docker("docker arm64")
+	list := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.DockerManifestList),
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	)
+	r := ref(t, host+"/team/docker:1")
+	require.NoError(t, remote.WriteIndex(r, list))
+
+	steps := []struct {
+		ref  string
+		want types.MediaType
+	}{
+		{host + "/team/docker:1", types.DockerManifestList},
+		{host + "/team/docker@" + imageDigest(t, amd).String(), types.DockerManifestSchema2},
+	}
+	for i, s := range steps {
+		desc, err := remote.Get(ref(t, s.ref))
+		require.NoError(t, err)
+		if desc.MediaType != s.want {
+			t.Errorf("step %d: %s served as %s, want %s", i, s.ref, desc.MediaType, s.want)
+		}
+	}
+
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("d", "team/docker:1", pullpolicy.PullIfNotPresent))
+	_, err := n.Settle()
+	require.NoError(t, err)
+	p, _ := n.Pod("default", "d")
+	require.Equal(t, "docker.io/team/docker@"+imageDigest(t, amd).String(), p.Status.ContainerStatuses[0].ImageID)
+}
+
+// TestReferrersThroughClient: an artifact pushed with a subject is listed
+// by go-containerregistry's referrers client, filtered by artifact type.
+func TestReferrersThroughClient(t *testing.T) {
+	reg := registry.New()
+	host := serve(t, reg)
+	subject := build(t, "signed build")
+	r := ref(t, host+"/team/app:1")
+	require.NoError(t, remote.Write(r, subject))
+	subjectDigest, err := subject.Digest()
+	require.NoError(t, err)
+	desc, err := remote.Head(r)
+	require.NoError(t, err)
+
+	sig := mutate.Subject(mutate.ConfigMediaType(build(t, "signature"), "application/vnd.example.signature.v1+json"), *desc).(v1.Image)
+	sigDigest, err := sig.Digest()
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref(t, host+"/team/app@"+sigDigest.String()), sig))
+
+	steps := []struct {
+		filter string
+		want   int
+	}{
+		{"", 1},
+		{"application/vnd.example.signature.v1+json", 1},
+		{"application/vnd.example.other", 0},
+	}
+	for i, s := range steps {
+		var opts []remote.Option
+		if s.filter != "" {
+			opts = append(opts, remote.WithFilter("artifactType", s.filter))
+		}
+		idx, err := remote.Referrers(ref(t, host+"/team/app@"+subjectDigest.String()).(name.Digest), opts...)
+		require.NoError(t, err)
+		m, err := idx.IndexManifest()
+		require.NoError(t, err)
+		if len(m.Manifests) != s.want || (s.want == 1 && m.Manifests[0].Digest != sigDigest) {
+			t.Errorf("step %d: referrers %+v, want %d (%s)", i, m.Manifests, s.want, sigDigest)
+		}
+	}
+}
