@@ -94,3 +94,33 @@ func TestTokenEndpoint(t *testing.T) {
 	got, _, _ = call(t, "POST", base+"/token", "application/x-www-form-urlencoded", "grant_type=refresh_token&refresh_token=x")
 	require.Equal(t, 400, got, "only the password grant")
 }
+
+// TestMirrorFlow follows containerd through a mirror of a private
+// repository on another host: the ns parameter picks the host, the
+// challenge's service names it, the password grant's token then opens it.
+func TestMirrorFlow(t *testing.T) {
+	reg := registry.New()
+	want := reg.MustPush("registry.example.com/team/app:1", registry.Image{Config: "1"})
+	require.NoError(t, reg.SetPrivate("registry.example.com/team/app", registry.Credential{Username: "bob", Password: "pw"}))
+	base := "http://" + serve(t, reg)
+	target := base + "/v2/team/app/manifests/1?ns=registry.example.com"
+
+	status, _, h := call(t, "HEAD", target, "", "")
+	require.Equal(t, 401, status)
+	require.Equal(t, `Bearer realm="`+base+`/token",service="registry.example.com",scope="repository:team/app:pull"`, h.Get("WWW-Authenticate"))
+
+	form := url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}, "service": {"registry.example.com"}, "scope": {"repository:team/app:pull"}}
+	resp, err := http.PostForm(base+"/token", form)
+	require.NoError(t, err)
+	var body struct {
+		Token string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	status, _, h = call(t, "HEAD", target, "", "", "Authorization", "Bearer "+body.Token)
+	require.Equal(t, 200, status)
+	require.Equal(t, want.String(), h.Get("Docker-Content-Digest"))
+	require.Equal(t, registry.Counters{Resolves: 2}, reg.CountersFor("registry.example.com/team/app"))
+}
