@@ -1,6 +1,7 @@
 package imagecache
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +15,9 @@ import (
 // shows its repository with TAG <none>. Rows are sorted by first tag, else
 // first digest name, else ID.
 func WriteCrictlImages(w io.Writer, images []Image) error {
+	if w == nil {
+		return errors.New("imagecache: crictl images: the io.Writer is nil")
+	}
 	images = slices.Clone(images)
 	key := func(img Image) string {
 		switch {

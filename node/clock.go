@@ -69,3 +69,21 @@ type settableClock interface {
 	Clock
 	SetTime(time.Time)
 }
+
+// now is the node's time: its clock's, except that a clock that moves
+// backwards is read as standing still at the latest time the node saw.
+// Virtual time never runs backwards for a node: events, backoff windows and
+// pulls keep their order whatever the clock does.
+func (n *Node) now() time.Time {
+	t := n.clock.Now()
+	if t.Before(n.seen) {
+		return n.seen
+	}
+	n.seen = t
+	return t
+}
+
+// endOfTime is where virtual time ends: the last instant of year 9999, the
+// last an API timestamp (RFC 3339) can show. Nodes are not driven past it,
+// so adding the kubelet's periods to a node's time cannot overflow.
+var endOfTime = time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC)

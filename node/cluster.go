@@ -19,7 +19,8 @@ import (
 // secrets, service accounts, and the admission plugins that touch images
 // (ServiceAccount's imagePullSecrets copy, AlwaysPullImages). Nodes made
 // without [WithCluster] get a cluster of their own. A Cluster is safe for
-// concurrent use.
+// concurrent use, and its zero value is an empty cluster ready to use, as
+// NewCluster returns.
 type Cluster struct {
 	mu               sync.Mutex
 	secrets          map[string]Secret
@@ -103,7 +104,7 @@ func (c *Cluster) newUID(kind string) string {
 // CreateSecret stores s with a new UID and returns it. The namespace
 // defaults to "default".
 func (c *Cluster) CreateSecret(s Secret) (Secret, error) {
-	return create(c, c.secrets, "Secret", "secrets", &s.Namespace, s.Name, func(uid string) Secret {
+	return create(c, &c.secrets, "Secret", "secrets", &s.Namespace, s.Name, func(uid string) Secret {
 		s.UID, s.Data = uid, cloneData(s.Data)
 		return s
 	})
@@ -114,7 +115,7 @@ func (c *Cluster) CreateSecret(s Secret) (Secret, error) {
 // the object gets a new UID. kind names the object in errors ("Secret"),
 // resource is its plural ("secrets"); fill returns the object to store,
 // with the UID set and nothing shared with the caller.
-func create[T any](c *Cluster, objs map[string]T, kind, resource string, namespace *string, name string, fill func(uid string) T) (T, error) {
+func create[T any](c *Cluster, objs *map[string]T, kind, resource string, namespace *string, name string, fill func(uid string) T) (T, error) {
 	var zero T
 	if *namespace == "" {
 		*namespace = "default"
@@ -125,11 +126,14 @@ func create[T any](c *Cluster, objs map[string]T, kind, resource string, namespa
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := podKey(*namespace, name)
-	if _, ok := objs[key]; ok {
+	if _, ok := (*objs)[key]; ok {
 		return zero, &apiError{ErrAlreadyExists, fmt.Sprintf("%s %q already exists", resource, name)}
 	}
 	obj := fill(c.newUID(strings.ToLower(kind)))
-	objs[key] = obj
+	if *objs == nil {
+		*objs = make(map[string]T) // a zero Cluster
+	}
+	(*objs)[key] = obj
 	return obj, nil
 }
 
@@ -209,6 +213,9 @@ func (c *Cluster) pullSecret(namespace, name string) (*pullSecret, bool) {
 			ps.hashes[loc] = credentialHash(e)
 		}
 	}
+	if c.pullSecrets == nil {
+		c.pullSecrets = make(map[string]*pullSecret) // a zero Cluster
+	}
 	c.pullSecrets[key] = ps
 	return ps, true
 }
@@ -228,7 +235,7 @@ func cloneData(d map[string][]byte) map[string][]byte {
 // implicit "default" service account with no pull secrets; creating one
 // named "default" replaces it.
 func (c *Cluster) CreateServiceAccount(sa ServiceAccount) (ServiceAccount, error) {
-	return create(c, c.serviceAccounts, "ServiceAccount", "serviceaccounts", &sa.Namespace, sa.Name, func(uid string) ServiceAccount {
+	return create(c, &c.serviceAccounts, "ServiceAccount", "serviceaccounts", &sa.Namespace, sa.Name, func(uid string) ServiceAccount {
 		sa.UID, sa.ImagePullSecrets = uid, slices.Clone(sa.ImagePullSecrets)
 		return sa
 	})
@@ -259,6 +266,9 @@ func (c *Cluster) serviceAccountLocked(namespace, name string) (ServiceAccount, 
 	uid, ok := c.defaultSAUIDs[namespace]
 	if !ok {
 		uid = uuidOf("default-serviceaccount\x00" + namespace)
+		if c.defaultSAUIDs == nil {
+			c.defaultSAUIDs = make(map[string]string) // a zero Cluster
+		}
 		c.defaultSAUIDs[namespace] = uid
 	}
 	return ServiceAccount{Namespace: namespace, Name: "default", UID: uid}, true
@@ -275,7 +285,7 @@ func (c *Cluster) SetAlwaysPullImages(on bool) {
 // admit runs the mutating admission plugins on a pod being created, after
 // defaulting: ServiceAccount (the service account must exist; its pull
 // secrets are copied when the pod names none), then AlwaysPullImages.
-func (c *Cluster) admit(p *Pod) error {
+func (c *Cluster) admit(p *Pod) (alwaysPullImages bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p.Spec.ServiceAccountName == "" {
@@ -283,7 +293,7 @@ func (c *Cluster) admit(p *Pod) error {
 	}
 	sa, ok := c.serviceAccountLocked(p.Namespace, p.Spec.ServiceAccountName)
 	if !ok {
-		return &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", resourceName(p.Name), p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
+		return false, &apiError{ErrForbidden, fmt.Sprintf("pods %q is forbidden: error looking up service account %s/%s: serviceaccount %q not found", resourceName(p.Name), p.Namespace, p.Spec.ServiceAccountName, p.Spec.ServiceAccountName)}
 	}
 	if len(p.Spec.ImagePullSecrets) == 0 && len(sa.ImagePullSecrets) > 0 {
 		p.Spec.ImagePullSecrets = slices.Clone(sa.ImagePullSecrets)
@@ -291,15 +301,14 @@ func (c *Cluster) admit(p *Pod) error {
 	if c.alwaysPullImages {
 		AdmitAlwaysPullImages(p)
 	}
-	return nil
+	return c.alwaysPullImages, nil
 }
 
-// validateAdmission runs the validating admission plugins.
-func (c *Cluster) validateAdmission(p Pod) error {
-	c.mu.Lock()
-	on := c.alwaysPullImages
-	c.mu.Unlock()
-	if on {
+// validateAdmission runs the validating admission plugins with the
+// configuration admit saw: one request sees one configuration, so a plugin
+// switched on meanwhile cannot refuse what it did not mutate.
+func validateAdmission(p Pod, alwaysPullImages bool) error {
+	if alwaysPullImages {
 		return ValidateAlwaysPullImages(p)
 	}
 	return nil

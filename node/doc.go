@@ -14,7 +14,11 @@
 // and [Run] also drive what the kubelet does on its own: re-syncing failing
 // pods every 10 seconds, and every 5 minutes detecting images and, unless
 // it is disabled, collecting them.
-// [Node.Settle] lets pulls finish.
+// [Node.Settle] lets pulls finish. Virtual time never runs backwards for a
+// node (a clock moved back is read as standing still) and ends with year
+// 9999. Histories are bounded as a cluster's are: events expire after the
+// API server's --event-ttl (1h, [WithEventTTL]); a pod keeps its latest
+// [MaxAttempts] start attempts and a node its latest [MaxGCRuns] GC results.
 //
 // # A container start
 //
@@ -35,7 +39,20 @@
 //     runtime resolves the reference at the registry and downloads only the
 //     blobs the node lacks; a failure is ErrImagePull (or RegistryUnavailable,
 //     SignatureValidationFailed) and opens or doubles the backoff window
-//     (10s to 300s, per pod and image).
+//     (10s to 300s, per pod and image). A pull refused by the pull QPS
+//     throttle fails the same way but never reaches the runtime.
+//
+// # The runtime's words
+//
+// The kubelet shows the runtime's error text as it is and classifies it by
+// prefix alone, so the runtime decides the waiting reason.
+// [WithContainerRuntime] picks it: [Containerd] (the default) reports every
+// registry failure, an unreachable registry included, as a plain error, so
+// the reason is ErrImagePull; [CRIO] prefixes an unreachable registry with
+// RegistryUnavailable and a refused signature with
+// SignatureValidationFailed. A registry.FaultMessage fault replays any text
+// a production node showed, byte for byte. See [ContainerRuntime] for the
+// table of faults and reasons.
 //
 // Every outcome records the kubelet's events, byte for byte, and failed
 // starts also "Failed" "Error: <reason>".

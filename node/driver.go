@@ -27,13 +27,14 @@ type Attempt struct {
 
 // Attempts returns the start attempts of the current pod of that name, oldest
 // first: the timeline of ErrImagePull, ImagePullBackOff and the final start.
+// Only the latest [MaxAttempts] are kept.
 func (n *Node) Attempts(namespace, name string) []Attempt {
 	n.catchUp()
 	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return nil
 	}
-	return append([]Attempt(nil), ps.attempts...)
+	return append([]Attempt(nil), ps.attempts[max(0, len(ps.attempts)-MaxAttempts):]...)
 }
 
 // ImageBackOff returns the image pull backoff of a pod and image (spelled
@@ -46,7 +47,7 @@ func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration,
 	if ps == nil {
 		return 0, time.Time{}
 	}
-	key, now := backOffKey(ps.uid, image), n.clock.Now()
+	key, now := backOffKey(ps.uid, image), n.now()
 	return n.backOff.Get(key, now), n.backOff.Until(key, now)
 }
 
@@ -59,12 +60,17 @@ func (n *Node) RunUntil(t time.Time) error {
 	return Run(t, n)
 }
 
-// Advance is RunUntil(now + d). d must be positive.
+// Advance is RunUntil(now + d). d must be positive, and now + d no later
+// than the end of virtual time (the last instant of year 9999).
 func (n *Node) Advance(d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("node %s: advance by %v: duration must be positive", n.name, d)
 	}
-	return n.RunUntil(n.clock.Now().Add(d))
+	now := n.now()
+	if d > endOfTime.Sub(now) {
+		return fmt.Errorf("node %s: advance by %v: that is past the end of virtual time, %s", n.name, d, endOfTime.Format(time.RFC3339))
+	}
+	return n.RunUntil(now.Add(d))
 }
 
 // Run advances a set of nodes that share one clock to t, in time order:
@@ -79,6 +85,11 @@ func Run(t time.Time, nodes ...*Node) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("node: run: no nodes")
 	}
+	for i, n := range nodes {
+		if n == nil {
+			return fmt.Errorf("node: run: node %d of %d is nil", i, len(nodes))
+		}
+	}
 	clock, ok := nodes[0].clock.(settableClock)
 	if !ok {
 		return fmt.Errorf("node %s: run: the clock (%T) has no SetTime method; use a *node.ManualClock", nodes[0].name, nodes[0].clock)
@@ -88,8 +99,16 @@ func Run(t time.Time, nodes ...*Node) error {
 			return fmt.Errorf("node %s: run: it does not share node %s's clock", n.name, nodes[0].name)
 		}
 	}
-	if now := clock.Now(); t.Before(now) {
-		return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", nodes[0].name, t.Format(time.RFC3339), now.Format(time.RFC3339))
+	if t.After(endOfTime) {
+		return fmt.Errorf("node %s: run until %s: that is past the end of virtual time, %s", nodes[0].name, t.Format(time.RFC3339), endOfTime.Format(time.RFC3339))
+	}
+	// A node runs to t unless it has itself seen a later time. Another
+	// goroutine driving other nodes may have moved a shared clock further;
+	// this node's events up to t still run at their own times.
+	for _, n := range nodes {
+		if t.Before(n.seen) {
+			return fmt.Errorf("node %s: run until %s: that is before the clock's time %s", n.name, t.Format(time.RFC3339), n.seen.Format(time.RFC3339))
+		}
 	}
 	if len(nodes) == 1 {
 		// RunUntil's case, once per Advance: no heap needed.
@@ -136,11 +155,11 @@ func (n *Node) Settle() (time.Time, error) {
 	for {
 		next, ok := n.nextJob()
 		if !ok {
-			return n.clock.Now(), nil
+			return n.now(), nil
 		}
 		clock, settable := n.clock.(settableClock)
 		if !settable {
-			return n.clock.Now(), fmt.Errorf("node %s: settle: the clock (%T) has no SetTime method; use a *node.ManualClock", n.name, n.clock)
+			return n.now(), fmt.Errorf("node %s: settle: the clock (%T) has no SetTime method; use a *node.ManualClock", n.name, n.clock)
 		}
 		clock.SetTime(next)
 		n.process(next)
@@ -170,6 +189,12 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		ev.at, ev.what, ok = at, doPull, true
 	}
 	if at := n.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
+		if !ok && len(n.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gcIdle() {
+			// Nothing will happen on the node before t but collections
+			// that find nothing to do: run only the last of them.
+			n.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
+			at = n.nextGC
+		}
 		ev.at, ev.what, ok = at, doGC, true
 	}
 	if len(n.syncq) > 0 {

@@ -42,7 +42,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	job := c.pulling
 	if job == nil {
 		var o ensureOutcome
-		if o, job = n.ensureImage(ps, c, n.clock.Now()); job == nil {
+		if o, job = n.ensureImage(ps, c, n.now()); job == nil {
 			return o.imageRef, o.msg, o.err
 		}
 	}

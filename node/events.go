@@ -99,16 +99,36 @@ func neverPullMessage(image string) string {
 
 func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
 	n.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
+	n.expireEvents(at)
 }
 
-// Events returns every event the node has emitted, oldest first.
+// expireEvents drops the events older than the event TTL at now, as the API
+// server lets them expire (--event-ttl).
+func (n *Node) expireEvents(now time.Time) {
+	first := n.events.First()
+	if first == n.events.Len() || now.Sub(n.events.At(first).at) <= n.cfg.eventTTL {
+		return
+	}
+	cutoff := now.Add(-n.cfg.eventTTL)
+	for first < n.events.Len() && n.events.At(first).at.Before(cutoff) {
+		first++
+	}
+	n.events.DropBefore(first)
+}
+
+// DefaultEventTTL is how long the API server keeps an event (--event-ttl).
+const DefaultEventTTL = time.Hour
+
+// WithEventTTL sets how long events are kept ([DefaultEventTTL], the API
+// server's --event-ttl default): older events expire, from Events, Describe
+// and memory alike. It must be positive.
+func WithEventTTL(d time.Duration) Option { return func(o *config) { o.eventTTL = d } }
+
+// Events returns the events the node has emitted that have not expired,
+// oldest first.
 func (n *Node) Events() []Event {
 	n.catchUp()
-	out := make([]Event, n.events.Len())
-	for i := range out {
-		out[i] = n.events.At(i).event()
-	}
-	return out
+	return n.EventsSince(n.events.First())
 }
 
 // PodEvents returns the events about the current pod of that name (matched
@@ -121,7 +141,7 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 		return nil
 	}
 	var out []Event
-	for i := 0; i < n.events.Len(); i++ {
+	for i := n.events.First(); i < n.events.Len(); i++ {
 		if r := n.events.At(i); r.obj.UID == p.uid {
 			out = append(out, r.event())
 		}
@@ -129,7 +149,8 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 	return out
 }
 
-// EventCount returns how many events the node has emitted.
+// EventCount returns how many events the node has emitted, expired ones
+// included: pass it to EventsSince later to read what came after.
 func (n *Node) EventCount() int {
 	n.catchUp()
 	return n.events.Len()
@@ -137,11 +158,13 @@ func (n *Node) EventCount() int {
 
 // EventsSince returns the events emitted after the first i, so a caller can
 // read what one step added: i := n.EventCount(); step(); n.EventsSince(i).
+// Events that have expired meanwhile are left out.
 func (n *Node) EventsSince(i int) []Event {
 	n.catchUp()
 	if i < 0 || i > n.events.Len() {
 		return nil
 	}
+	i = max(i, n.events.First())
 	out := make([]Event, 0, n.events.Len()-i)
 	for j := i; j < n.events.Len(); j++ {
 		out = append(out, n.events.At(j).event())

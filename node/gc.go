@@ -149,7 +149,7 @@ func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
 // it removed; its error is the kubelet's GC error.
 func (n *Node) GarbageCollect() GCResult {
 	n.catchUp()
-	return n.garbageCollect(n.clock.Now())
+	return n.garbageCollect(n.now())
 }
 
 func (n *Node) garbageCollect(now time.Time) GCResult {
@@ -168,7 +168,7 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		n.record(now, evNodeWarning, &n.obj, EventInvalidDiskCapacity, err.Error())
 		res.Err = err
 		res.UsageAfter = n.imageFSUsed()
-		n.gcRuns = append(n.gcRuns, res)
+		n.addGCRun(res)
 		return res
 	default:
 		if available > capacity {
@@ -196,7 +196,7 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 		}
 	}
 	res.UsageAfter = n.imageFSUsed()
-	n.gcRuns = append(n.gcRuns, res)
+	n.addGCRun(res)
 	return res
 }
 
@@ -268,7 +268,7 @@ func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
 // disk usage: what the eviction manager does under disk pressure.
 func (n *Node) DeleteUnusedImages() GCResult {
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
 	used := n.detectImages(now)
 	kept := make(map[digest.Digest]bool)
@@ -301,12 +301,23 @@ func (n *Node) PinImage(name string, pinned bool) error {
 	return nil
 }
 
-// GCRuns returns every garbage collection so far, periodic or run with
-// [Node.GarbageCollect]; [Node.DeleteUnusedImages] returns its result but
-// is not listed.
+// MaxGCRuns is how many garbage collection results a node keeps.
+const MaxGCRuns = 100
+
+// addGCRun keeps res, dropping the oldest beyond MaxGCRuns.
+func (n *Node) addGCRun(res GCResult) {
+	if len(n.gcRuns) >= 2*MaxGCRuns {
+		n.gcRuns = append(n.gcRuns[:0:0], n.gcRuns[len(n.gcRuns)-MaxGCRuns+1:]...)
+	}
+	n.gcRuns = append(n.gcRuns, res)
+}
+
+// GCRuns returns the latest garbage collections, at most [MaxGCRuns],
+// periodic or run with [Node.GarbageCollect], oldest first;
+// [Node.DeleteUnusedImages] returns its result but is not listed.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()
-	return slices.Clone(n.gcRuns)
+	return slices.Clone(n.gcRuns[max(0, len(n.gcRuns)-MaxGCRuns):])
 }
 
 // ImageFS returns the image filesystem's capacity and the bytes in use:
@@ -353,6 +364,45 @@ func mulDiv(a, b, c int64) int64 {
 	return int64(q)
 }
 
+// gcIdle reports whether a periodic collection now would change nothing and
+// record nothing, and so would every one after it while nothing else
+// happens on the node: detection refreshes the records of images in use,
+// which only the last run's time matters for. That holds when the size pass
+// does not run (usage below the high threshold, a capacity to measure) and
+// the age pass has nothing it could ever remove, every image has been
+// detected, and no earlier failure waits to be reported.
+func (n *Node) gcIdle() bool {
+	if len(n.jobs) > 0 || n.gcFailed {
+		return false
+	}
+	for _, img := range n.cache.List() {
+		if n.records[img.ID] == nil {
+			return false // not yet detected: the next detection dates it
+		}
+	}
+	if !n.gcEnabled() {
+		return true
+	}
+	capacity := n.cfg.fsCapacity
+	if capacity == 0 {
+		return false
+	}
+	available := max(0, min(capacity, capacity-n.imageFSUsed()))
+	if 100-int(mulDiv(available, 100, capacity)) >= n.cfg.gcHigh {
+		return false
+	}
+	if n.cfg.gcMaxAge == 0 {
+		return true
+	}
+	used := n.imagesInUse()
+	for _, img := range n.cache.List() {
+		if !img.Pinned && !used[img.ID] {
+			return false
+		}
+	}
+	return true
+}
+
 // gcEnabled reports whether the periodic GC runs: not when the high
 // threshold is 100 and there is no maximum age.
 func (n *Node) gcEnabled() bool { return !(n.cfg.gcHigh == 100 && n.cfg.gcMaxAge == 0) }
@@ -381,7 +431,7 @@ func formatSize(bytes int64) string {
 // last GC failed. Pods are synced again.
 func (n *Node) RestartKubelet() {
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	n.records = make(map[digest.Digest]*imageRecord)
 	n.kubeletStarted = now
 	n.nextGC = now

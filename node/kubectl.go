@@ -31,12 +31,15 @@ import (
 // them; volumes of other types, whose sources pullsim does not model, are
 // left out of the Volumes section.
 func (n *Node) Describe(w io.Writer, namespace, name string) error {
+	if w == nil {
+		return fmt.Errorf("node %s: describe: the io.Writer is nil", n.name)
+	}
 	n.catchUp()
 	ps := n.pods[podID(namespace, name)]
 	if ps == nil {
 		return n.notFound(name)
 	}
-	now := n.clock.Now()
+	now := n.now()
 	p := ps.export()
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "Name:\t%s\n", p.Name)
@@ -138,7 +141,7 @@ type aggregatedEvent struct {
 func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 	var agg []*aggregatedEvent
 	index := map[string]*aggregatedEvent{}
-	for i := 0; i < n.events.Len(); i++ {
+	for i := n.events.First(); i < n.events.Len(); i++ {
 		r := n.events.At(i)
 		if r.obj.UID != ps.uid {
 			continue
@@ -174,8 +177,11 @@ func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 // container (ErrImagePull, ImagePullBackOff, ErrImageNeverPull, ...),
 // "Init:<reason>" or "Init:N/M" while init containers run, else the phase.
 func (n *Node) GetPods(w io.Writer, namespace string) error {
+	if w == nil {
+		return fmt.Errorf("node %s: get pods: the io.Writer is nil", n.name)
+	}
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
 	if namespace == "" {
 		fmt.Fprintf(tw, "NAMESPACE\t")

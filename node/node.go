@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,8 @@ type Node struct {
 	nextGC         time.Time
 	fsOther        int64
 	gcRuns         []GCResult
-	gcFailed       bool // the last periodic GC failed
+	seen           time.Time // the latest time the node read from its clock
+	gcFailed       bool      // the last periodic GC failed
 
 	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
 
@@ -89,6 +91,9 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	}
 	if src == nil {
 		return nil, fmt.Errorf("node %s: a registry.Source is required", name)
+	}
+	if v := reflect.ValueOf(src); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, fmt.Errorf("node %s: the registry.Source is a nil %T", name, src)
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -323,13 +328,14 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	// The API server's order: defaulting, mutating admission, validation,
 	// validating admission.
 	n.setDefaults(&p)
-	if err := n.cluster.admit(&p); err != nil {
+	alwaysPull, err := n.cluster.admit(&p)
+	if err != nil {
 		return Pod{}, err
 	}
 	if errs := validatePod(&p); len(errs) > 0 {
 		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %v", p.Name, aggregate(errs))}
 	}
-	if err := n.cluster.validateAdmission(p); err != nil {
+	if err := validateAdmission(p, alwaysPull); err != nil {
 		return Pod{}, err
 	}
 	key := podID(p.Namespace, p.Name)
@@ -337,7 +343,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	n.created++
-	now := n.clock.Now()
+	now := n.now()
 	p.Spec.NodeName = n.name
 	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created}
 	// setDefaults gave the spec fresh copies of everything.

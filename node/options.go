@@ -25,6 +25,7 @@ type config struct {
 	backOff      time.Duration
 	maxBackOff   time.Duration
 	resync       time.Duration
+	eventTTL     time.Duration
 
 	serialize   *bool // serializeImagePulls; nil: defaulted from maxParallel
 	maxParallel *int  // maxParallelImagePulls; nil: unset
@@ -60,6 +61,7 @@ func defaultConfig() config {
 		backOff:      DefaultImageBackOff,
 		maxBackOff:   DefaultMaxImageBackOff,
 		resync:       DefaultResyncInterval,
+		eventTTL:     DefaultEventTTL,
 		qps:          DefaultRegistryPullQPS,
 		burst:        DefaultRegistryBurst,
 
@@ -160,6 +162,9 @@ func (o *config) validate() error {
 	}
 	if err := o.defaulting.Validate(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if o.eventTTL <= 0 {
+		errs = append(errs, fmt.Sprintf("event TTL %v must be positive", o.eventTTL))
 	}
 	if o.maxBackOff > math.MaxInt64/2 {
 		// Not a kubelet check: its entries expire after twice the maximum,

@@ -231,8 +231,13 @@ func (n *Node) process(t time.Time) {
 }
 
 // catchUp brings the node to its clock's time before it acts or answers:
-// pulls that finished meanwhile finish now, in order, at their own times.
-func (n *Node) catchUp() { n.process(n.clock.Now()) }
+// pulls that finished meanwhile finish now, in order, at their own times,
+// and events older than the TTL expire.
+func (n *Node) catchUp() {
+	now := n.now()
+	n.process(now)
+	n.expireEvents(now)
+}
 
 // nextJob returns when the next in-flight pull finishes.
 func (n *Node) nextJob() (time.Time, bool) {

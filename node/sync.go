@@ -23,14 +23,14 @@ func (n *Node) SyncPod(namespace, name string) error {
 	if ps == nil {
 		return n.notFound(name)
 	}
-	n.syncPod(ps, n.clock.Now())
+	n.syncPod(ps, n.now())
 	return nil
 }
 
 // Sync syncs every pod that has a container to start, in creation order.
 func (n *Node) Sync() {
 	n.catchUp()
-	now := n.clock.Now()
+	now := n.now()
 	for _, ps := range n.order {
 		if ps.pending() {
 			n.syncPod(ps, now)
@@ -217,10 +217,10 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		}
 		n.record(now, evStartFailed, &c.obj, "", o.err.Error())
 		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
-		ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
+		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
 		return false
 	}
-	ps.attempts = append(ps.attempts, Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
+	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
 	if c.started && !c.init {
 		c.restarts++
 	}
@@ -261,6 +261,18 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 	}
 	c.running = false
 	c.waiting = ContainerStateWaiting{Reason: ReasonContainerCreating}
-	n.syncPod(ps, n.clock.Now())
+	n.syncPod(ps, n.now())
 	return nil
+}
+
+// MaxAttempts is how many start attempts a pod keeps: a pod that fails for
+// days keeps its latest ones.
+const MaxAttempts = 1000
+
+// addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
+func (ps *podState) addAttempt(a Attempt) {
+	if len(ps.attempts) >= 2*MaxAttempts {
+		ps.attempts = append(ps.attempts[:0:0], ps.attempts[len(ps.attempts)-MaxAttempts+1:]...)
+	}
+	ps.attempts = append(ps.attempts, a)
 }

@@ -37,7 +37,8 @@ func ParseImageName(image string) (repo, tag string, dgst digest.Digest, err err
 
 // ImageRef is an image reference parsed once, carrying every spelling the
 // kubelet and the runtime derive from it. Obtain one with [ParseImageRef] or
-// a [RefCache]; it is immutable and safe to share.
+// a [RefCache]; it is immutable and safe to share. A nil *ImageRef answers
+// every method with the empty string.
 type ImageRef struct {
 	requested string        // container.image as written
 	specImage string        // after applyDefaultImageTag: ImageSpec.Image
@@ -89,20 +90,40 @@ func ApplyDefaultTag(image, tag string, dgst digest.Digest) string {
 
 // Requested returns the image exactly as the container spec wrote it. The
 // kubelet uses it in every message, in the backoff key and in status.
-func (r *ImageRef) Requested() string { return r.requested }
+func (r *ImageRef) Requested() string {
+	if r == nil {
+		return ""
+	}
+	return r.requested
+}
 
 // String returns the image as written, like [ImageRef.Requested].
-func (r *ImageRef) String() string { return r.requested }
+func (r *ImageRef) String() string {
+	if r == nil {
+		return ""
+	}
+	return r.requested
+}
 
 // SpecImage returns the string the kubelet hands the runtime (CRI
 // ImageSpec.Image): the image as written with ":latest" appended when it had
 // neither tag nor digest.
-func (r *ImageRef) SpecImage() string { return r.specImage }
+func (r *ImageRef) SpecImage() string {
+	if r == nil {
+		return ""
+	}
+	return r.specImage
+}
 
 // Repository returns the fully normalised repository name, e.g.
 // docker.io/library/nginx. The kubelet looks up credentials under it
 // (makeLookupPullCredentialsFunc) and the runtime pulls from it.
-func (r *ImageRef) Repository() string { return r.repo }
+func (r *ImageRef) Repository() string {
+	if r == nil {
+		return ""
+	}
+	return r.repo
+}
 
 // Untagged returns the image as written without its tag and digest, not
 // normalised: "nginx:1" gives "nginx", "docker.io/library/nginx:1" gives
@@ -111,7 +132,12 @@ func (r *ImageRef) Repository() string { return r.repo }
 // pkg/kubelet/images/pullmanager), so those two spellings of one image are
 // different keys, and the preloaded-images allowlist of
 // NeverVerifyAllowlistedImages compares its entries with it, literally.
-func (r *ImageRef) Untagged() string { return r.untagged }
+func (r *ImageRef) Untagged() string {
+	if r == nil {
+		return ""
+	}
+	return r.untagged
+}
 
 // trimTagDigest drops the digest and the tag of an image as written: a
 // colon is a tag separator only after the last slash, so a port survives.
@@ -126,25 +152,50 @@ func trimTagDigest(image string) string {
 }
 
 // Domain returns the registry host, e.g. docker.io or localhost:5000.
-func (r *ImageRef) Domain() string { return r.domain }
+func (r *ImageRef) Domain() string {
+	if r == nil {
+		return ""
+	}
+	return r.domain
+}
 
 // Path returns the repository path on its host, e.g. library/nginx.
-func (r *ImageRef) Path() string { return r.path }
+func (r *ImageRef) Path() string {
+	if r == nil {
+		return ""
+	}
+	return r.path
+}
 
 // Tag returns the tag as ParseImageName reports it: the written tag, or
 // "latest" when the reference has neither tag nor digest, or "" for a
 // digest-only reference.
-func (r *ImageRef) Tag() string { return r.tag }
+func (r *ImageRef) Tag() string {
+	if r == nil {
+		return ""
+	}
+	return r.tag
+}
 
 // Digest returns the reference's digest, or "" when it has none.
-func (r *ImageRef) Digest() digest.Digest { return r.digest }
+func (r *ImageRef) Digest() digest.Digest {
+	if r == nil {
+		return ""
+	}
+	return r.digest
+}
 
 // Name returns the fully qualified name the runtime files the image under
 // and looks it up by: repo:tag, or repo@digest for a digested reference
 // (containerd drops the tag of repo:tag@digest). "nginx", "nginx:latest" and
 // "docker.io/library/nginx:latest" all have the name
 // docker.io/library/nginx:latest.
-func (r *ImageRef) Name() string { return r.name }
+func (r *ImageRef) Name() string {
+	if r == nil {
+		return ""
+	}
+	return r.name
+}
 
 // RefCache memoises [ParseImageRef]: each distinct image string is parsed
 // once, failures included (callers racing on a first use may each parse, but

@@ -18,6 +18,9 @@ var (
 	ErrManifestUnknown = errors.New("manifest unknown")
 	// ErrBlobUnknown: no blob under this digest (BLOB_UNKNOWN).
 	ErrBlobUnknown = errors.New("blob unknown to registry")
+	// ErrNameInvalid: the request names no valid repository
+	// (NAME_INVALID), such as a nil reference.
+	ErrNameInvalid = errors.New("invalid repository name")
 )
 
 // Error is a failed registry request: which operation, on which
@@ -37,6 +40,9 @@ func (e *Error) Error() string {
 	}
 	if e.Reference == "" {
 		sep = ""
+	}
+	if e.Repository == "" && e.Reference == "" {
+		return fmt.Sprintf("registry: %s: %v", e.Op, e.Err)
 	}
 	return fmt.Sprintf("registry: %s %s%s%s: %v", e.Op, e.Repository, sep, e.Reference, e.Err)
 }

@@ -361,6 +361,9 @@ func (r *Registry) count(p *pullpolicy.ImageRef, delta Counters) {
 // reference to an index or manifest list resolves to the manifest a
 // linux/amd64 node pulls: the linux/amd64 entry, else the first.
 func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descriptor, error) {
+	if ref == nil {
+		return Descriptor{}, &Error{Op: "resolve", Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
@@ -390,6 +393,9 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descripto
 
 // FetchManifest implements [Source]. It counts one manifest fetch.
 func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Manifest, error) {
+	if ref == nil {
+		return Manifest{}, &Error{Op: "manifest", Reference: dgst.String(), Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
@@ -415,6 +421,9 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 // FetchBlob implements [Source]. It counts one blob fetch and, on success,
 // the blob's size in bytes.
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
+	if ref == nil {
+		return Blob{}, &Error{Op: "blob", Reference: dgst.String(), Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fkey, f := r.peekFault(ref, OpBlob)

@@ -10,10 +10,15 @@ package chunk
 // a slice of headers, cheap to grow.
 const size = 64
 
-// List is an append-only list. The zero value is empty and ready to use.
+// List is an append-only list whose oldest elements can be dropped. Indexes
+// are absolute: element i keeps its index when older ones are dropped, so a
+// reader can remember Len and later read what was appended since. The zero
+// value is empty and ready to use.
 type List[T any] struct {
 	chunks [][]T
-	n      int
+	n      int // elements ever appended: the index after the last
+	first  int // index of the oldest element kept
+	base   int // index of chunks[0][0]
 }
 
 // Append adds v at the end. The first chunk grows like a slice up to size,
@@ -31,8 +36,41 @@ func (l *List[T]) Append(v T) {
 	l.n++
 }
 
-// Len returns the number of elements.
+// Len returns the number of elements ever appended, dropped ones included:
+// the index the next Append gets.
 func (l *List[T]) Len() int { return l.n }
 
-// At returns a pointer to element i, which must be in [0, Len()).
-func (l *List[T]) At(i int) *T { return &l.chunks[i/size][i%size] }
+// First returns the index of the oldest element kept; elements
+// [First(), Len()) can be read.
+func (l *List[T]) First() int { return l.first }
+
+// At returns a pointer to element i, which must be in [First(), Len()).
+func (l *List[T]) At(i int) *T {
+	i -= l.base
+	return &l.chunks[i/size][i%size]
+}
+
+// DropBefore drops the elements before index i (at most Len()); it never
+// undoes an earlier drop. The memory of a chunk is freed once all of its
+// elements are dropped.
+func (l *List[T]) DropBefore(i int) {
+	i = min(i, l.n)
+	if i <= l.first {
+		return
+	}
+	l.first = i
+	for len(l.chunks) > 0 && l.first-l.base >= size {
+		l.chunks[0] = nil
+		l.chunks = l.chunks[1:]
+		l.base += size
+	}
+	if l.first == l.n && len(l.chunks) == 1 && len(l.chunks[0]) == size {
+		// Everything is dropped and the last chunk is full: the next
+		// Append starts a new one.
+		l.chunks = nil
+		l.base = l.n
+	}
+	if cap(l.chunks) > 16 && len(l.chunks) < cap(l.chunks)/4 {
+		l.chunks = append([][]T(nil), l.chunks...) // let the old headers go
+	}
+}

@@ -31,3 +31,34 @@ func BenchmarkAppend(b *testing.B) {
 		l.Append([64]byte{})
 	}
 }
+
+// DropBefore keeps indexes absolute and frees whole chunks.
+func TestDropBefore(t *testing.T) {
+	var l List[int]
+	next := 0
+	for i, s := range []struct {
+		appends, drop int // appended, then DropBefore(drop)
+		first, chunks int // wanted First() and chunks held
+	}{
+		{10, 5, 5, 1},
+		{size, 3, 5, 2},                      // an earlier drop is never undone
+		{0, size, size, 1},                   // the first chunk is freed
+		{size - 10, size + 36, size + 36, 1}, // Len is 2*size now
+		{0, 1 << 30, 2 * size, 0},            // capped at Len; the full last chunk goes too
+		{3, 0, 2 * size, 1},
+	} {
+		for range s.appends {
+			l.Append(next)
+			next++
+		}
+		l.DropBefore(s.drop)
+		if l.First() != s.first || len(l.chunks) != s.chunks {
+			t.Errorf("step %d: First() = %d, chunks %d; want %d, %d", i, l.First(), len(l.chunks), s.first, s.chunks)
+		}
+		for j := l.First(); j < l.Len(); j++ {
+			if got := *l.At(j); got != j {
+				t.Fatalf("step %d: At(%d) = %d, want %d", i, j, got, j)
+			}
+		}
+	}
+}
