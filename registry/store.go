@@ -20,11 +20,9 @@ import (
 )
 
 // Errors of pushes and deletes, named after the distribution API's error
-// codes, as [ErrManifestUnknown] and its kin are.
+// codes, as [ErrManifestUnknown] and its kin are; a repository name that
+// does not follow the grammar is [ErrNameInvalid].
 var (
-	// ErrNameInvalid: the repository name does not follow the grammar
-	// (NAME_INVALID).
-	ErrNameInvalid = errors.New("invalid repository name")
 	// ErrTagInvalid: the tag does not follow the grammar (MANIFEST_INVALID
 	// over HTTP, as distribution answers a malformed tag).
 	ErrTagInvalid = errors.New("invalid tag")
@@ -540,6 +538,9 @@ func (r *Registry) Authorize(repo string, cred Credential) error {
 // one resolve and meets the faults a resolve meets, as [Registry.Resolve]
 // does, but does not choose a platform.
 func (r *Registry) HeadManifest(ref *pullpolicy.ImageRef, cred Credential) (Descriptor, error) {
+	if ref == nil {
+		return Descriptor{}, &Error{Op: "resolve", Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Resolves: 1})
@@ -552,6 +553,9 @@ func (r *Registry) HeadManifest(ref *pullpolicy.ImageRef, cred Credential) (Desc
 // meets the faults of a resolve and, if none, those of a manifest fetch
 // (a rate limit); by digest those of a manifest fetch.
 func (r *Registry) GetManifest(ref *pullpolicy.ImageRef, cred Credential) (Manifest, error) {
+	if ref == nil {
+		return Manifest{}, &Error{Op: "manifest", Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Manifests: 1})
@@ -592,6 +596,9 @@ func (r *Registry) manifestRequest(op string, ref *pullpolicy.ImageRef, cred Cre
 // a GET serves. It counts one blob request without bytes and meets the
 // faults of a blob fetch, except that a corrupt blob's HEAD is fine.
 func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Descriptor, error) {
+	if ref == nil {
+		return Descriptor{}, &Error{Op: "blob", Reference: dgst.String(), Err: ErrNameInvalid}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Blobs: 1})

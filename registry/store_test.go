@@ -338,3 +338,14 @@ func TestHTTPFaceCounts(t *testing.T) {
 	_, err = r.StatBlob(p, m.Layers[0].Digest, registry.Credential{})
 	require.ErrorIs(t, err, registry.ErrTooManyRequests)
 }
+
+func TestHTTPFaceNilReference(t *testing.T) {
+	r := registry.New()
+	_, err := r.HeadManifest(nil, registry.Credential{})
+	require.ErrorIs(t, err, registry.ErrNameInvalid)
+	_, err = r.GetManifest(nil, registry.Credential{})
+	require.ErrorIs(t, err, registry.ErrNameInvalid)
+	_, err = r.StatBlob(nil, digest.FromString("x"), registry.Credential{})
+	require.ErrorIs(t, err, registry.ErrNameInvalid)
+	require.Equal(t, registry.Counters{}, r.Counters())
+}
