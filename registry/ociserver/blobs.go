@@ -19,7 +19,6 @@ import (
 // PUT; only a verified blob reaches the registry.
 type upload struct {
 	id   string
-	host string
 	name string
 	repo string
 	data []byte
@@ -212,7 +211,7 @@ func (s *server) startUpload(rq *request) {
 		return
 	}
 	s.nextID++
-	u := &upload{id: "pullsim-" + strconv.Itoa(s.nextID), host: rq.host, name: rq.name, repo: rq.repo}
+	u := &upload{id: "pullsim-" + strconv.Itoa(s.nextID), name: rq.name, repo: rq.repo}
 	s.uploads[u.id] = u
 	s.mu.Unlock()
 	s.uploadStatus(rq, u, http.StatusAccepted)

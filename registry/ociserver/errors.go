@@ -64,8 +64,6 @@ func status(err error) (int, string) {
 	case errors.Is(err, registry.ErrSignatureInvalid):
 		// A registry that enforces signing policy refuses the pull.
 		return http.StatusForbidden, "DENIED"
-	case errors.Is(err, registry.ErrUnavailable):
-		return http.StatusServiceUnavailable, "UNAVAILABLE"
 	default:
 		return http.StatusInternalServerError, "UNKNOWN"
 	}
