@@ -4,8 +4,8 @@
 // update not showing up?" the way a real node would, byte for byte in its
 // reasons, events and messages (Kubernetes v1.36/v1.37 with containerd).
 //
-// This package holds only this overview; the code lives in four packages,
-// each importing only those above it:
+// This package runs scenario files and holds this overview; the simulator
+// lives in five packages, each importing only those above it:
 //
 //	pullpolicy   the vocabulary and the pure decision: policies, defaulting,
 //	             image references, reasons, the flowchart
@@ -14,6 +14,12 @@
 //	             tags, private repositories, links, faults, request counters
 //	node         the kubelet: pods, EnsureImage, events, status, backoff,
 //	             the puller, pull secrets and KEP-2535, image GC, kubectl views
+//	node/kube    Kubernetes objects: manifests of every workload kind read
+//	             with k8s.io/api's types, corev1 pods, statuses, events in and
+//	             out, kubectl get -o yaml
+//
+// The command cmd/pullsim runs scenario files, explains one manifest and
+// validates files.
 //
 // # The model
 //
@@ -83,4 +89,26 @@
 //
 // The examples directory has a program per lesson section; go run
 // ./examples/quiz plays the lesson's quizzes.
+//
+// # Scenarios as files
+//
+// A scenario states a situation as data, in a Kubernetes-style file
+// (apiVersion pullsim.dev/v1alpha1, kind Scenario): builds, registries with
+// their images, links and private repositories, secrets and service
+// accounts, nodes with kubelet settings spelled as KubeletConfiguration
+// spells them, and steps at virtual times (push or move a tag, apply
+// manifests, delete a pod, side-load, switch faults on and off, restart the
+// kubelet, run GC, let time pass), each with what is expected: a pod's phase,
+// a container's waiting reason and message, the build or digest it runs,
+// events, and the pulls, registry requests and bytes the step caused.
+//
+//	s, err := pullsim.Load("testdata/scenarios/quiz2.yaml") // strict: file, line and field on error
+//	r, err := s.Run(pullsim.WithTranscript(os.Stdout))    // kubectl get/describe, step by step
+//	r.Passed(); r.Failures(); r.WriteTimeline(svg)
+//
+// In a Go test, pullsim.RunFile(t, path) reports each failed expectation with
+// its line, step, expected and actual value. Recorder answers "what did this
+// call cause?" for code that drives nodes itself, and Explain answers the
+// lesson's question for one manifest. testdata/scenarios holds the lesson's
+// quizzes and lab as scenario files.
 package pullsim

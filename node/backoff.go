@@ -93,3 +93,30 @@ func (b *backOff) GC(now time.Time) {
 		}
 	}
 }
+
+// inBackOffSince is client-go's IsInBackOffSince, the crash-loop check: key
+// has a live entry (eventTime, when the container exited, within twice the
+// maximum of the entry's last update) and less than its backoff has passed
+// between eventTime and now.
+func (b *backOff) inBackOffSince(key string, eventTime, now time.Time) (*backOffEntry, bool) {
+	e := b.entries[key]
+	if e == nil || b.expired(eventTime, e.lastUpdate) {
+		return nil, false
+	}
+	return e, now.Sub(eventTime) < e.backoff
+}
+
+// nextSince is client-go's Next(key, eventTime) for the crash loop: an
+// entry whose last update is more than twice the maximum before eventTime
+// starts afresh, a live one doubles; the update is dated now.
+func (b *backOff) nextSince(key string, eventTime, now time.Time) *backOffEntry {
+	e := b.entries[key]
+	if e == nil || b.expired(eventTime, e.lastUpdate) {
+		e = &backOffEntry{backoff: b.initial}
+		b.entries[key] = e
+	} else {
+		e.backoff = min(2*e.backoff, b.max)
+	}
+	e.lastUpdate = now
+	return e
+}

@@ -4,6 +4,27 @@
 // events, container status, image pull backoff, the puller queue, pull
 // credentials and KEP-2535, image garbage collection, and kubectl's views.
 //
+// # Node and its methods
+//
+// [New] makes a [Node] (one kubelet with its runtime) over a
+// [registry.Source], with options ([Option]) for the kubelet's settings. Its main
+// methods:
+//
+//   - pods: [Node.CreatePod], [Node.DeletePod], [Node.Pod], [Node.Pods],
+//     [Node.RestartContainer];
+//   - time: [Node.Advance], [Node.RunUntil], [Node.Settle], [Node.Sync],
+//     [Node.SyncPod] (and [Run] for a fleet on one clock);
+//   - the decision: [Node.EnsureImage], [Node.ImageBackOff], [Node.Attempts];
+//   - what happened: [Node.Events], [Node.PodEvents], [Node.EventsSince],
+//     [Node.Pulls], [Node.Counters], [Node.StartupLatency];
+//   - the image store: [Node.LoadImage], [Node.PinImage], [Node.Cache],
+//     [Node.StatusImages], [Node.GarbageCollect], [Node.DeleteUnusedImages],
+//     [Node.ImageFS];
+//   - kubectl: [Node.Describe], [Node.GetPods].
+//
+// Package node/kube reads Kubernetes manifests into [Pod] values and
+// converts pods, statuses and events to and from the real core/v1 types.
+//
 // # Time
 //
 // A node reads time only from its [Clock]; nothing reads the wall clock.

@@ -53,6 +53,20 @@ const (
 	evInspectFailed                   // Failed to inspect image "": <detail>
 	evMissingSecrets                  // Unable to retrieve some image pull secrets (<detail>); ...
 	evNodeWarning                     // a Warning about the node: reason in image, message in detail
+	evCreated                         // Created: Container created
+	evStarted                         // Started: Container started
+	evKilling                         // Killing: Stopping container <image holds the name>
+	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
+)
+
+// Container lifecycle event reasons (pkg/kubelet/events/event.go).
+const (
+	EventCreated = "Created"
+	EventStarted = "Started"
+	EventKilling = "Killing"
+	// EventBackOff is the reason of both backoff events: the image pull
+	// backoff's (Normal) and the crash loop's (Warning).
+	EventBackOff = "BackOff"
 )
 
 type eventRecord struct {
@@ -86,6 +100,15 @@ func (r *eventRecord) event() Event {
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, pullpolicy.EventInspectFailed, r.detail
 	case evNodeWarning:
 		e.Type, e.Reason, e.Message = pullpolicy.EventTypeWarning, r.image, r.detail
+	case evCreated:
+		e.Reason, e.Message = EventCreated, "Container created"
+	case evStarted:
+		e.Reason, e.Message = EventStarted, "Container started"
+	case evKilling:
+		e.Reason, e.Message = EventKilling, "Stopping container "+r.image
+	case evCrashLoop:
+		e.Type, e.Reason = pullpolicy.EventTypeWarning, EventBackOff
+		e.Message = "Back-off restarting failed container " + r.image + " in pod " + r.detail
 	case evMissingSecrets:
 		e.Type, e.Reason = pullpolicy.EventTypeWarning, pullpolicy.EventFailedToRetrieveImagePullSecret
 		e.Message = fmt.Sprintf("Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", r.detail)

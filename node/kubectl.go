@@ -1,8 +1,6 @@
 package node
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -17,16 +15,16 @@ import (
 // stable API. It uses kubectl's layout for the fields pullsim models and
 // leaves out those it does not (IPs, conditions, volumes, QoS, ...). One
 // line is pullsim's addition, as the lesson expects it: "Image pull policy"
-// in each container. kubectl shows the policy only in `kubectl get pod -o
-// yaml`.
+// in each container, marked "(pullsim)". kubectl shows the policy only in
+// `kubectl get pod -o yaml` (node/kube's PodYAML).
 
 // Describe writes `kubectl describe pod` for a pod, with ages measured from
 // the node's clock. Repeated events are aggregated as kubectl shows them:
 // "21s (x3 over 61s)". Init containers, when the pod has any, come first
 // under "Init Containers:", as kubectl lists them. The "Image pull policy:"
-// line of each container is pullsim's addition to kubectl's layout: kubectl
-// describe does not print the policy (only `kubectl get pod -o yaml` shows
-// it).
+// line of each container is pullsim's addition to kubectl's layout, marked
+// "(pullsim)": kubectl describe does not print the policy (only `kubectl get
+// pod -o yaml` shows it).
 // A container's mounts and the pod's image volumes appear as kubectl shows
 // them; volumes of other types, whose sources pullsim does not model, are
 // left out of the Volumes section.
@@ -66,15 +64,10 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
 	s := c.status()
 	fmt.Fprintf(w, "  %s:\n", c.spec.Name)
-	id := ""
-	if c.started {
-		sum := sha256.Sum256([]byte(ps.uid + "/" + c.spec.Name + "/" + strconv.Itoa(c.restarts)))
-		id = "containerd://" + hex.EncodeToString(sum[:])
-	}
-	fmt.Fprintf(w, "    Container ID:\t%s\n", id)
+	fmt.Fprintf(w, "    Container ID:\t%s\n", s.ContainerID)
 	fmt.Fprintf(w, "    Image:\t%s\n", c.spec.Image)
 	fmt.Fprintf(w, "    Image ID:\t%s\n", s.ImageID)
-	fmt.Fprintf(w, "    Image pull policy:\t%s\n", c.spec.ImagePullPolicy)
+	fmt.Fprintf(w, "    Image pull policy:\t%s (pullsim)\n", c.spec.ImagePullPolicy)
 	switch {
 	case s.State.Running != nil:
 		fmt.Fprintf(w, "    State:\tRunning\n")

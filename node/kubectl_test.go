@@ -89,7 +89,7 @@ Init Containers:
     Container ID:       containerd://49ca8771bec9086024eb0f5a183f0125d0adb22fc3a63f338d29e3be064ba03f
     Image:              busybox:1.36
     Image ID:           docker.io/library/busybox@sha256:e671d818b321c50a8fc1a504d645093335a89da1124f0012872492ddeae26bc2
-    Image pull policy:  IfNotPresent
+    Image pull policy:  IfNotPresent (pullsim)
     State:              Terminated
       Reason:           Completed
       Exit Code:        0
@@ -102,7 +102,7 @@ Containers:
     Container ID:       containerd://cdf6b4392ab8d4db76d90c66e55f2769cb22ed0f23a43456c62b9ef9a61cb935
     Image:              nginx:1.28
     Image ID:           docker.io/library/nginx@sha256:c14a20e805fe410b18f321b9aa7eb31e5a7f7592fcdae4a134e5db716a62570e
-    Image pull policy:  IfNotPresent
+    Image pull policy:  IfNotPresent (pullsim)
     State:              Running
       Started:          Thu, 01 Jan 2026 00:01:00 +0000
     Ready:              True

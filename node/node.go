@@ -1,7 +1,10 @@
 package node
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -255,6 +258,7 @@ func cacheEntry(m registry.Manifest) imagecache.Entry {
 
 type podState struct {
 	name, namespace, uid string
+	meta                 podMeta // carried, not interpreted
 	spec                 PodSpec
 	init, app            []*containerState
 	vols                 *podVolumes // image volumes; nil when the pod has none
@@ -291,6 +295,12 @@ type containerState struct {
 	volume        bool
 	attemptPulled bool     // the current start attempt handed a pull to the runtime
 	pulling       *pullJob // the pull this container's start waits for, while it runs
+}
+
+// podMeta is the metadata a node carries for a pod without reading it.
+type podMeta struct {
+	generateName        string
+	labels, annotations map[string]string
 }
 
 // podName is a pod's namespace and name, the key of a node's pods.
@@ -345,7 +355,8 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	n.created++
 	now := n.now()
 	p.Spec.NodeName = n.name
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created}
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created,
+		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
 	// setDefaults gave the spec fresh copies of everything.
 	for i := range ps.spec.Volumes {
 		if v := &ps.spec.Volumes[i]; v.Image != nil {
@@ -536,6 +547,7 @@ func validatePod(p *Pod) []string {
 	}
 	check("initContainers", p.Spec.InitContainers)
 	check("containers", p.Spec.Containers)
+	errs = append(errs, validateRestartPolicies(&p.Spec)...)
 	return append(errs, validateVolumes(&p.Spec)...)
 }
 
@@ -629,7 +641,8 @@ func (n *Node) Pods() []Pod {
 }
 
 func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone()}
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
+		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
 	p.Status.Phase = PodRunning
 	for _, c := range ps.init {
 		p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, c.status())
@@ -645,6 +658,9 @@ func (ps *podState) export() Pod {
 
 func (c *containerState) status() ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
+	if c.started {
+		s.ContainerID = containerID(c.obj.UID, c.spec.Name, c.restarts)
+	}
 	if c.image != "" {
 		s.Image = c.image
 	}
@@ -660,4 +676,12 @@ func (c *containerState) status() ContainerStatus {
 		s.State.Waiting = &w
 	}
 	return s
+}
+
+// containerID is the runtime's ID of a container instance: a hash of the
+// pod's UID, the container's name and its restart count, so it is stable
+// for an instance and new for each restart.
+func containerID(podUID, name string, restarts int) string {
+	sum := sha256.Sum256([]byte(podUID + "/" + name + "/" + strconv.Itoa(restarts)))
+	return "containerd://" + hex.EncodeToString(sum[:])
 }

@@ -158,43 +158,6 @@ func TestImageVolumeInUse(t *testing.T) {
 	}
 }
 
-func TestDecodePodVolumes(t *testing.T) {
-	p, err := node.DecodePod([]byte(`apiVersion: v1
-kind: Pod
-metadata:
-  name: ml
-spec:
-  volumes:
-  - name: models
-    image:
-      reference: quay.io/ml/models:v1
-      pullPolicy: IfNotPresent
-  - name: scratch
-    emptyDir: {}
-  containers:
-  - name: app
-    image: python:3.13
-    volumeMounts:
-    - name: models
-      mountPath: /models
-      readOnly: true
-    - name: scratch
-      mountPath: /tmp
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := fmt.Sprintf("%+v %+v %+v", p.Spec.Volumes[0].Image, p.Spec.Volumes[1], p.Spec.Containers[0].VolumeMounts)
-	want := `&{Reference:quay.io/ml/models:v1 PullPolicy:IfNotPresent} {Name:scratch Image:<nil>} [{Name:models MountPath:/models ReadOnly:true} {Name:scratch MountPath:/tmp ReadOnly:false}]`
-	if got != want {
-		t.Errorf("decoded %s, want %s", got, want)
-	}
-	_, err = node.DecodePod([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes:\n  - name: v\n    image: {reference: a, pulPolicy: Never}\n  containers: []\n"))
-	if want := `pod manifest: strict decoding error: unknown field "spec.volumes[0].image.pulPolicy"`; err == nil || err.Error() != want {
-		t.Errorf("misspelled field: %v, want %q", err, want)
-	}
-}
-
 // Describe lists a container's mounts and the pod's image volumes as
 // kubectl does.
 func TestDescribeImageVolumes(t *testing.T) {
@@ -218,6 +181,41 @@ func TestDescribeImageVolumes(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe lacks\n%s\nin\n%s", want, out)
+		}
+	}
+}
+
+// A pod bound to another node is refused.
+func TestNodeNameBinding(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.node("").CreatePod(node.Pod{Name: "p", Spec: node.PodSpec{NodeName: "node-2", Containers: []node.Container{{Name: "a", Image: "x"}}}})
+	if want := `node node-1: pod default/p is bound to node "node-2"`; err == nil || err.Error() != want {
+		t.Errorf("CreatePod = %v, want %q", err, want)
+	}
+}
+
+// The API server's rules for restart policies: the pod's is one of three,
+// only init containers set theirs (to Always, a native sidecar).
+func TestRestartPolicyValidation(t *testing.T) {
+	w := newWorld(t)
+	n := w.node("")
+	for i, tc := range []struct {
+		spec node.PodSpec
+		want string // the error; "" for none
+	}{
+		{spec: node.PodSpec{RestartPolicy: node.RestartPolicyNever, InitContainers: []node.Container{{Name: "s", Image: "x", RestartPolicy: node.ContainerRestartPolicyAlways}}, Containers: []node.Container{{Name: "a", Image: "x"}}}},
+		{spec: node.PodSpec{RestartPolicy: "Sometimes", Containers: []node.Container{{Name: "a", Image: "x"}}},
+			want: `Pod "p1" is invalid: spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"`},
+		{spec: node.PodSpec{InitContainers: []node.Container{{Name: "s", Image: "x", RestartPolicy: "Never"}}, Containers: []node.Container{{Name: "a", Image: "x", RestartPolicy: node.ContainerRestartPolicyAlways}}},
+			want: `Pod "p2" is invalid: [spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always", spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers]`},
+	} {
+		_, err := n.CreatePod(node.Pod{Name: fmt.Sprintf("p%d", i), Spec: tc.spec})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("step %d: got %q, want %q", i, got, tc.want)
 		}
 	}
 }

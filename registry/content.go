@@ -30,6 +30,9 @@ type Image struct {
 	// Layers, base first. Layers equal in Content and Size are the same blob
 	// and are stored and downloaded once per node.
 	Layers []Layer
+	// Run is what a container of this build does: run until stopped (the
+	// zero Run), exit after a while, or crash with an exit code.
+	Run Run
 }
 
 // Layer is one filesystem layer, described rather than carried: Content
@@ -127,7 +130,13 @@ func build(img Image) (Manifest, []Blob, error) {
 		blobs = append(blobs, Blob{Descriptor: d, Data: data})
 	}
 	cfg := imageConfig{Architecture: "amd64", OS: "linux"}
+	if err := img.Run.Validate(); err != nil {
+		return Manifest{}, nil, err
+	}
 	cfg.Config.Labels = configLabels(img.Config)
+	if l := img.Run.label(); l != "" {
+		cfg.Config.Labels[runLabel] = l
+	}
 	cfg.RootFS.Type = "layers"
 	cfg.RootFS.DiffIDs = diffIDs
 	cfgData := mustJSON(cfg)

@@ -1,6 +1,7 @@
 // Command lab runs the image pull policy lesson's hands-on lab on a
-// simulated node: apply pull-policy-pod.yaml, get it, describe it, then
-// watch imagePullPolicy: Never fail on an image the node does not have.
+// simulated node: apply pull-policy-pod.yaml, get it, describe it, see the
+// stored policy as get -o yaml shows it, then watch imagePullPolicy: Never
+// fail on an image the node does not have.
 //
 //	go run ./examples/lab
 package main
@@ -10,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/node/kube"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -40,7 +43,7 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "$ cat pull-policy-pod.yaml")
 	w.Write(pullPolicyPod)
 	fmt.Fprintln(w, "\n$ kubectl apply -f pull-policy-pod.yaml")
-	p, err := node.DecodePod(pullPolicyPod)
+	p, err := decodePod(pullPolicyPod)
 	if err != nil {
 		return err
 	}
@@ -61,9 +64,24 @@ func run(w io.Writer) error {
 		return err
 	}
 
+	fmt.Fprintln(w, "\nkubectl describe does not print the policy; the line marked (pullsim) is pullsim's. The API")
+	fmt.Fprintln(w, "shows it in the pod's spec:")
+	fmt.Fprintln(w, "\n$ kubectl get pod pull-policy-pod -o yaml | grep -B2 imagePullPolicy")
+	stored, _ := n.Pod("default", "pull-policy-pod")
+	y, err := kube.PodYAML(stored)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(y), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "imagePullPolicy") {
+			fmt.Fprintln(w, strings.Join(lines[max(i-2, 0):i+1], "\n"))
+		}
+	}
+
 	fmt.Fprintln(w, "\nNow imagePullPolicy: Never on an image this node has never pulled:")
 	fmt.Fprintln(w, "\n$ kubectl apply -f never-pod.yaml")
-	np, err := node.DecodePod(neverPod)
+	np, err := decodePod(neverPod)
 	if err != nil {
 		return err
 	}
@@ -96,4 +114,16 @@ func run(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\n$ kubectl get pods")
 	return n.GetPods(w, "default")
+}
+
+// decodePod reads a manifest that holds one pod, as kubectl apply reads it.
+func decodePod(manifest []byte) (node.Pod, error) {
+	res, err := kube.Decode(manifest)
+	if err != nil {
+		return node.Pod{}, err
+	}
+	if len(res.Pods) != 1 {
+		return node.Pod{}, fmt.Errorf("want one pod in the manifest, got %d", len(res.Pods))
+	}
+	return res.Pods[0], nil
 }

@@ -1,0 +1,65 @@
+package pullsim_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pullsim/pullsim"
+	"github.com/pullsim/pullsim/pullpolicy"
+)
+
+// Every branch of the lesson's flowchart, and of defaulting, as Explain
+// reports it.
+func TestExplainFlowchart(t *testing.T) {
+	for i, tc := range []struct {
+		image    string   // the container's image
+		policy   string   // as written; "" leaves it out
+		nodeHas  []string // images side-loaded onto the node
+		want     pullpolicy.PullPolicy
+		verdict  pullsim.Verdict
+		onNode   bool
+		default_ string // a substring of Defaulting
+		why      string // a substring of Why
+		events   int
+	}{
+		{"nginx:1.28", "Always", nil, "Always", pullsim.VerdictPull, false, "set in the manifest", "Always contacts the registry on every container start", 2},
+		{"nginx:1.28", "Always", []string{"nginx:1.28"}, "Always", pullsim.VerdictPull, true, "set in the manifest", "even though the node has the image", 2},
+		{"nginx:1.28", "", nil, "IfNotPresent", pullsim.VerdictPull, false, `the tag "1.28" is not latest`, "IfNotPresent pulls because the node does not have the image", 2},
+		{"nginx:1.28", "", []string{"nginx:1.28"}, "IfNotPresent", pullsim.VerdictCacheHit, true, "defaulted it to IfNotPresent", "IfNotPresent uses the copy on the node", 1},
+		{"nginx:1.28", "Never", nil, "Never", pullsim.VerdictNeverPull, false, "set in the manifest", "Never does not pull", 2},
+		{"nginx:1.28", "Never", []string{"nginx:1.28"}, "Never", pullsim.VerdictCacheHit, true, "set in the manifest", "Never uses the copy on the node", 1},
+		{"nginx", "", nil, "Always", pullsim.VerdictPull, false, "an image without a tag means :latest", "Always contacts", 2},
+		{"nginx:latest", "", nil, "Always", pullsim.VerdictPull, false, "because the tag is latest", "Always contacts", 2},
+		{"nginx:LATEST", "", nil, "IfNotPresent", pullsim.VerdictPull, false, `the tag "LATEST" is not latest`, "IfNotPresent pulls", 2},
+		{"nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", nil, "IfNotPresent", pullsim.VerdictPull, false,
+			"the image names a digest and no tag", "IfNotPresent pulls", 3}, // not in the registry: the pull fails after the decision
+		{"NGINX", "", nil, "IfNotPresent", "", false, "the image does not parse", "did not get to the image decision", 2},
+	} {
+		manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: " + tc.image + "\n"
+		if tc.policy != "" {
+			manifest += "    imagePullPolicy: " + tc.policy + "\n"
+		}
+		e, err := pullsim.Explain([]byte(manifest), tc.nodeHas...)
+		require.NoError(t, err, "step %d", i)
+		require.Len(t, e.Pods, 1)
+		c := e.Pods[0].Containers[0]
+		assert.Equal(t, tc.want, c.Policy, "step %d: policy", i)
+		assert.Equal(t, pullpolicy.PullPolicy(tc.policy), c.Written, "step %d: written", i)
+		assert.Equal(t, tc.verdict, c.Decision, "step %d: decision", i)
+		assert.Equal(t, tc.onNode, c.OnNode, "step %d: on node", i)
+		assert.Contains(t, c.Defaulting, tc.default_, "step %d: defaulting", i)
+		assert.Contains(t, c.Why, tc.why, "step %d: why", i)
+		assert.Len(t, c.Events, tc.events, "step %d: events %q", i, c.Events)
+	}
+}
+
+func TestExplainErrors(t *testing.T) {
+	_, err := pullsim.Explain([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n"))
+	assert.ErrorContains(t, err, "holds no pod")
+	_, err = pullsim.Explain([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x, imagePulPolicy: Never}]}\n"))
+	assert.Error(t, err)
+	_, err = pullsim.Explain([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"), "x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	assert.ErrorContains(t, err, "--node-has")
+}

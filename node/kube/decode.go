@@ -1,0 +1,345 @@
+package kube
+
+// Manifest decoding as `kubectl apply -f` and the API server do it:
+// k8s.io/apimachinery/pkg/util/yaml splits the documents, the strict
+// serializer of k8s.io/apimachinery/pkg/runtime/serializer/json decodes each
+// into the k8s.io/api type its apiVersion and kind name.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pullsim/pullsim/node"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// Result is what a manifest file holds.
+type Result struct {
+	// Pods are the pods the file's objects make, in document order; a
+	// workload's pods in the order its controller creates them.
+	Pods []node.Pod
+	// Skipped are the documents of kinds that carry no pods (Service,
+	// ConfigMap, custom resources, ...), in document order.
+	Skipped []Skipped
+}
+
+// Skipped is a document Decode read but made no pods from.
+type Skipped struct {
+	// Index is the document's position in the file, from 0, counting
+	// non-empty documents only.
+	Index int
+	// Item is the object's position in a v1 List's items, or -1 when the
+	// document is not a List.
+	Item       int
+	APIVersion string
+	Kind       string
+	Namespace  string // as written; empty when the document names none
+	Name       string
+}
+
+// String renders the skipped object as kubectl names it: "Service/web".
+func (s Skipped) String() string { return s.Kind + "/" + s.Name }
+
+// The group, versions and kinds that carry pods.
+var (
+	gvPod        = corev1.SchemeGroupVersion.WithKind("Pod")
+	gvRC         = corev1.SchemeGroupVersion.WithKind("ReplicationController")
+	gvList       = corev1.SchemeGroupVersion.WithKind("List")
+	gvDeployment = appsv1.SchemeGroupVersion.WithKind("Deployment")
+	gvReplicaSet = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
+	gvStateful   = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
+	gvDaemonSet  = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
+	gvJob        = batchv1.SchemeGroupVersion.WithKind("Job")
+	gvCronJob    = batchv1.SchemeGroupVersion.WithKind("CronJob")
+)
+
+// podGVKs are the objects Decode reads.
+var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob}
+
+// typedList reports whether gvk is the typed list of a kind Decode reads
+// (PodList, DeploymentList, ...), whose items carry no apiVersion and kind.
+func typedList(gvk schema.GroupVersionKind) bool {
+	base, ok := strings.CutSuffix(gvk.Kind, "List")
+	return ok && base != "" && slices.Contains(podGVKs, gvk.GroupVersion().WithKind(base))
+}
+
+// podKinds are the kinds that carry pods, and builtinGroups the API groups
+// that serve them: a pod kind in one of those groups at a version pullsim
+// does not read (extensions/v1beta1 Deployment, apps/v1 Pod) is an error,
+// since the object would make pods; the same kind in another group is a
+// custom resource, and skipped.
+var (
+	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+	builtinGroups = []string{"", "apps", "batch", "extensions"}
+)
+
+var (
+	scheme     = newScheme()
+	yamlStrict = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: true, Strict: true})
+	jsonStrict = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Strict: true})
+)
+
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err) // the k8s.io/api schemes always register
+		}
+	}
+	return s
+}
+
+// Decode reads a manifest: YAML documents separated by "---", or a stream of
+// JSON objects, each a Kubernetes object or a v1 List of them. It returns
+// the pods the objects make and the objects that make none (see the package
+// documentation for names and defaults). If any document is bad, Decode
+// returns an error naming every bad document, and no pods.
+func Decode(data []byte) (Result, error) {
+	docs, err := split(data)
+	if err != nil {
+		return Result{}, err
+	}
+	var (
+		res  Result
+		errs []error
+	)
+	for i, doc := range docs {
+		d := &decoder{res: &res, index: i, item: -1}
+		if err := d.object(doc); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return Result{}, errors.Join(errs...)
+	}
+	return res, nil
+}
+
+// DecodeFile reads a manifest file with Decode; errors name the file.
+func DecodeFile(path string) (Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := Decode(data)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
+}
+
+// document is one document of a manifest: its bytes as written, and as
+// JSON. yaml is set when the bytes are YAML that did not convert strictly
+// (duplicate keys): the strict serializer then reads the YAML itself and
+// reports the duplicates with everything else.
+type document struct {
+	data, json []byte
+	yaml       bool
+}
+
+// split cuts a manifest into its non-empty documents.
+func split(data []byte) ([]document, error) {
+	var docs []document
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		for {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if err == io.EOF {
+				return docs, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("document %d: %w", len(docs), err)
+			}
+			docs = append(docs, document{data: raw, json: raw})
+		}
+	}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", len(docs), err)
+		}
+		d := document{data: doc}
+		if d.json, err = yaml.YAMLToJSONStrict(doc); err != nil {
+			d.yaml = true
+			if d.json, err = yaml.YAMLToJSON(doc); err != nil {
+				return nil, fmt.Errorf("document %d: %w", len(docs), err)
+			}
+		}
+		if string(d.json) == "null" {
+			continue // only comments, or nothing
+		}
+		docs = append(docs, d)
+	}
+}
+
+// decoder decodes one document, or one item of a List.
+type decoder struct {
+	res         *Result
+	index, item int
+	// what the error names
+	kind, name string
+}
+
+// header is what every object says about itself, read leniently to name
+// the document in errors.
+type header struct {
+	APIVersion any `json:"apiVersion"`
+	Kind       any `json:"kind"`
+	Metadata   any `json:"metadata"`
+}
+
+// errorf returns an error naming the document, its kind and its name.
+func (d *decoder) errorf(format string, args ...any) error {
+	where := "document " + strconv.Itoa(d.index)
+	if d.item >= 0 {
+		where += " item " + strconv.Itoa(d.item)
+	}
+	switch {
+	case d.kind != "" && d.name != "":
+		where += " (" + d.kind + " " + d.name + ")"
+	case d.kind != "":
+		where += " (" + d.kind + ")"
+	}
+	// One line per document: the YAML library's multi-line messages are
+	// joined.
+	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), ":\n  ", ": ")
+	return fmt.Errorf("%s: %s", where, strings.ReplaceAll(msg, "\n  ", "; "))
+}
+
+// object decodes one object.
+func (d *decoder) object(doc document) error {
+	var h header
+	if err := json.Unmarshal(doc.json, &h); err != nil {
+		var raw any
+		_ = json.Unmarshal(doc.json, &raw)
+		return d.errorf("want an object with apiVersion and kind, got %s", jsonKind(raw))
+	}
+	meta, _ := h.Metadata.(map[string]any)
+	d.kind, _ = h.Kind.(string)
+	d.name, _ = meta["name"].(string)
+	if d.name == "" {
+		if g, _ := meta["generateName"].(string); g != "" {
+			d.name = g + "*"
+		}
+	}
+	apiVersion, ok := h.APIVersion.(string)
+	switch {
+	case h.APIVersion == nil:
+		return d.errorf("apiVersion not set")
+	case !ok:
+		return d.errorf("apiVersion must be a string such as \"v1\" or \"apps/v1\", got %s %s", jsonKind(h.APIVersion), compact(h.APIVersion))
+	case h.Kind == nil:
+		return d.errorf("kind not set")
+	case d.kind == "":
+		return d.errorf("kind must be a non-empty string, got %s %s", jsonKind(h.Kind), compact(h.Kind))
+	case h.Metadata != nil && meta == nil:
+		return d.errorf("metadata must be an object, got %s", jsonKind(h.Metadata))
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return d.errorf("apiVersion %q: %v", apiVersion, err)
+	}
+	gvk := gv.WithKind(d.kind)
+	switch {
+	case slices.Contains(podGVKs, gvk), typedList(gvk):
+	default:
+		if base := strings.TrimSuffix(d.kind, "List"); slices.Contains(podKinds, base) && slices.Contains(builtinGroups, gv.Group) {
+			return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
+		}
+		ns, _ := meta["namespace"].(string)
+		name, _ := meta["name"].(string)
+		d.res.Skipped = append(d.res.Skipped, Skipped{Index: d.index, Item: d.item, APIVersion: apiVersion, Kind: d.kind, Namespace: ns, Name: name})
+		return nil
+	}
+	ser, data := jsonStrict, doc.json
+	if doc.yaml {
+		ser, data = yamlStrict, doc.data
+	}
+	obj, _, err := ser.Decode(data, nil, nil)
+	if err != nil {
+		return d.errorf("%v", err)
+	}
+	if l, ok := obj.(*corev1.List); ok {
+		if d.item >= 0 {
+			return d.errorf("a List inside a List is not supported")
+		}
+		for i, it := range l.Items {
+			item := &decoder{res: d.res, index: d.index, item: i}
+			if err := item.object(document{data: it.Raw, json: it.Raw}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if typedList(gvk) {
+		if d.item >= 0 {
+			return d.errorf("a List inside a List is not supported")
+		}
+		items, err := apimeta.ExtractList(obj)
+		if err != nil {
+			return d.errorf("%v", err) // unreachable: the scheme's lists have items
+		}
+		for i, it := range items {
+			item := &decoder{res: d.res, index: d.index, item: i, kind: strings.TrimSuffix(d.kind, "List")}
+			if m, err := apimeta.Accessor(it); err == nil {
+				item.name = m.GetName()
+			}
+			pods, err := expand(it, strconv.Itoa(d.index)+"/"+strconv.Itoa(i))
+			if err != nil {
+				return item.errorf("%v", err)
+			}
+			d.res.Pods = append(d.res.Pods, pods...)
+		}
+		return nil
+	}
+	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))
+	if err != nil {
+		return d.errorf("%v", err)
+	}
+	d.res.Pods = append(d.res.Pods, pods...)
+	return nil
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	default:
+		return "null"
+	}
+}
+
+func compact(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

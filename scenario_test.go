@@ -1,0 +1,353 @@
+package pullsim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pullsim/pullsim"
+)
+
+// base is a valid scenario the bad-input cases below break one way each.
+// Line numbers matter: the cases name them.
+const base = `apiVersion: pullsim.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: t
+spec:
+  builds:
+  - name: b1
+  registries:
+  - host: docker.io
+    images:
+    - {ref: app:1, build: b1}
+  nodes:
+  - name: node-1
+  steps:
+  - at: 0s
+    apply:
+      manifest:
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: app}
+        spec:
+          containers:
+          - {name: app, image: app:1}
+    advance: 1m
+    expect:
+      pods:
+      - name: app
+        phase: Running
+`
+
+// The lesson's quizzes and lab, and every other scenario under
+// testdata/scenarios, pass their expectations.
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/scenarios/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 3, "the lesson's two quizzes and its lab")
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			r := pullsim.RunFile(t, f)
+			n := 0
+			for _, st := range r.Steps {
+				n += len(st.Expectations)
+			}
+			assert.NotZero(t, n, "a scenario without expectations checks nothing")
+		})
+	}
+}
+
+func TestBaseIsValid(t *testing.T) {
+	s, err := pullsim.Parse([]byte(base), "bad.yaml")
+	require.NoError(t, err)
+	r, err := s.Run()
+	require.NoError(t, err)
+	require.True(t, r.Passed(), "%v", r.Failures())
+}
+
+// Bad input is refused before anything runs, with file, line and field.
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		old  string // a line of base, replaced by new
+		new  string
+		want string // the start of the error, or a line of it
+	}{
+		{"unknown field", "    advance: 1m", "    advnce: 1m",
+			`bad.yaml:24: spec.steps[0].advnce: unknown field "advnce"`},
+		{"unknown field, case differs", "    advance: 1m", "    Advance: 1m",
+			`bad.yaml:24: spec.steps[0].Advance: unknown field "Advance"`},
+		{"unknown kubelet setting", "  - name: node-1", "  - name: node-1\n    kubelet: {serializeImagePull: false}",
+			`bad.yaml:14: spec.nodes[0].kubelet.serializeImagePull: unknown field "serializeImagePull"`},
+		{"unparsable duration", "    advance: 1m", "    advance: 1 minute",
+			`bad.yaml:24: spec.steps[0].advance: invalid duration "1 minute"`},
+		{"unparsable size", "  - name: b1", "  - name: b1\n    layers: [{content: x, size: 30 MB}]",
+			`bad.yaml:8: spec.builds[0].layers[0].size: invalid value "30 MB"`},
+		{"wrong type", "  - name: node-1", "  - name: node-1\n    kubelet: {registryBurst: lots}",
+			`bad.yaml:14: spec.nodes[0].kubelet.registryBurst: cannot use "lots": want int32`},
+		{"duplicate field", "    advance: 1m", "    advance: 1m\n    advance: 2m",
+			`bad.yaml:25: spec.steps[0].advance: duplicate field`},
+		{"step out of time order", "        phase: Running", "        phase: Running\n  - at: 30s\n    expect: {pulls: 0}",
+			`bad.yaml:29: spec.steps[1].at: step out of time order: 30s is before 1m0s, where the previous step ends`},
+		{"step without a time", "        phase: Running", "        phase: Running\n  - expect: {pulls: 0}",
+			`bad.yaml:29: spec.steps[1].at: required: the step's virtual time from the start, such as 0s or 30s`},
+		{"unknown node", "    advance: 1m", "    advance: 1m\n    node: node-2",
+			`bad.yaml:25: spec.steps[0].node: no node named "node-2" in spec.nodes`},
+		{"unknown node in an expectation", "      - name: app", "      - name: app\n        node: node-9",
+			`bad.yaml:28: spec.steps[0].expect.pods[0].node: no node named "node-9" in spec.nodes`},
+		{"unknown registry", "        phase: Running", "        phase: Running\n  - at: 2m\n    push: {ref: quay.io/app:1, build: b1}",
+			`bad.yaml:30: spec.steps[1].push.ref: no registry with host "quay.io" in spec.registries`},
+		{"fault on an unknown registry", "        phase: Running", "        phase: Running\n  - at: 2m\n    fault: {scope: quay.io, kind: Unavailable}",
+			`bad.yaml:30: spec.steps[1].fault.scope: no registry with host "quay.io" in spec.registries`},
+		{"unknown fault kind", "        phase: Running", "        phase: Running\n  - at: 2m\n    fault: {scope: docker.io, kind: Down}",
+			`bad.yaml:30: spec.steps[1].fault.kind: unknown fault kind "Down"`},
+		{"unknown build", "    - {ref: app:1, build: b1}", "    - {ref: app:1, build: b9}",
+			`bad.yaml:11: spec.registries[0].images[0].build: no build named "b9" in spec.builds`},
+		{"image on another host", "    - {ref: app:1, build: b1}", "    - {ref: quay.io/app:1, build: b1}",
+			`bad.yaml:11: spec.registries[0].images[0].ref: "quay.io/app:1" is on host quay.io, not docker.io`},
+		{"pod never created", "      - name: app", "      - name: other",
+			`bad.yaml:27: spec.steps[0].expect.pods[0].name: pod default/other is not created on node-1 by this or an earlier step: the expectation could never be checked`},
+		{"pod deleted before", "        phase: Running", "        phase: Running\n  - {at: 2m, delete: {name: app}}\n  - {at: 3m, expect: {pods: [{name: app}]}}",
+			`bad.yaml:30: spec.steps[2].expect.pods[0].name: pod default/app is deleted from node-1 by an earlier step: the expectation could never be checked`},
+		{"spread over an unknown node", "    apply:", "    apply:\n      nodes: [node-1, node-7]",
+			`bad.yaml:17: spec.steps[0].apply.nodes[1]: no node named "node-7" in spec.nodes`},
+		{"empty expect block", "        phase: Running", "        phase: Running\n  - {at: 2m, expect: {}}",
+			`bad.yaml:29: spec.steps[1].expect: the expect block checks nothing`},
+		{"pod expectation that checks nothing", "        phase: Running", "        containers: [{name: app}]",
+			`bad.yaml:28: spec.steps[0].expect.pods[0].containers[0]: the expectation checks nothing`},
+		{"container that does not exist", "        phase: Running", "        containers: [{name: web, running: true}]",
+			`bad.yaml:28: spec.steps[0].expect.pods[0].containers[0].name: pod app has no container "web"`},
+		{"events of a pod never created", "        phase: Running", "        phase: Running\n      events: [{pod: web}]",
+			`bad.yaml:29: spec.steps[0].expect.events[0].pod: no step up to this one creates a pod named "web": the expectation could never be checked`},
+		{"delete of a pod never created", "        phase: Running", "        phase: Running\n  - at: 2m\n    delete: {name: web}",
+			`bad.yaml:30: spec.steps[1].delete: no earlier step creates pod default/web on node-1`},
+		{"two actions in a step", "    advance: 1m", "    advance: 1m\n    restartKubelet: true",
+			`bad.yaml:15: spec.steps[0]: a step has at most one action, this one has 2: [apply restartKubelet]`},
+		{"bad manifest", "          - {name: app, image: app:1}", "          - {name: app, image: app:1, imagePulPolicy: Always}",
+			`bad.yaml:16: spec.steps[0].apply: `},
+		{"kubelet settings that do not combine", "  - name: node-1", "  - name: node-1\n    kubelet: {imageGCHighThresholdPercent: 50}",
+			`bad.yaml:14: spec.nodes[0].kubelet: `},
+		{"unknown feature gate", "  - name: node-1", "  - name: node-1\n    kubelet: {featureGates: {ImageVolume: true}}",
+			`bad.yaml:14: spec.nodes[0].kubelet.featureGates.ImageVolume: pullsim models only the gate KubeletEnsureSecretPulledImages`},
+		{"wrong apiVersion", "apiVersion: pullsim.dev/v1alpha1", "apiVersion: pullsim.dev/v1",
+			`bad.yaml:1: apiVersion: got "pullsim.dev/v1", want "pullsim.dev/v1alpha1"`},
+		{"no name", "  name: t", "  name: ''",
+			`bad.yaml:4: metadata.name: required`},
+		{"YAML syntax", "    advance: 1m", "    advance: [1m",
+			`bad.yaml:23: yaml: line 23: did not find expected ',' or ']'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Contains(t, base, tc.old+"\n")
+			data := strings.Replace(base, tc.old+"\n", tc.new+"\n", 1)
+			s, err := pullsim.Parse([]byte(data), "bad.yaml")
+			require.Error(t, err)
+			assert.Nil(t, s)
+			assert.Contains(t, "\n"+err.Error(), "\n"+tc.want)
+			var se *pullsim.Error
+			if assert.True(t, errors.As(err, &se), "error %T is not a *pullsim.Error", err) {
+				assert.Equal(t, "bad.yaml", se.File)
+				assert.NotZero(t, se.Line)
+			}
+		})
+	}
+}
+
+// Every problem is reported, not only the first.
+func TestParseReportsEveryProblem(t *testing.T) {
+	data := strings.Replace(base, "    advance: 1m\n", "    advance: 1 minute\n    colour: blue\n", 1)
+	_, err := pullsim.Parse([]byte(data), "bad.yaml")
+	require.Error(t, err)
+	assert.Equal(t, `bad.yaml:24: spec.steps[0].advance: invalid duration "1 minute": want a Go duration such as "30s" or "1h30m"
+bad.yaml:25: spec.steps[0].colour: unknown field "colour"`, err.Error())
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := pullsim.Load("testdata/scenarios/no-such-file.yaml")
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// recordingTB records what RunFile reports instead of failing the test.
+type recordingTB struct {
+	testing.TB
+	errors []string
+	fatal  bool
+}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Errorf(f string, a ...any) { r.errors = append(r.errors, fmt.Sprintf(f, a...)) }
+func (r *recordingTB) Fatal(a ...any)            { r.fatal = true; r.errors = append(r.errors, fmt.Sprint(a...)) }
+
+// RunFile reports each failed expectation with its file, line, step, what
+// was checked, and the actual and expected values.
+func TestRunFileReportsFailures(t *testing.T) {
+	data := strings.Replace(base, "        phase: Running\n", `        phase: Pending
+        containers: [{name: app, build: b1, reason: ErrImagePull}]
+      pulls: 2
+`, 1)
+	data = strings.Replace(data, "  - at: 0s\n", "  - at: 0s\n    name: first rollout\n", 1)
+	path := filepath.Join(t.TempDir(), "failing.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+	rec := &recordingTB{TB: t}
+	r := pullsim.RunFile(rec, path)
+	require.False(t, rec.fatal, "%v", rec.errors)
+	assert.Equal(t, []string{
+		path + `:29: step 0 (first rollout): pod default/app on node-1: phase: got Running, want Pending`,
+		path + `:30: step 0 (first rollout): pod default/app on node-1, container app: waiting reason: got "", want "ErrImagePull"`,
+		path + `:31: step 0 (first rollout): pulls: got 1, want 2`,
+	}, rec.errors)
+	assert.False(t, r.Passed())
+	assert.Len(t, r.Failures(), 3)
+}
+
+func TestRunFileStopsOnBadInput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("kind: Scenario\n"), 0o644))
+	rec := &recordingTB{TB: t}
+	pullsim.RunFile(rec, path)
+	assert.True(t, rec.fatal)
+}
+
+// A step that cannot be carried out is an error naming the step.
+func TestRunError(t *testing.T) {
+	// Valid as a manifest, refused by the API server's admission: the
+	// service account does not exist.
+	data := strings.Replace(base, "          containers:\n", "          serviceAccountName: builder\n          containers:\n", 1)
+	s, err := pullsim.Parse([]byte(data), "bad.yaml")
+	require.NoError(t, err)
+	_, err = s.Run()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad.yaml:16: spec.steps[0].apply: ")
+}
+
+// Only a parsed scenario runs; a hand-made one is refused, not a panic.
+func TestRunUnparsed(t *testing.T) {
+	var s pullsim.Scenario
+	s.Spec.Steps = []pullsim.Step{{}}
+	_, err := s.Run()
+	assert.ErrorContains(t, err, "Load or Parse")
+	var nilScenario *pullsim.Scenario
+	_, err = nilScenario.Run()
+	assert.Error(t, err)
+}
+
+// A scenario runs the same way every time: same JSON, same picture.
+func TestRunIsDeterministic(t *testing.T) {
+	s, err := pullsim.Load("testdata/scenarios/quiz2.yaml")
+	require.NoError(t, err)
+	render := func() ([]byte, []byte) {
+		r, err := s.Run()
+		require.NoError(t, err)
+		j, err := json.Marshal(r)
+		require.NoError(t, err)
+		var svg bytes.Buffer
+		require.NoError(t, r.WriteTimeline(&svg))
+		return j, svg.Bytes()
+	}
+	j1, s1 := render()
+	j2, s2 := render()
+	assert.Equal(t, string(j1), string(j2))
+	assert.Equal(t, string(s1), string(s2))
+}
+
+// The timeline of every scenario is well-formed SVG.
+func TestTimelineWellFormed(t *testing.T) {
+	files, err := filepath.Glob("testdata/scenarios/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		s, err := pullsim.Load(f)
+		require.NoError(t, err)
+		r, err := s.Run()
+		require.NoError(t, err)
+		var b bytes.Buffer
+		require.NoError(t, r.WriteTimeline(&b))
+		checkSVG(t, b.Bytes())
+	}
+}
+
+// checkSVG decodes an SVG document with encoding/xml and checks its root
+// and that it has a lane per pod.
+func checkSVG(t *testing.T, data []byte) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var root xml.StartElement
+	depth, rects := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		switch el := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				root = el
+			}
+			if el.Name.Local == "rect" {
+				rects++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	assert.Equal(t, 0, depth, "unbalanced elements")
+	assert.Equal(t, "svg", root.Name.Local)
+	assert.Equal(t, "http://www.w3.org/2000/svg", root.Name.Space)
+	assert.Greater(t, rects, 1)
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(base))
+	files, _ := filepath.Glob("testdata/scenarios/*.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("spec: {steps: [{at: -1s}, {at: 1x}]}"))
+	f.Add([]byte("a: &a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := pullsim.Parse(data, "fuzz.yaml")
+		if err != nil {
+			if s != nil {
+				t.Fatal("a refused scenario was returned")
+			}
+			return
+		}
+		if s.Name() == "" {
+			t.Fatal("a scenario without a name was accepted")
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("testdata/scenarios/quiz1.yaml")
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := pullsim.Parse(data, "testdata/scenarios/quiz1.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRun(b *testing.B) {
+	s, err := pullsim.Load("testdata/scenarios/quiz1.yaml")
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := s.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,534 @@
+package pullsim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// plannedStep is what validation resolved for one step.
+type plannedStep struct {
+	node    int // the node the action is for; -1 when it needs none
+	pods    []nodePod
+	skipped []string      // documents of an apply step that carry no pods
+	at, end time.Duration // start, and start plus advance
+}
+
+// nodePod is a pod bound to a node of the scenario.
+type nodePod struct {
+	node int
+	pod  node.Pod
+}
+
+type podKey struct {
+	node            int
+	namespace, name string
+}
+
+func namespaceOr(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
+// faultKind parses a fault kind by the name registry.FaultKind.String gives.
+func faultKind(s string) (registry.FaultKind, bool) {
+	for k := registry.FaultUnavailable; k <= registry.FaultCorruptBlob; k++ {
+		if k.String() == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+func faultKindNames() string {
+	var out []string
+	for k := registry.FaultUnavailable; k <= registry.FaultCorruptBlob; k++ {
+		out = append(out, k.String())
+	}
+	return fmt.Sprint(out)
+}
+
+// scopeHost returns the host of a fault scope: the scope itself when it
+// names a host (no slash, a dot, a port or "localhost", as registry.SetFault
+// reads it), else the host of the repository.
+func scopeHost(scope string) string {
+	name, _, _ := strings.Cut(scope, ":")
+	if !strings.Contains(scope, "/") && (strings.Contains(name, ".") || name == "localhost" || strings.Contains(scope, ":")) {
+		return scope
+	}
+	if ref, err := pullpolicy.ParseImageRef(scope); err == nil {
+		return ref.Domain()
+	}
+	return scope
+}
+
+// validate checks what strict decoding cannot: versions, names, references,
+// time order, manifests, and that every expectation can be checked.
+func (s *Scenario) validate() error {
+	var errs []error
+	bad := func(path, format string, args ...any) { errs = append(errs, s.errorf(path, format, args...)) }
+
+	if s.APIVersion != APIVersion {
+		bad("apiVersion", "got %q, want %q", s.APIVersion, APIVersion)
+	}
+	if s.Kind != Kind {
+		bad("kind", "got %q, want %q", s.Kind, Kind)
+	}
+	if s.Metadata.Name == "" {
+		bad("metadata.name", "required")
+	}
+	sp := &s.Spec
+
+	builds := map[string]bool{}
+	for i, b := range sp.Builds {
+		p := fmt.Sprintf("spec.builds[%d]", i)
+		if b.Name == "" {
+			bad(p+".name", "required")
+		} else if builds[b.Name] {
+			bad(p+".name", "build %q is declared twice", b.Name)
+		}
+		builds[b.Name] = true
+		for j, l := range b.Layers {
+			if l.Size.Sign() < 0 {
+				bad(fmt.Sprintf("%s.layers[%d].size", p, j), "must not be negative")
+			}
+		}
+	}
+	checkImage := func(p string, im ImageSpec) *pullpolicy.ImageRef {
+		if im.Build == "" {
+			bad(p+".build", "required")
+		} else if !builds[im.Build] {
+			bad(p+".build", "no build named %q in spec.builds", im.Build)
+		}
+		if im.Ref == "" {
+			bad(p+".ref", "required")
+			return nil
+		}
+		ref, err := pullpolicy.ParseImageRef(im.Ref)
+		if err != nil {
+			bad(p+".ref", "%v", err)
+			return nil
+		}
+		if ref.Digest() != "" {
+			bad(p+".ref", "name a tag, not a digest: the digest follows from the build")
+			return nil
+		}
+		return ref
+	}
+
+	hosts := map[string]bool{}
+	for i, r := range sp.Registries {
+		p := fmt.Sprintf("spec.registries[%d]", i)
+		if r.Host == "" {
+			bad(p+".host", "required")
+		} else if hosts[r.Host] {
+			bad(p+".host", "registry %q is declared twice", r.Host)
+		}
+		hosts[r.Host] = true
+		if r.Link != nil {
+			if r.Link.Latency != nil && r.Link.Latency.Duration < 0 {
+				bad(p+".link.latency", "must not be negative")
+			}
+			if r.Link.Timeout != nil && r.Link.Timeout.Duration < 0 {
+				bad(p+".link.timeout", "must not be negative")
+			}
+			if r.Link.Bandwidth != nil && r.Link.Bandwidth.Sign() < 0 {
+				bad(p+".link.bandwidth", "must not be negative")
+			}
+		}
+		for j, im := range r.Images {
+			ip := fmt.Sprintf("%s.images[%d]", p, j)
+			if ref := checkImage(ip, im); ref != nil && ref.Domain() != r.Host {
+				bad(ip+".ref", "%q is on host %s, not %s", im.Ref, ref.Domain(), r.Host)
+			}
+		}
+		for j, pr := range r.Private {
+			pp := fmt.Sprintf("%s.private[%d]", p, j)
+			ref, err := pullpolicy.ParseImageRef(pr.Repository)
+			if err != nil {
+				bad(pp+".repository", "%v", err)
+			} else if ref.Domain() != r.Host {
+				bad(pp+".repository", "%q is on host %s, not %s", pr.Repository, ref.Domain(), r.Host)
+			}
+			if len(pr.Credentials) == 0 {
+				bad(pp+".credentials", "a private repository needs at least one credential")
+			}
+		}
+	}
+
+	for i, sec := range sp.Cluster.Secrets {
+		if sec.Name == "" {
+			bad(fmt.Sprintf("spec.cluster.secrets[%d].name", i), "required")
+		}
+	}
+	for i, sa := range sp.Cluster.ServiceAccounts {
+		if sa.Name == "" {
+			bad(fmt.Sprintf("spec.cluster.serviceAccounts[%d].name", i), "required")
+		}
+	}
+
+	nodes := map[string]int{}
+	if len(sp.Nodes) == 0 {
+		bad("spec.nodes", "a scenario needs at least one node")
+	}
+	for i, n := range sp.Nodes {
+		p := fmt.Sprintf("spec.nodes[%d]", i)
+		if n.Name == "" {
+			bad(p+".name", "required")
+		} else if _, dup := nodes[n.Name]; dup {
+			bad(p+".name", "node %q is declared twice", n.Name)
+		}
+		nodes[n.Name] = i
+		opts, err := n.options()
+		if err == nil {
+			_, err = node.New(n.Name, registry.New(), opts...)
+		}
+		if err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				bad(p+".kubelet."+fe.field, "%v", fe.err)
+			} else {
+				bad(p+".kubelet", "%v", err)
+			}
+		}
+		for j, im := range n.Images {
+			checkImage(fmt.Sprintf("%s.images[%d]", p, j), im)
+		}
+	}
+
+	// Steps, in order, with the pods they create.
+	s.plan = make([]plannedStep, len(sp.Steps))
+	s.known = map[podKey]nodePod{}
+	live := map[podKey]bool{}
+	var prevEnd time.Duration
+	for i := range sp.Steps {
+		st := &sp.Steps[i]
+		p := fmt.Sprintf("spec.steps[%d]", i)
+		pl := &s.plan[i]
+		pl.node = -1
+		pl.at = st.At.Duration
+		if _, set := s.lines[p+".at"]; !set {
+			bad(p+".at", "required: the step's virtual time from the start, such as 0s or 30s")
+		} else if pl.at < 0 {
+			bad(p+".at", "must not be negative")
+		} else if pl.at < prevEnd {
+			bad(p+".at", "step out of time order: %v is before %v, where the previous step ends", pl.at, prevEnd)
+		}
+		pl.end = pl.at
+		if st.Advance != nil {
+			if st.Advance.Duration <= 0 {
+				bad(p+".advance", "must be positive")
+			} else {
+				pl.end += st.Advance.Duration
+			}
+		}
+		prevEnd = max(prevEnd, pl.end)
+
+		var actions []string
+		for name, set := range map[string]bool{
+			"push": st.Push != nil, "apply": st.Apply != nil, "delete": st.Delete != nil,
+			"loadImage": st.LoadImage != nil, "fault": st.Fault != nil, "clearFault": st.ClearFault != nil,
+			"restartKubelet": st.RestartKubelet, "garbageCollect": st.GarbageCollect,
+		} {
+			if set {
+				actions = append(actions, name)
+			}
+		}
+		slices.Sort(actions)
+		if len(actions) > 1 {
+			bad(p, "a step has at most one action, this one has %d: %v", len(actions), actions)
+		}
+		if len(actions) == 0 && st.Advance == nil && st.Expect == nil {
+			bad(p, "empty step: give it an action, an advance or an expect block")
+		}
+		// The node the action is for.
+		needsNode := st.Delete != nil || st.LoadImage != nil || st.RestartKubelet || st.GarbageCollect
+		switch {
+		case st.Node != "":
+			j, ok := nodes[st.Node]
+			if !ok {
+				bad(p+".node", "no node named %q in spec.nodes", st.Node)
+			} else {
+				pl.node = j
+			}
+		case len(sp.Nodes) == 1:
+			pl.node = 0
+		case needsNode:
+			bad(p+".node", "required: the scenario has %d nodes", len(sp.Nodes))
+		}
+		switch {
+		case st.Push != nil:
+			if ref := checkImage(p+".push", *st.Push); ref != nil && !hosts[ref.Domain()] {
+				bad(p+".push.ref", "no registry with host %q in spec.registries", ref.Domain())
+			}
+		case st.LoadImage != nil:
+			checkImage(p+".loadImage", *st.LoadImage)
+		case st.Fault != nil, st.ClearFault != nil:
+			f, fp := st.Fault, p+".fault"
+			if f == nil {
+				f, fp = st.ClearFault, p+".clearFault"
+			}
+			if f.Scope == "" {
+				bad(fp+".scope", "required: a host or a repository")
+			} else if err := registry.New().SetFault(registry.Fault{Scope: f.Scope, Kind: registry.FaultUnavailable}); err != nil {
+				bad(fp+".scope", "%v", err)
+			} else if host := scopeHost(f.Scope); !hosts[host] {
+				bad(fp+".scope", "no registry with host %q in spec.registries", host)
+			}
+			if st.Fault != nil {
+				if _, ok := faultKind(f.Kind); !ok {
+					bad(fp+".kind", "unknown fault kind %q, want one of %s", f.Kind, faultKindNames())
+				}
+				if f.Requests < 0 {
+					bad(fp+".requests", "must not be negative")
+				}
+			} else if f.Kind != "" || f.Requests != 0 {
+				bad(fp, "clearFault takes only a scope")
+			}
+		case st.Delete != nil:
+			if st.Delete.Name == "" {
+				bad(p+".delete.name", "required")
+			} else if pl.node >= 0 && !live[podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}] {
+				bad(p+".delete", "no earlier step creates pod %s/%s on %s", namespaceOr(st.Delete.Namespace), st.Delete.Name, sp.Nodes[pl.node].Name)
+			} else {
+				delete(live, podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name})
+			}
+		case st.Apply != nil:
+			pods, skipped, err := s.applyPods(*st.Apply)
+			if err != nil {
+				bad(p+".apply", "%v", err)
+				break
+			}
+			pl.skipped = skipped
+			spread := make([]int, 0, len(st.Apply.Nodes))
+			for j, name := range st.Apply.Nodes {
+				k, ok := nodes[name]
+				if !ok {
+					bad(fmt.Sprintf("%s.apply.nodes[%d]", p, j), "no node named %q in spec.nodes", name)
+				}
+				spread = append(spread, k)
+			}
+			unbound := 0
+			for _, pod := range pods {
+				np := nodePod{node: pl.node, pod: pod}
+				if pod.Spec.NodeName == "" && len(spread) > 0 {
+					np.node = spread[unbound%len(spread)]
+					unbound++
+				}
+				if pod.Spec.NodeName != "" {
+					j, ok := nodes[pod.Spec.NodeName]
+					if !ok {
+						bad(p+".apply", "pod %s is bound to node %q, which is not in spec.nodes", pod.Name, pod.Spec.NodeName)
+						continue
+					}
+					np.node = j
+				}
+				if np.node < 0 {
+					bad(p+".node", "required: pod %s has no spec.nodeName and the scenario has %d nodes", pod.Name, len(sp.Nodes))
+					continue
+				}
+				k := podKey{np.node, namespaceOr(pod.Namespace), pod.Name}
+				if live[k] {
+					bad(p+".apply", "pod %s/%s already exists on %s at this step", k.namespace, k.name, sp.Nodes[k.node].Name)
+					continue
+				}
+				live[k] = true
+				s.known[k] = np
+				pl.pods = append(pl.pods, np)
+			}
+		}
+		if st.Expect != nil {
+			s.validateExpect(p+".expect", st.Expect, pl, live, nodes, builds, bad)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map[podKey]bool, nodes map[string]int, builds map[string]bool, bad func(string, string, ...any)) {
+	nodeOf := func(fp, name string) (int, bool) {
+		if name == "" {
+			if pl.node >= 0 {
+				return pl.node, true
+			}
+			if len(s.Spec.Nodes) == 1 {
+				return 0, true
+			}
+			bad(fp, "required: the scenario has %d nodes", len(s.Spec.Nodes))
+			return 0, false
+		}
+		j, ok := nodes[name]
+		if !ok {
+			bad(fp, "no node named %q in spec.nodes", name)
+		}
+		return j, ok
+	}
+	if len(e.Pods) == 0 && len(e.Events) == 0 && e.Pulls == nil && e.RegistryRequests == nil && e.Bytes == nil {
+		bad(p, "the expect block checks nothing")
+	}
+	for i, pe := range e.Pods {
+		pp := fmt.Sprintf("%s.pods[%d]", p, i)
+		if pe.Phase == "" && len(pe.Containers) == 0 {
+			bad(pp, "the expectation checks nothing: give a phase or containers")
+		}
+		j, ok := nodeOf(pp+".node", pe.Node)
+		if !ok {
+			continue
+		}
+		if pe.Name == "" {
+			bad(pp+".name", "required")
+			continue
+		}
+		k := podKey{j, namespaceOr(pe.Namespace), pe.Name}
+		np, ok := s.known[k]
+		switch {
+		case !ok || !s.createdBy(np, pl):
+			bad(pp+".name", "pod %s/%s is not created on %s by this or an earlier step: the expectation could never be checked", k.namespace, k.name, s.Spec.Nodes[j].Name)
+			continue
+		case !live[k]:
+			bad(pp+".name", "pod %s/%s is deleted from %s by an earlier step: the expectation could never be checked", k.namespace, k.name, s.Spec.Nodes[j].Name)
+			continue
+		}
+		if pe.Phase != "" && pe.Phase != string(node.PodPending) && pe.Phase != string(node.PodRunning) {
+			bad(pp+".phase", "got %q, want Pending or Running", pe.Phase)
+		}
+		for k, ce := range pe.Containers {
+			cp := fmt.Sprintf("%s.containers[%d]", pp, k)
+			if ce.ImagePullPolicy == "" && ce.Running == nil && ce.Reason == nil && ce.Message == nil && ce.Build == nil && ce.Digest == nil && ce.RestartCount == nil {
+				bad(cp, "the expectation checks nothing")
+			}
+			if !hasContainer(np.pod, ce.Name) {
+				bad(cp+".name", "pod %s has no container %q", pe.Name, ce.Name)
+			}
+			if ce.ImagePullPolicy != "" {
+				if _, err := pullpolicy.ParsePullPolicy(ce.ImagePullPolicy); err != nil {
+					bad(cp+".imagePullPolicy", "%v", err)
+				}
+			}
+			if ce.Build != nil && !builds[*ce.Build] {
+				bad(cp+".build", "no build named %q in spec.builds", *ce.Build)
+			}
+			if ce.Digest != nil {
+				if err := digest.Digest(*ce.Digest).Validate(); err != nil {
+					bad(cp+".digest", "%v", err)
+				}
+			}
+		}
+	}
+	for i, ee := range e.Events {
+		ep := fmt.Sprintf("%s.events[%d]", p, i)
+		if ee.Node != "" {
+			nodeOf(ep+".node", ee.Node)
+		}
+		if ee.Type != "" && ee.Type != pullpolicy.EventTypeNormal && ee.Type != pullpolicy.EventTypeWarning {
+			bad(ep+".type", "got %q, want Normal or Warning", ee.Type)
+		}
+		if ee.Count != nil && *ee.Count < 0 {
+			bad(ep+".count", "must not be negative")
+		}
+		if ee.Pod != "" && !s.anyPodNamed(ee.Pod, pl) {
+			bad(ep+".pod", "no step up to this one creates a pod named %q: the expectation could never be checked", ee.Pod)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    *int
+	}{{"pulls", e.Pulls}, {"registryRequests", e.RegistryRequests}} {
+		if c.v != nil && *c.v < 0 {
+			bad(p+"."+c.name, "must not be negative")
+		}
+	}
+	if e.Bytes != nil && *e.Bytes < 0 {
+		bad(p+".bytes", "must not be negative")
+	}
+}
+
+// createdBy reports whether np is created by a step up to and including pl.
+func (s *Scenario) createdBy(np nodePod, pl *plannedStep) bool {
+	for i := range s.plan {
+		for _, q := range s.plan[i].pods {
+			if q.node == np.node && q.pod.Name == np.pod.Name && namespaceOr(q.pod.Namespace) == namespaceOr(np.pod.Namespace) {
+				return true
+			}
+		}
+		if &s.plan[i] == pl {
+			break
+		}
+	}
+	return false
+}
+
+func (s *Scenario) anyPodNamed(name string, pl *plannedStep) bool {
+	for i := range s.plan {
+		for _, q := range s.plan[i].pods {
+			if q.pod.Name == name {
+				return true
+			}
+		}
+		if &s.plan[i] == pl {
+			break
+		}
+	}
+	return false
+}
+
+func hasContainer(p node.Pod, name string) bool {
+	for _, list := range [][]node.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for _, c := range list {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyPods reads the manifests of an apply step.
+func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, []string, error) {
+	var data []byte
+	switch {
+	case a.Path != "" && len(a.Manifest) > 0:
+		return nil, nil, errors.New("give path or manifest, not both")
+	case a.Path != "":
+		path := a.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(s.file), path)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		data = b
+	case len(a.Manifest) > 0:
+		data = a.Manifest
+		if data[0] == '"' { // a string of YAML documents
+			var text string
+			if err := json.Unmarshal(data, &text); err != nil {
+				return nil, nil, err
+			}
+			data = []byte(text)
+		}
+	default:
+		return nil, nil, errors.New("give path or manifest")
+	}
+	pods, skipped, err := decodeManifests(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pods) == 0 {
+		return nil, nil, errors.New("the manifests hold no pod or workload")
+	}
+	return pods, skipped, nil
+}
