@@ -34,6 +34,13 @@ import (
 //   - golang.org/x/time: rate.Limiter, the token bucket of the kubelet's pull
 //     throttle (client-go's flowcontrol token bucket is built on it).
 //   - github.com/stretchr/testify: assertions in tests.
+//   - github.com/google/go-containerregistry: the real registry client
+//     registry/ociserver's tests push, pull and read faults with; only
+//     _test files import it.
+//   - github.com/opencontainers/distribution-spec/conformance: the OCI
+//     conformance suite, a go.mod tool (not a require of any package) that
+//     registry/ociserver's tests build with `go tool -n conformance` and run
+//     against the HTTP face.
 //
 // Indirect requirements (marked "// indirect") are tolerated only from the
 // modules those bring (klog, kube-openapi, structured-merge-diff, json-iterator,
@@ -42,6 +49,7 @@ func TestDependencies(t *testing.T) {
 	direct, indirect := requirements(t)
 	want := []string{
 		"github.com/distribution/reference",
+		"github.com/google/go-containerregistry",
 		"github.com/opencontainers/go-digest",
 		"github.com/stretchr/testify",
 		"go.yaml.in/yaml/v3",
@@ -80,6 +88,19 @@ func TestDependencies(t *testing.T) {
 		"sigs.k8s.io/json",
 		"sigs.k8s.io/randfill",
 		"sigs.k8s.io/structured-merge-diff/v6",
+		// go-containerregistry (test-only) brings these,
+		"github.com/docker/cli",
+		"github.com/docker/docker-credential-helpers",
+		"github.com/klauspost/compress",
+		"github.com/sirupsen/logrus",
+		"golang.org/x/sync",
+		"golang.org/x/sys",
+		"gotest.tools/v3",
+		// and the conformance suite (a tool) these.
+		"github.com/goccy/go-yaml",
+		"github.com/opencontainers/distribution-spec/conformance",
+		"github.com/opencontainers/distribution-spec/specs-go",
+		"github.com/opencontainers/image-spec",
 	}
 	for _, m := range indirect {
 		if !slices.Contains(broughtIn, m) {

@@ -38,17 +38,7 @@ func (b *backOff) expired(now, last time.Time) bool {
 // Next records a failure for key at now: a new or expired entry waits the
 // initial period, a live one doubles up to the maximum. It returns the
 // entry, for the caller to note the failure's message.
-func (b *backOff) Next(key string, now time.Time) *backOffEntry {
-	e := b.entries[key]
-	if e == nil || b.expired(now, e.lastUpdate) {
-		e = &backOffEntry{backoff: b.initial}
-		b.entries[key] = e
-	} else {
-		e.backoff = min(2*e.backoff, b.max)
-	}
-	e.lastUpdate = now
-	return e
-}
+func (b *backOff) Next(key string, now time.Time) *backOffEntry { return b.nextSince(key, now, now) }
 
 // InBackOffSinceUpdate reports whether key failed less than its current
 // backoff ago (strictly: at exactly the backoff a new attempt is allowed).

@@ -28,14 +28,9 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if _, ok := n.clock.(settableClock); !ok {
 		return "", "", fmt.Errorf("node %s: ensure image: the clock (%T) has no SetTime method to wait for a pull with; use a *node.ManualClock", n.name, n.clock)
 	}
-	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
-	if ps == nil {
-		return "", "", n.notFound(pod)
-	}
-	c := ps.container(container)
-	if c == nil {
-		return "", "", &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	ps, c, err := n.podContainer(namespace, pod, container)
+	if err != nil {
+		return "", "", err
 	}
 	// A pull already in flight for this container is joined, never
 	// doubled: the kubelet's pod worker for the pod is waiting on it.

@@ -272,15 +272,10 @@ func (n *Node) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
 // pod's restartPolicy, behind its crash-loop backoff, and the pod syncs at
 // once as the kubelet's PLEG makes it.
 func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) error {
-	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
-	if ps == nil {
-		return n.notFound(pod)
-	}
-	c := ps.container(container)
+	ps, c, err := n.podContainer(namespace, pod, container)
 	switch {
-	case c == nil:
-		return &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	case err != nil:
+		return err
 	case exitCode < 0 || exitCode > 255:
 		return fmt.Errorf("node %s: exit %s/%s %s: exit code %d out of range 0-255", n.name, ps.namespace, pod, container, exitCode)
 	case !c.running:
@@ -296,6 +291,21 @@ func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) err
 		n.syncPod(ps, now)
 	}
 	return nil
+}
+
+// podContainer finds a container of a pod on the node, after catching up
+// with the clock, with the API server's errors when either is missing.
+func (n *Node) podContainer(namespace, pod, container string) (*podState, *containerState, error) {
+	n.catchUp()
+	ps := n.pods[podID(namespace, pod)]
+	if ps == nil {
+		return nil, nil, n.notFound(pod)
+	}
+	c := ps.container(container)
+	if c == nil {
+		return nil, nil, &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	}
+	return ps, c, nil
 }
 
 // terminationGrace is the pod's grace period.

@@ -419,3 +419,20 @@ func TestExitContainerErrors(t *testing.T) {
 		}
 	}
 }
+
+// StartupLatency ends when the app containers start, not while an init
+// container runs.
+func TestStartupLatencyWaitsForInitContainers(t *testing.T) {
+	_, _, n := lifeWorld(t)
+	n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{
+		InitContainers: []node.Container{{Name: "migrate", Image: "init:5s"}},
+		Containers:     []node.Container{{Name: "app", Image: "app:good"}},
+	}})
+	if d, ok := n.StartupLatency("", "p"); ok {
+		t.Errorf("StartupLatency while migrate runs = %v, want none yet", d)
+	}
+	n.RunUntil(node.Epoch.Add(time.Minute))
+	if d, ok := n.StartupLatency("", "p"); !ok || d != 5*time.Second {
+		t.Errorf("StartupLatency = %v, %v; want 5s", d, ok)
+	}
+}

@@ -67,6 +67,17 @@ func (ps *podState) pending() bool {
 	return false
 }
 
+// appsStarted reports whether every app container has started: the
+// pod's startup is over (an init container may still run otherwise).
+func (ps *podState) appsStarted() bool {
+	for _, c := range ps.app {
+		if !c.started {
+			return false
+		}
+	}
+	return true
+}
+
 // containerAt returns the i-th container in sync order (init containers,
 // then app containers), or nil past the end.
 func (ps *podState) containerAt(i int) *containerState {
@@ -245,7 +256,7 @@ func (n *Node) endSync(ps *podState, now time.Time) {
 	}
 	if ps.pending() {
 		n.setNextSync(ps, now.Add(n.cfg.resync))
-	} else if ps.readyAt.IsZero() {
+	} else if ps.readyAt.IsZero() && ps.appsStarted() {
 		ps.readyAt = now
 	}
 }
@@ -301,15 +312,10 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 // present"). The restart count grows when the new instance starts. Use
 // [Node.ExitContainer] for an exit the kubelet handles by the pod's rules.
 func (n *Node) RestartContainer(namespace, pod, container string) error {
-	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
-	if ps == nil {
-		return n.notFound(pod)
-	}
-	c := ps.container(container)
+	ps, c, err := n.podContainer(namespace, pod, container)
 	switch {
-	case c == nil:
-		return &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+	case err != nil:
+		return err
 	case c.init && !c.sidecar:
 		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace, pod, container)
 	case !c.running:

@@ -74,6 +74,16 @@ type Manifest struct {
 	Config     Descriptor   // the image config; its digest is the image ID
 	Layers     []Descriptor // base first
 	Raw        []byte       // the manifest's canonical JSON bytes
+
+	// What the registry read from a manifest pushed over the distribution
+	// API (see ParseManifest); zero for manifests built by Build.
+	image        bool            // an image manifest, OCI or Docker
+	index        bool            // an index or manifest list
+	children     []indexEntry    // an index's manifests
+	foreign      []digest.Digest // layers not expected in the registry
+	subject      digest.Digest   // the referrers API's subject
+	artifactType string
+	annotations  map[string]string
 }
 
 // ImageSize is the size the runtime reports for the image: the manifest,

@@ -16,6 +16,14 @@
 // behind a node. A Source that also implements [Timed] gives nodes the
 // [Link] (latency, bandwidth, timeout) to time pulls with.
 //
+// Clients of the OCI distribution API push through the same Registry
+// ([Registry.PutBlob], [Registry.PutManifest], [Registry.MountBlob], the
+// deletes) and read through [Registry.HeadManifest], [Registry.GetManifest],
+// [Registry.StatBlob], [Registry.Referrers] and [Registry.TagsPage], which
+// count and meet faults as nodes' requests do; package
+// registry/ociserver serves them over HTTP. What they push, nodes pull: an
+// index resolves, for a node, to its linux/amd64 manifest.
+//
 // Faults ([Registry.SetFault]) make a host or a repository unavailable,
 // slow, unauthorized, rate-limited, failing, unsigned or corrupt, forever or
 // for a number of requests. The registry answers with distribution's error

@@ -357,7 +357,9 @@ func (r *Registry) count(p *pullpolicy.ImageRef, delta Counters) {
 	}
 }
 
-// Resolve implements [Source]. It counts one resolve, failed or not.
+// Resolve implements [Source]. It counts one resolve, failed or not. A
+// reference to an index or manifest list resolves to the manifest a
+// linux/amd64 node pulls: the linux/amd64 entry, else the first.
 func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descriptor, error) {
 	if ref == nil {
 		return Descriptor{}, &Error{Op: "resolve", Err: ErrNameInvalid}
@@ -371,7 +373,22 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descripto
 	if err := r.authorize(ref, cred); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
-	return r.resolveLocked("resolve", ref)
+	d, err := r.resolveLocked("resolve", ref)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	// An index or manifest list pushed over HTTP resolves, for a node, to
+	// the manifest of its linux/amd64 entry (else its first entry), as
+	// containerd's platform matcher picks on a linux/amd64 node.
+	_, rp := r.repo(ref, false)
+	if m := rp.manifests[d.Digest]; m.index {
+		child, ok := rp.platformChild(m)
+		if !ok {
+			return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: fmt.Errorf("no manifest for linux/amd64 in index %s: %w", d.Digest, ErrManifestUnknown)}
+		}
+		return child.Descriptor, nil
+	}
+	return d, nil
 }
 
 // FetchManifest implements [Source]. It counts one manifest fetch.

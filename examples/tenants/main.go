@@ -75,21 +75,8 @@ func gcHole(w io.Writer) error {
 	fmt.Fprintln(w, "  The periodic image GC cannot free anything (the image is in use), but after its size pass")
 	fmt.Fprintln(w, "  the kubelet prunes every pull record except those of the images that pass kept as")
 	fmt.Fprintln(w, "  candidates, and an image in use is never a candidate: tenant A's record is gone.")
-	reg := registry.New()
-	reg.SetDefaultLink(registry.InstantLink)
-	reg.MustPush(image, registry.Image{Config: "payroll v3", Layers: []registry.Layer{{Content: "payroll", Size: 80 << 20}}})
-	if err := reg.SetPrivate(image, teamA); err != nil {
-		return err
-	}
-	cl := node.NewCluster()
-	if _, err := cl.CreateSecret(node.DockerConfigSecret("team-a", "payroll-pull", map[string]registry.Credential{"registry.example.com": teamA})); err != nil {
-		return err
-	}
-	n, err := node.New("shared-node", reg, node.WithCluster(cl), node.WithImageFSCapacity(1<<30))
+	n, err := sharedNode(false, node.WithImageFSCapacity(1<<30))
 	if err != nil {
-		return err
-	}
-	if _, err := n.CreatePod(pod("team-a", "payroll", "payroll-pull")); err != nil {
 		return err
 	}
 	if err := n.SetImageFSOtherUsage(850 << 20); err != nil {
@@ -118,23 +105,33 @@ func gcHole(w io.Writer) error {
 	return nil
 }
 
-func scenario(w io.Writer, s setting) error {
+// sharedNode is the shared node after tenant A's pod pulled its private
+// image with its pull secret.
+func sharedNode(alwaysPull bool, opts ...node.Option) (*node.Node, error) {
 	reg := registry.New()
 	reg.SetDefaultLink(registry.InstantLink)
 	reg.MustPush(image, registry.Image{Config: "payroll v3", Layers: []registry.Layer{{Content: "payroll", Size: 80 << 20}}})
 	if err := reg.SetPrivate(image, teamA); err != nil {
-		return err
+		return nil, err
 	}
 	cl := node.NewCluster()
 	if _, err := cl.CreateSecret(node.DockerConfigSecret("team-a", "payroll-pull", map[string]registry.Credential{"registry.example.com": teamA})); err != nil {
-		return err
+		return nil, err
 	}
-	cl.SetAlwaysPullImages(s.always)
-	n, err := node.New("shared-node", reg, append([]node.Option{node.WithCluster(cl)}, s.opts...)...)
+	cl.SetAlwaysPullImages(alwaysPull)
+	n, err := node.New("shared-node", reg, append([]node.Option{node.WithCluster(cl)}, opts...)...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := n.CreatePod(pod("team-a", "payroll", "payroll-pull")); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func scenario(w io.Writer, s setting) error {
+	n, err := sharedNode(s.always, s.opts...)
+	if err != nil {
 		return err
 	}
 	seen := n.EventCount()

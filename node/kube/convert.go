@@ -78,13 +78,16 @@ func PodFromCore(p *corev1.Pod) (node.Pod, error) {
 	return out, nil
 }
 
-func containersFromCore(cs []corev1.Container) []node.Container {
-	if len(cs) == 0 {
+func containersFromCore(cs []corev1.Container) []node.Container { return mapAll(cs, containerFromCore) }
+
+// mapAll converts each element of in with f; nil for an empty slice.
+func mapAll[A, B any](in []A, f func(A) B) []B {
+	if len(in) == 0 {
 		return nil
 	}
-	out := make([]node.Container, len(cs))
-	for i, c := range cs {
-		out[i] = containerFromCore(c)
+	out := make([]B, len(in))
+	for i, a := range in {
+		out[i] = f(a)
 	}
 	return out
 }

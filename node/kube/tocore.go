@@ -119,16 +119,7 @@ func PodToCore(p node.Pod) *corev1.Pod {
 	return out
 }
 
-func containersToCore(cs []node.Container) []corev1.Container {
-	if len(cs) == 0 {
-		return nil
-	}
-	out := make([]corev1.Container, len(cs))
-	for i, c := range cs {
-		out[i] = containerToCore(c)
-	}
-	return out
-}
+func containersToCore(cs []node.Container) []corev1.Container { return mapAll(cs, containerToCore) }
 
 func containerToCore(c node.Container) corev1.Container {
 	policy := c.ImagePullPolicy

@@ -1,0 +1,126 @@
+package ociserver_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pullsim/pullsim/registry"
+)
+
+// TestTokenEndpoint walks the token protocol as containerd and docker do:
+// the ping challenges when the host has a private repository, the token
+// endpoint checks credentials (GET with Basic, POST with a password
+// grant), and a request presents the token.
+func TestTokenEndpoint(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("team/app:1", registry.Image{Config: "1"})
+	reg.MustPush("team/open:1", registry.Image{Config: "1"})
+	base := "http://" + serve(t, reg)
+
+	status, _, h := call(t, "GET", base+"/v2/", "", "")
+	require.Equal(t, 200, status, "no private repository: no challenge")
+	require.NoError(t, reg.SetPrivate("team/app", registry.Credential{Username: "alice", Password: "s3cret"}))
+	status, _, h = call(t, "GET", base+"/v2/", "", "")
+	require.Equal(t, 401, status)
+	require.Equal(t, `Bearer realm="`+base+`/token",service="docker.io"`, h.Get("WWW-Authenticate"))
+
+	token := func(method, user, pass string) (int, string) {
+		t.Helper()
+		var req *http.Request
+		var err error
+		if method == "GET" {
+			req, err = http.NewRequest("GET", base+"/token?service=docker.io&scope=repository:team/app:pull", nil)
+			require.NoError(t, err)
+			if user != "" {
+				req.SetBasicAuth(user, pass)
+			}
+		} else {
+			form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {pass}, "service": {"docker.io"}, "scope": {"repository:team/app:pull"}}
+			req, err = http.NewRequest("POST", base+"/token", strings.NewReader(form.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body struct {
+			Token string `json:"token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Token
+	}
+	steps := []struct {
+		method, user, pass string
+		wantToken          int // status of the token request
+		wantPull           int // status of a pull of team/app with the token
+		wantOpen           int // status of a pull of team/open with the token
+	}{
+		{"GET", "", "", 200, 401, 200},
+		{"GET", "alice", "wrong", 401, 0, 0},
+		{"GET", "alice", "s3cret", 200, 200, 200},
+		{"POST", "alice", "wrong", 401, 0, 0},
+		{"POST", "alice", "s3cret", 200, 200, 200},
+	}
+	for i, s := range steps {
+		status, tok := token(s.method, s.user, s.pass)
+		if status != s.wantToken {
+			t.Errorf("step %d: %s token for %q: %d, want %d", i, s.method, s.user, status, s.wantToken)
+			continue
+		}
+		if status != 200 {
+			continue
+		}
+		for _, pull := range []struct {
+			path string
+			want int
+		}{{"/v2/team/app/manifests/1", s.wantPull}, {"/v2/team/open/manifests/1", s.wantOpen}} {
+			got, _, _ := call(t, "GET", base+pull.path, "", "", "Authorization", "Bearer "+tok)
+			if got != pull.want {
+				t.Errorf("step %d: GET %s with the token: %d, want %d", i, pull.path, got, pull.want)
+			}
+		}
+	}
+	got, _, _ := call(t, "GET", base+"/v2/team/app/manifests/1", "", "", "Authorization", "Bearer forged")
+	require.Equal(t, 401, got, "a token the server never issued")
+	got, _, _ = call(t, "GET", base+"/v2/team/open/manifests/1", "", "", "Authorization", "Bearer forged")
+	require.Equal(t, 401, got, "a forged token fails on a public repository too")
+	got, _, _ = call(t, "GET", base+"/token", "", "", "Authorization", "Bearer x")
+	require.Equal(t, 200, got, "an anonymous token")
+	got, _, _ = call(t, "POST", base+"/token", "application/x-www-form-urlencoded", "grant_type=refresh_token&refresh_token=x")
+	require.Equal(t, 400, got, "only the password grant")
+}
+
+// TestMirrorFlow follows containerd through a mirror of a private
+// repository on another host: the ns parameter picks the host, the
+// challenge's service names it, the password grant's token then opens it.
+func TestMirrorFlow(t *testing.T) {
+	reg := registry.New()
+	want := reg.MustPush("registry.example.com/team/app:1", registry.Image{Config: "1"})
+	require.NoError(t, reg.SetPrivate("registry.example.com/team/app", registry.Credential{Username: "bob", Password: "pw"}))
+	base := "http://" + serve(t, reg)
+	target := base + "/v2/team/app/manifests/1?ns=registry.example.com"
+
+	status, _, h := call(t, "HEAD", target, "", "")
+	require.Equal(t, 401, status)
+	require.Equal(t, `Bearer realm="`+base+`/token",service="registry.example.com",scope="repository:team/app:pull"`, h.Get("WWW-Authenticate"))
+
+	form := url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}, "service": {"registry.example.com"}, "scope": {"repository:team/app:pull"}}
+	resp, err := http.PostForm(base+"/token", form)
+	require.NoError(t, err)
+	var body struct {
+		Token string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	status, _, h = call(t, "HEAD", target, "", "", "Authorization", "Bearer "+body.Token)
+	require.Equal(t, 200, status)
+	require.Equal(t, want.String(), h.Get("Docker-Content-Digest"))
+	require.Equal(t, registry.Counters{Resolves: 2}, reg.CountersFor("registry.example.com/team/app"))
+}

@@ -1,0 +1,241 @@
+package ociserver_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pullsim/pullsim/registry"
+	"github.com/pullsim/pullsim/registry/ociserver"
+)
+
+// TestHosts: the ns parameter (containerd's mirror requests) and the Host
+// header choose among the registry's hosts; anything else reaches the
+// default host.
+func TestHosts(t *testing.T) {
+	reg := registry.New()
+	hub := reg.MustPush("docker.io/library/app:1", registry.Image{Config: "hub"})
+	example := reg.MustPush("registry.example.com/library/app:1", registry.Image{Config: "example"})
+	local := reg.MustPush("localhost:5000/library/app:1", registry.Image{Config: "local"})
+	base := "http://" + serve(t, reg, ociserver.WithDefaultHost("localhost:5000"))
+
+	steps := []struct {
+		url, host string
+		want      string
+	}{
+		{"/v2/library/app/manifests/1", "", local.String()},
+		{"/v2/library/app/manifests/1?ns=registry.example.com", "", example.String()},
+		{"/v2/library/app/manifests/1?ns=docker.io", "", hub.String()},
+		{"/v2/library/app/manifests/1?ns=unknown.example.org", "", local.String()},
+		{"/v2/library/app/manifests/1", "registry.example.com", example.String()},
+		{"/v2/library/app/manifests/1", "docker.io", hub.String()},
+		{"/v2/library/app/manifests/1", "elsewhere.example.org", local.String()},
+	}
+	for i, s := range steps {
+		req, err := http.NewRequest(http.MethodHead, base+s.url, nil)
+		require.NoError(t, err)
+		if s.host != "" {
+			req.Host = s.host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		if got := resp.Header.Get("Docker-Content-Digest"); got != s.want {
+			t.Errorf("step %d: %s (Host %q) gave %s, want %s", i, s.url, s.host, got, s.want)
+		}
+	}
+}
+
+// TestPushByTagRecordsHistory: a PUT by tag moves the tag and is recorded
+// as Push records it; a PUT of the same content again changes nothing;
+// tags page with n and last and a Link header; deletes of tags, manifests
+// and blobs take effect at once.
+func TestPushByTagRecordsHistory(t *testing.T) {
+	reg := registry.New()
+	base := "http://" + serve(t, reg)
+	cfg, err := reg.PutBlob("docker.io/team/app", "", []byte(`{"architecture":"amd64","os":"linux"}`))
+	require.NoError(t, err)
+	manifest := func(annotation string) string {
+		return `{"schemaVersion":2,"mediaType":"` + ociManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + cfg.Digest.String() + `","size":` + strconv.FormatInt(cfg.Size, 10) + `},"layers":[],"annotations":{"build":"` + annotation + `"}}`
+	}
+	var digests []string
+	for _, build := range []string{"1", "2", "2", "1"} {
+		status, _, h := call(t, "PUT", base+"/v2/team/app/manifests/latest", ociManifest, manifest(build))
+		require.Equal(t, 201, status)
+		digests = append(digests, h.Get("Docker-Content-Digest"))
+	}
+	var history []string
+	for _, d := range reg.History("team/app:latest") {
+		history = append(history, d.String())
+	}
+	require.Equal(t, []string{digests[0], digests[1], digests[3]}, history, "one entry per move")
+
+	for _, tag := range []string{"a", "b", "c"} {
+		status, _, _ := call(t, "PUT", base+"/v2/team/app/manifests/"+tag, ociManifest, manifest("1"))
+		require.Equal(t, 201, status)
+	}
+	pages := []struct {
+		query, wantBody, wantLink string
+	}{
+		{"", `{"name":"team/app","tags":["a","b","c","latest"]}`, ""},
+		{"?n=2", `{"name":"team/app","tags":["a","b"]}`, `</v2/team/app/tags/list?last=b&n=2>; rel="next"`},
+		{"?n=2&last=b", `{"name":"team/app","tags":["c","latest"]}`, ""},
+		{"?last=latest", `{"name":"team/app","tags":[]}`, ""},
+		{"?n=0", `{"name":"team/app","tags":[]}`, ""},
+	}
+	for i, p := range pages {
+		resp, err := http.Get(base + "/v2/team/app/tags/list" + p.query)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != p.wantBody || resp.Header.Get("Link") != p.wantLink {
+			t.Errorf("step %d: %s gave %s (Link %q), want %s (Link %q)", i, p.query, body, resp.Header.Get("Link"), p.wantBody, p.wantLink)
+		}
+	}
+
+	deletes := []struct {
+		method, url string
+		want        int
+		after       string // a HEAD that must then answer 404
+	}{
+		{"DELETE", "/v2/team/app/manifests/a", 202, "/v2/team/app/manifests/a"},
+		{"DELETE", "/v2/team/app/manifests/" + digests[1], 202, "/v2/team/app/manifests/" + digests[1]},
+		{"DELETE", "/v2/team/app/manifests/" + digests[1], 404, ""},
+		{"DELETE", "/v2/team/app/blobs/" + cfg.Digest.String(), 202, "/v2/team/app/blobs/" + cfg.Digest.String()},
+	}
+	for i, d := range deletes {
+		status, _, _ := call(t, d.method, base+d.url, "", "")
+		if status != d.want {
+			t.Errorf("delete %d: %s gave %d, want %d", i, d.url, status, d.want)
+		}
+		if d.after != "" {
+			if status, _, _ := call(t, "HEAD", base+d.after, "", ""); status != 404 {
+				t.Errorf("delete %d: HEAD %s gave %d after the delete, want 404", i, d.after, status)
+			}
+		}
+	}
+	require.Len(t, reg.History("team/app:latest"), 3, "deletes keep the history")
+}
+
+// TestListenAndServe: loopback only; the URL is printed and the server
+// stops when the context is done.
+func TestListenAndServe(t *testing.T) {
+	reg := registry.New()
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:5000", "example.com:5000", ":5000", "no-port"} {
+		err := ociserver.ListenAndServe(context.Background(), addr, reg, io.Discard)
+		if err == nil {
+			t.Fatalf("ListenAndServe(%q) served", addr)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- ociserver.ListenAndServe(ctx, "127.0.0.1:0", reg, pw) }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "serving the registry at ")
+	require.True(t, ok, line)
+	resp, err := http.Get(url + "v2/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenAndServe did not return after the context was done")
+	}
+}
+
+// TestOptions: the logger logs one line per request, dropped connections
+// included; the cap on open uploads answers 429 until one finishes.
+func TestOptions(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("app:1", registry.Image{Config: "1"})
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	base := "http://" + serve(t, reg, ociserver.WithLogger(logger), ociserver.WithMaxUploads(1))
+
+	steps := []struct {
+		method, path string
+		want         int
+	}{
+		{"HEAD", "/v2/library/app/manifests/1", 200},
+		{"POST", "/v2/app/blobs/uploads/", 202},
+		{"POST", "/v2/app/blobs/uploads/", 429},
+		{"DELETE", "/v2/app/blobs/uploads/pullsim-1", 204},
+		{"POST", "/v2/app/blobs/uploads/", 202},
+	}
+	for i, s := range steps {
+		if got, _, _ := call(t, s.method, base+s.path, "", ""); got != s.want {
+			t.Errorf("step %d: %s %s = %d, want %d", i, s.method, s.path, got, s.want)
+		}
+	}
+	require.NoError(t, reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable}))
+	_, err := http.Get(base + "/v2/library/app/manifests/1")
+	require.Error(t, err, "the connection drops")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	// net/http retries a GET once when a reused connection drops.
+	require.Contains(t, []int{len(steps) + 1, len(steps) + 2}, len(lines))
+	require.Equal(t, `level=DEBUG msg=request method=HEAD path=/v2/library/app/manifests/1 host=`+strings.TrimPrefix(base, "http://")+` status=200`, lines[0])
+	require.Contains(t, lines[2], "status=429")
+	require.Contains(t, lines[len(lines)-1], `status="connection dropped"`)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestBadOptions: option values that make no sense keep the defaults
+// instead of breaking the server.
+func TestBadOptions(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("app:1", registry.Image{Config: "1"})
+	base := "http://" + serve(t, reg, ociserver.WithDefaultHost(""), ociserver.WithMaxBlobSize(-1),
+		ociserver.WithMaxManifestSize(0), ociserver.WithMaxUploads(-3), ociserver.WithTimeoutHang(-time.Second))
+	steps := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"HEAD", "/v2/library/app/manifests/1", "", 200},
+		{"POST", "/v2/app/blobs/uploads/", "", 202},
+		{"POST", "/v2/app/blobs/uploads/?digest=" + "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "foo", 201},
+	}
+	for i, s := range steps {
+		if got, _, _ := call(t, s.method, base+s.path, "application/octet-stream", s.body); got != s.want {
+			t.Errorf("step %d: %s %s = %d, want %d", i, s.method, s.path, got, s.want)
+		}
+	}
+}
