@@ -34,8 +34,10 @@
 // up with its clock whenever it is called; [Node.RunUntil], [Node.Advance]
 // and [Run] also drive what the kubelet does on its own: re-syncing failing
 // pods every 10 seconds, and every 5 minutes detecting images and, unless
-// it is disabled, collecting them.
-// [Node.Settle] lets pulls finish. Virtual time never runs backwards for a
+// it is disabled, collecting them. Nodes meet only at the registry and the
+// cluster, so [Run] advances a fleet on every core when nothing they share
+// depends on the order of their requests, with the same result as one
+// goroutine in time order. [Node.Settle] lets pulls finish. Virtual time never runs backwards for a
 // node (a clock moved back is read as standing still) and ends with year
 // 9999. Histories are bounded as a cluster's are: events expire after the
 // API server's --event-ttl (1h, [WithEventTTL]); a pod keeps its latest
