@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pullsim/pullsim/registry"
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -97,6 +98,17 @@ func Parse(data []byte, name string) (*Scenario, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Registry returns the scenario's registries as they stand before its first
+// step: its builds pushed, its links set, its private repositories made
+// private. It is what `pullsim serve` serves.
+func (s *Scenario) Registry() (*registry.Registry, error) {
+	w, err := s.newWorld()
+	if err != nil {
+		return nil, err
+	}
+	return w.reg, nil
 }
 
 // Name returns the scenario's metadata.name.

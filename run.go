@@ -31,6 +31,17 @@ type Result struct {
 	// Marks are the moments that change the world outside pods: pushes and
 	// tag moves, faults, side-loads, kubelet restarts, garbage collections.
 	Marks []Mark `json:"marks"`
+	// Nodes are the kubelets that answered: their minor and the feature
+	// gates in force.
+	Nodes []NodeInfo `json:"nodes"`
+}
+
+// NodeInfo is which kubelet a node ran.
+type NodeInfo struct {
+	Name             string          `json:"name"`
+	KubeletVersion   string          `json:"kubeletVersion"`
+	ContainerRuntime string          `json:"containerRuntime"`
+	FeatureGates     map[string]bool `json:"featureGates"`
 }
 
 // StepResult is one step: what it did and caused, and its expectations.
@@ -194,6 +205,16 @@ func (s *Scenario) Run(opts ...RunOption) (*Result, error) {
 	}
 	res := &Result{Name: s.Metadata.Name, File: s.file, Description: s.Spec.Description, Start: node.Epoch,
 		Steps: []StepResult{}, Pods: []PodHistory{}, Marks: []Mark{}}
+	for i, n := range w.nodes {
+		ni := NodeInfo{Name: n.Name(), KubeletVersion: n.KubeletVersion(), ContainerRuntime: s.Spec.Nodes[i].ContainerRuntime, FeatureGates: map[string]bool{}}
+		if ni.ContainerRuntime == "" {
+			ni.ContainerRuntime = string(node.Containerd)
+		}
+		for _, g := range n.FeatureGates() {
+			ni.FeatureGates[g.Name] = g.Enabled
+		}
+		res.Nodes = append(res.Nodes, ni)
+	}
 	t := newTranscript(cfg.transcript, w)
 	t.header(res)
 	for i := range s.Spec.Steps {

@@ -413,6 +413,12 @@ func TestExitContainerErrors(t *testing.T) {
 	if err := n.ExitContainer("", "p", "app", 0); err == nil || !strings.Contains(err.Error(), "is not running") {
 		t.Errorf("exit of an exited container: %v", err)
 	}
+	neg := int64(-1)
+	bad := appPod("q", "app:good", "")
+	bad.Spec.TerminationGracePeriodSeconds = &neg
+	if _, err := n.CreatePod(bad); err == nil || !strings.Contains(err.Error(), "spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0") {
+		t.Errorf("a negative grace period: %v", err)
+	}
 	for i, r := range []registry.Run{{ExitAfter: -time.Second}, {ExitAfter: time.Second, ExitCode: 300}, {ExitCode: 1}, {StopAfter: -1}} {
 		if _, err := registry.New().Push(fmt.Sprintf("x:%d", i), registry.Image{Config: "x", Run: r}); err == nil {
 			t.Errorf("run %d (%+v): Push succeeded", i, r)

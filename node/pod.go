@@ -221,6 +221,9 @@ func (e *apiError) Unwrap() error { return e.reason }
 // and only init containers may set theirs, to Always.
 func validateRestartPolicies(s *PodSpec) []string {
 	var errs []string
+	if g := s.TerminationGracePeriodSeconds; g != nil && *g < 0 {
+		errs = append(errs, fmt.Sprintf("spec.terminationGracePeriodSeconds: Invalid value: %d: must be greater than or equal to 0", *g))
+	}
 	switch s.RestartPolicy {
 	case "", RestartPolicyAlways, RestartPolicyOnFailure, RestartPolicyNever:
 	default:

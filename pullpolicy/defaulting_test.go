@@ -1,6 +1,7 @@
 package pullpolicy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -201,6 +202,23 @@ func TestResolvePullPolicy(t *testing.T) {
 	for i, tt := range tests {
 		if got := tt.d.ResolvePullPolicy(tt.image, tt.policy); got != tt.want {
 			t.Errorf("case %d (%q): %v.ResolvePullPolicy(%q) = %q, want %q", i, tt.image, tt.d, tt.policy, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultingValidate(t *testing.T) {
+	for _, tc := range []struct {
+		d    pullpolicy.Defaulting
+		want string
+	}{
+		{pullpolicy.TagLatestDefaulting, ""},
+		{pullpolicy.DigestAwareDefaulting, ""},
+		{2, "unknown defaulting rule Defaulting(2); want TagLatest or DigestAware"},
+		{-1, "unknown defaulting rule Defaulting(-1); want TagLatest or DigestAware"},
+	} {
+		err := tc.d.Validate()
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%v.Validate() = %v, want %q", tc.d, err, tc.want)
 		}
 	}
 }

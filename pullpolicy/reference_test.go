@@ -311,3 +311,13 @@ func TestUntagged(t *testing.T) {
 		}
 	}
 }
+
+// A nil *ImageRef answers every method with the empty string.
+func TestNilImageRef(t *testing.T) {
+	var r *pullpolicy.ImageRef
+	for i, got := range []string{r.Requested(), r.String(), r.SpecImage(), r.Repository(), r.Untagged(), r.Domain(), r.Path(), r.Tag(), string(r.Digest()), r.Name()} {
+		if got != "" {
+			t.Errorf("method %d of a nil *ImageRef = %q, want \"\"", i, got)
+		}
+	}
+}

@@ -45,8 +45,7 @@ type verb struct {
 	run     func(v *verb, args []string, stdout, stderr io.Writer) int
 }
 
-// verbs is the command table. To add a verb (the lead wires `serve` over
-// registry/ociserver here), append an entry.
+// verbs is the command table. To add a verb, append an entry.
 var verbs = []verb{
 	{
 		name:    "run",
@@ -88,8 +87,7 @@ Examples:
   pullsim explain --node-has busybox:1.36 examples/lab/testdata/never-pod.yaml`,
 		run: explainVerb,
 	},
-	// serve: the OCI distribution API over a scenario's registry
-	// (registry/ociserver, issue 14) goes here.
+	// serve (serve.go) adds itself.
 }
 
 func main() {

@@ -164,7 +164,9 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"explain", scenarios + "lab.yaml"}, exitError, "", "lab.yaml: "},
 		{[]string{"explain", "--node-has", "nginx@sha256:abc", "../../examples/lab/testdata/pull-policy-pod.yaml"}, exitError, "", "--node-has nginx@sha256:abc"},
 		{[]string{"explain", "-h"}, exitOK, "", "--node-has"},
-		{[]string{"serve"}, exitError, "", `unknown command "serve"`},
+		{[]string{"serve", "-h"}, exitOK, "", "crane --insecure digest"},
+		{[]string{"serve", "--addr", "192.0.2.1:5000"}, exitError, "", "loopback"},
+		{[]string{"frobnicate"}, exitError, "", `unknown command "frobnicate"`},
 		{[]string{"--help"}, exitOK, "pullsim explain [--node-has IMAGE]...", ""},
 		{nil, exitError, "Usage:", ""},
 	} {
