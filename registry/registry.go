@@ -418,6 +418,31 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 	return m, nil
 }
 
+// blobLocked is what every blob request does: meet the faults of a blob
+// request (a corrupt-blob fault excepted: it spoils what is served, which
+// is the caller's business), check the credentials, and find the blob
+// linked to ref's repository. A blob of another repository on the same
+// host is not served through this one, as distribution's registry checks
+// links. Callers hold r.mu and count the request.
+func (r *Registry) blobLocked(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
+	if key, f := r.peekFault(ref, OpBlob); f != nil && f.kind != FaultCorruptBlob {
+		r.consume(key, f)
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
+	}
+	if err := r.authorize(ref, cred); err != nil {
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
+	}
+	h, rp, err := r.locate("blob", ref, dgst.String())
+	if err != nil {
+		return Blob{}, err
+	}
+	b, ok := h.blobs[dgst]
+	if !ok || !rp.blobs[dgst] {
+		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
+	}
+	return b, nil
+}
+
 // FetchBlob implements [Source]. It counts one blob fetch and, on success,
 // the blob's size in bytes.
 func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
@@ -428,26 +453,10 @@ func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred 
 	defer r.mu.Unlock()
 	fkey, f := r.peekFault(ref, OpBlob)
 	corrupt := f != nil && f.kind == FaultCorruptBlob
-	if f != nil && !corrupt {
-		r.consume(fkey, f)
-		r.count(ref, Counters{Blobs: 1})
-		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
-	}
-	if err := r.authorize(ref, cred); err != nil {
-		r.count(ref, Counters{Blobs: 1})
-		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
-	}
-	h, rp, err := r.locate("blob", ref, dgst.String())
+	b, err := r.blobLocked(ref, dgst, cred)
 	if err != nil {
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, err
-	}
-	b, ok := h.blobs[dgst]
-	if !ok || !rp.blobs[dgst] {
-		// A blob of another repository on the same host is not served
-		// through this one, as distribution's registry checks links.
-		r.count(ref, Counters{Blobs: 1})
-		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
 	}
 	r.count(ref, Counters{Blobs: 1, BlobBytes: b.Size})
 	if corrupt {

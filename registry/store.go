@@ -602,20 +602,9 @@ func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred C
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Blobs: 1})
-	if key, f := r.peekFault(ref, OpBlob); f != nil && f.kind != FaultCorruptBlob {
-		r.consume(key, f)
-		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
-	}
-	if err := r.authorize(ref, cred); err != nil {
-		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: err}
-	}
-	h, rp, err := r.locate("blob", ref, dgst.String())
+	b, err := r.blobLocked(ref, dgst, cred)
 	if err != nil {
 		return Descriptor{}, err
-	}
-	b, ok := h.blobs[dgst]
-	if !ok || !rp.blobs[dgst] {
-		return Descriptor{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: ErrBlobUnknown}
 	}
 	d := b.Descriptor
 	d.Size = int64(len(b.Data))
