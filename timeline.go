@@ -26,16 +26,17 @@ const (
 
 // Colours of the timeline's states.
 var tlColours = map[string]string{
-	"creating": "#d9d9d9", // created, no start attempt yet
-	"running":  "#4caf50",
-	"backoff":  "#ffb300", // a failed pull (ErrImagePull, RegistryUnavailable, ...) or ImagePullBackOff: the backoff window
-	"failing":  "#e53935", // any other waiting reason (ErrImageNeverPull, InvalidImageName, ...)
-	"queued":   "#90caf9", // a pull waiting for a puller slot
-	"pulling":  "#1565c0",
-	"push":     "#7b1fa2",
-	"fault":    "#c62828",
-	"clear":    "#2e7d32",
-	"other":    "#616161",
+	"creating":  "#d9d9d9", // created, no start attempt yet
+	"running":   "#4caf50",
+	"backoff":   "#ffb300", // a failed pull (ErrImagePull, RegistryUnavailable, ...) or ImagePullBackOff: the backoff window
+	"failing":   "#e53935", // any other waiting reason (ErrImageNeverPull, InvalidImageName, ...)
+	"crashloop": "#8e24aa", // CrashLoopBackOff: the container exited, the kubelet waits to restart it
+	"queued":    "#90caf9", // a pull waiting for a puller slot
+	"pulling":   "#1565c0",
+	"push":      "#7b1fa2",
+	"fault":     "#c62828",
+	"clear":     "#2e7d32",
+	"other":     "#616161",
 }
 
 // WriteTimeline draws the run as an SVG picture: one lane per pod per node
@@ -160,7 +161,7 @@ func (r *Result) WriteTimeline(w io.Writer) error {
 
 	// Legend.
 	lx, ly := float64(tlLabel), axisY+32
-	for _, k := range []string{"creating", "running", "backoff", "failing", "queued", "pulling"} {
+	for _, k := range []string{"creating", "running", "backoff", "crashloop", "failing", "queued", "pulling"} {
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/><text x="%.1f" y="%.1f">%s</text>`+"\n", lx, ly-9, tlColours[k], lx+14, ly, k)
 		lx += 14 + float64(len(k))*tlCharWidth + 16
 	}
@@ -201,6 +202,8 @@ func drawPod(b *bytes.Buffer, sc *timeScale, p PodHistory, y float64, end time.T
 		case "":
 		case "ErrImagePull", "ImagePullBackOff", "RegistryUnavailable", "SignatureValidationFailed":
 			next, nextWhy = "backoff", a.Container+": "+a.Reason+": "+a.Message
+		case "CrashLoopBackOff":
+			next, nextWhy = "crashloop", a.Container+": "+a.Reason+": "+a.Message
 		default:
 			next, nextWhy = "failing", a.Container+": "+a.Reason+": "+a.Message
 		}
