@@ -217,8 +217,10 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 					ready++
 				}
 				restarts += c.restarts
-				if c.restarts > 0 && c.startAt.After(lastRestart) {
-					lastRestart = c.startAt
+				// kubectl dates the last restart by the end of the last
+				// terminated instance (lastState.terminated.finishedAt).
+				if t := c.lastExit(); c.restarts > 0 && t.After(lastRestart) {
+					lastRestart = t
 				}
 			}
 		}

@@ -206,6 +206,19 @@ func (n *Node) crashLoop(ps *podState, c *containerState, now time.Time) bool {
 	return false
 }
 
+// lastExit is when the instance shown as the container's last state
+// ended: the exited instance waiting to be replaced, else the one before
+// the current; zero when there is none.
+func (c *containerState) lastExit() time.Time {
+	switch {
+	case c.term != nil && !c.done && !c.final:
+		return c.term.FinishedAt
+	case c.lastTerm != nil:
+		return c.lastTerm.FinishedAt
+	}
+	return time.Time{}
+}
+
 // finished reports whether the pod is done for good: every app container
 // has exited and none restarts (Succeeded or Failed), or an init container
 // failed under restartPolicy Never.

@@ -154,7 +154,7 @@ func TestCrashLoopBackOff(t *testing.T) {
 	if err := n.GetPods(&buf, "default"); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); !strings.Contains(got, "p      0/1     CrashLoopBackOff   3 (30s ago)   2m30s") {
+	if got := buf.String(); !strings.Contains(got, "p      0/1     CrashLoopBackOff   3 (0s ago)   2m30s") {
 		t.Errorf("get pods =\n%s", got)
 	}
 }
