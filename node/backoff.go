@@ -13,6 +13,10 @@ const (
 // key, doubling from initial to max, forgotten after 2×max without failures.
 type backOff struct {
 	initial, max time.Duration
+	// expiry is how long an entry may be quiet before it is forgotten:
+	// 2×max for the image backoff; the crash loop's is fixed at 600s
+	// (newCrashLoopBackOff's HasExpiredFunc), whatever its max.
+	expiry time.Duration
 	entries      map[string]*backOffEntry
 }
 
@@ -26,13 +30,21 @@ type backOffEntry struct {
 }
 
 func newBackOff(initial, max time.Duration) *backOff {
-	return &backOff{initial: initial, max: max, entries: make(map[string]*backOffEntry)}
+	return &backOff{initial: initial, max: max, expiry: 2 * max, entries: make(map[string]*backOffEntry)}
+}
+
+// newCrashLoopBackOff is the kubelet's crash-loop backoff: entries expire
+// after 600s whatever the maximum.
+func newCrashLoopBackOff(initial, max time.Duration) *backOff {
+	b := newBackOff(initial, max)
+	b.expiry = 2 * DefaultMaxCrashLoopBackOff
+	return b
 }
 
 // expired reports whether an entry last updated at last has been quiet for
 // more than twice the maximum.
 func (b *backOff) expired(now, last time.Time) bool {
-	return now.Sub(last) > 2*b.max
+	return now.Sub(last) > b.expiry
 }
 
 // Next records a failure for key at now: a new or expired entry waits the

@@ -53,9 +53,9 @@ func TestFaultKinds(t *testing.T) {
 		{node.CRIO, registry.FaultSignature, "SignatureValidationFailed",
 			`SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists`,
 			`image pull failed for registry.example.com/team/app:v1 because the signature validation failed: Source image rejected: A signature was required, but no signature exists`},
-		{node.CRIO, registry.FaultTimeout, "RegistryUnavailable",
-			`RegistryUnavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: i/o timeout`,
-			`image pull failed for registry.example.com/team/app:v1 because the registry is unavailable: initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: i/o timeout`},
+		// CRI-O classifies only a refused connection: a timeout is ErrImagePull.
+		{node.CRIO, registry.FaultTimeout, "ErrImagePull",
+			`initializing source docker://registry.example.com/team/app:v1: pinging container registry registry.example.com: Get "https://registry.example.com/v2/": dial tcp registry.example.com:443: i/o timeout`, ""},
 		{node.CRIO, registry.FaultNotFound, "ErrImagePull", crio + "manifest unknown", ""},
 		{node.CRIO, registry.FaultUnauthorized, "ErrImagePull", crio + "unauthorized: authentication required", ""},
 		{node.CRIO, registry.FaultTooManyRequests, "ErrImagePull", crio + "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", ""},
@@ -450,7 +450,8 @@ func TestBlobStageOutage(t *testing.T) {
 		prefix  string
 	}{
 		{node.Containerd, "ErrImagePull", `failed to pull and unpack image "` + img + `": failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://registry.example.com/v2/team/app/blobs/sha256:`},
-		{node.CRIO, "ErrImagePull", "reading blob sha256:"},
+		// CRI-O puts RegistryUnavailable in front of the whole error.
+		{node.CRIO, "RegistryUnavailable", "image pull failed for " + img + " because the registry is unavailable: reading blob sha256:"},
 	} {
 		w := newWorld(t, node.WithContainerRuntime(tc.runtime))
 		w.reg.MustPush(img, build("app v1"))

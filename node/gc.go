@@ -441,7 +441,7 @@ func (n *Node) RestartKubelet() {
 	n.gcFailed = false
 	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
 	n.qps = newPullThrottle(n.cfg.qps, n.cfg.burst)
-	n.crashBackOff = newBackOff(n.cfg.crashLoopPeriods())
+	n.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
 	for image := range n.intents {
 		if ref, err := n.cfg.refs.Parse(image); err == nil {
 			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {

@@ -208,6 +208,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		// sidecars; RESTARTS adds up init and app containers'.
 		ready, total, restarts := 0, len(ps.app), 0
 		var lastRestart time.Time
+		initialized := ps.initialized()
 		for _, cs := range [2][]*containerState{ps.init, ps.app} {
 			for _, c := range cs {
 				if c.sidecar {
@@ -215,6 +216,9 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 				}
 				if c.running && (c.sidecar || !c.init) {
 					ready++
+				}
+				if c.init && !c.sidecar && initialized {
+					continue // once initialized, kubectl counts sidecars' and app containers' restarts
 				}
 				restarts += c.restarts
 				// kubectl dates the last restart by the end of the last
@@ -238,6 +242,9 @@ func podStatus(ps *podState) string {
 	p := ps.export()
 	reason := string(p.Status.Phase)
 	for i, c := range p.Status.InitContainerStatuses {
+		if ps.initialized() {
+			break // kubectl reads init statuses only while the pod initializes
+		}
 		switch {
 		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
 			continue
@@ -268,7 +275,10 @@ func podStatus(ps *podState) string {
 		}
 	}
 	if reason == ReasonCompleted && hasRunning {
-		reason = string(PodRunning) // kubectl: a completed container beside a running one
+		// kubectl: a completed container beside a running one reads
+		// Running if the pod is ready, and it is not: the completed
+		// container is not ready.
+		reason = "NotReady"
 	}
 	if ps.terminating {
 		return "Terminating"

@@ -159,6 +159,9 @@ func (n *Node) exitContainer(ps *podState, c *containerState, at time.Time, code
 	default:
 		c.final = policy == RestartPolicyNever || policy == RestartPolicyOnFailure && code == 0
 	}
+	if c.restartNow {
+		c.final = false // RestartContainer starts it again whatever the policy
+	}
 	if ps.finished() {
 		n.stopSidecarsOfFinishedPod(ps, at)
 		return

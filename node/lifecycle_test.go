@@ -442,3 +442,87 @@ func TestStartupLatencyWaitsForInitContainers(t *testing.T) {
 		t.Errorf("StartupLatency = %v, %v; want 5s", d, ok)
 	}
 }
+
+// Review findings, each with the kubelet's answer.
+func TestLifecycleReviewFindings(t *testing.T) {
+	// A crash-looping sidecar does not hold back an app container's
+	// restart once the pod is initialized.
+	t.Run("sidecar in backoff", func(t *testing.T) {
+		_, _, n := lifeWorld(t)
+		n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{
+			InitContainers: []node.Container{{Name: "proxy", Image: "side:good", RestartPolicy: node.ContainerRestartPolicyAlways}},
+			Containers:     []node.Container{{Name: "app", Image: "app:good"}},
+		}})
+		n.ExitContainer("", "p", "proxy", 1) // restarted at once
+		n.RunUntil(node.Epoch.Add(2 * time.Second))
+		n.ExitContainer("", "p", "proxy", 1) // now in its crash-loop window
+		n.ExitContainer("", "p", "app", 1)   // the app's first crash: restarted at once
+		p, _ := n.Pod("", "p")
+		if s := p.ContainerStatus("app"); s.State.Running == nil || s.RestartCount != 1 {
+			t.Errorf("app: %+v, want restarted beside the crash-looping sidecar", s)
+		}
+		if s := p.Status.InitContainerStatuses[0]; s.Reason() != "CrashLoopBackOff" {
+			t.Errorf("proxy: %+v, want CrashLoopBackOff", s.State)
+		}
+	})
+	// RestartContainer on a Never pod's app container leaves the sidecars
+	// running.
+	t.Run("restart under Never", func(t *testing.T) {
+		_, _, n := lifeWorld(t)
+		n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{RestartPolicy: node.RestartPolicyNever,
+			InitContainers: []node.Container{{Name: "proxy", Image: "side:good", RestartPolicy: node.ContainerRestartPolicyAlways}},
+			Containers:     []node.Container{{Name: "app", Image: "app:good"}},
+		}})
+		if err := n.RestartContainer("", "p", "app"); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		n.GetPods(&buf, "")
+		if !strings.Contains(buf.String(), "2/2     Running") {
+			t.Errorf("get pods =\n%s", buf.String())
+		}
+	})
+	// The crash loop forgets an entry after 600s whatever its maximum:
+	// under ReduceDefaultCrashLoopBackOffDecay (max 60s) a container that
+	// ran 200s still backs off.
+	t.Run("crash-loop expiry", func(t *testing.T) {
+		_, _, n := lifeWorld(t, node.WithFeatureGate(node.GateReduceDefaultCrashLoopBackOffDecay, true))
+		n.MustCreatePod(appPod("p", "app:good", ""))
+		n.ExitContainer("", "p", "app", 1)
+		n.RunUntil(node.Epoch.Add(200 * time.Second))
+		n.ExitContainer("", "p", "app", 1)
+		p, _ := n.Pod("", "p")
+		if got := p.ContainerStatus("app").Reason(); got != "CrashLoopBackOff" {
+			t.Errorf("after 200s of running: %q, want CrashLoopBackOff", got)
+		}
+	})
+	// kubectl: once initialized, init containers' restarts do not count
+	// and their state does not make the STATUS; a completed container
+	// beside a running one reads NotReady.
+	t.Run("get pods", func(t *testing.T) {
+		_, _, n := lifeWorld(t)
+		n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{RestartPolicy: node.RestartPolicyOnFailure,
+			InitContainers: []node.Container{{Name: "migrate", Image: "init:bad"}},
+			Containers:     []node.Container{{Name: "job", Image: "job:ok"}, {Name: "web", Image: "app:good"}},
+		}})
+		n.RunUntil(node.Epoch.Add(5 * time.Second))  // migrate fails, restarts at once
+		n.RunUntil(node.Epoch.Add(10 * time.Second)) // fails again: backoff
+		var buf bytes.Buffer
+		n.GetPods(&buf, "")
+		if !strings.Contains(buf.String(), "Init:CrashLoopBackOff   1 (0s ago)") {
+			t.Errorf("while initializing: get pods =\n%s", buf.String())
+		}
+	})
+	t.Run("completed beside running", func(t *testing.T) {
+		_, _, n := lifeWorld(t)
+		n.MustCreatePod(node.Pod{Name: "p", Spec: node.PodSpec{RestartPolicy: node.RestartPolicyOnFailure,
+			Containers: []node.Container{{Name: "job", Image: "job:ok"}, {Name: "web", Image: "app:good"}},
+		}})
+		n.RunUntil(node.Epoch.Add(time.Minute))
+		var buf bytes.Buffer
+		n.GetPods(&buf, "")
+		if !strings.Contains(buf.String(), "1/2     NotReady") {
+			t.Errorf("get pods =\n%s", buf.String())
+		}
+	})
+}

@@ -151,7 +151,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cfg:            cfg,
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
-		crashBackOff:   newBackOff(cfg.crashLoopPeriods()),
+		crashBackOff:   newCrashLoopBackOff(cfg.crashLoopPeriods()),
 		presentMsgs:    make(map[string]string),
 		neverMsgs:      make(map[string]string),
 		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),

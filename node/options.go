@@ -194,6 +194,9 @@ func (o *config) validate() error {
 	if o.gcMaxAge < 0 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must not be negative", o.gcMaxAge))
 	}
+	if o.gcMaxAge != 0 && !o.gatesInForce[GateImageMaximumGCAge] {
+		errs = append(errs, "invalid configuration: ImageMaximumGCAge feature gate is required for Kubelet configuration option imageMaximumGCAge")
+	}
 	if o.gcMaxAge > 0 && o.gcMaxAge <= o.gcMinAge {
 		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must be greater than imageMinimumGCAge %v", o.gcMaxAge, o.gcMinAge))
 	}

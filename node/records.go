@@ -134,7 +134,9 @@ func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, 
 				}
 				return false, nil
 			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
-				e.secrets = mergeCreds(e.secrets, p) // a rotated secret: its new hash
+				// A rotated secret admits the pod only if its new hash can
+				// be written back (MustAttemptImagePull).
+				e.secrets = mergeCreds(e.secrets, p)
 				rec.touch(now)
 				return false, nil
 			}

@@ -30,7 +30,7 @@ import (
 //
 //	registry answer              containerd     CRI-O
 //	unreachable (Unavailable)    ErrImagePull   RegistryUnavailable
-//	no such host, timeout        ErrImagePull   RegistryUnavailable
+//	no such host, timeout        ErrImagePull   ErrImagePull
 //	401, 404, 429, 500           ErrImagePull   ErrImagePull
 //	signature refused            ErrImagePull   SignatureValidationFailed
 //	corrupt blob                 ErrImagePull   ErrImagePull
@@ -44,8 +44,8 @@ const (
 	// registry failure, an unreachable host included, is ErrImagePull. It
 	// is the default: most kubelets run on containerd.
 	Containerd ContainerRuntime = "containerd"
-	// CRIO words errors as CRI-O with containers/image: an unreachable
-	// registry is "RegistryUnavailable: ..." and a refused signature
+	// CRIO words errors as CRI-O with containers/image: a registry that
+	// refuses connections is "RegistryUnavailable: ..." and a refused signature
 	// "SignatureValidationFailed: ...", which the kubelet turns into those
 	// waiting reasons.
 	CRIO ContainerRuntime = "cri-o"
@@ -161,7 +161,20 @@ func (r ContainerRuntime) fetchError(ref *pullpolicy.ImageRef, kind string, dgst
 	}
 	if r == CRIO {
 		if kind == "blobs" {
-			return fmt.Errorf("reading blob %s: fetching blob: %v", dgst, crioError(ref, "blob", err, false))
+			// CRI-O classifies the whole error: a refused connection puts
+			// RegistryUnavailable in front of it.
+			head := fmt.Sprintf("reading blob %s: fetching blob: ", dgst)
+			get := fmt.Sprintf("Get %q: ", requestURL(ref, "blobs", dgst.String()))
+			host := registryHost(ref.Domain())
+			switch {
+			case errors.Is(err, registry.ErrUnavailable):
+				return fmt.Errorf("%v: %s%sdial tcp %s:443: connect: connection refused", pullpolicy.ErrRegistryUnavailable, head, get, host)
+			case errors.Is(err, registry.ErrHostUnknown):
+				return fmt.Errorf("%s%sdial tcp: lookup %s: no such host", head, get, host)
+			case errors.Is(err, registry.ErrTimeout):
+				return fmt.Errorf("%s%sdial tcp %s:443: i/o timeout", head, get, host)
+			}
+			return fmt.Errorf("%s%v", head, crioError(ref, "blob", err, false))
 		}
 		return crioError(ref, "manifest", err, false)
 	}
@@ -214,9 +227,10 @@ func (r ContainerRuntime) commitSizeError(ref *pullpolicy.ImageRef, kind string,
 
 // crioError words a registry failure as CRI-O (containers/image) does. It
 // GETs the manifest directly, so a resolve and a manifest fetch fail alike
-// ("reading manifest <tag> in <repository>"); what is the registry's fault
-// rather than the image's, an unreachable host or a refused signature, gets
-// the prefix the kubelet classifies.
+// ("reading manifest <tag> in <repository>"). CRI-O prefixes only a refused
+// connection (ECONNREFUSED) with RegistryUnavailable and a refused
+// signature with SignatureValidationFailed, the two the kubelet
+// classifies; a timeout or an unknown host stays a plain error.
 func crioError(ref *pullpolicy.ImageRef, what string, err error, anonymous bool) error {
 	host := registryHost(ref.Domain())
 	source := "initializing source docker://" + familiar(ref.Name()) + ": "
@@ -229,9 +243,9 @@ func crioError(ref *pullpolicy.ImageRef, what string, err error, anonymous bool)
 	case errors.Is(err, registry.ErrUnavailable):
 		return fmt.Errorf("%v: %s%sdial tcp %s:443: connect: connection refused", pullpolicy.ErrRegistryUnavailable, source, ping, host)
 	case errors.Is(err, registry.ErrHostUnknown):
-		return fmt.Errorf("%v: %s%sdial tcp: lookup %s: no such host", pullpolicy.ErrRegistryUnavailable, source, ping, host)
+		return fmt.Errorf("%s%sdial tcp: lookup %s: no such host", source, ping, host)
 	case errors.Is(err, registry.ErrTimeout):
-		return fmt.Errorf("%v: %s%sdial tcp %s:443: i/o timeout", pullpolicy.ErrRegistryUnavailable, source, ping, host)
+		return fmt.Errorf("%s%sdial tcp %s:443: i/o timeout", source, ping, host)
 	case errors.Is(err, registry.ErrSignatureInvalid):
 		return fmt.Errorf("%v: Source image rejected: A signature was required, but no signature exists", pullpolicy.ErrSignatureValidationFailed)
 	case ref.Domain() == "docker.io" && (errors.Is(err, registry.ErrNameUnknown) || errors.Is(err, registry.ErrUnauthorized)):

@@ -124,9 +124,13 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 			ps.cursor++
 			continue
 		}
+		// Until the pod is initialized, an init container or sidecar is
+		// the last start of a sync; after it, a sidecar's restart is one
+		// start among the others.
+		blocks := c.init && !(c.sidecar && ps.initialized())
 		if c.term != nil && !c.restartNow && n.crashLoop(ps, c, now) {
 			// In CrashLoopBackOff: no image is ensured.
-			if c.init {
+			if blocks {
 				break
 			}
 			ps.cursor++
@@ -148,7 +152,7 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 			n.recordFailedMounts(ps, c, now)
 		}
 		n.finishStart(ps, c, now, o)
-		if c.init {
+		if blocks {
 			// The kubelet starts at most one init container (or sidecar)
 			// per sync; the next waits for it to exit, or to run.
 			break
@@ -156,6 +160,17 @@ func (n *Node) continueSync(ps *podState, now time.Time) {
 		ps.cursor++
 	}
 	n.endSync(ps, now)
+}
+
+// initialized reports whether the pod is initialized: every init container
+// completed and every sidecar started at least once.
+func (ps *podState) initialized() bool {
+	for _, c := range ps.init {
+		if c.sidecar && !c.started || !c.sidecar && !c.done {
+			return false
+		}
+	}
+	return true
 }
 
 // resumeSync continues a sync that blocked on a pull, unless the pod was
@@ -171,8 +186,9 @@ func (n *Node) resumeSync(ps *podState, c *containerState, at time.Time, o ensur
 		n.continueSync(ps, at)
 		return
 	}
+	blocks := c.init && !(c.sidecar && ps.initialized())
 	n.finishStart(ps, c, at, o)
-	if c.init {
+	if blocks {
 		n.endSync(ps, at)
 	} else {
 		ps.cursor++
@@ -298,8 +314,8 @@ func (n *Node) finishStart(ps *podState, c *containerState, now time.Time, o ens
 		c.imageRef = id
 		c.image, c.imageID = n.statusImage(c.ref, id)
 	}
-	if c.sidecar {
-		ps.syncAgain = true // the app containers start in the next sync
+	if c.sidecar && c.restarts == 0 {
+		ps.syncAgain = true // its first start: the app containers start in the next sync
 	}
 	n.started(ps, c, now)
 	return true
@@ -322,8 +338,8 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 		return fmt.Errorf("node %s: restart %s/%s: container %q is not running", n.name, ps.namespace, pod, container)
 	}
 	now := n.now()
+	c.restartNow = true // exitContainer neither finishes it nor the pod
 	n.exitContainer(ps, c, now, 0, ReasonCompleted)
-	c.final, c.restartNow = false, true
 	n.syncPod(ps, now)
 	return nil
 }

@@ -114,6 +114,8 @@ func TestKubeletVersionOptions(t *testing.T) {
 		{[]node.Option{node.WithFeatureGate("DigestAwareImagePullPolicyDefaulting", true)}, "node n: unrecognized feature gate: DigestAwareImagePullPolicyDefaulting"},
 		{[]node.Option{node.WithFeatureGate(node.GateImageMaximumGCAge, false)}, "node n: cannot set feature gate ImageMaximumGCAge to false, feature is locked to true"},
 		{[]node.Option{node.WithKubeletVersion("1.34"), node.WithFeatureGate(node.GateImageMaximumGCAge, false)}, ""},
+		{[]node.Option{node.WithKubeletVersion("1.34"), node.WithFeatureGate(node.GateImageMaximumGCAge, false), node.WithImageMaximumGCAge(time.Hour)},
+			"node n: invalid configuration: ImageMaximumGCAge feature gate is required for Kubelet configuration option imageMaximumGCAge"},
 		// Gates apply whatever the order of the options.
 		{[]node.Option{node.WithEnsureSecretPulledImages(true), node.WithKubeletVersion("1.34")}, ""},
 	} {
