@@ -16,8 +16,8 @@ type backOff struct {
 	// expiry is how long an entry may be quiet before it is forgotten:
 	// 2×max for the image backoff; the crash loop's is fixed at 600s
 	// (newCrashLoopBackOff's HasExpiredFunc), whatever its max.
-	expiry time.Duration
-	entries      map[string]*backOffEntry
+	expiry  time.Duration
+	entries map[string]*backOffEntry
 }
 
 type backOffEntry struct {
