@@ -95,7 +95,7 @@
 // prefix alone, so the runtime decides the waiting reason.
 // [WithContainerRuntime] picks it: [Containerd] (the default) reports every
 // registry failure, an unreachable registry included, as a plain error, so
-// the reason is ErrImagePull; [CRIO] prefixes an unreachable registry with
+// the reason is ErrImagePull; [CRIO] prefixes a refused connection with
 // RegistryUnavailable and a refused signature with
 // SignatureValidationFailed. A registry.FaultMessage fault replays any text
 // a production node showed, byte for byte. See [ContainerRuntime] for the
