@@ -132,7 +132,7 @@ func Run(t time.Time, nodes ...*Node) error {
 			ev.run(clock)
 		}
 		clock.SetTime(t)
-		nodes[0].expireEvents(t) // free them now, not at the next call
+		nodes[0].events.expire(t) // free them now, not at the next call
 		return nil
 	}
 	if parallel := independent(nodes); parallel != nil {
@@ -166,7 +166,7 @@ func Run(t time.Time, nodes ...*Node) error {
 	}
 	clock.SetTime(t)
 	for _, n := range nodes {
-		n.expireEvents(t) // free them now, not at each node's next call
+		n.events.expire(t) // free them now, not at each node's next call
 	}
 	return nil
 }
@@ -259,7 +259,7 @@ func (n *Node) runAlone(t, start time.Time) {
 		ev.run(own)
 	}
 	own.SetTime(t)
-	n.expireEvents(t)
+	n.events.expire(t)
 }
 
 // The kinds of driven event, in the order they run at equal times.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 )
 
@@ -126,23 +127,65 @@ func neverPullMessage(image string) string {
 	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
 }
 
-func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	n.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
-	n.expireEvents(at)
+// recorder is the kubelet's event recorder (client-go's
+// record.EventRecorder, as pkg/kubelet/kubelet.go wires it) together with
+// the API server's event store: it keeps every event the node emits until
+// it expires after the event TTL (--event-ttl), and formats events only
+// when they are read.
+type recorder struct {
+	events chunk.List[eventRecord]
+	ttl    time.Duration
 }
 
-// expireEvents drops the events older than the event TTL at now, as the API
+// record emits an event at time at, and lets the expired ones go.
+func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
+	r.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
+	r.expire(at)
+}
+
+// expire drops the events older than the event TTL at now, as the API
 // server lets them expire (--event-ttl).
-func (n *Node) expireEvents(now time.Time) {
-	first := n.events.First()
-	if first == n.events.Len() || now.Sub(n.events.At(first).at) <= n.cfg.eventTTL {
+func (r *recorder) expire(now time.Time) {
+	first := r.events.First()
+	if first == r.events.Len() || now.Sub(r.events.At(first).at) <= r.ttl {
 		return
 	}
-	cutoff := now.Add(-n.cfg.eventTTL)
-	for first < n.events.Len() && n.events.At(first).at.Before(cutoff) {
+	cutoff := now.Add(-r.ttl)
+	for first < r.events.Len() && r.events.At(first).at.Before(cutoff) {
 		first++
 	}
-	n.events.DropBefore(first)
+	r.events.DropBefore(first)
+}
+
+// count returns how many events were ever recorded, expired ones included.
+func (r *recorder) count() int { return r.events.Len() }
+
+// since returns the events recorded after the first i that have not
+// expired, oldest first.
+func (r *recorder) since(i int) []Event {
+	if i < 0 || i > r.events.Len() {
+		return nil
+	}
+	i = max(i, r.events.First())
+	out := make([]Event, 0, r.events.Len()-i)
+	for j := i; j < r.events.Len(); j++ {
+		out = append(out, r.events.At(j).event())
+	}
+	return out
+}
+
+// about calls f with every event about the object with that UID that has
+// not expired, oldest first.
+func (r *recorder) about(uid string, f func(Event)) {
+	for i := r.events.First(); i < r.events.Len(); i++ {
+		if e := r.events.At(i); e.obj.UID == uid {
+			f(e.event())
+		}
+	}
+}
+
+func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
+	n.events.record(at, kind, obj, image, detail)
 }
 
 // DefaultEventTTL is how long the API server keeps an event (--event-ttl).
@@ -157,7 +200,7 @@ func WithEventTTL(d time.Duration) Option { return func(o *config) { o.eventTTL 
 // oldest first.
 func (n *Node) Events() []Event {
 	n.catchUp()
-	return n.EventsSince(n.events.First())
+	return n.events.since(0)
 }
 
 // PodEvents returns the events about the current pod of that name (matched
@@ -170,11 +213,7 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 		return nil
 	}
 	var out []Event
-	for i := n.events.First(); i < n.events.Len(); i++ {
-		if r := n.events.At(i); r.obj.UID == p.uid {
-			out = append(out, r.event())
-		}
-	}
+	n.events.about(p.uid, func(e Event) { out = append(out, e) })
 	return out
 }
 
@@ -182,7 +221,7 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 // included: pass it to EventsSince later to read what came after.
 func (n *Node) EventCount() int {
 	n.catchUp()
-	return n.events.Len()
+	return n.events.count()
 }
 
 // EventsSince returns the events emitted after the first i, so a caller can
@@ -190,13 +229,5 @@ func (n *Node) EventCount() int {
 // Events that have expired meanwhile are left out.
 func (n *Node) EventsSince(i int) []Event {
 	n.catchUp()
-	if i < 0 || i > n.events.Len() {
-		return nil
-	}
-	i = max(i, n.events.First())
-	out := make([]Event, 0, n.events.Len()-i)
-	for j := i; j < n.events.Len(); j++ {
-		out = append(out, n.events.At(j).event())
-	}
-	return out
+	return n.events.since(i)
 }

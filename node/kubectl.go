@@ -151,22 +151,17 @@ type aggregatedEvent struct {
 func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 	var agg []*aggregatedEvent
 	index := map[string]*aggregatedEvent{}
-	for i := n.events.First(); i < n.events.Len(); i++ {
-		r := n.events.At(i)
-		if r.obj.UID != ps.uid {
-			continue
-		}
-		e := r.event()
+	n.events.about(ps.uid, func(e Event) {
 		key := e.Object.FieldPath + "\x00" + e.Type + "\x00" + e.Reason + "\x00" + e.Message
 		if a := index[key]; a != nil {
 			a.count++
 			a.last = e.At
-			continue
+			return
 		}
 		a := &aggregatedEvent{Event: e, count: 1, first: e.At, last: e.At}
 		index[key] = a
 		agg = append(agg, a)
-	}
+	})
 	slices.SortStableFunc(agg, func(a, b *aggregatedEvent) int { return a.last.Compare(b.last) })
 	fmt.Fprintf(w, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
 	fmt.Fprintf(w, "  ----\t------\t----\t----\t-------\n")

@@ -43,7 +43,7 @@ type Node struct {
 	syncq   syncQueue   // pods waiting for a sync, by time
 	created int         // pods ever created, for UIDs
 
-	events       chunk.List[eventRecord]
+	events       recorder
 	backOff      *backOff
 	crashBackOff *backOff // the crash loop's, per pod and container
 
@@ -149,6 +149,7 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 		cache:          imagecache.New(),
 		clock:          cfg.clock,
 		cfg:            cfg,
+		events:         recorder{ttl: cfg.eventTTL},
 		pods:           make(map[podName]*podState),
 		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
 		crashBackOff:   newCrashLoopBackOff(cfg.crashLoopPeriods()),

@@ -247,7 +247,7 @@ func (n *Node) process(t time.Time) {
 func (n *Node) catchUp() {
 	now := n.now()
 	n.process(now)
-	n.expireEvents(now)
+	n.events.expire(now)
 }
 
 // nextJob returns when the next in-flight pull finishes.
