@@ -5,23 +5,34 @@ import (
 	"github.com/pullsim/pullsim/registry"
 )
 
+// credentials are where the kubelet finds image pull credentials for a
+// pod: the pod's pull secrets (getPullSecretsForPod, made into a keyring by
+// credentialprovider/secrets.MakeDockerKeyring), the node's docker config
+// (the credentialprovider package's default keyring) and the credential
+// provider plugins (pkg/credentialprovider/plugin).
+type credentials struct {
+	cluster   *Cluster
+	node      keyring // the node's docker config (WithNodeCredentials)
+	providers []CredentialProvider
+}
+
 // credLookup computes a pod's credentials for one image at most once per
 // EnsureImage, as the kubelet's lazy getPodCredentials does.
 type credLookup struct {
-	n     *Node
+	creds *credentials
 	ps    *podState
 	ref   *pullpolicy.ImageRef
 	done  bool
-	creds []trackedCred
+	found []trackedCred
 	err   error
 }
 
 func (l *credLookup) get() ([]trackedCred, error) {
 	if !l.done {
-		l.creds, l.err = l.n.podCredentials(l.ps, l.ref)
+		l.found, l.err = l.creds.podCredentials(l.ps, l.ref)
 		l.done = true
 	}
-	return l.creds, l.err
+	return l.found, l.err
 }
 
 // podCredentials is the kubelet's keyring lookup for a pod's image: the
@@ -29,14 +40,14 @@ func (l *credLookup) get() ([]trackedCred, error) {
 // providers. A pull secret that does not parse is an error, returned as it
 // is; missing secrets are remembered for the FailedToRetrieveImagePullSecret
 // event.
-func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]trackedCred, error) {
+func (k *credentials) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]trackedCred, error) {
 	ps.missingSecrets = ps.missingSecrets[:0]
 	var pod keyring
 	for _, name := range ps.spec.ImagePullSecrets {
 		if name == "" {
 			continue
 		}
-		s, ok := n.cluster.pullSecret(ps.namespace, name)
+		s, ok := k.cluster.pullSecret(ps.namespace, name)
 		if !ok {
 			ps.missingSecrets = append(ps.missingSecrets, name)
 			continue
@@ -54,16 +65,16 @@ func (n *Node) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]tracked
 	// The node's docker config and the credential plugins are keyrings of
 	// their own, looked up in that order, each with its own Docker Hub
 	// fallback (UnionDockerKeyring).
-	creds = append(creds, n.nodeKeyring.lookup(ref.Repository())...)
+	creds = append(creds, k.node.lookup(ref.Repository())...)
 	var plugins keyring
-	for _, p := range n.cfg.providers {
+	for _, p := range k.providers {
 		c, ok := p.Credentials(ps.namespace, ps.spec.ServiceAccountName)
 		if !ok {
 			continue
 		}
 		tc := trackedCred{cred: c, source: fromNode}
 		if p.ServiceAccount {
-			sa, _ := n.cluster.ServiceAccount(ps.namespace, ps.spec.ServiceAccountName)
+			sa, _ := k.cluster.ServiceAccount(ps.namespace, ps.spec.ServiceAccountName)
 			tc = trackedCred{cred: c, source: fromServiceAccount, uid: sa.UID, namespace: sa.Namespace, name: sa.Name}
 		}
 		cfg := make(map[string]dockerConfigEntry, len(p.MatchImages))

@@ -35,7 +35,7 @@ type Attempt struct {
 // Only the latest [MaxAttempts] are kept.
 func (n *Node) Attempts(namespace, name string) []Attempt {
 	n.catchUp()
-	ps := n.pods[podID(namespace, name)]
+	ps := n.workers.pods[podID(namespace, name)]
 	if ps == nil {
 		return nil
 	}
@@ -48,12 +48,12 @@ func (n *Node) Attempts(namespace, name string) []Attempt {
 // and image, so a recreated pod starts afresh.
 func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration, until time.Time) {
 	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
+	ps := n.workers.pods[podID(namespace, pod)]
 	if ps == nil {
 		return 0, time.Time{}
 	}
 	key, now := backOffKey(ps.uid, image), n.now()
-	return n.backOff.Get(key, now), n.backOff.Until(key, now)
+	return n.manager.backOff.Get(key, now), n.manager.backOff.Until(key, now)
 }
 
 // RunUntil advances virtual time to t, syncing every pod that has a
@@ -177,7 +177,7 @@ func Run(t time.Time, nodes ...*Node) error {
 func (n *Node) Settle() (time.Time, error) {
 	n.catchUp()
 	for {
-		next, ok := n.nextJob()
+		next, ok := n.puller.next()
 		if !ok {
 			return n.now(), nil
 		}
@@ -209,7 +209,7 @@ func independent(nodes []*Node) []*Node {
 			continue
 		}
 		seen[n] = true
-		reg, ok := n.source.(*registry.Registry)
+		reg, ok := n.images.source.(*registry.Registry)
 		if !ok || reg == nil || len(n.cfg.providers) > 0 {
 			return nil
 		}
@@ -281,23 +281,23 @@ type runEvent struct {
 // finishing, then a GC, then a pod sync, at equal times.
 func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 	ev, ok := runEvent{n: n, idx: idx}, false
-	if at, has := n.nextJob(); has && !at.After(t) {
+	if at, has := n.puller.next(); has && !at.After(t) {
 		ev.at, ev.what, ok = at, doPull, true
 	}
-	if at, has := n.nextTimer(); has && !at.After(t) && (!ok || at.Before(ev.at)) {
+	if at, has := n.workers.nextTimer(); has && !at.After(t) && (!ok || at.Before(ev.at)) {
 		ev.at, ev.what, ok = at, doPull, true // process fires timers too
 	}
-	if at := n.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
-		if !ok && len(n.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gcIdle() {
+	if at := n.gc.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
+		if !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
 			// Nothing will happen on the node before t but collections
 			// that find nothing to do: run only the last of them.
-			n.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
-			at = n.nextGC
+			n.gc.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
+			at = n.gc.nextGC
 		}
 		ev.at, ev.what, ok = at, doGC, true
 	}
-	if len(n.syncq) > 0 {
-		if at := n.syncq[0].nextSync; !at.After(t) && (!ok || at.Before(ev.at)) {
+	if len(n.workers.syncq) > 0 {
+		if at := n.workers.syncq[0].nextSync; !at.After(t) && (!ok || at.Before(ev.at)) {
 			ev.at, ev.what, ok = at, doSync, true
 		}
 	}
@@ -313,7 +313,7 @@ func (ev runEvent) run(clock settableClock) {
 	case doGC:
 		ev.n.periodicGC(ev.at)
 	default:
-		ev.n.syncPod(ev.n.syncq[0], ev.at)
+		ev.n.workers.syncPod(ev.n.workers.syncq[0], ev.at)
 	}
 }
 
@@ -338,73 +338,4 @@ func (h *runHeap) Pop() any {
 	ev := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return ev
-}
-
-// periodicGC is the kubelet's GC loop: collect, and warn with ImageGCFailed
-// when collection fails twice in a row.
-func (n *Node) periodicGC(now time.Time) {
-	n.nextGC = now.Add(ImageGCPeriod)
-	// Image backoff entries are only read at the node's time, so dropping
-	// those expired now changes no answer, and frees deleted pods' entries
-	// on a node that pulls no more.
-	n.backOff.GC(now)
-	if !n.gcEnabled() {
-		// The image manager's own 5-minute detection loop runs whether or
-		// not GC does, so DeleteUnusedImages still knows the images' ages.
-		n.detectImages(now)
-		return
-	}
-	res := n.garbageCollect(now)
-	if res.Err != nil {
-		if n.gcFailed {
-			n.record(now, evNodeWarning, &n.obj, EventImageGCFailed, res.Err.Error())
-		}
-		n.gcFailed = true
-		return
-	}
-	n.gcFailed = false
-}
-
-// syncQueue holds a node's pods that wait for a sync, earliest first and,
-// at equal times, the older pod first. A pod is in it exactly when its
-// nextSync is set; setNextSync keeps it so.
-type syncQueue []*podState
-
-func (q syncQueue) Len() int { return len(q) }
-func (q syncQueue) Less(i, j int) bool {
-	if !q[i].nextSync.Equal(q[j].nextSync) {
-		return q[i].nextSync.Before(q[j].nextSync)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q syncQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].qidx, q[j].qidx = i, j
-}
-func (q *syncQueue) Push(x any) {
-	ps := x.(*podState)
-	ps.qidx = len(*q)
-	*q = append(*q, ps)
-}
-func (q *syncQueue) Pop() any {
-	old := *q
-	ps := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return ps
-}
-
-// setNextSync schedules the pod's next sync at t, or unschedules it when t
-// is zero.
-func (n *Node) setNextSync(ps *podState, t time.Time) {
-	was := ps.nextSync
-	ps.nextSync = t
-	switch {
-	case was.IsZero() && !t.IsZero():
-		heap.Push(&n.syncq, ps)
-	case !was.IsZero() && t.IsZero():
-		heap.Remove(&n.syncq, ps.qidx)
-	case !t.IsZero():
-		heap.Fix(&n.syncq, ps.qidx)
-	}
 }

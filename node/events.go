@@ -208,7 +208,7 @@ func (n *Node) Events() []Event {
 // that does not exist.
 func (n *Node) PodEvents(namespace, name string) []Event {
 	n.catchUp()
-	p := n.pods[podID(namespace, name)]
+	p := n.workers.pods[podID(namespace, name)]
 	if p == nil {
 		return nil
 	}

@@ -33,7 +33,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 		return fmt.Errorf("node %s: describe: the io.Writer is nil", n.name)
 	}
 	n.catchUp()
-	ps := n.pods[podID(namespace, name)]
+	ps := n.workers.pods[podID(namespace, name)]
 	if ps == nil {
 		return n.notFound(name)
 	}
@@ -192,7 +192,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		fmt.Fprintf(tw, "NAMESPACE\t")
 	}
 	fmt.Fprintf(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\n")
-	for _, ps := range n.order {
+	for _, ps := range n.workers.order {
 		if namespace != "" && ps.namespace != namespace {
 			continue
 		}

@@ -1,22 +1,15 @@
 package node
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"container/heap"
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
-	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
-	"golang.org/x/time/rate"
 )
 
 // Node is one simulated kubelet with its container runtime: it admits pods,
@@ -32,56 +25,22 @@ import (
 // goroutine with [Run], or give each node a goroutine of its own; the
 // Registry and Cluster they share are safe for concurrent use.
 type Node struct {
-	name   string
-	source registry.Source
-	cache  *imagecache.Cache
-	clock  Clock
-	cfg    config
+	name    string
+	clock   Clock
+	seen    time.Time // the latest time the node read from its clock
+	cfg     config
+	cluster *Cluster
 
-	pods    map[podName]*podState
-	order   []*podState // creation order, for Sync
-	syncq   syncQueue   // pods waiting for a sync, by time
-	created int         // pods ever created, for UIDs
-
-	events       recorder
-	backOff      *backOff
-	crashBackOff *backOff // the crash loop's, per pod and container
-
-	timers   timerHeap                      // container exits and terminations, by time
-	timerSeq uint64                         // timers ever added, for their order
-	runs     map[digest.Digest]registry.Run // what images' containers do, by image ID; zero Runs omitted
-
-	pulled  map[digest.Digest]*pullRecord // KEP-2535 pulled records by image ID
-	intents map[string]int                // KEP-2535 pull intents by image
-	counts  Counters
-
-	statusErr error // when set, the runtime's ImageStatus fails with it
-	cluster   *Cluster
-
-	timed    registry.Timed // the source's links, if it knows them
-	puller   puller
-	jobs     jobHeap                     // pulls in flight, by finish time
-	inflight map[digest.Digest]time.Time // blobs being downloaded, until when
-	seq      uint64
-	qps      *rate.Limiter // the pull throttle; nil when off
-	pulls    chunk.List[Pull]
-	uidBase  string // node-derived prefix of pod UIDs
-
-	obj            ObjectReference // the node, for node events
-	records        map[digest.Digest]*imageRecord
-	kubeletStarted time.Time
-	nextGC         time.Time
-	fsOther        int64
-	gcRuns         []GCResult
-	seen           time.Time // the latest time the node read from its clock
-	gcFailed       bool      // the last periodic GC failed
-
-	nodeKeyring keyring // the node's docker config (WithNodeCredentials)
-
-	presentMsgs map[string]string    // image as written -> its "already present" message
-	neverMsgs   map[string]string    // image as written -> its ErrImageNeverPull message
-	fieldPaths  map[fieldKey]string  // container name and kind -> event field path
-	repoDigests map[repoImage]string // repository and image ID -> repo@manifest-digest name
+	// The kubelet's components, each in a file of its own named for what
+	// it models. Node composes them and routes calls between them.
+	workers podWorkers     // pod_workers.go, containers.go: pods, syncs, container lifecycles
+	manager imageManager   // image_manager.go: EnsureImageExists and the pull backoff
+	records pullManager    // pull_manager.go: the KEP-2535 pull intents and records
+	creds   credentials    // credentials.go: pull secrets, node config, providers
+	puller  puller         // puller.go: the pull queue, slots and QPS throttle
+	images  imageService   // runtime.go: the container runtime's image service
+	gc      imageGCManager // image_gc_manager.go: image detection and garbage collection
+	events  recorder       // events.go: the event recorder and the API server's TTL
 }
 
 // Counters count what a node did.
@@ -129,38 +88,125 @@ func New(name string, src registry.Source, opts ...Option) (*Node, error) {
 	if cfg.cluster == nil {
 		cfg.cluster = NewCluster()
 	}
-	timed, _ := src.(registry.Timed)
 	if cfg.fsCapacity < 0 {
 		return nil, fmt.Errorf("node %s: image filesystem capacity %d must not be negative", name, cfg.fsCapacity)
 	}
-	start := cfg.clock.Now()
-	return &Node{
-		obj:            ObjectReference{Kind: "Node", Name: name, UID: name},
-		records:        make(map[digest.Digest]*imageRecord),
+	n := &Node{name: name, clock: cfg.clock, cfg: cfg, cluster: cfg.cluster}
+	n.wire(src, cfg.clock.Now())
+	return n, nil
+}
+
+// wire builds the node's components at time start and connects them.
+func (n *Node) wire(src registry.Source, start time.Time) {
+	cfg := &n.cfg
+	n.events = recorder{ttl: cfg.eventTTL}
+	n.images = newImageService(src, cfg.runtime)
+	n.puller = newPuller(cfg.pullSlots(), cfg.qps, cfg.burst, &n.images)
+	n.puller.done = n.pullFinished
+	n.records = newPullManager(cfg)
+	n.creds = credentials{cluster: n.cluster, node: newNodeKeyring(cfg.nodeCreds), providers: cfg.providers}
+	n.manager = imageManager{
+		cfg:         cfg,
+		rec:         &n.events,
+		images:      &n.images,
+		puller:      &n.puller,
+		records:     &n.records,
+		creds:       &n.creds,
+		backOff:     newBackOff(cfg.backOff, cfg.maxBackOff),
+		presentMsgs: make(map[string]string),
+		neverMsgs:   make(map[string]string),
+	}
+	n.workers = podWorkers{
+		nodeName:     n.name,
+		cfg:          cfg,
+		rec:          &n.events,
+		images:       &n.images,
+		manager:      &n.manager,
+		pods:         make(map[podName]*podState),
+		fieldPaths:   make(map[fieldKey]string),
+		crashBackOff: newCrashLoopBackOff(cfg.crashLoopPeriods()),
+	}
+	n.gc = imageGCManager{
+		cfg:            cfg,
+		rec:            &n.events,
+		images:         &n.images,
+		records:        &n.records,
+		inUse:          n.workers.imagesInUse,
+		busy:           func() bool { return len(n.puller.jobs) > 0 },
+		obj:            ObjectReference{Kind: "Node", Name: n.name, UID: n.name},
+		detected:       make(map[digest.Digest]*imageRecord),
 		kubeletStarted: start,
 		nextGC:         start,
-		timed:          timed,
-		cluster:        cfg.cluster,
-		puller:         puller{limit: cfg.pullSlots()},
-		inflight:       make(map[digest.Digest]time.Time),
-		qps:            newPullThrottle(cfg.qps, cfg.burst),
-		name:           name,
-		source:         src,
-		cache:          imagecache.New(),
-		clock:          cfg.clock,
-		cfg:            cfg,
-		events:         recorder{ttl: cfg.eventTTL},
-		pods:           make(map[podName]*podState),
-		backOff:        newBackOff(cfg.backOff, cfg.maxBackOff),
-		crashBackOff:   newCrashLoopBackOff(cfg.crashLoopPeriods()),
-		presentMsgs:    make(map[string]string),
-		neverMsgs:      make(map[string]string),
-		nodeKeyring:    newNodeKeyring(cfg.nodeCreds),
-		fieldPaths:     make(map[fieldKey]string),
-		repoDigests:    make(map[repoImage]string),
-		pulled:         make(map[digest.Digest]*pullRecord),
-		intents:        make(map[string]int),
-	}, nil
+	}
+}
+
+// pullFinished routes a finished pull back: the image manager completes
+// its pullImage (Pulled or Failed, backoff, records), the puller's next
+// queued request starts, and the pod sync that waited resumes.
+func (n *Node) pullFinished(job *pullJob, at time.Time) {
+	job.outcome = n.manager.pullDone(job, at)
+	job.done = true
+	n.puller.startQueued(at)
+	if job.blocked {
+		n.workers.resumeSync(job.ps, job.c, at, job.outcome)
+	}
+}
+
+// process finishes, in time order, every in-flight pull due by t, and
+// fires every container timer (exits, terminations) due by t; at equal
+// times pulls go first.
+func (n *Node) process(t time.Time) {
+	for {
+		jobAt, hasJob := n.puller.next()
+		timerAt, hasTimer := n.workers.nextTimer()
+		switch {
+		case hasJob && !jobAt.After(t) && (!hasTimer || !timerAt.Before(jobAt)):
+			job := heap.Pop(&n.puller.jobs).(*pullJob)
+			n.puller.finish(job, job.finished)
+		case hasTimer && !timerAt.After(t):
+			n.workers.fire(heap.Pop(&n.workers.timers).(*timer))
+		default:
+			return
+		}
+	}
+}
+
+// catchUp brings the node to its clock's time before it acts or answers:
+// pulls that finished meanwhile finish now, in order, at their own times,
+// and events older than the TTL expire.
+func (n *Node) catchUp() {
+	now := n.now()
+	n.process(now)
+	n.events.expire(now)
+}
+
+// periodicGC is the kubelet's housekeeping every ImageGCPeriod at now.
+func (n *Node) periodicGC(now time.Time) {
+	// Image backoff entries are only read at the node's time, so dropping
+	// those expired now changes no answer, and frees deleted pods' entries
+	// on a node that pulls no more.
+	n.manager.backOff.GC(now)
+	n.gc.periodic(now)
+}
+
+// RestartKubelet simulates a kubelet restart: running containers and the
+// image store survive, and so do KEP-2535 pulled records (they are files);
+// pull intents left behind become records without credentials for images
+// now present. Everything the kubelet keeps in memory starts afresh: image
+// GC records (so every image is new for imageMinimumGCAge again), image
+// pull backoff, the GC's idea of when the kubelet started and whether the
+// last GC failed. Pods are synced again.
+func (n *Node) RestartKubelet() {
+	n.catchUp()
+	now := n.now()
+	n.gc.restart(now)
+	n.manager.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
+	n.puller.restart()
+	n.workers.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
+	n.records.restart(n.images.cache, now)
+	for _, ps := range n.workers.order {
+		n.workers.syncPod(ps, now)
+	}
 }
 
 // MustNew is New for tests and examples: it panics on error.
@@ -187,22 +233,28 @@ func (n *Node) Clock() Clock { return n.clock }
 // for direct manipulation (pinning, removal).
 func (n *Node) Cache() *imagecache.Cache {
 	n.catchUp()
-	return n.cache
+	return n.images.cache
 }
 
 // Counters returns what the node has done so far.
 func (n *Node) Counters() Counters {
 	n.catchUp()
-	return n.counts
+	return Counters{
+		EnsureImage: n.manager.counts.ensure,
+		Pulls:       n.puller.counts.pulls,
+		PullErrors:  n.puller.counts.errors,
+		CacheHits:   n.manager.counts.hits,
+		BytesPulled: n.puller.counts.bytes,
+	}
 }
 
 // Pulls returns every runtime pull the node has finished, in the order they
 // finished: who asked, when, how long it queued and ran, what it cost.
 func (n *Node) Pulls() []Pull {
 	n.catchUp()
-	out := make([]Pull, n.pulls.Len())
+	out := make([]Pull, n.puller.pulls.Len())
 	for i := range out {
-		out[i] = *n.pulls.At(i)
+		out[i] = *n.puller.pulls.At(i)
 	}
 	return out
 }
@@ -212,7 +264,7 @@ func (n *Node) Pulls() []Pull {
 // while some container has never started.
 func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 	n.catchUp()
-	ps := n.pods[podID(namespace, name)]
+	ps := n.workers.pods[podID(namespace, name)]
 	if ps == nil || ps.readyAt.IsZero() {
 		return 0, false
 	}
@@ -226,7 +278,7 @@ func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 // Typical texts: "rpc error: code = DeadlineExceeded desc = context deadline
 // exceeded" (the 2m runtimeRequestTimeout), or `Id or size of image
 // "nginx:1.28" is not set`.
-func (n *Node) SetImageStatusError(err error) { n.statusErr = err }
+func (n *Node) SetImageStatusError(err error) { n.images.statusErr = err }
 
 // Defaulting returns the rule in force for empty imagePullPolicy fields.
 func (n *Node) Defaulting() pullpolicy.Defaulting { return n.cfg.defaulting }
@@ -249,102 +301,7 @@ func (n *Node) LoadImage(name string, img registry.Image) (imagecache.Image, err
 	if err != nil {
 		return imagecache.Image{}, fmt.Errorf("node %s: load image %q: %w", n.name, name, err)
 	}
-	entry := cacheEntry(m)
-	entry.Names = n.pullNames(ref, m.Digest)
-	added, err := n.cache.Add(entry)
-	if err == nil {
-		n.noteRun(m.Config.Digest, img.Run)
-	}
-	return added, err
-}
-
-// cacheEntry is the cache entry for the image manifest m describes: the
-// manifest, its config and its layers.
-func cacheEntry(m registry.Manifest) imagecache.Entry {
-	blobs := make([]imagecache.Blob, 0, len(m.Layers)+2)
-	blobs = append(blobs, imagecache.Blob{Digest: m.Digest, Size: m.Size}, imagecache.Blob{Digest: m.Config.Digest, Size: m.Config.Size})
-	for _, l := range m.Layers {
-		blobs = append(blobs, imagecache.Blob{Digest: l.Digest, Size: l.Size})
-	}
-	return imagecache.Entry{ID: m.Config.Digest, Manifest: m.Digest, Blobs: blobs}
-}
-
-type podState struct {
-	name, namespace, uid string
-	meta                 podMeta // carried, not interpreted
-	spec                 PodSpec
-	init, app            []*containerState
-	vols                 *podVolumes // image volumes; nil when the pod has none
-	nextSync             time.Time   // when the driver syncs it next; zero when nothing waits
-	seq                  int         // creation order on the node
-	qidx                 int         // index in the node's syncq while nextSync is set
-	attempts             []Attempt
-	createdAt, readyAt   time.Time
-	syncing              bool     // a sync is in progress, blocked on a pull
-	cursor               int      // the container the blocked sync is at
-	missingSecrets       []string // pull secrets the last lookup did not find
-	pullFailed           bool     // a start failed with ErrImagePull in this sync
-	syncAgain            bool     // a container event asks for another sync right after this one
-	terminating          bool     // deleted: its containers are being stopped
-	deletedAt            time.Time
-}
-
-type containerState struct {
-	spec *Container           // in the pod's spec
-	ref  *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
-	// obj is what the container's events are about. It lives apart from the
-	// container state, in one array per pod, so that the events of a
-	// deleted pod, kept until they expire, do not keep its state alive.
-	obj          *ObjectReference
-	init         bool
-	sidecar      bool // an init container with restartPolicy Always
-	started      bool // ever started
-	running      bool
-	done         bool                      // init container completed
-	final        bool                      // exited and will not be restarted
-	restartNow   bool                      // RestartContainer: start again without crash-loop backoff
-	gen          int                       // instances ever started, to tell stale exit timers
-	term         *ContainerStateTerminated // the exited instance, until a new one starts
-	lastTerm     *ContainerStateTerminated // the instance before the current one
-	crashKey     string                    // crash-loop backoff key, built on first use
-	waiting      ContainerStateWaiting
-	startAt      time.Time
-	finishAt     time.Time
-	restarts     int
-	image        string // status image once started
-	imageID      string // repo@digest once started
-	imageRef     digest.Digest
-	prevImageRef digest.Digest // image of the previous, exited instance
-	backOffKey   string        // "<pod UID>_<image as written>", built on first use
-	// volume marks an image volume's state: spec holds its name, reference
-	// and policy, obj is the pod (its events are pod events).
-	volume        bool
-	attemptPulled bool     // the current start attempt handed a pull to the runtime
-	pulling       *pullJob // the pull this container's start waits for, while it runs
-}
-
-// podMeta is the metadata a node carries for a pod without reading it.
-type podMeta struct {
-	generateName        string
-	labels, annotations map[string]string
-}
-
-// podName is a pod's namespace and name, the key of a node's pods.
-type podName struct{ namespace, name string }
-
-// podID returns the key of a pod; the namespace defaults to "default".
-func podID(namespace, name string) podName {
-	if namespace == "" {
-		namespace = "default"
-	}
-	return podName{namespace, name}
-}
-
-func podKey(namespace, name string) string {
-	if namespace == "" {
-		namespace = "default"
-	}
-	return namespace + "/" + name
+	return n.images.load(ref, m, img.Run)
 }
 
 // CreatePod admits p as the API server would and syncs it once, as the
@@ -375,45 +332,11 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, err
 	}
 	key := podID(p.Namespace, p.Name)
-	if n.pods[key] != nil {
+	if n.workers.pods[key] != nil {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
-	n.created++
-	now := n.now()
 	p.Spec.NodeName = n.name
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: n.newUID(), spec: p.Spec, createdAt: now, seq: n.created,
-		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
-	// setDefaults gave the spec fresh copies of everything. The events'
-	// object references come in one array: see containerState.obj.
-	nvols := 0
-	for i := range ps.spec.Volumes {
-		if ps.spec.Volumes[i].Image != nil {
-			nvols++
-		}
-	}
-	objs := make([]ObjectReference, nvols+len(ps.spec.InitContainers)+len(ps.spec.Containers))
-	for i := range ps.spec.Volumes {
-		if v := &ps.spec.Volumes[i]; v.Image != nil {
-			if ps.vols == nil {
-				ps.vols = &podVolumes{}
-			}
-			ps.vols.list = append(ps.vols.list, n.newImageVolume(ps, v, &objs[0]))
-			objs = objs[1:]
-		}
-	}
-	ps.init = make([]*containerState, 0, len(ps.spec.InitContainers))
-	for i := range ps.spec.InitContainers {
-		ps.init = append(ps.init, n.newContainer(ps, &ps.spec.InitContainers[i], true, &objs[0]))
-		objs = objs[1:]
-	}
-	ps.app = make([]*containerState, 0, len(ps.spec.Containers))
-	for i := range ps.spec.Containers {
-		ps.app = append(ps.app, n.newContainer(ps, &ps.spec.Containers[i], false, &objs[0]))
-		objs = objs[1:]
-	}
-	n.pods[key] = ps
-	n.order = append(n.order, ps)
-	n.syncPod(ps, now)
+	ps := n.workers.add(p, key, n.now())
 	return ps.export(), nil
 }
 
@@ -424,224 +347,6 @@ func (n *Node) MustCreatePod(p Pod) Pod {
 		panic(err)
 	}
 	return out
-}
-
-// newContainer returns the state of container c of ps; obj is where its
-// object reference is to be kept.
-func (n *Node) newContainer(ps *podState, c *Container, init bool, obj *ObjectReference) *containerState {
-	// convertToAPIContainerStatuses' default for a container with no
-	// status yet: PodInitializing in a pod with init containers, for its
-	// init and app containers alike.
-	reason := ReasonContainerCreating
-	if len(ps.spec.InitContainers) > 0 {
-		reason = ReasonPodInitializing
-	}
-	ref, _ := n.cfg.refs.Parse(c.Image)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: n.fieldPath(c.Name, init)}
-	return &containerState{
-		spec:    c,
-		ref:     ref,
-		init:    init,
-		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
-		obj:     obj,
-		waiting: ContainerStateWaiting{Reason: reason},
-	}
-}
-
-// podVolumes are a pod's image volumes and where the current sync is with
-// them.
-type podVolumes struct {
-	list    []*imageVolume
-	ensured bool // this sync has ensured them
-	cursor  int  // the volume a blocked sync is at
-}
-
-// imageVolume is an image volume: ensured like a container's image, with
-// the pod as the object of its events; outcome is what its last ensure gave.
-type imageVolume struct {
-	state   containerState
-	outcome ensureOutcome
-}
-
-// newImageVolume returns the state of an image volume of ps; obj is where
-// its object reference is to be kept.
-func (n *Node) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
-	ref, _ := n.cfg.refs.Parse(v.Image.Reference)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
-	return &imageVolume{state: containerState{
-		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
-		ref:    ref,
-		obj:    obj,
-		volume: true,
-	}}
-}
-
-// fieldPath returns the event field path of a container, such as
-// spec.containers{app}, built once per name and kind on the node.
-func (n *Node) fieldPath(name string, init bool) string {
-	key := fieldKey{name, init}
-	f, ok := n.fieldPaths[key]
-	if !ok {
-		f = "spec.containers{" + name + "}"
-		if init {
-			f = "spec.initContainers{" + name + "}"
-		}
-		n.fieldPaths[key] = f
-	}
-	return f
-}
-
-type fieldKey struct {
-	name string
-	init bool
-}
-
-// newUID returns a UUID-shaped UID made of a hash of the node's name and the
-// node's pod sequence number, so runs are reproducible, UIDs differ across
-// nodes, and a recreated pod gets a new one.
-func (n *Node) newUID() string {
-	if n.uidBase == "" {
-		n.uidBase = uuidOf(n.name)[:24] // the last group counts pods
-	}
-	var b [36]byte
-	copy(b[:], n.uidBase)
-	const digits = "0123456789abcdef"
-	for i, v := 35, uint64(n.created); i >= 24; i-- {
-		b[i] = digits[v&15]
-		v >>= 4
-	}
-	return string(b[:])
-}
-
-// setDefaults fills empty pull policies, of containers and image volumes,
-// with the node's defaulting rule, on fresh copies of the spec's lists.
-func (n *Node) setDefaults(p *Pod) {
-	p.Spec = p.Spec.clone()
-	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers} {
-		for i := range *cs {
-			if c := &(*cs)[i]; c.ImagePullPolicy == "" {
-				ref, _ := n.cfg.refs.Parse(c.Image)
-				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
-			}
-		}
-	}
-	for _, v := range p.Spec.Volumes {
-		if v.Image != nil && v.Image.PullPolicy == "" {
-			ref, _ := n.cfg.refs.Parse(v.Image.Reference)
-			v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(ref)
-		}
-	}
-}
-
-// clone copies the spec's lists, and what they point to, so that the copy
-// shares nothing a caller could change.
-func (s PodSpec) clone() PodSpec {
-	for _, cs := range []*[]Container{&s.InitContainers, &s.Containers, &s.EphemeralContainers} {
-		*cs = slices.Clone(*cs)
-		for i := range *cs {
-			(*cs)[i].VolumeMounts = slices.Clone((*cs)[i].VolumeMounts)
-		}
-	}
-	s.ImagePullSecrets = slices.Clone(s.ImagePullSecrets)
-	s.Volumes = slices.Clone(s.Volumes)
-	for i, v := range s.Volumes {
-		if v.Image != nil {
-			img := *v.Image
-			s.Volumes[i].Image = &img
-		}
-	}
-	return s
-}
-
-// validatePod returns the API server's field errors for a pod being created.
-func validatePod(p *Pod) []string {
-	errs := validateObjectMeta(p.Namespace, p.Name)
-	if len(p.Spec.Containers) == 0 {
-		errs = append(errs, "spec.containers: Required value")
-	}
-	if len(p.Spec.EphemeralContainers) > 0 {
-		errs = append(errs, "spec.ephemeralContainers: Forbidden: cannot be set on create")
-	}
-	var buf [8]string
-	names := buf[:0] // container names so far; pods have few
-	check := func(field string, cs []Container) {
-		for i := range cs {
-			c := &cs[i]
-			path := func() string { return "spec." + field + "[" + strconv.Itoa(i) + "]" }
-			switch {
-			case c.Name == "":
-				errs = append(errs, path()+".name: Required value")
-			case slices.Contains(names, c.Name):
-				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path(), c.Name))
-			default:
-				if bad := isDNS1123Label(c.Name); bad != nil {
-					errs = append(errs, invalidValues(path()+".name", c.Name, bad)...)
-				}
-			}
-			names = append(names, c.Name)
-			switch {
-			case c.Image == "":
-				errs = append(errs, path()+".image: Required value")
-			case strings.TrimSpace(c.Image) != c.Image:
-				errs = append(errs, fmt.Sprintf("%s.image: Invalid value: %q: must not have leading or trailing whitespace", path(), c.Image))
-			}
-			if _, err := pullpolicy.ParsePullPolicy(string(c.ImagePullPolicy)); err != nil {
-				errs = append(errs, path()+".imagePullPolicy: "+err.Error())
-			}
-		}
-	}
-	check("initContainers", p.Spec.InitContainers)
-	check("containers", p.Spec.Containers)
-	errs = append(errs, validateRestartPolicies(&p.Spec)...)
-	return append(errs, validateVolumes(&p.Spec)...)
-}
-
-// validateVolumes returns the API server's errors for the pod's volumes and
-// the containers' mounts of them.
-func validateVolumes(s *PodSpec) []string {
-	var errs []string
-	names := make(map[string]bool, len(s.Volumes))
-	for i, v := range s.Volumes {
-		path := "spec.volumes[" + strconv.Itoa(i) + "]"
-		switch {
-		case v.Name == "":
-			errs = append(errs, path+".name: Required value")
-		case names[v.Name]:
-			errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", path, v.Name))
-		default:
-			errs = append(errs, invalidValues(path+".name", v.Name, isDNS1123Label(v.Name))...)
-		}
-		names[v.Name] = true
-		if v.Image == nil {
-			continue
-		}
-		if v.Image.Reference == "" {
-			errs = append(errs, path+".image.reference: Required value")
-		}
-		if _, err := pullpolicy.ParsePullPolicy(string(v.Image.PullPolicy)); err != nil {
-			errs = append(errs, path+".image.pullPolicy: "+err.Error())
-		}
-	}
-	for _, f := range []struct {
-		field string
-		cs    []Container
-	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
-		for i, c := range f.cs {
-			for j, m := range c.VolumeMounts {
-				path := fmt.Sprintf("spec.%s[%d].volumeMounts[%d]", f.field, i, j)
-				switch {
-				case m.Name == "":
-					errs = append(errs, path+".name: Required value")
-				case !names[m.Name]:
-					errs = append(errs, fmt.Sprintf("%s.name: Not found: %q", path, m.Name))
-				}
-				if m.MountPath == "" {
-					errs = append(errs, path+".mountPath: Required value")
-				}
-			}
-		}
-	}
-	return errs
 }
 
 // DeletePod deletes a pod as the kubelet kills one: each running app
@@ -655,12 +360,12 @@ func validateVolumes(s *PodSpec) []string {
 func (n *Node) DeletePod(namespace, name string) error {
 	n.catchUp()
 	key := podID(namespace, name)
-	ps := n.pods[key]
+	ps := n.workers.pods[key]
 	if ps == nil {
 		return n.notFound(name)
 	}
 	if !ps.terminating {
-		n.terminate(ps, n.now())
+		n.workers.terminate(ps, n.now())
 	}
 	return nil
 }
@@ -674,7 +379,7 @@ func (n *Node) notFound(name string) error {
 // Pod returns the pod of that name as it stands.
 func (n *Node) Pod(namespace, name string) (Pod, bool) {
 	n.catchUp()
-	ps := n.pods[podID(namespace, name)]
+	ps := n.workers.pods[podID(namespace, name)]
 	if ps == nil {
 		return Pod{}, false
 	}
@@ -684,89 +389,9 @@ func (n *Node) Pod(namespace, name string) (Pod, bool) {
 // Pods returns every pod on the node, in creation order.
 func (n *Node) Pods() []Pod {
 	n.catchUp()
-	out := make([]Pod, len(n.order))
-	for i, ps := range n.order {
+	out := make([]Pod, len(n.workers.order))
+	for i, ps := range n.workers.order {
 		out[i] = ps.export()
 	}
 	return out
-}
-
-func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
-		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
-	if ps.terminating {
-		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
-	}
-	p.Status.Phase = ps.phase()
-	// One array holds the init and the app containers' statuses.
-	all := make([]ContainerStatus, len(ps.init)+len(ps.app))
-	for i, c := range ps.init {
-		all[i] = c.status()
-	}
-	for i, c := range ps.app {
-		all[len(ps.init)+i] = c.status()
-	}
-	if len(ps.init) > 0 {
-		p.Status.InitContainerStatuses = all[:len(ps.init):len(ps.init)]
-	}
-	if len(ps.app) > 0 {
-		p.Status.ContainerStatuses = all[len(ps.init):]
-	}
-	return p
-}
-
-func (c *containerState) status() ContainerStatus {
-	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
-	if c.started {
-		s.ContainerID = c.containerID()
-	}
-	if c.image != "" {
-		s.Image = c.image
-	}
-	last := c.lastTerm
-	switch {
-	case c.running:
-		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
-		s.Ready = true
-	case c.term != nil && (c.waiting.Reason == "" || c.done || c.final):
-		t := *c.term
-		t.ContainerID = ""
-		s.State.Terminated = &t
-		s.Ready = c.done // an init container that exited 0 is ready
-	default:
-		w := c.waiting
-		s.State.Waiting = &w
-		if c.term != nil {
-			last = c.term // the exited instance waits to be replaced
-		}
-	}
-	if last != nil {
-		t := *last
-		s.LastState.Terminated = &t
-	}
-	return s
-}
-
-// containerID returns the runtime's ID of the container's current (or
-// last) instance.
-func (c *containerState) containerID() string {
-	return containerID(c.obj.UID, c.spec.Name, c.restarts)
-}
-
-// containerID is the runtime's ID of a container instance: a hash of the
-// pod's UID, the container's name and its restart count, so it is stable
-// for an instance and new for each restart.
-func containerID(podUID, name string, restarts int) string {
-	var in [128]byte
-	b := append(in[:0], podUID...)
-	b = append(b, '/')
-	b = append(b, name...)
-	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(restarts), 10)
-	sum := sha256.Sum256(b)
-	const prefix = "containerd://"
-	var out [len(prefix) + 2*sha256.Size]byte
-	copy(out[:], prefix)
-	hex.Encode(out[len(prefix):], sum[:])
-	return string(out[:])
 }

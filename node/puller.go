@@ -7,19 +7,10 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
+	"github.com/pullsim/pullsim/internal/chunk"
 	"github.com/pullsim/pullsim/pullpolicy"
-	"github.com/pullsim/pullsim/registry"
 	"golang.org/x/time/rate"
 )
-
-// This file is the kubelet's image puller (pkg/kubelet/images/puller.go) on
-// virtual time. A pull request waits in FIFO order for a slot: one slot
-// when pulls are serialized, maxParallelImagePulls slots (or unlimited)
-// when they are not. When a slot frees, the next request starts: the QPS
-// throttle is consulted, the runtime makes its registry requests, and the
-// pull is scheduled to finish after the link's latency and transfer time.
-// Only when it finishes does the image enter the cache and the waiting pod
-// sync resume.
 
 // Pull is one runtime PullImage call as the node saw it.
 type Pull struct {
@@ -78,12 +69,45 @@ type pullResult struct {
 	err      error
 }
 
-// puller is the queue and the slots.
+// puller is the kubelet's image puller (pkg/kubelet/images/puller.go) on
+// virtual time, with the QPS throttle that wraps the image service
+// (throttleImagePulling in pkg/kubelet/images/helpers.go). A pull request
+// waits in FIFO order for a slot: one slot when pulls are serialized,
+// maxParallelImagePulls slots (or unlimited) when they are not. When a slot
+// frees, the next request starts: the throttle is consulted, the runtime's
+// image service makes its registry requests, and the pull is scheduled to
+// finish after the link's latency and transfer time. Only when it finishes
+// does the image enter the cache; then done hands the result back to the
+// image manager.
 type puller struct {
-	limit   int // slots; 0 means unlimited
-	running int
-	queue   []*pullJob
+	limit    int // slots; 0 means unlimited
+	running  int
+	queue    []*pullJob
+	jobs     jobHeap // pulls in flight, by finish time
+	seq      uint64  // pulls ever started, for their order
+	qps      float64 // the throttle's settings, to refill it on a kubelet restart
+	burst    int
+	throttle *rate.Limiter // nil when off
+	pulls    chunk.List[Pull]
+	counts   pullCounts
+	images   *imageService
+	done     func(job *pullJob, at time.Time) // the image manager's continuation
 }
+
+// pullCounts count the runtime pulls a puller made.
+type pullCounts struct {
+	pulls, errors int
+	bytes         int64
+}
+
+// newPuller returns a puller with slots slots (0: unlimited) and the
+// throttle qps and burst give, over the image service images.
+func newPuller(slots int, qps float64, burst int, images *imageService) puller {
+	return puller{limit: slots, qps: qps, burst: burst, throttle: newPullThrottle(qps, burst), images: images}
+}
+
+// restart is a kubelet restart: the throttle's bucket is full again.
+func (p *puller) restart() { p.throttle = newPullThrottle(p.qps, p.burst) }
 
 func (p *puller) free() bool { return p.limit == 0 || p.running < p.limit }
 
@@ -107,35 +131,35 @@ func (h *jobHeap) Pop() any {
 	return j
 }
 
-// requestPull hands job to the puller at time at. If the pull can start
-// and takes no time, it is finished when requestPull returns.
-func (n *Node) requestPull(job *pullJob, at time.Time) {
+// request hands job to the puller at time at. If the pull can start
+// and takes no time, it is finished when request returns.
+func (p *puller) request(job *pullJob, at time.Time) {
 	job.requested = at
-	n.puller.queue = append(n.puller.queue, job)
-	n.startQueued(at)
+	p.queue = append(p.queue, job)
+	p.startQueued(at)
 }
 
 // startQueued starts queued jobs, oldest first, while slots are free.
-func (n *Node) startQueued(at time.Time) {
-	for len(n.puller.queue) > 0 && n.puller.free() {
-		job := n.puller.queue[0]
-		n.puller.queue[0] = nil
-		n.puller.queue = n.puller.queue[1:]
-		if len(n.puller.queue) == 0 {
-			n.puller.queue = n.puller.queue[:0:0] // let the backing array go; the next append starts small
+func (p *puller) startQueued(at time.Time) {
+	for len(p.queue) > 0 && p.free() {
+		job := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		if len(p.queue) == 0 {
+			p.queue = p.queue[:0:0] // let the backing array go; the next append starts small
 		}
-		n.startPull(job, at)
+		p.start(job, at)
 	}
 }
 
 var errQPSExceeded = errors.New("pull QPS exceeded")
 
-// startPull is the moment a slot takes job: the runtime's PullImage begins.
-func (n *Node) startPull(job *pullJob, at time.Time) {
-	n.puller.running++
-	n.seq++
-	job.seq, job.started = n.seq, at
-	if n.qps != nil && !n.qps.AllowN(at, 1) {
+// start is the moment a slot takes job: the runtime's PullImage begins.
+func (p *puller) start(job *pullJob, at time.Time) {
+	p.running++
+	p.seq++
+	job.seq, job.started = p.seq, at
+	if p.throttle != nil && !p.throttle.AllowN(at, 1) {
 		// The throttle wraps the image service (throttleImagePulling in
 		// pkg/kubelet/images/helpers.go): the runtime's PullImage is never
 		// called, so this is no runtime pull.
@@ -143,10 +167,10 @@ func (n *Node) startPull(job *pullJob, at time.Time) {
 		job.throttled = true
 		job.finished = at
 	} else {
-		n.counts.Pulls++
+		p.counts.pulls++
 		job.c.attemptPulled = true
-		waitUntil := n.fetch(job, at)
-		l := n.link(job.ref.Domain())
+		waitUntil := p.images.fetch(job, at)
+		l := p.images.link(job.ref.Domain())
 		d := l.Transfer(job.res.requests, job.res.bytes)
 		d += time.Duration(job.res.timeouts) * (l.Timeout - l.Latency)
 		job.finished = at.Add(d)
@@ -154,48 +178,35 @@ func (n *Node) startPull(job *pullJob, at time.Time) {
 			job.finished = waitUntil
 		}
 		for _, d := range job.fetched {
-			n.inflight[d] = job.finished
+			p.images.inflight[d] = job.finished
 		}
 	}
 	if job.finished.Equal(at) {
-		n.finishPull(job, at)
+		p.finish(job, at)
 		return
 	}
-	heap.Push(&n.jobs, job)
+	heap.Push(&p.jobs, job)
 }
 
-// link returns the network link to host.
-func (n *Node) link(host string) registry.Link {
-	if n.timed == nil {
-		return registry.InstantLink
-	}
-	return n.timed.Link(host)
-}
-
-// finishPull ends job at time at: the image enters the cache, the kubelet
+// finish ends job at time at: the image enters the cache, the kubelet
 // records Pulled or Failed, the slot frees and the waiting sync resumes.
-func (n *Node) finishPull(job *pullJob, at time.Time) {
-	n.puller.running--
+func (p *puller) finish(job *pullJob, at time.Time) {
+	p.running--
 	if job.c.pulling == job {
 		job.c.pulling = nil
 	}
 	for _, d := range job.fetched {
-		if n.inflight[d].Equal(job.finished) {
-			delete(n.inflight, d)
+		if p.images.inflight[d].Equal(job.finished) {
+			delete(p.images.inflight, d)
 		}
 	}
 	res := &job.res
 	if job.throttled {
-		job.outcome = n.pullDone(job, at)
-		job.done = true
-		n.startQueued(at)
-		if job.blocked {
-			n.resumeSync(job.ps, job.c, at, job.outcome)
-		}
+		p.done(job, at)
 		return
 	}
 	if res.err == nil && res.commit {
-		img, err := n.cache.Add(res.entry)
+		img, err := p.images.cache.Add(res.entry)
 		if err != nil {
 			res.err = errors.New("failed to pull and unpack image " + quote(job.ref.Name()) + ": " + err.Error())
 		} else {
@@ -203,59 +214,25 @@ func (n *Node) finishPull(job *pullJob, at time.Time) {
 		}
 	}
 	if res.err == nil {
-		n.counts.BytesPulled += res.bytes
+		p.counts.bytes += res.bytes
 	} else {
-		n.counts.PullErrors++
+		p.counts.errors++
 	}
-	p := Pull{Namespace: job.c.obj.Namespace, Pod: job.c.obj.Name, Container: job.c.spec.Name,
+	pull := Pull{Namespace: job.c.obj.Namespace, Pod: job.c.obj.Name, Container: job.c.spec.Name,
 		Image: job.ref.Requested(), Requested: job.requested, Started: job.started, Finished: at, Requests: res.requests, Bytes: res.bytes}
 	if res.err != nil {
-		p.Err = res.err.Error()
+		pull.Err = res.err.Error()
 	}
-	n.pulls.Append(p)
-
-	job.outcome = n.pullDone(job, at)
-	job.done = true
-	n.startQueued(at)
-	if job.blocked {
-		n.resumeSync(job.ps, job.c, at, job.outcome)
-	}
+	p.pulls.Append(pull)
+	p.done(job, at)
 }
 
-// process finishes, in time order, every in-flight pull due by t, and
-// fires every container timer (exits, terminations) due by t; at equal
-// times pulls go first.
-func (n *Node) process(t time.Time) {
-	for {
-		jobAt, hasJob := n.nextJob()
-		timerAt, hasTimer := n.nextTimer()
-		switch {
-		case hasJob && !jobAt.After(t) && (!hasTimer || !timerAt.Before(jobAt)):
-			job := heap.Pop(&n.jobs).(*pullJob)
-			n.finishPull(job, job.finished)
-		case hasTimer && !timerAt.After(t):
-			n.fire(heap.Pop(&n.timers).(*timer))
-		default:
-			return
-		}
-	}
-}
-
-// catchUp brings the node to its clock's time before it acts or answers:
-// pulls that finished meanwhile finish now, in order, at their own times,
-// and events older than the TTL expire.
-func (n *Node) catchUp() {
-	now := n.now()
-	n.process(now)
-	n.events.expire(now)
-}
-
-// nextJob returns when the next in-flight pull finishes.
-func (n *Node) nextJob() (time.Time, bool) {
-	if len(n.jobs) == 0 {
+// next returns when the next in-flight pull finishes.
+func (p *puller) next() (time.Time, bool) {
+	if len(p.jobs) == 0 {
 		return time.Time{}, false
 	}
-	return n.jobs[0].finished, true
+	return p.jobs[0].finished, true
 }
 
 // newPullThrottle is the kubelet's pull throttle: client-go's token bucket

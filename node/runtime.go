@@ -13,10 +13,84 @@ import (
 	"github.com/pullsim/pullsim/registry"
 )
 
-// This file is the node's container runtime, its part of a pull: resolve
-// the reference at the registry, fetch the manifest and the blobs the
-// content store lacks, verify each against its digest, then name the image.
-// How the runtime words its errors is in runtime_errors.go.
+// imageService is the container runtime's CRI image service (containerd's
+// CRI plugin, or CRI-O): PullImage, ImageStatus and the content store
+// behind them. A pull resolves the reference at the registry, fetches the
+// manifest and the blobs the content store lacks, verifies each against its
+// digest, then names the image. How the runtime words its errors is in
+// runtime_errors.go. The kubelet reaches it through the puller; the image
+// GC manager lists and removes its images.
+type imageService struct {
+	source    registry.Source
+	timed     registry.Timed // the source's links, if it knows them
+	cache     *imagecache.Cache
+	runtime   ContainerRuntime
+	inflight  map[digest.Digest]time.Time    // blobs being downloaded, until when
+	statusErr error                          // when set, ImageStatus fails with it
+	runs      map[digest.Digest]registry.Run // what images' containers do, by image ID; zero Runs omitted
+	// repoDigests memoises repo@manifest-digest names by repository and
+	// image ID.
+	repoDigests map[repoImage]string
+}
+
+// newImageService returns the runtime's image service over src.
+func newImageService(src registry.Source, runtime ContainerRuntime) imageService {
+	timed, _ := src.(registry.Timed)
+	return imageService{
+		source:      src,
+		timed:       timed,
+		cache:       imagecache.New(),
+		runtime:     runtime,
+		inflight:    make(map[digest.Digest]time.Time),
+		repoDigests: make(map[repoImage]string),
+	}
+}
+
+// link returns the network link to host.
+func (s *imageService) link(host string) registry.Link {
+	if s.timed == nil {
+		return registry.InstantLink
+	}
+	return s.timed.Link(host)
+}
+
+// run returns what the containers of image id do.
+func (s *imageService) run(id digest.Digest) registry.Run { return s.runs[id] }
+
+// noteRun remembers what the containers of image id do, as read from its
+// config.
+func (s *imageService) noteRun(id digest.Digest, r registry.Run) {
+	if r == (registry.Run{}) {
+		return // the zero Run needs no entry
+	}
+	if s.runs == nil {
+		s.runs = make(map[digest.Digest]registry.Run)
+	}
+	s.runs[id] = r
+}
+
+// load side-loads the image m describes under the tag ref, as `ctr images
+// import` does; its containers do r.
+func (s *imageService) load(ref *pullpolicy.ImageRef, m registry.Manifest, r registry.Run) (imagecache.Image, error) {
+	entry := cacheEntry(m)
+	entry.Names = s.pullNames(ref, m.Digest)
+	added, err := s.cache.Add(entry)
+	if err == nil {
+		s.noteRun(m.Config.Digest, r)
+	}
+	return added, err
+}
+
+// cacheEntry is the cache entry for the image manifest m describes: the
+// manifest, its config and its layers.
+func cacheEntry(m registry.Manifest) imagecache.Entry {
+	blobs := make([]imagecache.Blob, 0, len(m.Layers)+2)
+	blobs = append(blobs, imagecache.Blob{Digest: m.Digest, Size: m.Size}, imagecache.Blob{Digest: m.Config.Digest, Size: m.Config.Size})
+	for _, l := range m.Layers {
+		blobs = append(blobs, imagecache.Blob{Digest: l.Digest, Size: l.Size})
+	}
+	return imagecache.Entry{ID: m.Config.Digest, Manifest: m.Digest, Blobs: blobs}
+}
 
 // fetch makes job's registry requests at time at and fills job.res with
 // what to commit at finish. Nothing enters the cache here. It returns the
@@ -26,14 +100,14 @@ import (
 // With credentials, the runtime tries each in order and the first that
 // works wins; when all fail the error is their aggregate, "[e1, e2]". With
 // none, it pulls anonymously.
-func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
+func (s *imageService) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 	if len(job.creds) == 0 {
-		return n.fetchWith(job, registry.Credential{})
+		return s.fetchWith(job, registry.Credential{})
 	}
 	var errs []string
 	for i := range job.creds {
 		job.res.err = nil
-		w := n.fetchWith(job, job.creds[i].cred)
+		w := s.fetchWith(job, job.creds[i].cred)
 		if job.res.err == nil {
 			job.res.used = &job.creds[i]
 			return w
@@ -45,21 +119,21 @@ func (n *Node) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 }
 
 // fetchWith is one runtime PullImage with one credential.
-func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time.Time) {
+func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time.Time) {
 	ref, res := job.ref, &job.res
 	res.requests++
-	desc, err := n.source.Resolve(ref, cred)
+	desc, err := s.source.Resolve(ref, cred)
 	if err != nil {
-		res.fail(n.cfg.runtime.resolveError(ref, err, cred.Anonymous()), err)
+		res.fail(s.runtime.resolveError(ref, err, cred.Anonymous()), err)
 		return
 	}
-	names := n.pullNames(ref, desc.Digest)
-	if id, ok := n.cache.ByManifest(desc.Digest); ok {
+	names := s.pullNames(ref, desc.Digest)
+	if id, ok := s.cache.ByManifest(desc.Digest); ok {
 		// Content already here: at most names move. One round trip, no bytes.
-		_, size, _ := n.cache.Summary(id)
+		_, size, _ := s.cache.Summary(id)
 		res.id, res.size = id, size
 		for _, name := range names {
-			if !n.cache.HasName(id, name) {
+			if !s.cache.HasName(id, name) {
 				res.entry, res.commit = imagecache.Entry{ID: id, Manifest: desc.Digest, Names: names}, true
 				break
 			}
@@ -67,13 +141,13 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 		return
 	}
 	res.requests++
-	m, err := n.source.FetchManifest(ref, desc.Digest, cred)
+	m, err := s.source.FetchManifest(ref, desc.Digest, cred)
 	if err != nil {
-		res.fail(n.cfg.runtime.fetchError(ref, "manifests", desc.Digest, err), err)
+		res.fail(s.runtime.fetchError(ref, "manifests", desc.Digest, err), err)
 		return
 	}
 	if got := digest.FromBytes(m.Raw); got != desc.Digest {
-		res.err = n.cfg.runtime.commitError(ref, "manifest", desc.Digest, got)
+		res.err = s.runtime.commitError(ref, "manifest", desc.Digest, got)
 		return
 	}
 	if err := checkManifest(m); err != nil {
@@ -85,10 +159,10 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 		if i >= 0 {
 			d, kind = m.Layers[i], "layer"
 		}
-		if n.cache.HasBlob(d.Digest) || containsDigest(job.fetched, d.Digest) {
+		if s.cache.HasBlob(d.Digest) || containsDigest(job.fetched, d.Digest) {
 			continue
 		}
-		if until, ok := n.inflight[d.Digest]; ok {
+		if until, ok := s.inflight[d.Digest]; ok {
 			// Another pull is downloading it; containerd waits for that
 			// ingest instead of fetching the blob twice.
 			if until.After(waitUntil) {
@@ -97,23 +171,23 @@ func (n *Node) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time
 			continue
 		}
 		res.requests++
-		b, err := n.source.FetchBlob(ref, d.Digest, cred)
+		b, err := s.source.FetchBlob(ref, d.Digest, cred)
 		if err != nil {
-			res.fail(n.cfg.runtime.fetchError(ref, "blobs", d.Digest, err), err)
+			res.fail(s.runtime.fetchError(ref, "blobs", d.Digest, err), err)
 			return
 		}
 		if b.Size != d.Size {
-			res.err = n.cfg.runtime.commitSizeError(ref, kind, d.Digest, b.Size, d.Size)
+			res.err = s.runtime.commitSizeError(ref, kind, d.Digest, b.Size, d.Size)
 			return
 		}
 		res.bytes += b.Size
 		if got := digest.FromBytes(b.Data); got != d.Digest {
-			res.err = n.cfg.runtime.commitError(ref, kind, d.Digest, got)
+			res.err = s.runtime.commitError(ref, kind, d.Digest, got)
 			return
 		}
 		if kind == "config" {
 			// What the image's containers do is in its config.
-			n.noteRun(d.Digest, registry.RunOf(b.Data))
+			s.noteRun(d.Digest, registry.RunOf(b.Data))
 		}
 		job.fetched = append(job.fetched, d.Digest)
 	}
@@ -175,7 +249,7 @@ func containsDigest(ds []digest.Digest, d digest.Digest) bool {
 // pullNames are the names containerd's CRI plugin gives a pulled image: the
 // reference as resolved (repo:tag, or repo@digest for a digested reference),
 // and repo@<manifest digest>.
-func (n *Node) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []string {
+func (s *imageService) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []string {
 	if ref.Digest() != "" {
 		return []string{ref.Name()}
 	}
@@ -184,22 +258,22 @@ func (n *Node) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []str
 
 // statusImage returns what a running container's status shows: the image
 // name the runtime knows it by and the repo@digest image ID.
-func (n *Node) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (image, imageID string) {
-	manifest, _, ok := n.cache.Summary(id)
+func (s *imageService) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (image, imageID string) {
+	manifest, _, ok := s.cache.Summary(id)
 	if !ok {
 		return ref.Requested(), string(id)
 	}
 	image, imageID = ref.Name(), string(id)
 	key := repoImage{ref.Repository(), id}
-	name, ok := n.repoDigests[key]
+	name, ok := s.repoDigests[key]
 	if !ok {
 		name = ref.Repository() + "@" + manifest.String()
-		n.repoDigests[key] = name
+		s.repoDigests[key] = name
 	}
-	if n.cache.HasName(id, name) {
+	if s.cache.HasName(id, name) {
 		return image, name
 	}
-	img, _ := n.cache.Get(string(id))
+	img, _ := s.cache.Get(string(id))
 	if len(img.RepoDigests) > 0 {
 		imageID = img.RepoDigests[0]
 	}

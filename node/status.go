@@ -2,9 +2,10 @@ package node
 
 import (
 	"cmp"
-	"github.com/pullsim/pullsim/imagecache"
 	"slices"
 	"strings"
+
+	"github.com/pullsim/pullsim/imagecache"
 )
 
 // ContainerImage is one entry of a node's status.images, the list the
@@ -23,7 +24,7 @@ const maxNamesPerImageInNodeStatus = 5
 // seconds; pullsim computes it when asked.
 func (n *Node) StatusImages() []ContainerImage {
 	n.catchUp()
-	images := n.cache.List()
+	images := n.images.cache.List()
 	slices.SortStableFunc(images, func(a, b imagecache.Image) int {
 		if c := cmp.Compare(b.Size, a.Size); c != 0 {
 			return c

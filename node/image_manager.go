@@ -9,6 +9,26 @@ import (
 	"github.com/pullsim/pullsim/pullpolicy"
 )
 
+// imageManager is the kubelet's image manager
+// (pkg/kubelet/images/image_manager.go): EnsureImageExists, which checks
+// the image's presence as the pull policy asks, consults the pull manager
+// (KEP-2535) and the pull backoff, hands pulls to the puller and records
+// the image events. Its backoff is the kubelet's per pod and image, 10s
+// doubling to 300s by default.
+type imageManager struct {
+	cfg     *config
+	rec     *recorder
+	images  *imageService
+	puller  *puller
+	records *pullManager
+	creds   *credentials
+	backOff *backOff
+	counts  struct{ ensure, hits int }
+	// The "already present" and ErrImageNeverPull texts, built once per
+	// image as written.
+	presentMsgs, neverMsgs map[string]string
+}
+
 // EnsureImage runs the kubelet's EnsureImageExists for one container of a
 // pod: the presence check the policy asks for, the pull decision, the
 // KEP-2535 credential check, backoff and the pull, with the kubelet's
@@ -37,12 +57,12 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	job := c.pulling
 	if job == nil {
 		var o ensureOutcome
-		if o, job = n.ensureImage(ps, c, n.now()); job == nil {
+		if o, job = n.manager.ensureImage(ps, c, n.now()); job == nil {
 			return o.imageRef, o.msg, o.err
 		}
 	}
 	for !job.done {
-		next, ok := n.nextJob()
+		next, ok := n.puller.next()
 		if !ok {
 			return "", "", fmt.Errorf("node %s: ensure image: pull of %q is queued with nothing running", n.name, c.spec.Image)
 		}
@@ -53,48 +73,37 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	return job.outcome.imageRef, job.outcome.msg, job.outcome.err
 }
 
-func (ps *podState) container(name string) *containerState {
-	for _, cs := range [2][]*containerState{ps.init, ps.app} {
-		for _, c := range cs {
-			if c.spec.Name == name {
-				return c
-			}
-		}
-	}
-	return nil
-}
-
 // ensureImage is EnsureImageExists (pkg/kubelet/images/image_manager.go) at
 // time now. When it hands a pull to the puller that does not finish at
 // once, it returns the job; the outcome arrives when the job is done.
-func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensureOutcome, *pullJob) {
-	n.counts.EnsureImage++
+func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Time) (ensureOutcome, *pullJob) {
+	m.counts.ensure++
 	image, policy := c.spec.Image, c.spec.ImagePullPolicy
 	ref := c.ref
 	if ref == nil {
-		_, err := n.cfg.refs.Parse(image) // memoised: the error of the first parse
+		_, err := m.cfg.refs.Parse(image) // memoised: the error of the first parse
 		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
-		n.record(now, evInvalidName, c.obj, image, msg)
+		m.rec.record(now, evInvalidName, c.obj, image, msg)
 		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}
 
 	var id digest.Digest
 	present := false
 	if pullpolicy.NeedsPresenceCheck(policy) {
-		if n.statusErr != nil {
+		if m.images.statusErr != nil {
 			// The quirk is the kubelet's: it quotes the (empty) image ref.
-			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", n.statusErr)
-			n.record(now, evInspectFailed, c.obj, image, msg)
+			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", m.images.statusErr)
+			m.rec.record(now, evInspectFailed, c.obj, image, msg)
 			return ensureOutcome{"", msg, pullpolicy.ErrImageInspect}, nil
 		}
-		id, present = n.cache.ID(ref.Name())
+		id, present = m.images.cache.ID(ref.Name())
 	}
-	lookup := credLookup{n: n, ps: ps, ref: ref}
-	if present && n.cfg.ensureSecret {
+	lookup := credLookup{creds: m.creds, ps: ps, ref: ref}
+	if present && m.cfg.ensureSecret {
 		// KEP-2535: an image this pod may not use without proving its
 		// credentials is, for the decision, not there. Under Never that
 		// reads "not present", as the kubelet means it to.
-		must, err := n.mustAttemptImagePull(ref, id, lookup.get, now)
+		must, err := m.records.mustAttemptImagePull(ref, id, lookup.get, now)
 		if err != nil {
 			return ensureOutcome{"", err.Error(), err}, nil
 		}
@@ -102,10 +111,10 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 	}
 	switch pullpolicy.Decide(policy, present) {
 	case pullpolicy.UseCached:
-		n.counts.CacheHits++
-		return ensureOutcome{string(id), n.presentMessage(c, now), nil}, nil
+		m.counts.hits++
+		return ensureOutcome{string(id), m.presentMessage(c, now), nil}, nil
 	case pullpolicy.NeverPull:
-		return n.neverPull(c, image, now), nil
+		return m.neverPull(c, image, now), nil
 	}
 	creds, err := lookup.get()
 	if err != nil {
@@ -113,60 +122,60 @@ func (n *Node) ensureImage(ps *podState, c *containerState, now time.Time) (ensu
 		// becomes the waiting reason.
 		return ensureOutcome{"", err.Error(), err}, nil
 	}
-	return n.pullImage(ps, c, ref, creds, now)
+	return m.pullImage(ps, c, ref, creds, now)
 }
 
 // presentMessage records the "already present" event and returns its text,
 // which the kubelet also returns as EnsureImageExists's message. The text is
 // built once per image on the node.
-func (n *Node) presentMessage(c *containerState, now time.Time) string {
+func (m *imageManager) presentMessage(c *containerState, now time.Time) string {
 	kind := evPresent
-	if n.cfg.ensureSecret {
+	if m.cfg.ensureSecret {
 		kind = evPresentAccess
 	}
-	n.record(now, kind, c.obj, c.spec.Image, "")
-	msg, ok := n.presentMsgs[c.spec.Image]
+	m.rec.record(now, kind, c.obj, c.spec.Image, "")
+	msg, ok := m.presentMsgs[c.spec.Image]
 	if !ok {
 		r := eventRecord{kind: kind, obj: c.obj, image: c.spec.Image}
 		msg = r.event().Message
-		n.presentMsgs[c.spec.Image] = msg
+		m.presentMsgs[c.spec.Image] = msg
 	}
 	return msg
 }
 
 // neverPull records ErrImageNeverPull and returns its outcome, whose
 // message is built once per image on the node.
-func (n *Node) neverPull(c *containerState, image string, now time.Time) ensureOutcome {
-	n.record(now, evNeverPull, c.obj, image, "")
-	msg, ok := n.neverMsgs[image]
+func (m *imageManager) neverPull(c *containerState, image string, now time.Time) ensureOutcome {
+	m.rec.record(now, evNeverPull, c.obj, image, "")
+	msg, ok := m.neverMsgs[image]
 	if !ok {
 		msg = neverPullMessage(image)
-		n.neverMsgs[image] = msg
+		m.neverMsgs[image] = msg
 	}
 	return ensureOutcome{"", msg, pullpolicy.ErrImageNeverPull}
 }
 
 // pullImage is the kubelet's pullImage up to handing the request to the
 // puller: intent, backoff, Pulling.
-func (n *Node) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, creds []trackedCred, now time.Time) (ensureOutcome, *pullJob) {
+func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, creds []trackedCred, now time.Time) (ensureOutcome, *pullJob) {
 	image := ref.Requested()
-	if n.cfg.ensureSecret {
-		n.recordPullIntent(ref)
+	if m.cfg.ensureSecret {
+		m.records.recordPullIntent(ref)
 	}
 	if c.backOffKey == "" {
 		c.backOffKey = backOffKey(ps.uid, image)
 	}
 	key := c.backOffKey
-	if e, in := n.backOff.window(key, now); in {
-		if n.cfg.ensureSecret {
-			n.recordPullDone(ref, "", false, nil, now)
+	if e, in := m.backOff.window(key, now); in {
+		if m.cfg.ensureSecret {
+			m.records.recordPullDone(ref, "", false, nil, now)
 		}
-		n.record(now, evBackOff, c.obj, image, "")
+		m.rec.record(now, evBackOff, c.obj, image, "")
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
-	n.record(now, evPulling, c.obj, image, "")
+	m.rec.record(now, evPulling, c.obj, image, "")
 	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
-	n.requestPull(job, now)
+	m.puller.request(job, now)
 	if job.done {
 		return job.outcome, nil
 	}
@@ -180,21 +189,21 @@ func backOffKey(podUID, image string) string { return podUID + "_" + image }
 
 // pullDone is the rest of the kubelet's pullImage, when the puller answers
 // at time at: Pulled or Failed, backoff, and the KEP-2535 records.
-func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
+func (m *imageManager) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	ref, res := job.ref, &job.res
-	if n.cfg.ensureSecret {
-		n.recordPullDone(ref, res.id, res.err == nil, res.used, at)
+	if m.cfg.ensureSecret {
+		m.records.recordPullDone(ref, res.id, res.err == nil, res.used, at)
 	}
 	if res.err != nil {
-		n.record(at, evPullFailed, job.c.obj, ref.Requested(), res.err.Error())
+		m.rec.record(at, evPullFailed, job.c.obj, ref.Requested(), res.err.Error())
 		msg, reason := evalCRIPullErr(ref, res.err)
-		n.backOff.Next(job.key, at).msg = fmt.Sprintf("Back-off pulling image %q: %s: %s", ref.Requested(), reason, msg)
+		m.backOff.Next(job.key, at).msg = fmt.Sprintf("Back-off pulling image %q: %s: %s", ref.Requested(), reason, msg)
 		return ensureOutcome{"", msg, reason}
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
-	n.record(at, evPulled, job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
-	n.backOff.GC(at)
+	m.rec.record(at, evPulled, job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	m.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }
 

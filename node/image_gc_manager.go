@@ -15,6 +15,60 @@ import (
 // This file is the kubelet's image garbage collector
 // (pkg/kubelet/images/image_gc_manager.go) on virtual time.
 
+// imageGCManager is the kubelet's image garbage collector
+// (pkg/kubelet/images/image_gc_manager.go): it detects the runtime's images
+// every 5 minutes, remembers when each was first seen and last used, and
+// frees space when the image filesystem crosses the high threshold, and
+// images unused for longer than imageMaximumGCAge. After freeing it prunes
+// the pull manager's records of images it did not keep.
+type imageGCManager struct {
+	cfg     *config
+	rec     *recorder
+	images  *imageService
+	records *pullManager
+	inUse   func() map[digest.Digest]bool // the images the pod workers' containers use
+	busy    func() bool                   // a pull is in flight
+	obj     ObjectReference               // the node, the object of its events
+
+	detected       map[digest.Digest]*imageRecord // by image ID
+	kubeletStarted time.Time
+	nextGC         time.Time
+	fsOther        int64      // bytes on the image filesystem that are not images
+	runs           []GCResult // the latest MaxGCRuns at least
+	failed         bool       // the last periodic GC failed
+}
+
+// restart is a kubelet restart at now: what was detected is forgotten and
+// the first GC runs at once.
+func (g *imageGCManager) restart(now time.Time) {
+	g.detected = make(map[digest.Digest]*imageRecord)
+	g.kubeletStarted = now
+	g.nextGC = now
+	g.failed = false
+}
+
+// periodic is the GC the kubelet runs every ImageGCPeriod, at now: a
+// detection only when GC is off; a second failure in a row is reported
+// with ImageGCFailed.
+func (g *imageGCManager) periodic(now time.Time) {
+	g.nextGC = now.Add(ImageGCPeriod)
+	if !g.enabled() {
+		// The image manager's own 5-minute detection loop runs whether or
+		// not GC does, so DeleteUnusedImages still knows the images' ages.
+		g.detectImages(now)
+		return
+	}
+	res := g.garbageCollect(now)
+	if res.Err != nil {
+		if g.failed {
+			g.rec.record(now, evNodeWarning, &g.obj, EventImageGCFailed, res.Err.Error())
+		}
+		g.failed = true
+		return
+	}
+	g.failed = false
+}
+
 // imageRecord is what the GC knows of an image: when it was first
 // detected and last seen in use. Records live in memory and start afresh
 // when the kubelet restarts.
@@ -52,59 +106,27 @@ type RemovedImage struct {
 	LastUsed time.Time // zero: never seen in use
 }
 
-// imagesInUse returns the image IDs of every container the runtime knows:
-// running, exited and completed ones, of every pod on the node, and of the
-// pods' image volumes. A restarted
-// container's previous instance is still known: the kubelet's container GC
-// keeps one dead instance per container (MaxPerPodContainer 1), so the
-// image it ran stays in use.
-func (n *Node) imagesInUse() map[digest.Digest]bool {
-	used := make(map[digest.Digest]bool)
-	for _, ps := range n.order {
-		for _, cs := range [2][]*containerState{ps.init, ps.app} {
-			for _, c := range cs {
-				if c.started && c.imageRef != "" {
-					used[c.imageRef] = true
-				}
-				if c.prevImageRef != "" {
-					used[c.prevImageRef] = true
-				}
-			}
-		}
-		// Images mounted as image volumes: what the last ensure of each
-		// volume gave.
-		if ps.vols != nil {
-			for _, v := range ps.vols.list {
-				if v.outcome.imageRef != "" {
-					used[digest.Digest(v.outcome.imageRef)] = true
-				}
-			}
-		}
-	}
-	return used
-}
-
 // detectImages refreshes the records: new images are detected now (so after
 // a kubelet restart every image is new for imageMinimumGCAge), images in use
 // are used now, records of vanished images go.
-func (n *Node) detectImages(now time.Time) map[digest.Digest]bool {
-	used := n.imagesInUse()
-	current := make(map[digest.Digest]bool, n.cache.Len())
-	for _, img := range n.cache.List() {
+func (g *imageGCManager) detectImages(now time.Time) map[digest.Digest]bool {
+	used := g.inUse()
+	current := make(map[digest.Digest]bool, g.images.cache.Len())
+	for _, img := range g.images.cache.List() {
 		current[img.ID] = true
-		r := n.records[img.ID]
+		r := g.detected[img.ID]
 		if r == nil {
 			r = &imageRecord{firstDetected: now}
-			n.records[img.ID] = r
+			g.detected[img.ID] = r
 		}
 		if used[img.ID] {
 			r.lastUsed = now
 		}
 		r.size, r.pinned = img.Size, img.Pinned
 	}
-	for id := range n.records {
+	for id := range g.detected {
 		if !current[id] {
-			delete(n.records, id)
+			delete(g.detected, id)
 		}
 	}
 	return used
@@ -124,9 +146,9 @@ func (e evictable) spaceEligible(now time.Time, minAge time.Duration) bool {
 
 // evictionOrder lists unused images, least recently used first, ties by
 // first detection (byLastUsedAndDetected).
-func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
+func (g *imageGCManager) evictionOrder(used map[digest.Digest]bool) []evictable {
 	var out []evictable
-	for id, r := range n.records {
+	for id, r := range g.detected {
 		if !used[id] {
 			out = append(out, evictable{id, *r})
 		}
@@ -149,26 +171,26 @@ func (n *Node) evictionOrder(used map[digest.Digest]bool) []evictable {
 // it removed; its error is the kubelet's GC error.
 func (n *Node) GarbageCollect() GCResult {
 	n.catchUp()
-	return n.garbageCollect(n.now())
+	return n.gc.garbageCollect(n.now())
 }
 
-func (n *Node) garbageCollect(now time.Time) GCResult {
-	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
-	used := n.detectImages(now)
-	images := n.evictionOrder(used)
-	images = n.freeOldImages(&res, images, now)
+func (g *imageGCManager) garbageCollect(now time.Time) GCResult {
+	res := GCResult{At: now, UsageBefore: g.imageFSUsed()}
+	used := g.detectImages(now)
+	images := g.evictionOrder(used)
+	images = g.freeOldImages(&res, images, now)
 
-	capacity := n.cfg.fsCapacity
-	available := capacity - n.imageFSUsed()
+	capacity := g.cfg.fsCapacity
+	available := capacity - g.imageFSUsed()
 	switch {
 	case capacity == 0:
 		// The kubelet returns here, before its post-GC hooks: the
 		// KEP-2535 records are not pruned.
 		err := errors.New("invalid capacity 0 on image filesystem")
-		n.record(now, evNodeWarning, &n.obj, EventInvalidDiskCapacity, err.Error())
+		g.rec.record(now, evNodeWarning, &g.obj, EventInvalidDiskCapacity, err.Error())
 		res.Err = err
-		res.UsageAfter = n.imageFSUsed()
-		n.addGCRun(res)
+		res.UsageAfter = g.imageFSUsed()
+		g.addGCRun(res)
 		return res
 	default:
 		if available > capacity {
@@ -178,42 +200,42 @@ func (n *Node) garbageCollect(now time.Time) GCResult {
 			available = 0
 		}
 		usage := 100 - int(mulDiv(available, 100, capacity))
-		if usage >= n.cfg.gcHigh {
-			toFree := mulDiv(capacity, int64(100-n.cfg.gcLow), 100) - available
-			freed, kept := n.freeSpace(&res, images, toFree, now)
-			if n.cfg.ensureSecret {
+		if usage >= g.cfg.gcHigh {
+			toFree := mulDiv(capacity, int64(100-g.cfg.gcLow), 100) - available
+			freed, kept := g.freeSpace(&res, images, toFree, now)
+			if g.cfg.ensureSecret {
 				// The KEP-2535 post-GC hook, before the freed-enough check.
-				n.pruneUnknownRecords(kept, now)
+				g.records.pruneUnknownRecords(kept, now)
 			}
 			if freed < toFree {
 				msg := fmt.Sprintf("Insufficient free disk space on the node's image filesystem (%d%% of %s used). "+
 					"Failed to free sufficient space by deleting unused images (freed %d bytes). "+
 					"Investigate disk usage, as it could be used by active images, logs, volumes, or other data.",
 					usage, formatSize(capacity), freed)
-				if n.cfg.before(KubeletV135) {
+				if g.cfg.before(KubeletV135) {
 					msg = fmt.Sprintf("Failed to garbage collect required amount of images. Attempted to free %d bytes, but only found %d bytes eligible to free.", toFree, freed)
 				}
-				n.record(now, evNodeWarning, &n.obj, EventFreeDiskSpaceFailed, msg)
+				g.rec.record(now, evNodeWarning, &g.obj, EventFreeDiskSpaceFailed, msg)
 				res.Err = errors.New(msg)
 			}
 		}
 	}
-	res.UsageAfter = n.imageFSUsed()
-	n.addGCRun(res)
+	res.UsageAfter = g.imageFSUsed()
+	g.addGCRun(res)
 	return res
 }
 
 // freeOldImages is the age pass: with imageMaximumGCAge set and the kubelet
 // up for longer than it, unused unpinned images not used for longer are
 // removed, with no minimum-age check. It returns the images left.
-func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) []evictable {
-	if n.cfg.gcMaxAge == 0 || now.Sub(n.kubeletStarted) <= n.cfg.gcMaxAge {
+func (g *imageGCManager) freeOldImages(res *GCResult, images []evictable, now time.Time) []evictable {
+	if g.cfg.gcMaxAge == 0 || now.Sub(g.kubeletStarted) <= g.cfg.gcMaxAge {
 		return images
 	}
 	var left []evictable
 	for _, e := range images {
-		if !e.record.pinned && now.Sub(e.record.lastUsed) > n.cfg.gcMaxAge {
-			n.removeImage(res, e, "age")
+		if !e.record.pinned && now.Sub(e.record.lastUsed) > g.cfg.gcMaxAge {
+			g.removeImage(res, e, "age")
 			continue
 		}
 		left = append(left, e)
@@ -227,7 +249,7 @@ func (n *Node) freeOldImages(res *GCResult, images []evictable, now time.Time) [
 // bytes freed as the kubelet counts them (the sum of the removed images'
 // sizes) and the candidates it looked at and kept: unpinned images it
 // skipped before it had freed enough.
-func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) (int64, map[digest.Digest]bool) {
+func (g *imageGCManager) freeSpace(res *GCResult, images []evictable, toFree int64, now time.Time) (int64, map[digest.Digest]bool) {
 	var freed int64
 	kept := make(map[digest.Digest]bool)
 	for _, e := range images {
@@ -237,11 +259,11 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 		if e.record.pinned {
 			continue // not a candidate
 		}
-		if !e.spaceEligible(now, n.cfg.gcMinAge) {
+		if !e.spaceEligible(now, g.cfg.gcMinAge) {
 			kept[e.id] = true
 			continue
 		}
-		if n.removeImage(res, e, "space") {
+		if g.removeImage(res, e, "space") {
 			// The kubelet counts the size the runtime reports for the
 			// image, layers shared with other images included, although
 			// removing it frees only what no other image holds.
@@ -255,13 +277,13 @@ func (n *Node) freeSpace(res *GCResult, images []evictable, toFree int64, now ti
 
 // removeImage deletes an image from the runtime and reports whether it was
 // there.
-func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
-	img, ok := n.cache.Get(string(e.id))
+func (g *imageGCManager) removeImage(res *GCResult, e evictable, reason string) bool {
+	img, ok := g.images.cache.Get(string(e.id))
 	if !ok {
 		return false
 	}
-	_ = n.cache.Remove(string(e.id))
-	delete(n.records, e.id)
+	_ = g.images.cache.Remove(string(e.id))
+	delete(g.detected, e.id)
 	res.Removed = append(res.Removed, RemovedImage{ID: e.id, Names: append(img.RepoTags, img.RepoDigests...), Size: e.record.size, Reason: reason, LastUsed: e.record.lastUsed})
 	return true
 }
@@ -271,21 +293,25 @@ func (n *Node) removeImage(res *GCResult, e evictable, reason string) bool {
 // disk usage: what the eviction manager does under disk pressure.
 func (n *Node) DeleteUnusedImages() GCResult {
 	n.catchUp()
-	now := n.now()
-	res := GCResult{At: now, UsageBefore: n.imageFSUsed()}
-	used := n.detectImages(now)
+	return n.gc.deleteUnused(n.now())
+}
+
+// deleteUnused is DeleteUnusedImages at time now.
+func (g *imageGCManager) deleteUnused(now time.Time) GCResult {
+	res := GCResult{At: now, UsageBefore: g.imageFSUsed()}
+	used := g.detectImages(now)
 	kept := make(map[digest.Digest]bool)
-	for _, e := range n.evictionOrder(used) {
+	for _, e := range g.evictionOrder(used) {
 		switch {
 		case e.record.pinned:
-		case !e.spaceEligible(now, n.cfg.gcMinAge), !n.removeImage(&res, e, "eviction"):
+		case !e.spaceEligible(now, g.cfg.gcMinAge), !g.removeImage(&res, e, "eviction"):
 			kept[e.id] = true
 		}
 	}
-	if n.cfg.ensureSecret {
-		n.pruneUnknownRecords(kept, now)
+	if g.cfg.ensureSecret {
+		g.records.pruneUnknownRecords(kept, now)
 	}
-	res.UsageAfter = n.imageFSUsed()
+	res.UsageAfter = g.imageFSUsed()
 	return res
 }
 
@@ -298,7 +324,7 @@ func (n *Node) PinImage(name string, pinned bool) error {
 	if err != nil {
 		return fmt.Errorf("node %s: pin image: %w", n.name, err)
 	}
-	if err := n.cache.SetPinned(ref.Name(), pinned); err != nil {
+	if err := n.images.cache.SetPinned(ref.Name(), pinned); err != nil {
 		return fmt.Errorf("node %s: pin image %q: %w", n.name, name, err)
 	}
 	return nil
@@ -308,11 +334,11 @@ func (n *Node) PinImage(name string, pinned bool) error {
 const MaxGCRuns = 100
 
 // addGCRun keeps res, dropping the oldest beyond MaxGCRuns.
-func (n *Node) addGCRun(res GCResult) {
-	if len(n.gcRuns) >= 2*MaxGCRuns {
-		n.gcRuns = append(n.gcRuns[:0:0], n.gcRuns[len(n.gcRuns)-MaxGCRuns+1:]...)
+func (g *imageGCManager) addGCRun(res GCResult) {
+	if len(g.runs) >= 2*MaxGCRuns {
+		g.runs = append(g.runs[:0:0], g.runs[len(g.runs)-MaxGCRuns+1:]...)
 	}
-	n.gcRuns = append(n.gcRuns, res)
+	g.runs = append(g.runs, res)
 }
 
 // GCRuns returns the latest garbage collections, at most [MaxGCRuns],
@@ -320,7 +346,7 @@ func (n *Node) addGCRun(res GCResult) {
 // [Node.DeleteUnusedImages] returns its result but is not listed.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()
-	return slices.Clone(n.gcRuns[max(0, len(n.gcRuns)-MaxGCRuns):])
+	return slices.Clone(n.gc.runs[max(0, len(n.gc.runs)-MaxGCRuns):])
 }
 
 // ImageFS returns the image filesystem's capacity and the bytes in use:
@@ -328,7 +354,7 @@ func (n *Node) GCRuns() []GCResult {
 // (SetImageFSOtherUsage).
 func (n *Node) ImageFS() (capacity, used int64) {
 	n.catchUp()
-	return n.cfg.fsCapacity, n.imageFSUsed()
+	return n.cfg.fsCapacity, n.gc.imageFSUsed()
 }
 
 // SetImageFSOtherUsage sets how many bytes of the image filesystem hold
@@ -338,18 +364,18 @@ func (n *Node) SetImageFSOtherUsage(bytes int64) error {
 	if bytes < 0 {
 		return fmt.Errorf("node %s: other usage %d must not be negative", n.name, bytes)
 	}
-	n.fsOther = bytes
+	n.gc.fsOther = bytes
 	return nil
 }
 
 // imageFSUsed is the bytes in use on the image filesystem, saturating at
 // the largest int64.
-func (n *Node) imageFSUsed() int64 {
-	u := n.cache.Usage()
-	if n.fsOther > math.MaxInt64-u {
+func (g *imageGCManager) imageFSUsed() int64 {
+	u := g.images.cache.Usage()
+	if g.fsOther > math.MaxInt64-u {
 		return math.MaxInt64
 	}
-	return u + n.fsOther
+	return u + g.fsOther
 }
 
 // mulDiv returns a*b/c for non-negative a, b and positive c, exactly,
@@ -367,38 +393,38 @@ func mulDiv(a, b, c int64) int64 {
 	return int64(q)
 }
 
-// gcIdle reports whether a periodic collection now would change nothing and
+// idle reports whether a periodic collection now would change nothing and
 // record nothing, and so would every one after it while nothing else
 // happens on the node: detection refreshes the records of images in use,
 // which only the last run's time matters for. That holds when the size pass
 // does not run (usage below the high threshold, a capacity to measure) and
 // the age pass has nothing it could ever remove, every image has been
 // detected, and no earlier failure waits to be reported.
-func (n *Node) gcIdle() bool {
-	if len(n.jobs) > 0 || n.gcFailed {
+func (g *imageGCManager) idle() bool {
+	if g.busy() || g.failed {
 		return false
 	}
-	for _, img := range n.cache.List() {
-		if n.records[img.ID] == nil {
+	for _, img := range g.images.cache.List() {
+		if g.detected[img.ID] == nil {
 			return false // not yet detected: the next detection dates it
 		}
 	}
-	if !n.gcEnabled() {
+	if !g.enabled() {
 		return true
 	}
-	capacity := n.cfg.fsCapacity
+	capacity := g.cfg.fsCapacity
 	if capacity == 0 {
 		return false
 	}
-	available := max(0, min(capacity, capacity-n.imageFSUsed()))
-	if 100-int(mulDiv(available, 100, capacity)) >= n.cfg.gcHigh {
+	available := max(0, min(capacity, capacity-g.imageFSUsed()))
+	if 100-int(mulDiv(available, 100, capacity)) >= g.cfg.gcHigh {
 		return false
 	}
-	if n.cfg.gcMaxAge == 0 {
+	if g.cfg.gcMaxAge == 0 {
 		return true
 	}
-	used := n.imagesInUse()
-	for _, img := range n.cache.List() {
+	used := g.inUse()
+	for _, img := range g.images.cache.List() {
 		if !img.Pinned && !used[img.ID] {
 			return false
 		}
@@ -406,9 +432,9 @@ func (n *Node) gcIdle() bool {
 	return true
 }
 
-// gcEnabled reports whether the periodic GC runs: not when the high
+// enabled reports whether the periodic GC runs: not when the high
 // threshold is 100 and there is no maximum age.
-func (n *Node) gcEnabled() bool { return !(n.cfg.gcHigh == 100 && n.cfg.gcMaxAge == 0) }
+func (g *imageGCManager) enabled() bool { return !(g.cfg.gcHigh == 100 && g.cfg.gcMaxAge == 0) }
 
 // formatSize prints a capacity as the kubelet's FreeDiskSpaceFailed message
 // does: bytes below 1 KiB, else binary units with one decimal.
@@ -423,34 +449,4 @@ func formatSize(bytes int64) string {
 		}
 	}
 	return fmt.Sprintf("%.1f TiB", f/1024)
-}
-
-// RestartKubelet simulates a kubelet restart: running containers and the
-// image store survive, and so do KEP-2535 pulled records (they are files);
-// pull intents left behind become records without credentials for images
-// now present. Everything the kubelet keeps in memory starts afresh: image
-// GC records (so every image is new for imageMinimumGCAge again), image
-// pull backoff, the GC's idea of when the kubelet started and whether the
-// last GC failed. Pods are synced again.
-func (n *Node) RestartKubelet() {
-	n.catchUp()
-	now := n.now()
-	n.records = make(map[digest.Digest]*imageRecord)
-	n.kubeletStarted = now
-	n.nextGC = now
-	n.gcFailed = false
-	n.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
-	n.qps = newPullThrottle(n.cfg.qps, n.cfg.burst)
-	n.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
-	for image := range n.intents {
-		if ref, err := n.cfg.refs.Parse(image); err == nil {
-			if id, ok := n.cache.ID(ref.Name()); ok && n.pulled[id] == nil {
-				n.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
-			}
-		}
-	}
-	n.intents = make(map[string]int)
-	for _, ps := range n.order {
-		n.syncPod(ps, now)
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
@@ -35,6 +36,36 @@ const (
 // matching hash still admits the pod but is not written back.
 const writeRecordWhileMatchingLimit = 100
 
+// pullManager is the kubelet's image pull manager of KEP-2535
+// (pkg/kubelet/images/pullmanager): the pull intents written before a pull
+// and the pulled records written after it, and the decision whether a pod
+// must prove its credentials for an image the node has
+// (MustAttemptImagePull).
+type pullManager struct {
+	cfg     *config
+	pulled  map[digest.Digest]*pullRecord // pulled records by image ID
+	intents map[string]int                // pull intents by image as written
+}
+
+// newPullManager returns an empty pull manager.
+func newPullManager(cfg *config) pullManager {
+	return pullManager{cfg: cfg, pulled: make(map[digest.Digest]*pullRecord), intents: make(map[string]int)}
+}
+
+// restart is a kubelet restart: the intents of pulls that did not finish
+// become pulled records of the images that are there, as the kubelet's
+// initialisation turns leftover intents into records, and are gone.
+func (m *pullManager) restart(cache *imagecache.Cache, now time.Time) {
+	for image := range m.intents {
+		if ref, err := m.cfg.refs.Parse(image); err == nil {
+			if id, ok := cache.ID(ref.Name()); ok && m.pulled[id] == nil {
+				m.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
+			}
+		}
+	}
+	m.intents = make(map[string]int)
+}
+
 // pullRecord is a pulled record: for one image ID, who pulled it, keyed by
 // the image as written without tag and digest, not normalised
 // (trimImageTagDigest): "nginx" and "docker.io/library/nginx" are two keys.
@@ -58,14 +89,14 @@ type credentialEntry struct {
 }
 
 // requireVerification is RequireCredentialVerificationForImage.
-func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet bool) bool {
-	switch n.cfg.verifyPolicy() {
+func (m *pullManager) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet bool) bool {
+	switch m.cfg.verifyPolicy() {
 	case NeverVerify:
 		return false
 	case AlwaysVerify:
 		return true
 	case NeverVerifyAllowlistedImages:
-		return !n.allowlisted(ref)
+		return !m.allowlisted(ref)
 	default: // NeverVerifyPreloadedImages
 		return pulledByKubelet
 	}
@@ -74,14 +105,14 @@ func (n *Node) requireVerification(ref *pullpolicy.ImageRef, pulledByKubelet boo
 // allowlisted matches the image, as written without tag and digest and not
 // normalised, against the allowlist: exact entries, and prefixes of entries
 // ending in "/*".
-func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
+func (m *pullManager) allowlisted(ref *pullpolicy.ImageRef) bool {
 	name := ref.Untagged()
-	if n.cfg.before(KubeletV136) {
+	if m.cfg.before(KubeletV136) {
 		// Until v1.36 the image was compared as written, tag included:
 		// "registry.k8s.io/pause" does not match "registry.k8s.io/pause:3.10".
 		name = ref.Requested()
 	}
-	for _, e := range n.cfg.allowlist {
+	for _, e := range m.cfg.allowlist {
 		if prefix, ok := strings.CutSuffix(e, "*"); ok {
 			if strings.HasPrefix(name, prefix) {
 				return true
@@ -97,10 +128,10 @@ func (n *Node) allowlisted(ref *pullpolicy.ImageRef) bool {
 // IfNotPresent or Never: true when the pod must prove access by pulling.
 // creds computes the pod's credentials, at most once; its error is
 // returned.
-func (n *Node) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (bool, error) {
-	rec := n.pulled[id]
-	pulledByKubelet := rec != nil || n.intents[ref.Requested()] > 0
-	if !n.requireVerification(ref, pulledByKubelet) {
+func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (bool, error) {
+	rec := m.pulled[id]
+	pulledByKubelet := rec != nil || m.intents[ref.Requested()] > 0
+	if !m.requireVerification(ref, pulledByKubelet) {
 		return false, nil
 	}
 	if rec == nil {
@@ -179,25 +210,25 @@ func mergeCreds(set []trackedCred, c trackedCred) []trackedCred {
 	return set
 }
 
-func (n *Node) recordPullIntent(ref *pullpolicy.ImageRef) {
-	n.intents[ref.Requested()]++
+func (m *pullManager) recordPullIntent(ref *pullpolicy.ImageRef) {
+	m.intents[ref.Requested()]++
 }
 
 // recordPullDone ends a pull intent; after a success it records who pulled:
 // nil or node credentials make the image node-accessible.
-func (n *Node) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
-	if k := ref.Requested(); n.intents[k] <= 1 {
-		delete(n.intents, k)
+func (m *pullManager) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
+	if k := ref.Requested(); m.intents[k] <= 1 {
+		delete(m.intents, k)
 	} else {
-		n.intents[k]--
+		m.intents[k]--
 	}
 	if !ok {
 		return
 	}
-	rec := n.pulled[id]
+	rec := m.pulled[id]
 	if rec == nil {
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
-		n.pulled[id] = rec
+		m.pulled[id] = rec
 	}
 	rec.touch(now)
 	key := ref.Untagged()
@@ -291,10 +322,10 @@ func validatePattern(p string) error {
 // after DeleteUnusedImages with the eviction candidates those kept, so the
 // records of images in use and of pinned images, which are never
 // candidates, are pruned too: such an image then counts as preloaded.
-func (n *Node) pruneUnknownRecords(keep map[digest.Digest]bool, until time.Time) {
-	for id, rec := range n.pulled {
+func (m *pullManager) pruneUnknownRecords(keep map[digest.Digest]bool, until time.Time) {
+	for id, rec := range m.pulled {
 		if !keep[id] && rec.updated.Before(until) {
-			delete(n.pulled, id)
+			delete(m.pulled, id)
 		}
 	}
 }

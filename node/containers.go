@@ -2,11 +2,14 @@ package node
 
 import (
 	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/pullsim/pullsim/registry"
+	"github.com/pullsim/pullsim/pullpolicy"
 )
 
 // This file is what containers do once started, on virtual time: they run
@@ -79,59 +82,45 @@ func (h *timerHeap) Pop() any {
 	return t
 }
 
-func (n *Node) addTimer(t *timer) {
-	n.timerSeq++
-	t.seq = n.timerSeq
-	heap.Push(&n.timers, t)
+func (w *podWorkers) addTimer(t *timer) {
+	w.timerSeq++
+	t.seq = w.timerSeq
+	heap.Push(&w.timers, t)
 }
 
 // nextTimer returns when the next timer is due.
-func (n *Node) nextTimer() (time.Time, bool) {
-	if len(n.timers) == 0 {
+func (w *podWorkers) nextTimer() (time.Time, bool) {
+	if len(w.timers) == 0 {
 		return time.Time{}, false
 	}
-	return n.timers[0].at, true
+	return w.timers[0].at, true
 }
 
 // fire carries out a due timer.
-func (n *Node) fire(t *timer) {
+func (w *podWorkers) fire(t *timer) {
 	switch t.kind {
 	case timerExit:
 		if t.c.gen == t.gen && t.c.running {
-			n.exitContainer(t.ps, t.c, t.at, t.code, t.cause)
+			w.exitContainer(t.ps, t.c, t.at, t.code, t.cause)
 		}
 	case timerKillSidecars:
-		n.killSidecars(t.ps, t.at)
+		w.killSidecars(t.ps, t.at)
 	case timerRemove:
-		n.removePod(t.ps)
+		w.removePod(t.ps)
 	}
-}
-
-// run returns what the image a container runs does.
-func (n *Node) run(id digest.Digest) registry.Run { return n.runs[id] }
-
-// noteRun remembers what an image's containers do, read from its config.
-func (n *Node) noteRun(id digest.Digest, r registry.Run) {
-	if r == (registry.Run{}) {
-		return // the zero Run needs no entry
-	}
-	if n.runs == nil {
-		n.runs = make(map[digest.Digest]registry.Run)
-	}
-	n.runs[id] = r
 }
 
 // started is the rest of a successful start: the instance runs, and its
 // image's Run schedules its exit. An init container whose image has no
 // run time completes at once.
-func (n *Node) started(ps *podState, c *containerState, now time.Time) {
+func (w *podWorkers) started(ps *podState, c *containerState, now time.Time) {
 	c.gen++
-	r := n.run(c.imageRef)
+	r := w.images.run(c.imageRef)
 	switch {
 	case c.init && !c.sidecar && r.ExitAfter == 0:
-		n.exitContainer(ps, c, now, 0, ReasonCompleted)
+		w.exitContainer(ps, c, now, 0, ReasonCompleted)
 	case r.ExitAfter > 0:
-		n.addTimer(&timer{at: now.Add(r.ExitAfter), kind: timerExit, ps: ps, c: c, gen: c.gen, code: int(r.ExitCode), cause: r.TerminatedReason()})
+		w.addTimer(&timer{at: now.Add(r.ExitAfter), kind: timerExit, ps: ps, c: c, gen: c.gen, code: int(r.ExitCode), cause: r.TerminatedReason()})
 	}
 }
 
@@ -141,7 +130,7 @@ func (n *Node) started(ps *podState, c *containerState, now time.Time) {
 // Native sidecars always restart; an init container that completes lets
 // the next one start; under restartPolicy Never a failed init container
 // fails the pod.
-func (n *Node) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
+func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
 	c.running = false
 	c.gen++
 	c.term = &ContainerStateTerminated{ContainerID: c.containerID(), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
@@ -163,21 +152,21 @@ func (n *Node) exitContainer(ps *podState, c *containerState, at time.Time, code
 		c.final = false // RestartContainer starts it again whatever the policy
 	}
 	if ps.finished() {
-		n.stopSidecarsOfFinishedPod(ps, at)
+		w.stopSidecarsOfFinishedPod(ps, at)
 		return
 	}
-	n.requestSync(ps, at)
+	w.requestSync(ps, at)
 }
 
 // requestSync asks for a sync of ps at time at, as a container event does
 // through the kubelet's PLEG: inside a sync it runs right after it.
-func (n *Node) requestSync(ps *podState, at time.Time) {
+func (w *podWorkers) requestSync(ps *podState, at time.Time) {
 	if ps.syncing {
 		ps.syncAgain = true
 		return
 	}
 	if ps.nextSync.IsZero() || at.Before(ps.nextSync) {
-		n.setNextSync(ps, at)
+		w.setNextSync(ps, at)
 	}
 }
 
@@ -193,19 +182,19 @@ func (s *PodSpec) restartPolicy() RestartPolicy {
 // the window it records "Back-off restarting failed container" and leaves
 // the container waiting in CrashLoopBackOff without ensuring its image;
 // outside it the window moves on and the container may start.
-func (n *Node) crashLoop(ps *podState, c *containerState, now time.Time) bool {
+func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) bool {
 	if c.crashKey == "" {
 		c.crashKey = ps.uid + "_" + c.spec.Name
 	}
-	if e, in := n.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
+	if e, in := w.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
-		n.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
+		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
 		c.waiting = ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
 		return true
 	}
-	n.crashBackOff.nextSince(c.crashKey, c.term.FinishedAt, now)
+	w.crashBackOff.nextSince(c.crashKey, c.term.FinishedAt, now)
 	return false
 }
 
@@ -273,12 +262,12 @@ func (ps *podState) phase() PodPhase {
 
 // stopSidecarsOfFinishedPod stops the sidecars of a pod whose app
 // containers are done for good, in reverse order, as the kubelet does.
-func (n *Node) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
+func (w *podWorkers) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
 	for i := len(ps.init) - 1; i >= 0; i-- {
 		if c := ps.init[i]; c.sidecar && c.running {
-			n.record(at, evKilling, c.obj, c.spec.Name, "")
+			w.rec.record(at, evKilling, c.obj, c.spec.Name, "")
 			c.final = true
-			n.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
+			w.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
 		}
 	}
 }
@@ -302,9 +291,9 @@ func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) err
 		reason = "Error"
 	}
 	now := n.now()
-	n.exitContainer(ps, c, now, exitCode, reason)
+	n.workers.exitContainer(ps, c, now, exitCode, reason)
 	if !ps.syncing && !ps.nextSync.IsZero() && !ps.nextSync.After(now) {
-		n.syncPod(ps, now)
+		n.workers.syncPod(ps, now)
 	}
 	return nil
 }
@@ -313,7 +302,7 @@ func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) err
 // with the clock, with the API server's errors when either is missing.
 func (n *Node) podContainer(namespace, pod, container string) (*podState, *containerState, error) {
 	n.catchUp()
-	ps := n.pods[podID(namespace, pod)]
+	ps := n.workers.pods[podID(namespace, pod)]
 	if ps == nil {
 		return nil, nil, n.notFound(pod)
 	}
@@ -336,42 +325,42 @@ func (s *PodSpec) terminationGrace() time.Duration {
 // app container (and a running init container), which exits after its
 // image's stop time or is killed when the grace period ends; then the
 // sidecars, in reverse order; then the pod goes.
-func (n *Node) terminate(ps *podState, now time.Time) {
+func (w *podWorkers) terminate(ps *podState, now time.Time) {
 	ps.terminating, ps.deletedAt = true, now
-	n.setNextSync(ps, time.Time{})
+	w.setNextSync(ps, time.Time{})
 	grace := ps.spec.terminationGrace()
 	done := now
 	for _, cs := range [2][]*containerState{ps.init, ps.app} {
 		for _, c := range cs {
 			if c.running && !c.sidecar {
-				done = later(done, n.stop(ps, c, now, grace))
+				done = later(done, w.stop(ps, c, now, grace))
 			}
 		}
 	}
 	if ps.hasRunningSidecar() {
 		if done.Equal(now) {
-			n.killSidecars(ps, now)
+			w.killSidecars(ps, now)
 			return
 		}
-		n.addTimer(&timer{at: done, kind: timerKillSidecars, ps: ps})
+		w.addTimer(&timer{at: done, kind: timerKillSidecars, ps: ps})
 		return
 	}
-	n.finishTermination(ps, now, done)
+	w.finishTermination(ps, now, done)
 }
 
 // stop asks c to stop at now within the grace period and returns when it
 // is gone.
-func (n *Node) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
-	n.record(now, evKilling, c.obj, c.spec.Name, "")
-	wait, code := n.run(c.imageRef).StopAfter, exitCodeSIGTERM
+func (w *podWorkers) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
+	w.rec.record(now, evKilling, c.obj, c.spec.Name, "")
+	wait, code := w.images.run(c.imageRef).StopAfter, exitCodeSIGTERM
 	if wait > grace {
 		wait, code = grace, exitCodeSIGKILL
 	}
 	if wait == 0 {
-		n.exitContainer(ps, c, now, code, "Error")
+		w.exitContainer(ps, c, now, code, "Error")
 		return now
 	}
-	n.addTimer(&timer{at: now.Add(wait), kind: timerExit, ps: ps, c: c, gen: c.gen, code: code, cause: "Error"})
+	w.addTimer(&timer{at: now.Add(wait), kind: timerExit, ps: ps, c: c, gen: c.gen, code: code, cause: "Error"})
 	return now.Add(wait)
 }
 
@@ -386,37 +375,37 @@ func (ps *podState) hasRunningSidecar() bool {
 
 // killSidecars stops a terminating pod's sidecars in reverse order, with
 // what is left of the grace period.
-func (n *Node) killSidecars(ps *podState, now time.Time) {
+func (w *podWorkers) killSidecars(ps *podState, now time.Time) {
 	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt))
 	done := now
 	for i := len(ps.init) - 1; i >= 0; i-- {
 		if c := ps.init[i]; c.sidecar && c.running {
-			done = later(done, n.stop(ps, c, now, grace))
+			done = later(done, w.stop(ps, c, now, grace))
 		}
 	}
-	n.finishTermination(ps, now, done)
+	w.finishTermination(ps, now, done)
 }
 
 // finishTermination removes the pod at done: now, or later by a timer.
-func (n *Node) finishTermination(ps *podState, now, done time.Time) {
+func (w *podWorkers) finishTermination(ps *podState, now, done time.Time) {
 	if done.Equal(now) {
-		n.removePod(ps)
+		w.removePod(ps)
 		return
 	}
-	n.addTimer(&timer{at: done, kind: timerRemove, ps: ps})
+	w.addTimer(&timer{at: done, kind: timerRemove, ps: ps})
 }
 
 // removePod takes a pod off the node: its containers are gone, and its
 // images are no longer in use.
-func (n *Node) removePod(ps *podState) {
+func (w *podWorkers) removePod(ps *podState) {
 	key := podID(ps.namespace, ps.name)
-	if n.pods[key] == ps {
-		delete(n.pods, key)
+	if w.pods[key] == ps {
+		delete(w.pods, key)
 	}
-	n.setNextSync(ps, time.Time{})
-	for i, q := range n.order {
+	w.setNextSync(ps, time.Time{})
+	for i, q := range w.order {
 		if q == ps {
-			n.order = append(n.order[:i], n.order[i+1:]...)
+			w.order = append(w.order[:i], w.order[i+1:]...)
 			break
 		}
 	}
@@ -427,4 +416,94 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+type containerState struct {
+	spec *Container           // in the pod's spec
+	ref  *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
+	// obj is what the container's events are about. It lives apart from the
+	// container state, in one array per pod, so that the events of a
+	// deleted pod, kept until they expire, do not keep its state alive.
+	obj          *ObjectReference
+	init         bool
+	sidecar      bool // an init container with restartPolicy Always
+	started      bool // ever started
+	running      bool
+	done         bool                      // init container completed
+	final        bool                      // exited and will not be restarted
+	restartNow   bool                      // RestartContainer: start again without crash-loop backoff
+	gen          int                       // instances ever started, to tell stale exit timers
+	term         *ContainerStateTerminated // the exited instance, until a new one starts
+	lastTerm     *ContainerStateTerminated // the instance before the current one
+	crashKey     string                    // crash-loop backoff key, built on first use
+	waiting      ContainerStateWaiting
+	startAt      time.Time
+	finishAt     time.Time
+	restarts     int
+	image        string // status image once started
+	imageID      string // repo@digest once started
+	imageRef     digest.Digest
+	prevImageRef digest.Digest // image of the previous, exited instance
+	backOffKey   string        // "<pod UID>_<image as written>", built on first use
+	// volume marks an image volume's state: spec holds its name, reference
+	// and policy, obj is the pod (its events are pod events).
+	volume        bool
+	attemptPulled bool     // the current start attempt handed a pull to the runtime
+	pulling       *pullJob // the pull this container's start waits for, while it runs
+}
+
+func (c *containerState) status() ContainerStatus {
+	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
+	if c.started {
+		s.ContainerID = c.containerID()
+	}
+	if c.image != "" {
+		s.Image = c.image
+	}
+	last := c.lastTerm
+	switch {
+	case c.running:
+		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
+		s.Ready = true
+	case c.term != nil && (c.waiting.Reason == "" || c.done || c.final):
+		t := *c.term
+		t.ContainerID = ""
+		s.State.Terminated = &t
+		s.Ready = c.done // an init container that exited 0 is ready
+	default:
+		w := c.waiting
+		s.State.Waiting = &w
+		if c.term != nil {
+			last = c.term // the exited instance waits to be replaced
+		}
+	}
+	if last != nil {
+		t := *last
+		s.LastState.Terminated = &t
+	}
+	return s
+}
+
+// containerID returns the runtime's ID of the container's current (or
+// last) instance.
+func (c *containerState) containerID() string {
+	return containerID(c.obj.UID, c.spec.Name, c.restarts)
+}
+
+// containerID is the runtime's ID of a container instance: a hash of the
+// pod's UID, the container's name and its restart count, so it is stable
+// for an instance and new for each restart.
+func containerID(podUID, name string, restarts int) string {
+	var in [128]byte
+	b := append(in[:0], podUID...)
+	b = append(b, '/')
+	b = append(b, name...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(restarts), 10)
+	sum := sha256.Sum256(b)
+	const prefix = "containerd://"
+	var out [len(prefix) + 2*sha256.Size]byte
+	copy(out[:], prefix)
+	hex.Encode(out[len(prefix):], sum[:])
+	return string(out[:])
 }

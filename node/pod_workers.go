@@ -1,0 +1,667 @@
+package node
+
+import (
+	"container/heap"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/pullpolicy"
+)
+
+// podWorkers are the kubelet's pod workers and sync loop
+// (pkg/kubelet/pod_workers.go, and syncPod in pkg/kubelet/kubelet.go with
+// kuberuntime's SyncPod): they keep the node's pods, sync each when it is
+// due (at creation, after a container event, every resync interval while
+// something is not running), start containers through the image manager,
+// and run the containers' lifecycles (containers.go): exits, restarts with
+// the crash-loop backoff, termination.
+type podWorkers struct {
+	nodeName string
+	cfg      *config
+	rec      *recorder
+	images   *imageService
+	manager  *imageManager
+
+	pods       map[podName]*podState
+	order      []*podState         // creation order, for Sync
+	syncq      syncQueue           // pods waiting for a sync, by time
+	created    int                 // pods ever created, for UIDs
+	uidBase    string              // node-derived prefix of pod UIDs
+	fieldPaths map[fieldKey]string // container name and kind -> event field path
+
+	timers       timerHeap // container exits and terminations, by time
+	timerSeq     uint64    // timers ever added, for their order
+	crashBackOff *backOff  // the crash loop's, per pod and container
+}
+
+// SyncPod runs one kubelet sync of a pod: init containers that have not
+// completed are started one at a time, and a failure stops the sync; then
+// every app container that is not running is started, independently of the
+// others. Each start runs EnsureImage; each failed start records the Warning
+// event "Failed" "Error: <reason>" and leaves the container waiting with the
+// error's reason and message. A start whose pull takes virtual time blocks
+// the sync, as it blocks the kubelet's pod worker; the sync resumes when the
+// pull finishes. SyncPod on a pod whose sync is blocked does nothing.
+func (n *Node) SyncPod(namespace, name string) error {
+	n.catchUp()
+	ps := n.workers.pods[podID(namespace, name)]
+	if ps == nil {
+		return n.notFound(name)
+	}
+	n.workers.syncPod(ps, n.now())
+	return nil
+}
+
+// Sync syncs every pod that has a container to start, in creation order.
+func (n *Node) Sync() {
+	n.catchUp()
+	now := n.now()
+	for _, ps := range n.workers.order {
+		if ps.pending() {
+			n.workers.syncPod(ps, now)
+		}
+	}
+}
+
+// pending reports whether some container of ps waits to be started by a
+// sync: an init container that has not completed (unless the one in turn
+// is still running), a sidecar or an app container that is not running and
+// will be (re)started.
+func (ps *podState) pending() bool {
+	if ps.terminating {
+		return false
+	}
+	for _, c := range ps.init {
+		switch {
+		case c.sidecar:
+			if !c.running && !c.final {
+				return true
+			}
+		case c.done:
+		case c.running || c.final:
+			return false // the init container in turn runs, or failed the pod
+		default:
+			return true
+		}
+	}
+	for _, c := range ps.app {
+		if !c.running && !c.final {
+			return true
+		}
+	}
+	return false
+}
+
+// appsStarted reports whether every app container has started: the
+// pod's startup is over (an init container may still run otherwise).
+func (ps *podState) appsStarted() bool {
+	for _, c := range ps.app {
+		if !c.started {
+			return false
+		}
+	}
+	return true
+}
+
+// containerAt returns the i-th container in sync order (init containers,
+// then app containers), or nil past the end.
+func (ps *podState) containerAt(i int) *containerState {
+	if i < len(ps.init) {
+		return ps.init[i]
+	}
+	if i -= len(ps.init); i < len(ps.app) {
+		return ps.app[i]
+	}
+	return nil
+}
+
+func (w *podWorkers) syncPod(ps *podState, now time.Time) {
+	w.setNextSync(ps, time.Time{}) // this sync is the one that was due
+	for !ps.syncing && !ps.terminating {
+		w.setNextSync(ps, time.Time{})
+		ps.syncing, ps.cursor, ps.pullFailed, ps.syncAgain = true, 0, false, false
+		if ps.vols != nil {
+			ps.vols.ensured, ps.vols.cursor = false, 0
+		}
+		w.continueSync(ps, now)
+		// A container event during the sync (a sidecar started, an init
+		// container done at once) makes the kubelet sync again, at once.
+		if ps.syncing || !ps.syncAgain {
+			return
+		}
+	}
+}
+
+// continueSync walks the pod's containers from the cursor, starting those
+// that need it, until the end of the pod, a failed init container, or a
+// start that blocks on a pull.
+func (w *podWorkers) continueSync(ps *podState, now time.Time) {
+	for c := ps.containerAt(ps.cursor); c != nil; c = ps.containerAt(ps.cursor) {
+		if c.init && !c.sidecar {
+			if c.done {
+				ps.cursor++
+				continue
+			}
+			if c.running || c.final {
+				break // one init container at a time, until it exits
+			}
+		} else if c.running || c.final {
+			ps.cursor++
+			continue
+		}
+		// Until the pod is initialized, an init container or sidecar is
+		// the last start of a sync; after it, a sidecar's restart is one
+		// start among the others.
+		blocks := c.init && !(c.sidecar && ps.initialized())
+		if c.term != nil && !c.restartNow && w.crashLoop(ps, c, now) {
+			// In CrashLoopBackOff: no image is ensured.
+			if blocks {
+				break
+			}
+			ps.cursor++
+			continue
+		}
+		c.restartNow = false
+		if ps.vols != nil && !ps.vols.ensured && w.ensureVolumes(ps, now) {
+			return // blocked on a volume's pull
+		}
+		c.attemptPulled = false
+		o, failed := ps.failedMount(c)
+		if !failed {
+			var job *pullJob
+			if o, job = w.manager.ensureImage(ps, c, now); job != nil {
+				job.blocked = true
+				return
+			}
+		} else {
+			w.recordFailedMounts(ps, c, now)
+		}
+		w.finishStart(ps, c, now, o)
+		if blocks {
+			// The kubelet starts at most one init container (or sidecar)
+			// per sync; the next waits for it to exit, or to run.
+			break
+		}
+		ps.cursor++
+	}
+	w.endSync(ps, now)
+}
+
+// initialized reports whether the pod is initialized: every init container
+// completed and every sidecar started at least once.
+func (ps *podState) initialized() bool {
+	for _, c := range ps.init {
+		if c.sidecar && !c.started || !c.sidecar && !c.done {
+			return false
+		}
+	}
+	return true
+}
+
+// resumeSync continues a sync that blocked on a pull, unless the pod was
+// deleted meanwhile.
+func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o ensureOutcome) {
+	if w.pods[podID(ps.namespace, ps.name)] != ps || ps.terminating {
+		ps.syncing = false
+		return
+	}
+	if c.volume {
+		ps.vols.list[ps.vols.cursor].outcome = o
+		ps.vols.cursor++
+		w.continueSync(ps, at)
+		return
+	}
+	blocks := c.init && !(c.sidecar && ps.initialized())
+	w.finishStart(ps, c, at, o)
+	if blocks {
+		w.endSync(ps, at)
+	} else {
+		ps.cursor++
+		w.continueSync(ps, at)
+	}
+	if !ps.syncing && ps.syncAgain {
+		w.syncPod(ps, at)
+	}
+}
+
+// ensureVolumes ensures the pod's image volumes, from the cursor on, as
+// the kubelet's getImageVolumes does lazily once per sync, before the first
+// container it starts. It reports whether a volume's pull blocks the sync.
+func (w *podWorkers) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
+	vs := ps.vols
+	for ; vs.cursor < len(vs.list); vs.cursor++ {
+		v := vs.list[vs.cursor]
+		o, job := w.manager.ensureImage(ps, &v.state, now)
+		if job != nil {
+			job.blocked = true
+			return true
+		}
+		v.outcome = o
+	}
+	vs.ensured = true
+	return false
+}
+
+// failedMount returns the outcome of the last image volume c mounts whose
+// pull failed in this sync, and whether there was one: the container then
+// fails with that volume's error and message, without its own image being
+// ensured (toKubeContainerImageVolumes).
+func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
+	var last ensureOutcome
+	if ps.vols == nil {
+		return last, false
+	}
+	for _, m := range c.spec.VolumeMounts {
+		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
+			last = v.outcome
+		}
+	}
+	return last, last.err != nil
+}
+
+// recordFailedMounts records the kubelet's "Error: <reason>" event for each
+// failed image volume c mounts but the last, whose event the failed start
+// records.
+func (w *podWorkers) recordFailedMounts(ps *podState, c *containerState, now time.Time) {
+	var failed []*imageVolume
+	for _, m := range c.spec.VolumeMounts {
+		if v := ps.volume(m.Name); v != nil && v.outcome.err != nil {
+			failed = append(failed, v)
+		}
+	}
+	for _, v := range failed[:len(failed)-1] {
+		w.rec.record(now, evStartFailed, c.obj, "", v.outcome.err.Error())
+	}
+}
+
+// volume returns the image volume of that name, or nil.
+func (ps *podState) volume(name string) *imageVolume {
+	if ps.vols == nil {
+		return nil
+	}
+	for _, v := range ps.vols.list {
+		if v.state.spec.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+func (w *podWorkers) endSync(ps *podState, now time.Time) {
+	ps.syncing = false
+	if ps.pullFailed && len(ps.missingSecrets) > 0 {
+		// SyncPod's warning: only for ErrImagePull, not BackOff or the
+		// classified reasons.
+		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
+		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(ps.missingSecrets, ", "))
+	}
+	if ps.pending() {
+		w.setNextSync(ps, now.Add(w.cfg.resync))
+	} else if ps.readyAt.IsZero() && ps.appsStarted() {
+		ps.readyAt = now
+	}
+}
+
+// finishStart is the rest of the kubelet's startContainer once
+// EnsureImageExists has answered: the container is created and started
+// ("Created", "Started"), or waits with the error's reason.
+func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time, o ensureOutcome) bool {
+	pulled := c.attemptPulled
+	if o.err != nil {
+		if o.err == pullpolicy.ErrImagePull {
+			ps.pullFailed = true
+		}
+		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
+		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
+		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
+		return false
+	}
+	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
+	if w.cfg.before(KubeletV135) {
+		w.rec.record(now, evCreatedV134, c.obj, c.spec.Name, "")
+		w.rec.record(now, evStartedV134, c.obj, c.spec.Name, "")
+	} else {
+		w.rec.record(now, evCreated, c.obj, "", "")
+		w.rec.record(now, evStarted, c.obj, "", "")
+	}
+	if c.started {
+		c.restarts++
+	}
+	if c.term != nil {
+		c.lastTerm, c.term = c.term, nil
+	}
+	c.started, c.startAt, c.running = true, now, true
+	c.waiting = ContainerStateWaiting{}
+	// The instance this start replaces stays as the one dead instance the
+	// container GC keeps; its image is still in use.
+	c.prevImageRef = c.imageRef // "" on the first start
+	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
+		c.imageRef = id
+		c.image, c.imageID = w.images.statusImage(c.ref, id)
+	}
+	if c.sidecar && c.restarts == 0 {
+		ps.syncAgain = true // its first start: the app containers start in the next sync
+	}
+	w.started(ps, c, now)
+	return true
+}
+
+// RestartContainer simulates an app container (or sidecar) exiting 0 and
+// the kubelet starting it again at once, whatever the restartPolicy and
+// without crash-loop backoff, as after its first exit: the new start runs
+// EnsureImage again (Always pulls again, IfNotPresent reports "already
+// present"). The restart count grows when the new instance starts. Use
+// [Node.ExitContainer] for an exit the kubelet handles by the pod's rules.
+func (n *Node) RestartContainer(namespace, pod, container string) error {
+	ps, c, err := n.podContainer(namespace, pod, container)
+	switch {
+	case err != nil:
+		return err
+	case c.init && !c.sidecar:
+		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace, pod, container)
+	case !c.running:
+		return fmt.Errorf("node %s: restart %s/%s: container %q is not running", n.name, ps.namespace, pod, container)
+	}
+	now := n.now()
+	c.restartNow = true // exitContainer neither finishes it nor the pod
+	n.workers.exitContainer(ps, c, now, 0, ReasonCompleted)
+	n.workers.syncPod(ps, now)
+	return nil
+}
+
+// MaxAttempts is how many start attempts a pod keeps: a pod that fails for
+// days keeps its latest ones.
+const MaxAttempts = 1000
+
+// addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
+func (ps *podState) addAttempt(a Attempt) {
+	if len(ps.attempts) >= 2*MaxAttempts {
+		ps.attempts = append(ps.attempts[:0:0], ps.attempts[len(ps.attempts)-MaxAttempts+1:]...)
+	}
+	ps.attempts = append(ps.attempts, a)
+}
+
+type podState struct {
+	name, namespace, uid string
+	meta                 podMeta // carried, not interpreted
+	spec                 PodSpec
+	init, app            []*containerState
+	vols                 *podVolumes // image volumes; nil when the pod has none
+	nextSync             time.Time   // when the driver syncs it next; zero when nothing waits
+	seq                  int         // creation order on the node
+	qidx                 int         // index in the node's syncq while nextSync is set
+	attempts             []Attempt
+	createdAt, readyAt   time.Time
+	syncing              bool     // a sync is in progress, blocked on a pull
+	cursor               int      // the container the blocked sync is at
+	missingSecrets       []string // pull secrets the last lookup did not find
+	pullFailed           bool     // a start failed with ErrImagePull in this sync
+	syncAgain            bool     // a container event asks for another sync right after this one
+	terminating          bool     // deleted: its containers are being stopped
+	deletedAt            time.Time
+}
+
+// podMeta is the metadata a node carries for a pod without reading it.
+type podMeta struct {
+	generateName        string
+	labels, annotations map[string]string
+}
+
+// podName is a pod's namespace and name, the key of a node's pods.
+type podName struct{ namespace, name string }
+
+// podID returns the key of a pod; the namespace defaults to "default".
+func podID(namespace, name string) podName {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return podName{namespace, name}
+}
+
+func podKey(namespace, name string) string {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return namespace + "/" + name
+}
+
+// add creates the state of pod p, admitted under key, and syncs it once at
+// now, as the kubelet does when a pod is bound to it.
+func (w *podWorkers) add(p Pod, key podName, now time.Time) *podState {
+	w.created++
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: w.newUID(), spec: p.Spec, createdAt: now, seq: w.created,
+		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
+	// setDefaults gave the spec fresh copies of everything. The events'
+	// object references come in one array: see containerState.obj.
+	nvols := 0
+	for i := range ps.spec.Volumes {
+		if ps.spec.Volumes[i].Image != nil {
+			nvols++
+		}
+	}
+	objs := make([]ObjectReference, nvols+len(ps.spec.InitContainers)+len(ps.spec.Containers))
+	for i := range ps.spec.Volumes {
+		if v := &ps.spec.Volumes[i]; v.Image != nil {
+			if ps.vols == nil {
+				ps.vols = &podVolumes{}
+			}
+			ps.vols.list = append(ps.vols.list, w.newImageVolume(ps, v, &objs[0]))
+			objs = objs[1:]
+		}
+	}
+	ps.init = make([]*containerState, 0, len(ps.spec.InitContainers))
+	for i := range ps.spec.InitContainers {
+		ps.init = append(ps.init, w.newContainer(ps, &ps.spec.InitContainers[i], true, &objs[0]))
+		objs = objs[1:]
+	}
+	ps.app = make([]*containerState, 0, len(ps.spec.Containers))
+	for i := range ps.spec.Containers {
+		ps.app = append(ps.app, w.newContainer(ps, &ps.spec.Containers[i], false, &objs[0]))
+		objs = objs[1:]
+	}
+	w.pods[key] = ps
+	w.order = append(w.order, ps)
+	w.syncPod(ps, now)
+	return ps
+}
+
+// newContainer returns the state of container c of ps; obj is where its
+// object reference is to be kept.
+func (w *podWorkers) newContainer(ps *podState, c *Container, init bool, obj *ObjectReference) *containerState {
+	// convertToAPIContainerStatuses' default for a container with no
+	// status yet: PodInitializing in a pod with init containers, for its
+	// init and app containers alike.
+	reason := ReasonContainerCreating
+	if len(ps.spec.InitContainers) > 0 {
+		reason = ReasonPodInitializing
+	}
+	ref, _ := w.cfg.refs.Parse(c.Image)
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: w.fieldPath(c.Name, init)}
+	return &containerState{
+		spec:    c,
+		ref:     ref,
+		init:    init,
+		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
+		obj:     obj,
+		waiting: ContainerStateWaiting{Reason: reason},
+	}
+}
+
+// podVolumes are a pod's image volumes and where the current sync is with
+// them.
+type podVolumes struct {
+	list    []*imageVolume
+	ensured bool // this sync has ensured them
+	cursor  int  // the volume a blocked sync is at
+}
+
+// imageVolume is an image volume: ensured like a container's image, with
+// the pod as the object of its events; outcome is what its last ensure gave.
+type imageVolume struct {
+	state   containerState
+	outcome ensureOutcome
+}
+
+// newImageVolume returns the state of an image volume of ps; obj is where
+// its object reference is to be kept.
+func (w *podWorkers) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
+	ref, _ := w.cfg.refs.Parse(v.Image.Reference)
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
+	return &imageVolume{state: containerState{
+		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
+		ref:    ref,
+		obj:    obj,
+		volume: true,
+	}}
+}
+
+// fieldPath returns the event field path of a container, such as
+// spec.containers{app}, built once per name and kind on the node.
+func (w *podWorkers) fieldPath(name string, init bool) string {
+	key := fieldKey{name, init}
+	f, ok := w.fieldPaths[key]
+	if !ok {
+		f = "spec.containers{" + name + "}"
+		if init {
+			f = "spec.initContainers{" + name + "}"
+		}
+		w.fieldPaths[key] = f
+	}
+	return f
+}
+
+type fieldKey struct {
+	name string
+	init bool
+}
+
+// newUID returns a UUID-shaped UID made of a hash of the node's name and the
+// node's pod sequence number, so runs are reproducible, UIDs differ across
+// nodes, and a recreated pod gets a new one.
+func (w *podWorkers) newUID() string {
+	if w.uidBase == "" {
+		w.uidBase = uuidOf(w.nodeName)[:24] // the last group counts pods
+	}
+	var b [36]byte
+	copy(b[:], w.uidBase)
+	const digits = "0123456789abcdef"
+	for i, v := 35, uint64(w.created); i >= 24; i-- {
+		b[i] = digits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+func (ps *podState) export() Pod {
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
+		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
+	if ps.terminating {
+		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
+	}
+	p.Status.Phase = ps.phase()
+	// One array holds the init and the app containers' statuses.
+	all := make([]ContainerStatus, len(ps.init)+len(ps.app))
+	for i, c := range ps.init {
+		all[i] = c.status()
+	}
+	for i, c := range ps.app {
+		all[len(ps.init)+i] = c.status()
+	}
+	if len(ps.init) > 0 {
+		p.Status.InitContainerStatuses = all[:len(ps.init):len(ps.init)]
+	}
+	if len(ps.app) > 0 {
+		p.Status.ContainerStatuses = all[len(ps.init):]
+	}
+	return p
+}
+
+func (ps *podState) container(name string) *containerState {
+	for _, cs := range [2][]*containerState{ps.init, ps.app} {
+		for _, c := range cs {
+			if c.spec.Name == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// imagesInUse returns the image IDs of every container the runtime knows:
+// running, exited and completed ones, of every pod on the node, and of the
+// pods' image volumes. A restarted
+// container's previous instance is still known: the kubelet's container GC
+// keeps one dead instance per container (MaxPerPodContainer 1), so the
+// image it ran stays in use.
+func (w *podWorkers) imagesInUse() map[digest.Digest]bool {
+	used := make(map[digest.Digest]bool)
+	for _, ps := range w.order {
+		for _, cs := range [2][]*containerState{ps.init, ps.app} {
+			for _, c := range cs {
+				if c.started && c.imageRef != "" {
+					used[c.imageRef] = true
+				}
+				if c.prevImageRef != "" {
+					used[c.prevImageRef] = true
+				}
+			}
+		}
+		// Images mounted as image volumes: what the last ensure of each
+		// volume gave.
+		if ps.vols != nil {
+			for _, v := range ps.vols.list {
+				if v.outcome.imageRef != "" {
+					used[digest.Digest(v.outcome.imageRef)] = true
+				}
+			}
+		}
+	}
+	return used
+}
+
+// syncQueue holds a node's pods that wait for a sync, earliest first and,
+// at equal times, the older pod first. A pod is in it exactly when its
+// nextSync is set; setNextSync keeps it so.
+type syncQueue []*podState
+
+func (q syncQueue) Len() int { return len(q) }
+func (q syncQueue) Less(i, j int) bool {
+	if !q[i].nextSync.Equal(q[j].nextSync) {
+		return q[i].nextSync.Before(q[j].nextSync)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q syncQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].qidx, q[j].qidx = i, j
+}
+func (q *syncQueue) Push(x any) {
+	ps := x.(*podState)
+	ps.qidx = len(*q)
+	*q = append(*q, ps)
+}
+func (q *syncQueue) Pop() any {
+	old := *q
+	ps := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return ps
+}
+
+// setNextSync schedules the pod's next sync at t, or unschedules it when t
+// is zero.
+func (w *podWorkers) setNextSync(ps *podState, t time.Time) {
+	was := ps.nextSync
+	ps.nextSync = t
+	switch {
+	case was.IsZero() && !t.IsZero():
+		heap.Push(&w.syncq, ps)
+	case !was.IsZero() && t.IsZero():
+		heap.Remove(&w.syncq, ps.qidx)
+	case !t.IsZero():
+		heap.Fix(&w.syncq, ps.qidx)
+	}
+}
