@@ -115,4 +115,30 @@
 // and [Node.EventsSince] the events; [Node.Attempts] the start attempts of a
 // pod; [Node.Pulls] every runtime pull with its timing and bytes;
 // [Node.Describe] and [Node.GetPods] print what kubectl prints.
+//
+// # Inside a Node
+//
+// A Node is built as the kubelet is, from one type per component, each in a
+// file named for the kubelet code it models; Node composes them and routes
+// calls between them:
+//
+//   - podWorkers (pod_workers.go, containers.go): the pod workers and the
+//     sync loop, pkg/kubelet/pod_workers.go and syncPod; the containers'
+//     lifecycles and the crash-loop backoff;
+//   - imageManager (image_manager.go): EnsureImageExists and the image pull
+//     backoff, pkg/kubelet/images/image_manager.go;
+//   - pullManager (pull_manager.go): KEP-2535's pull intents and pulled
+//     records, pkg/kubelet/images/pullmanager;
+//   - credentials (credentials.go, keyring.go): pull secrets, the node's
+//     docker config and credential providers, pkg/credentialprovider;
+//   - puller (puller.go): the serial and parallel pullers and the QPS
+//     throttle, pkg/kubelet/images/puller.go and helpers.go;
+//   - imageService (runtime.go, runtime_errors.go): the container runtime's
+//     CRI image service, containerd's or CRI-O's, with its content store;
+//   - imageGCManager (image_gc_manager.go): image detection and garbage
+//     collection, pkg/kubelet/images/image_gc_manager.go;
+//   - recorder (events.go): the event recorder, with the API server's event
+//     TTL;
+//   - apiserver.go and cluster.go: the API server's side: defaulting,
+//     validation, admission, secrets and service accounts.
 package node
