@@ -193,7 +193,7 @@ func (n *Node) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
-	n.record(at, evPulled, job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	n.recordPulled(at, job.c.obj, ref.Requested(), pull, total, res.size)
 	n.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }

@@ -37,8 +37,8 @@ func (e Event) String() string {
 
 // eventKind selects an event's type, reason and message template. Events
 // are stored as kinds plus arguments and formatted when read, so recording
-// one costs no formatting; only the Pulled event's sizes and durations,
-// which vary per pull, are formatted when it is recorded.
+// one costs no formatting: not even the Pulled event's durations and size,
+// which recordPulled stores as numbers.
 type eventKind uint8
 
 const (
@@ -60,6 +60,7 @@ const (
 	evStartedV134                     // Started: Started container <image holds the name> (v1.34)
 	evKilling                         // Killing: Stopping container <image holds the name>
 	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
+	evPulledArgs                      // evPulled with its detail in recorder.pulls (recordPulled)
 )
 
 // Container lifecycle event reasons (pkg/kubelet/events/event.go).
@@ -72,6 +73,8 @@ const (
 	EventBackOff = "BackOff"
 )
 
+// eventRecord is an event unpacked: what [eventRecord.event] formats. The
+// recorder stores events packed ([storedEvent]) and unpacks them when read.
 type eventRecord struct {
 	at     time.Time
 	kind   eventKind
@@ -127,34 +130,216 @@ func neverPullMessage(image string) string {
 	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
 }
 
+// pulledDetail is the tail of the Pulled event's message, after the image:
+// the pull's duration, the duration including the wait in the pull queue,
+// and the image's size (pkg/kubelet/images/image_manager.go).
+func pulledDetail(p *pulledArgs) string {
+	return fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", p.pull, p.total, p.size)
+}
+
+// usesImage and usesDetail say which of record's string arguments an
+// event kind's text shows; the others are not stored.
+func (k eventKind) usesImage() bool {
+	switch k {
+	case evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets, evCreated, evStarted:
+		return false
+	}
+	return true
+}
+
+func (k eventKind) usesDetail() bool {
+	switch k {
+	case evPulled, evPullFailed, evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets, evNodeWarning, evCrashLoop:
+		return true
+	}
+	return false
+}
+
+// storedEvent is one event as the recorder keeps it: 24 bytes and no
+// pointers, so that the chunks holding a node's events are not scanned by
+// the garbage collector and appending one needs no write barrier. The
+// time is kept as Unix seconds and nanoseconds (exact for every year a
+// time.Time can hold), read back in the recorder's Location; the object
+// and the strings are in a side list entry ([eventArgs]) that consecutive
+// events about the same object share, and a Pulled event's numbers are in
+// a list of their own. Indexes into the side lists are their absolute
+// indexes modulo 2^32 (see [index]).
+type storedEvent struct {
+	sec  int64  // at.Unix()
+	nsec int32  // at.Nanosecond()
+	args uint32 // index in recorder.args
+	pull uint32 // index in recorder.pulls: this Pulled event's, or the next one's
+	kind eventKind
+	// odd marks an event whose time does not read back identical from sec
+	// and nsec in the recorder's Location (another Location, or a monotonic
+	// clock reading): its time.Time is in recorder.odd.
+	odd bool
+}
+
+// eventArgs is what an event is about: the object and the string
+// arguments its kind shows.
+type eventArgs struct {
+	obj           *ObjectReference
+	image, detail string
+}
+
+// pulledArgs are the numbers of a Pulled event, formatted when read.
+type pulledArgs struct {
+	pull, total time.Duration
+	size        int64
+}
+
 // recorder is the kubelet's event recorder (client-go's
 // record.EventRecorder, as pkg/kubelet/kubelet.go wires it) together with
 // the API server's event store: it keeps every event the node emits until
 // it expires after the event TTL (--event-ttl), and formats events only
 // when they are read.
+//
+// Events are stored packed ([storedEvent]); their arguments live in side
+// lists that expire with them: an event's args and pull indexes never
+// decrease from one event to the next, so dropping the events before the
+// first kept one drops the side list entries before that event's too.
+// The zero value with a ttl set is ready to use.
 type recorder struct {
-	events chunk.List[eventRecord]
+	events chunk.List[storedEvent]
+	args   chunk.List[eventArgs]
+	pulls  chunk.List[pulledArgs]
+	odd    map[int]time.Time // exact times of the odd events, by index
+	loc    *time.Location    // where the first event was recorded
 	ttl    time.Duration
+	// until is when the oldest kept event expires: expire has nothing to
+	// do at or before it. Valid while an event is kept.
+	untilSec  int64
+	untilNsec int32
+}
+
+// index turns a side list index stored in 32 bits back into the absolute
+// index: stored indexes are at or after the list's first kept element, and
+// fewer than 2^32 elements after it.
+func index(stored uint32, first int) int {
+	return first + int(stored-uint32(first))
 }
 
 // record emits an event at time at, and lets the expired ones go.
 func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	r.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
+	r.add(at, kind, obj, image, detail)
 	r.expire(at)
 }
 
+// recordPulled emits the Pulled event of a pull that took pull, total
+// including its wait in the queue, of an image of size bytes. The message
+// is formatted when read; recording it allocates nothing (but a new chunk
+// every 64 events).
+func (r *recorder) recordPulled(at time.Time, obj *ObjectReference, image string, pull, total time.Duration, size int64) {
+	r.add(at, evPulledArgs, obj, image, "")
+	r.pulls.Append(pulledArgs{pull: pull, total: total, size: size})
+	r.expire(at)
+}
+
+// add stores an event and returns its index.
+func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) int {
+	useImage, useDetail := kind.usesImage(), kind.usesDetail()
+	if !useImage {
+		image = ""
+	}
+	if !useDetail {
+		detail = ""
+	}
+	// Share the newest args entry if it says what this event shows.
+	ai := r.args.Len() - 1
+	if ai < r.args.First() {
+		ai = -1
+	} else if a := r.args.At(ai); a.obj != obj || useImage && a.image != image || useDetail && a.detail != detail {
+		ai = -1
+	}
+	if ai < 0 {
+		ai = r.args.Len()
+		r.args.Append(eventArgs{obj: obj, image: image, detail: detail})
+	}
+	i := r.events.Len()
+	if i == r.events.First() {
+		// Nothing kept: the oldest event is this one.
+		if r.loc == nil {
+			r.loc = at.Location()
+		}
+		u := at.Add(r.ttl)
+		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
+	}
+	e := storedEvent{sec: at.Unix(), nsec: int32(at.Nanosecond()), args: uint32(ai), pull: uint32(r.pulls.Len()), kind: kind}
+	if at != time.Unix(e.sec, int64(e.nsec)).In(r.loc) {
+		e.odd = true
+		if r.odd == nil {
+			r.odd = map[int]time.Time{}
+		}
+		r.odd[i] = at
+	}
+	r.events.Append(e)
+	return i
+}
+
+// before reports whether the time sec, nsec is before the time s2, n2.
+func before(sec int64, nsec int32, s2 int64, n2 int32) bool {
+	return sec < s2 || sec == s2 && nsec < n2
+}
+
 // expire drops the events older than the event TTL at now, as the API
-// server lets them expire (--event-ttl).
+// server lets them expire (--event-ttl), with their side list entries.
 func (r *recorder) expire(now time.Time) {
-	first := r.events.First()
-	if first == r.events.Len() || now.Sub(r.events.At(first).at) <= r.ttl {
+	first, n := r.events.First(), r.events.Len()
+	if first == n {
+		return
+	}
+	sec, nsec := now.Unix(), int32(now.Nanosecond())
+	if !before(r.untilSec, r.untilNsec, sec, nsec) {
 		return
 	}
 	cutoff := now.Add(-r.ttl)
-	for first < r.events.Len() && r.events.At(first).at.Before(cutoff) {
-		first++
+	csec, cnsec := cutoff.Unix(), int32(cutoff.Nanosecond())
+	for ; first < n; first++ {
+		e := r.events.At(first)
+		if !before(e.sec, e.nsec, csec, cnsec) {
+			break
+		}
+		if e.odd {
+			delete(r.odd, first)
+		}
 	}
 	r.events.DropBefore(first)
+	if first == n {
+		r.args.DropBefore(r.args.Len())
+		r.pulls.DropBefore(r.pulls.Len())
+		return
+	}
+	e := r.events.At(first)
+	r.args.DropBefore(index(e.args, r.args.First()))
+	r.pulls.DropBefore(index(e.pull, r.pulls.First()))
+	u := r.at(first).Add(r.ttl)
+	r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
+}
+
+// at returns the time of the kept event i.
+func (r *recorder) at(i int) time.Time {
+	e := r.events.At(i)
+	if e.odd {
+		return r.odd[i]
+	}
+	return time.Unix(e.sec, int64(e.nsec)).In(r.loc)
+}
+
+// unpack returns the kept event i unpacked.
+func (r *recorder) unpack(i int) eventRecord {
+	e := r.events.At(i)
+	a := r.args.At(index(e.args, r.args.First()))
+	u := eventRecord{at: r.at(i), kind: e.kind, obj: a.obj, image: a.image, detail: a.detail}
+	if e.kind == evPulledArgs {
+		u.kind, u.detail = evPulled, pulledDetail(r.pulls.At(index(e.pull, r.pulls.First())))
+	}
+	return u
+}
+
+// obj returns the object of the kept event i.
+func (r *recorder) obj(i int) *ObjectReference {
+	return r.args.At(index(r.events.At(i).args, r.args.First())).obj
 }
 
 // count returns how many events were ever recorded, expired ones included.
@@ -169,7 +354,8 @@ func (r *recorder) since(i int) []Event {
 	i = max(i, r.events.First())
 	out := make([]Event, 0, r.events.Len()-i)
 	for j := i; j < r.events.Len(); j++ {
-		out = append(out, r.events.At(j).event())
+		u := r.unpack(j)
+		out = append(out, u.event())
 	}
 	return out
 }
@@ -178,14 +364,21 @@ func (r *recorder) since(i int) []Event {
 // not expired, oldest first.
 func (r *recorder) about(uid string, f func(Event)) {
 	for i := r.events.First(); i < r.events.Len(); i++ {
-		if e := r.events.At(i); e.obj.UID == uid {
-			f(e.event())
+		if r.obj(i).UID == uid {
+			u := r.unpack(i)
+			f(u.event())
 		}
 	}
 }
 
 func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
 	n.events.record(at, kind, obj, image, detail)
+}
+
+// recordPulled records the Pulled event of a pull (see
+// [recorder.recordPulled]).
+func (n *Node) recordPulled(at time.Time, obj *ObjectReference, image string, pull, total time.Duration, size int64) {
+	n.events.recordPulled(at, obj, image, pull, total, size)
 }
 
 // DefaultEventTTL is how long the API server keeps an event (--event-ttl).
