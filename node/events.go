@@ -61,7 +61,12 @@ const (
 	evKilling                         // Killing: Stopping container <image holds the name>
 	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
 	evPulledArgs                      // evPulled with its detail in recorder.pulls (recordPulled)
+
+	evKinds // how many kinds there are
 )
+
+// A storedEvent has 32-deltaBits bits for its kind.
+const _ = uint8(1<<(32-deltaBits) - evKinds)
 
 // Container lifecycle event reasons (pkg/kubelet/events/event.go).
 const (
@@ -155,32 +160,44 @@ func (k eventKind) usesDetail() bool {
 	return false
 }
 
-// storedEvent is one event as the recorder keeps it: 24 bytes and no
+// storedEvent is one event as the recorder keeps it: 8 bytes and no
 // pointers, so that the chunks holding a node's events are not scanned by
-// the garbage collector and appending one needs no write barrier. The
-// time is kept as Unix seconds and nanoseconds (exact for every year a
-// time.Time can hold), read back in the recorder's Location; the object
-// and the strings are in a side list entry ([eventArgs]) that consecutive
-// events about the same object share, and a Pulled event's numbers are in
-// a list of their own. Indexes into the side lists are their absolute
-// indexes modulo 2^32 (see [index]).
+// the garbage collector, appending one needs no write barrier, and a
+// simulation that keeps millions of events touches little new memory. What
+// the event is about (its object, its strings, and the time it counts
+// from) is in a side list entry ([eventArgs]) that consecutive events
+// about the same object within [maxDelta] of each other share: the event
+// stores its kind and its time as nanoseconds after the entry's.
 type storedEvent struct {
-	sec  int64  // at.Unix()
-	nsec int32  // at.Nanosecond()
-	args uint32 // index in recorder.args
-	pull uint32 // index in recorder.pulls: this Pulled event's, or the next one's
-	kind eventKind
-	// odd marks an event whose time does not read back identical from sec
-	// and nsec in the recorder's Location (another Location, or a monotonic
-	// clock reading): its time.Time is in recorder.odd.
-	odd bool
+	args uint32 // index in recorder.args, modulo 2^32 (see index)
+	x    uint32 // kind<<deltaBits | nanoseconds after the args entry's time
 }
 
-// eventArgs is what an event is about: the object and the string
-// arguments its kind shows.
+// deltaBits is how many bits of storedEvent.x hold the event's time after
+// its args entry's; the others hold its kind.
+const deltaBits = 26
+
+// maxDelta is the longest an event can follow the time of the args entry
+// it shares (about 67ms): a later one gets an entry of its own.
+const maxDelta = 1<<deltaBits - 1
+
+func (e storedEvent) kind() eventKind { return eventKind(e.x >> deltaBits) }
+
+// oddTime marks the nsec of an args entry whose time does not read back
+// identical from sec and nsec in the recorder's Location (another
+// Location, or a monotonic clock reading): its time.Time is in
+// recorder.odd, and no other event shares the entry.
+const oddTime = 1 << 31
+
+// eventArgs is what one or more consecutive events are about: the object,
+// the string arguments their kinds show, the time they count from, and the
+// numbers of a Pulled event.
 type eventArgs struct {
 	obj           *ObjectReference
 	image, detail string
+	sec           int64  // the time, as Unix seconds
+	nsec          uint32 // and nanoseconds, with oddTime
+	pull          uint32 // index in recorder.pulls: this entry's event's, or the next one's
 }
 
 // pulledArgs are the numbers of a Pulled event, formatted when read.
@@ -196,15 +213,15 @@ type pulledArgs struct {
 // when they are read.
 //
 // Events are stored packed ([storedEvent]); their arguments live in side
-// lists that expire with them: an event's args and pull indexes never
-// decrease from one event to the next, so dropping the events before the
-// first kept one drops the side list entries before that event's too.
-// The zero value with a ttl set is ready to use.
+// lists that expire with them: the args index of an event and the pull
+// index of an args entry never decrease from one to the next, so dropping
+// the events before the first kept one drops the side list entries before
+// that event's too. The zero value with a ttl set is ready to use.
 type recorder struct {
 	events chunk.List[storedEvent]
 	args   chunk.List[eventArgs]
 	pulls  chunk.List[pulledArgs]
-	odd    map[int]time.Time // exact times of the odd events, by index
+	odd    map[int]time.Time // exact times of the odd args entries, by index
 	loc    *time.Location    // where the first event was recorded
 	ttl    time.Duration
 	// until is when the oldest kept event expires: expire has nothing to
@@ -222,22 +239,23 @@ func index(stored uint32, first int) int {
 
 // record emits an event at time at, and lets the expired ones go.
 func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	r.add(at, kind, obj, image, detail)
+	r.add(at, kind, obj, image, detail, false)
 	r.expire(at)
 }
 
 // recordPulled emits the Pulled event of a pull that took pull, total
 // including its wait in the queue, of an image of size bytes. The message
 // is formatted when read; recording it allocates nothing (but a new chunk
-// every 64 events).
+// now and then).
 func (r *recorder) recordPulled(at time.Time, obj *ObjectReference, image string, pull, total time.Duration, size int64) {
-	r.add(at, evPulledArgs, obj, image, "")
+	r.add(at, evPulledArgs, obj, image, "", true)
 	r.pulls.Append(pulledArgs{pull: pull, total: total, size: size})
 	r.expire(at)
 }
 
-// add stores an event and returns its index.
-func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) int {
+// add stores an event. An event with own set gets an args entry of its
+// own, whose pull index is that of the next pulledArgs appended.
+func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image, detail string, own bool) {
 	useImage, useDetail := kind.usesImage(), kind.usesDetail()
 	if !useImage {
 		image = ""
@@ -245,36 +263,41 @@ func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image
 	if !useDetail {
 		detail = ""
 	}
-	// Share the newest args entry if it says what this event shows.
+	if r.loc == nil {
+		r.loc = at.Location()
+	}
+	sec, nsec := at.Unix(), uint32(at.Nanosecond())
+	exact := at == time.Unix(sec, int64(nsec)).In(r.loc)
+	// Share the newest args entry if it says what this event shows, and
+	// the event is soon enough after its time.
 	ai := r.args.Len() - 1
-	if ai < r.args.First() {
+	var delta int64
+	if ai < r.args.First() || own || !exact {
 		ai = -1
-	} else if a := r.args.At(ai); a.obj != obj || useImage && a.image != image || useDetail && a.detail != detail {
+	} else if a := r.args.At(ai); a.obj != obj || useImage && a.image != image || useDetail && a.detail != detail ||
+		a.nsec&oddTime != 0 || sec < a.sec || sec-a.sec > 1 {
+		ai = -1
+	} else if delta = (sec-a.sec)*1e9 + int64(nsec) - int64(a.nsec); delta < 0 || delta > maxDelta {
 		ai = -1
 	}
 	if ai < 0 {
-		ai = r.args.Len()
-		r.args.Append(eventArgs{obj: obj, image: image, detail: detail})
-	}
-	i := r.events.Len()
-	if i == r.events.First() {
-		// Nothing kept: the oldest event is this one.
-		if r.loc == nil {
-			r.loc = at.Location()
+		ai, delta = r.args.Len(), 0
+		a := eventArgs{obj: obj, image: image, detail: detail, sec: sec, nsec: nsec, pull: uint32(r.pulls.Len())}
+		if !exact {
+			a.nsec |= oddTime
+			if r.odd == nil {
+				r.odd = map[int]time.Time{}
+			}
+			r.odd[ai] = at
 		}
+		r.args.Append(a)
+	}
+	if r.events.Len() == r.events.First() {
+		// Nothing kept: the oldest event is this one.
 		u := at.Add(r.ttl)
 		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
 	}
-	e := storedEvent{sec: at.Unix(), nsec: int32(at.Nanosecond()), args: uint32(ai), pull: uint32(r.pulls.Len()), kind: kind}
-	if at != time.Unix(e.sec, int64(e.nsec)).In(r.loc) {
-		e.odd = true
-		if r.odd == nil {
-			r.odd = map[int]time.Time{}
-		}
-		r.odd[i] = at
-	}
-	r.events.Append(e)
-	return i
+	r.events.Append(storedEvent{args: uint32(ai), x: uint32(kind)<<deltaBits | uint32(delta)})
 }
 
 // before reports whether the time sec, nsec is before the time s2, n2.
@@ -286,53 +309,60 @@ func before(sec int64, nsec int32, s2 int64, n2 int32) bool {
 // server lets them expire (--event-ttl), with their side list entries.
 func (r *recorder) expire(now time.Time) {
 	first, n := r.events.First(), r.events.Len()
-	if first == n {
-		return
-	}
-	sec, nsec := now.Unix(), int32(now.Nanosecond())
-	if !before(r.untilSec, r.untilNsec, sec, nsec) {
+	if first == n || !before(r.untilSec, r.untilNsec, now.Unix(), int32(now.Nanosecond())) {
 		return
 	}
 	cutoff := now.Add(-r.ttl)
 	csec, cnsec := cutoff.Unix(), int32(cutoff.Nanosecond())
 	for ; first < n; first++ {
-		e := r.events.At(first)
-		if !before(e.sec, e.nsec, csec, cnsec) {
+		if sec, nsec := r.unix(first); !before(sec, nsec, csec, cnsec) {
 			break
-		}
-		if e.odd {
-			delete(r.odd, first)
 		}
 	}
 	r.events.DropBefore(first)
-	if first == n {
-		r.args.DropBefore(r.args.Len())
-		r.pulls.DropBefore(r.pulls.Len())
-		return
+	args, pulls := r.args.Len(), r.pulls.Len()
+	if first < n {
+		args = index(r.events.At(first).args, r.args.First())
+		pulls = index(r.args.At(args).pull, r.pulls.First())
+		u := r.at(first).Add(r.ttl)
+		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
 	}
-	e := r.events.At(first)
-	r.args.DropBefore(index(e.args, r.args.First()))
-	r.pulls.DropBefore(index(e.pull, r.pulls.First()))
-	u := r.at(first).Add(r.ttl)
-	r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
+	if len(r.odd) > 0 {
+		for i := r.args.First(); i < args; i++ {
+			delete(r.odd, i)
+		}
+	}
+	r.args.DropBefore(args)
+	r.pulls.DropBefore(pulls)
+}
+
+// unix returns the time of the kept event i as Unix seconds and
+// nanoseconds.
+func (r *recorder) unix(i int) (int64, int32) {
+	e := r.events.At(i)
+	a := r.args.At(index(e.args, r.args.First()))
+	nsec := int64(a.nsec&^oddTime) + int64(e.x&maxDelta)
+	return a.sec + nsec/1e9, int32(nsec % 1e9)
 }
 
 // at returns the time of the kept event i.
 func (r *recorder) at(i int) time.Time {
 	e := r.events.At(i)
-	if e.odd {
-		return r.odd[i]
+	ai := index(e.args, r.args.First())
+	if r.args.At(ai).nsec&oddTime != 0 {
+		return r.odd[ai]
 	}
-	return time.Unix(e.sec, int64(e.nsec)).In(r.loc)
+	sec, nsec := r.unix(i)
+	return time.Unix(sec, int64(nsec)).In(r.loc)
 }
 
 // unpack returns the kept event i unpacked.
 func (r *recorder) unpack(i int) eventRecord {
 	e := r.events.At(i)
 	a := r.args.At(index(e.args, r.args.First()))
-	u := eventRecord{at: r.at(i), kind: e.kind, obj: a.obj, image: a.image, detail: a.detail}
-	if e.kind == evPulledArgs {
-		u.kind, u.detail = evPulled, pulledDetail(r.pulls.At(index(e.pull, r.pulls.First())))
+	u := eventRecord{at: r.at(i), kind: e.kind(), obj: a.obj, image: a.image, detail: a.detail}
+	if u.kind == evPulledArgs {
+		u.kind, u.detail = evPulled, pulledDetail(r.pulls.At(index(a.pull, r.pulls.First())))
 	}
 	return u
 }
