@@ -65,8 +65,8 @@ const (
 	evKinds // how many kinds there are
 )
 
-// A storedEvent has 32-deltaBits bits for its kind.
-const _ = uint8(1<<(32-deltaBits) - evKinds)
+// A storedEvent has 32-kindShift bits for its kind.
+const _ = uint8(1<<(32-kindShift) - evKinds)
 
 // Container lifecycle event reasons (pkg/kubelet/events/event.go).
 const (
@@ -138,50 +138,71 @@ func neverPullMessage(image string) string {
 // pulledDetail is the tail of the Pulled event's message, after the image:
 // the pull's duration, the duration including the wait in the pull queue,
 // and the image's size (pkg/kubelet/images/image_manager.go).
-func pulledDetail(p *pulledArgs) string {
-	return fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", p.pull, p.total, p.size)
+func pulledDetail(x *extraArgs) string {
+	return fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", x.pull, x.total, x.size)
 }
 
-// usesImage and usesDetail say which of record's string arguments an
-// event kind's text shows; the others are not stored.
-func (k eventKind) usesImage() bool {
+// strings says which of record's string arguments an event kind's text
+// shows; the others are not stored.
+func (k eventKind) strings() (image, detail bool) {
 	switch k {
-	case evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets, evCreated, evStarted:
-		return false
+	case evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets:
+		return false, true
+	case evCreated, evStarted:
+		return false, false
+	case evPulled, evPullFailed, evNodeWarning, evCrashLoop:
+		return true, true
 	}
-	return true
-}
-
-func (k eventKind) usesDetail() bool {
-	switch k {
-	case evPulled, evPullFailed, evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets, evNodeWarning, evCrashLoop:
-		return true
-	}
-	return false
+	return true, false
 }
 
 // storedEvent is one event as the recorder keeps it: 8 bytes and no
 // pointers, so that the chunks holding a node's events are not scanned by
 // the garbage collector, appending one needs no write barrier, and a
-// simulation that keeps millions of events touches little new memory. What
-// the event is about (its object, its strings, and the time it counts
+// simulation that keeps millions of events touches little new memory.
+// What the event is about (its object, its string, and the time it counts
 // from) is in a side list entry ([eventArgs]) that consecutive events
-// about the same object within [maxDelta] of each other share: the event
-// stores its kind and its time as nanoseconds after the entry's.
+// about the same object share: the event stores its kind and its time
+// after the entry's, in the largest of ns, µs, ms or s that holds it
+// exactly in deltaBits bits (a pod's events, on virtual time that moves
+// in milliseconds, share an entry for hours).
 type storedEvent struct {
 	args uint32 // index in recorder.args, modulo 2^32 (see index)
-	x    uint32 // kind<<deltaBits | nanoseconds after the args entry's time
+	x    uint32 // kind<<kindShift | unit<<deltaBits | time after the args entry's, in units
 }
 
-// deltaBits is how many bits of storedEvent.x hold the event's time after
-// its args entry's; the others hold its kind.
-const deltaBits = 26
+const (
+	deltaBits = 25
+	maxDelta  = 1<<deltaBits - 1
+	kindShift = deltaBits + 2
+)
 
-// maxDelta is the longest an event can follow the time of the args entry
-// it shares (about 67ms): a later one gets an entry of its own.
-const maxDelta = 1<<deltaBits - 1
+// units are the units of storedEvent's time, in nanoseconds.
+var units = [4]int64{1, 1e3, 1e6, 1e9}
 
-func (e storedEvent) kind() eventKind { return eventKind(e.x >> deltaBits) }
+// encodeDelta returns storedEvent.x's unit and time bits for d
+// nanoseconds, and whether d fits.
+func encodeDelta(d int64) (uint32, bool) {
+	if d < 0 {
+		return 0, false
+	}
+	for u, n := range units {
+		if d%n != 0 {
+			break
+		}
+		if d/n <= maxDelta {
+			return uint32(u)<<deltaBits | uint32(d/n), true
+		}
+	}
+	return 0, false
+}
+
+func (e storedEvent) kind() eventKind { return eventKind(e.x >> kindShift) }
+
+// delta returns the event's time after its args entry's, in nanoseconds.
+func (e storedEvent) delta() int64 {
+	return int64(e.x&maxDelta) * units[e.x>>deltaBits&3]
+}
 
 // oddTime marks the nsec of an args entry whose time does not read back
 // identical from sec and nsec in the recorder's Location (another
@@ -190,18 +211,23 @@ func (e storedEvent) kind() eventKind { return eventKind(e.x >> deltaBits) }
 const oddTime = 1 << 31
 
 // eventArgs is what one or more consecutive events are about: the object,
-// the string arguments their kinds show, the time they count from, and the
-// numbers of a Pulled event.
+// the string argument their kinds show, and the time they count from. An
+// event that needs more (a Pulled event's numbers, a second string) has it
+// in recorder.extra; one event per entry can.
 type eventArgs struct {
-	obj           *ObjectReference
-	image, detail string
-	sec           int64  // the time, as Unix seconds
-	nsec          uint32 // and nanoseconds, with oddTime
-	pull          uint32 // index in recorder.pulls: this entry's event's, or the next one's
+	obj *ObjectReference
+	// s is the image argument, or the detail for kinds that show only
+	// that.
+	s     string
+	sec   int64  // the time, as Unix seconds
+	nsec  uint32 // and nanoseconds, with oddTime
+	extra uint32 // index in recorder.extra: this entry's event's, or the next one's
 }
 
-// pulledArgs are the numbers of a Pulled event, formatted when read.
-type pulledArgs struct {
+// extraArgs are the numbers of a Pulled event, formatted when read, or the
+// detail of an event that shows both strings.
+type extraArgs struct {
+	detail      string
 	pull, total time.Duration
 	size        int64
 }
@@ -213,14 +239,14 @@ type pulledArgs struct {
 // when they are read.
 //
 // Events are stored packed ([storedEvent]); their arguments live in side
-// lists that expire with them: the args index of an event and the pull
+// lists that expire with them: the args index of an event and the extra
 // index of an args entry never decrease from one to the next, so dropping
 // the events before the first kept one drops the side list entries before
 // that event's too. The zero value with a ttl set is ready to use.
 type recorder struct {
 	events chunk.List[storedEvent]
 	args   chunk.List[eventArgs]
-	pulls  chunk.List[pulledArgs]
+	extra  chunk.List[extraArgs]
 	odd    map[int]time.Time // exact times of the odd args entries, by index
 	loc    *time.Location    // where the first event was recorded
 	ttl    time.Duration
@@ -239,7 +265,18 @@ func index(stored uint32, first int) int {
 
 // record emits an event at time at, and lets the expired ones go.
 func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	r.add(at, kind, obj, image, detail, false)
+	useImage, useDetail := kind.strings()
+	switch {
+	case useImage && useDetail:
+		r.add(at, kind, obj, image, true)
+		r.extra.Append(extraArgs{detail: detail})
+	case useImage:
+		r.add(at, kind, obj, image, false)
+	case useDetail:
+		r.add(at, kind, obj, detail, false)
+	default:
+		r.add(at, kind, obj, "", false)
+	}
 	r.expire(at)
 }
 
@@ -248,41 +285,39 @@ func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, im
 // is formatted when read; recording it allocates nothing (but a new chunk
 // now and then).
 func (r *recorder) recordPulled(at time.Time, obj *ObjectReference, image string, pull, total time.Duration, size int64) {
-	r.add(at, evPulledArgs, obj, image, "", true)
-	r.pulls.Append(pulledArgs{pull: pull, total: total, size: size})
+	r.add(at, evPulledArgs, obj, image, true)
+	r.extra.Append(extraArgs{pull: pull, total: total, size: size})
 	r.expire(at)
 }
 
-// add stores an event. An event with own set gets an args entry of its
-// own, whose pull index is that of the next pulledArgs appended.
-func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image, detail string, own bool) {
-	useImage, useDetail := kind.usesImage(), kind.usesDetail()
-	if !useImage {
-		image = ""
-	}
-	if !useDetail {
-		detail = ""
-	}
+// add stores an event whose kind shows the string s (if it shows one). An event with extra set gets an args entry whose extra index is
+// that of the next extraArgs appended, which the caller appends.
+func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, s string, extra bool) {
+	img, det := kind.strings()
+	shows := img || det
 	if r.loc == nil {
 		r.loc = at.Location()
 	}
 	sec, nsec := at.Unix(), uint32(at.Nanosecond())
 	exact := at == time.Unix(sec, int64(nsec)).In(r.loc)
-	// Share the newest args entry if it says what this event shows, and
-	// the event is soon enough after its time.
+	// Share the newest args entry if it says what this event shows, its
+	// extra is free if this event needs it, and the event's time after
+	// the entry's fits.
 	ai := r.args.Len() - 1
-	var delta int64
-	if ai < r.args.First() || own || !exact {
+	var x uint32
+	if ai < r.args.First() || !exact {
 		ai = -1
-	} else if a := r.args.At(ai); a.obj != obj || useImage && a.image != image || useDetail && a.detail != detail ||
-		a.nsec&oddTime != 0 || sec < a.sec || sec-a.sec > 1 {
+	} else if a := r.args.At(ai); a.obj != obj || shows && a.s != s || a.nsec&oddTime != 0 ||
+		extra && index(a.extra, r.extra.First()) != r.extra.Len() || sec < a.sec || sec-a.sec > maxDelta {
 		ai = -1
-	} else if delta = (sec-a.sec)*1e9 + int64(nsec) - int64(a.nsec); delta < 0 || delta > maxDelta {
+	} else if d, ok := encodeDelta((sec-a.sec)*1e9 + int64(nsec) - int64(a.nsec)); ok {
+		x = d
+	} else {
 		ai = -1
 	}
 	if ai < 0 {
-		ai, delta = r.args.Len(), 0
-		a := eventArgs{obj: obj, image: image, detail: detail, sec: sec, nsec: nsec, pull: uint32(r.pulls.Len())}
+		ai = r.args.Len()
+		a := eventArgs{obj: obj, s: s, sec: sec, nsec: nsec, extra: uint32(r.extra.Len())}
 		if !exact {
 			a.nsec |= oddTime
 			if r.odd == nil {
@@ -297,7 +332,7 @@ func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, image
 		u := at.Add(r.ttl)
 		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
 	}
-	r.events.Append(storedEvent{args: uint32(ai), x: uint32(kind)<<deltaBits | uint32(delta)})
+	r.events.Append(storedEvent{args: uint32(ai), x: uint32(kind)<<kindShift | x})
 }
 
 // before reports whether the time sec, nsec is before the time s2, n2.
@@ -320,10 +355,10 @@ func (r *recorder) expire(now time.Time) {
 		}
 	}
 	r.events.DropBefore(first)
-	args, pulls := r.args.Len(), r.pulls.Len()
+	args, extra := r.args.Len(), r.extra.Len()
 	if first < n {
 		args = index(r.events.At(first).args, r.args.First())
-		pulls = index(r.args.At(args).pull, r.pulls.First())
+		extra = index(r.args.At(args).extra, r.extra.First())
 		u := r.at(first).Add(r.ttl)
 		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
 	}
@@ -333,23 +368,27 @@ func (r *recorder) expire(now time.Time) {
 		}
 	}
 	r.args.DropBefore(args)
-	r.pulls.DropBefore(pulls)
+	r.extra.DropBefore(extra)
+}
+
+// entry returns the kept event i and its args entry.
+func (r *recorder) entry(i int) (storedEvent, *eventArgs, int) {
+	e := *r.events.At(i)
+	ai := index(e.args, r.args.First())
+	return e, r.args.At(ai), ai
 }
 
 // unix returns the time of the kept event i as Unix seconds and
 // nanoseconds.
 func (r *recorder) unix(i int) (int64, int32) {
-	e := r.events.At(i)
-	a := r.args.At(index(e.args, r.args.First()))
-	nsec := int64(a.nsec&^oddTime) + int64(e.x&maxDelta)
+	e, a, _ := r.entry(i)
+	nsec := int64(a.nsec&^oddTime) + e.delta()
 	return a.sec + nsec/1e9, int32(nsec % 1e9)
 }
 
 // at returns the time of the kept event i.
 func (r *recorder) at(i int) time.Time {
-	e := r.events.At(i)
-	ai := index(e.args, r.args.First())
-	if r.args.At(ai).nsec&oddTime != 0 {
+	if _, a, ai := r.entry(i); a.nsec&oddTime != 0 {
 		return r.odd[ai]
 	}
 	sec, nsec := r.unix(i)
@@ -358,18 +397,25 @@ func (r *recorder) at(i int) time.Time {
 
 // unpack returns the kept event i unpacked.
 func (r *recorder) unpack(i int) eventRecord {
-	e := r.events.At(i)
-	a := r.args.At(index(e.args, r.args.First()))
-	u := eventRecord{at: r.at(i), kind: e.kind(), obj: a.obj, image: a.image, detail: a.detail}
-	if u.kind == evPulledArgs {
-		u.kind, u.detail = evPulled, pulledDetail(r.pulls.At(index(a.pull, r.pulls.First())))
+	e, a, _ := r.entry(i)
+	u := eventRecord{at: r.at(i), kind: e.kind(), obj: a.obj}
+	switch image, detail := u.kind.strings(); {
+	case u.kind == evPulledArgs:
+		u.kind, u.image, u.detail = evPulled, a.s, pulledDetail(r.extra.At(index(a.extra, r.extra.First())))
+	case image && detail:
+		u.image, u.detail = a.s, r.extra.At(index(a.extra, r.extra.First())).detail
+	case image:
+		u.image = a.s
+	case detail:
+		u.detail = a.s
 	}
 	return u
 }
 
 // obj returns the object of the kept event i.
 func (r *recorder) obj(i int) *ObjectReference {
-	return r.args.At(index(r.events.At(i).args, r.args.First())).obj
+	_, a, _ := r.entry(i)
+	return a.obj
 }
 
 // count returns how many events were ever recorded, expired ones included.

@@ -18,11 +18,11 @@ func TestStoredEventSize(t *testing.T) {
 	if got := unsafe.Sizeof(storedEvent{}); got > 8 {
 		t.Errorf("storedEvent is %d bytes, want at most 8", got)
 	}
-	if got := unsafe.Sizeof(eventArgs{}); got > 56 {
-		t.Errorf("eventArgs is %d bytes, want at most 56", got)
+	if got := unsafe.Sizeof(eventArgs{}); got > 40 {
+		t.Errorf("eventArgs is %d bytes, want at most 40", got)
 	}
-	if got := unsafe.Sizeof(pulledArgs{}); got > 24 {
-		t.Errorf("pulledArgs is %d bytes, want at most 24", got)
+	if got := unsafe.Sizeof(extraArgs{}); got > 40 {
+		t.Errorf("extraArgs is %d bytes, want at most 40", got)
 	}
 }
 
@@ -84,10 +84,17 @@ func TestRecorderSharesArgs(t *testing.T) {
 		{ms, evStarted, a, "", "", 1, "Normal Started Container started"},
 		{ms, evKilling, a, "app", "", 2, "Normal Killing Stopping container app"},
 		{ms, evKilling, b, "app", "", 3, "Normal Killing Stopping container app"},
-		{100 * ms, evKilling, b, "app", "", 4, "Normal Killing Stopping container app"}, // too late for the entry's time
-		{100 * ms, evPullFailed, b, "app", "boom", 5, `Warning Failed Failed to pull image "app": boom`},
-		{100 * ms, evPullFailed, b, "app", "bang", 6, `Warning Failed Failed to pull image "app": bang`},
-		{100 * ms, evStartFailed, b, "", "bang", 6, "Warning Failed Error: bang"},
+		{time.Hour, evKilling, b, "app", "", 3, "Normal Killing Stopping container app"},                // in ms after the entry's time
+		{time.Hour + 1, evKilling, b, "app", "", 4, "Normal Killing Stopping container app"},            // not in ns, µs, ms or s
+		{time.Hour + 1 + maxDelta, evKilling, b, "app", "", 4, "Normal Killing Stopping container app"}, // in ns
+		{time.Hour + 2 + maxDelta, evKilling, b, "app", "", 5, "Normal Killing Stopping container app"}, // not in ns
+		{time.Hour + 2 + maxDelta, evPullFailed, b, "app", "boom", 5, `Warning Failed Failed to pull image "app": boom`},
+		{time.Hour + 2 + maxDelta, evPullFailed, b, "app", "bang", 6, `Warning Failed Failed to pull image "app": bang`}, // the entry's extra is taken
+		{time.Hour + 2 + maxDelta, evStartFailed, b, "", "bang", 7, "Warning Failed Error: bang"},
+		{time.Hour + 2 + maxDelta, evPulling, b, "", "", 8, `Normal Pulling Pulling image ""`},
+		{time.Hour + 2 + maxDelta, evPulling, b, "", "", 8, `Normal Pulling Pulling image ""`},
+		{time.Hour + 2 + maxDelta, evCrashLoop, b, "", "default/b", 8, "Warning BackOff Back-off restarting failed container  in pod default/b"},
+		{time.Hour + 2 + maxDelta, evNodeWarning, b, "", "disk", 9, "Warning  disk"},
 	} {
 		r.record(Epoch.Add(s.at), s.kind, s.obj, s.image, s.detail)
 		if got := r.args.Len(); got != s.args {
@@ -139,7 +146,7 @@ func TestRecorderExpireFreesArgs(t *testing.T) {
 		if i%1000 == 999 {
 			r.expire(at)
 			kept := r.count() - r.events.First()
-			args, pulls := r.args.Len()-r.args.First(), r.pulls.Len()-r.pulls.First()
+			args, pulls := r.args.Len()-r.args.First(), r.extra.Len()-r.extra.First()
 			if kept != 60 || args > kept || pulls > kept/4+1 || len(r.odd) > kept/4+1 {
 				t.Fatalf("step %d: kept %d events, %d args, %d pulls, %d odd times; want 60 events and no more of the others",
 					i, kept, args, pulls, len(r.odd))
@@ -158,9 +165,9 @@ func TestRecorderExpireFreesArgs(t *testing.T) {
 		}
 	}
 	r.expire(at.Add(time.Hour))
-	if r.count() != r.events.First() || r.args.Len() != r.args.First() || r.pulls.Len() != r.pulls.First() || len(r.odd) != 0 {
+	if r.count() != r.events.First() || r.args.Len() != r.args.First() || r.extra.Len() != r.extra.First() || len(r.odd) != 0 {
 		t.Errorf("an hour later: %d events, %d args, %d pulls, %d odd times kept; want none",
-			r.count()-r.events.First(), r.args.Len()-r.args.First(), r.pulls.Len()-r.pulls.First(), len(r.odd))
+			r.count()-r.events.First(), r.args.Len()-r.args.First(), r.extra.Len()-r.extra.First(), len(r.odd))
 	}
 }
 
