@@ -60,7 +60,7 @@ const (
 	evStartedV134                     // Started: Started container <image holds the name> (v1.34)
 	evKilling                         // Killing: Stopping container <image holds the name>
 	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
-	evPulledArgs                      // evPulled with its detail in recorder.pulls (recordPulled)
+	evPulledArgs                      // evPulled with its numbers in recorder.extra (recordPulled)
 
 	evKinds // how many kinds there are
 )
