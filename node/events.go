@@ -163,9 +163,10 @@ func (k eventKind) strings() (image, detail bool) {
 // What the event is about (its object, its string, and the time it counts
 // from) is in a side list entry ([eventArgs]) that consecutive events
 // about the same object share: the event stores its kind and its time
-// after the entry's, in the largest of ns, µs, ms or s that holds it
-// exactly in deltaBits bits (a pod's events, on virtual time that moves
-// in milliseconds, share an entry for hours).
+// after the entry's, in the finest of ns, µs, ms or s that holds it
+// exactly in deltaBits bits: within 33ms of the entry's time in ns, and,
+// on virtual time that moves in whole milliseconds, for 9 hours in ms, so
+// a pod's events share an entry until one shows another string.
 type storedEvent struct {
 	args uint32 // index in recorder.args, modulo 2^32 (see index)
 	x    uint32 // kind<<kindShift | unit<<deltaBits | time after the args entry's, in units
