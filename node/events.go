@@ -37,8 +37,8 @@ func (e Event) String() string {
 
 // eventKind selects an event's type, reason and message template. Events
 // are stored as kinds plus arguments and formatted when read, so recording
-// one costs no formatting; only the Pulled event's sizes and durations,
-// which vary per pull, are formatted when it is recorded.
+// one costs no formatting: not even the Pulled event's durations and size,
+// which recordPulled stores as numbers.
 type eventKind uint8
 
 const (
@@ -60,7 +60,13 @@ const (
 	evStartedV134                     // Started: Started container <image holds the name> (v1.34)
 	evKilling                         // Killing: Stopping container <image holds the name>
 	evCrashLoop                       // Warning BackOff: Back-off restarting failed container <image> in pod <detail>
+	evPulledArgs                      // evPulled with its numbers in recorder.extra (recordPulled)
+
+	evKinds // how many kinds there are
 )
+
+// A storedEvent has 32-kindShift bits for its kind.
+const _ = uint8(1<<(32-kindShift) - evKinds)
 
 // Container lifecycle event reasons (pkg/kubelet/events/event.go).
 const (
@@ -72,6 +78,8 @@ const (
 	EventBackOff = "BackOff"
 )
 
+// eventRecord is an event unpacked: what [eventRecord.event] formats. The
+// recorder stores events packed ([storedEvent]) and unpacks them when read.
 type eventRecord struct {
 	at     time.Time
 	kind   eventKind
@@ -127,34 +135,288 @@ func neverPullMessage(image string) string {
 	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
 }
 
+// pulledDetail is the tail of the Pulled event's message, after the image:
+// the pull's duration, the duration including the wait in the pull queue,
+// and the image's size (pkg/kubelet/images/image_manager.go).
+func pulledDetail(x *extraArgs) string {
+	return fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", x.pull, x.total, x.size)
+}
+
+// strings says which of record's string arguments an event kind's text
+// shows; the others are not stored.
+func (k eventKind) strings() (image, detail bool) {
+	switch k {
+	case evStartFailed, evInvalidName, evInspectFailed, evMissingSecrets:
+		return false, true
+	case evCreated, evStarted:
+		return false, false
+	case evPulled, evPullFailed, evNodeWarning, evCrashLoop:
+		return true, true
+	}
+	return true, false
+}
+
+// storedEvent is one event as the recorder keeps it: 8 bytes and no
+// pointers, so that the chunks holding a node's events are not scanned by
+// the garbage collector, appending one needs no write barrier, and a
+// simulation that keeps millions of events touches little new memory.
+// What the event is about (its object, its string, and the time it counts
+// from) is in a side list entry ([eventArgs]) that consecutive events
+// about the same object share: the event stores its kind and its time
+// after the entry's, in the finest of ns, µs, ms or s that holds it
+// exactly in deltaBits bits: within 33ms of the entry's time in ns, and,
+// on virtual time that moves in whole milliseconds, for 9 hours in ms, so
+// a pod's events share an entry until one shows another string.
+type storedEvent struct {
+	args uint32 // index in recorder.args, modulo 2^32 (see index)
+	x    uint32 // kind<<kindShift | unit<<deltaBits | time after the args entry's, in units
+}
+
+const (
+	deltaBits = 25
+	maxDelta  = 1<<deltaBits - 1
+	kindShift = deltaBits + 2
+)
+
+// units are the units of storedEvent's time, in nanoseconds.
+var units = [4]int64{1, 1e3, 1e6, 1e9}
+
+// encodeDelta returns storedEvent.x's unit and time bits for d
+// nanoseconds, and whether d fits.
+func encodeDelta(d int64) (uint32, bool) {
+	if d < 0 {
+		return 0, false
+	}
+	for u, n := range units {
+		if d%n != 0 {
+			break
+		}
+		if d/n <= maxDelta {
+			return uint32(u)<<deltaBits | uint32(d/n), true
+		}
+	}
+	return 0, false
+}
+
+func (e storedEvent) kind() eventKind { return eventKind(e.x >> kindShift) }
+
+// delta returns the event's time after its args entry's, in nanoseconds.
+func (e storedEvent) delta() int64 {
+	return int64(e.x&maxDelta) * units[e.x>>deltaBits&3]
+}
+
+// oddTime marks the nsec of an args entry whose time does not read back
+// identical from sec and nsec in the recorder's Location (another
+// Location, or a monotonic clock reading): its time.Time is in
+// recorder.odd, and no other event shares the entry.
+const oddTime = 1 << 31
+
+// eventArgs is what one or more consecutive events are about: the object,
+// the string argument their kinds show, and the time they count from. An
+// event that needs more (a Pulled event's numbers, a second string) has it
+// in recorder.extra; one event per entry can.
+type eventArgs struct {
+	obj *ObjectReference
+	// s is the image argument, or the detail for kinds that show only
+	// that.
+	s     string
+	sec   int64  // the time, as Unix seconds
+	nsec  uint32 // and nanoseconds, with oddTime
+	extra uint32 // index in recorder.extra: this entry's event's, or the next one's
+}
+
+// extraArgs are the numbers of a Pulled event, formatted when read, or the
+// detail of an event that shows both strings.
+type extraArgs struct {
+	detail      string
+	pull, total time.Duration
+	size        int64
+}
+
 // recorder is the kubelet's event recorder (client-go's
 // record.EventRecorder, as pkg/kubelet/kubelet.go wires it) together with
 // the API server's event store: it keeps every event the node emits until
 // it expires after the event TTL (--event-ttl), and formats events only
 // when they are read.
+//
+// Events are stored packed ([storedEvent]); their arguments live in side
+// lists that expire with them: the args index of an event and the extra
+// index of an args entry never decrease from one to the next, so dropping
+// the events before the first kept one drops the side list entries before
+// that event's too. The zero value with a ttl set is ready to use.
 type recorder struct {
-	events chunk.List[eventRecord]
+	events chunk.List[storedEvent]
+	args   chunk.List[eventArgs]
+	extra  chunk.List[extraArgs]
+	odd    map[int]time.Time // exact times of the odd args entries, by index
+	loc    *time.Location    // where the first event was recorded
 	ttl    time.Duration
+	// until is when the oldest kept event expires: expire has nothing to
+	// do at or before it. Valid while an event is kept.
+	untilSec  int64
+	untilNsec int32
+}
+
+// index turns a side list index stored in 32 bits back into the absolute
+// index: stored indexes are at or after the list's first kept element, and
+// fewer than 2^32 elements after it.
+func index(stored uint32, first int) int {
+	return first + int(stored-uint32(first))
 }
 
 // record emits an event at time at, and lets the expired ones go.
 func (r *recorder) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	r.events.Append(eventRecord{at: at, kind: kind, obj: obj, image: image, detail: detail})
+	useImage, useDetail := kind.strings()
+	switch {
+	case useImage && useDetail:
+		r.add(at, kind, obj, image, true)
+		r.extra.Append(extraArgs{detail: detail})
+	case useImage:
+		r.add(at, kind, obj, image, false)
+	case useDetail:
+		r.add(at, kind, obj, detail, false)
+	default:
+		r.add(at, kind, obj, "", false)
+	}
 	r.expire(at)
 }
 
+// recordPulled emits the Pulled event of a pull that took pull, total
+// including its wait in the queue, of an image of size bytes. The message
+// is formatted when read; recording it allocates nothing (but a new chunk
+// now and then).
+func (r *recorder) recordPulled(at time.Time, obj *ObjectReference, image string, pull, total time.Duration, size int64) {
+	r.add(at, evPulledArgs, obj, image, true)
+	r.extra.Append(extraArgs{pull: pull, total: total, size: size})
+	r.expire(at)
+}
+
+// add stores an event whose kind shows the string s (if it shows one). An event with extra set gets an args entry whose extra index is
+// that of the next extraArgs appended, which the caller appends.
+func (r *recorder) add(at time.Time, kind eventKind, obj *ObjectReference, s string, extra bool) {
+	img, det := kind.strings()
+	shows := img || det
+	if r.loc == nil {
+		r.loc = at.Location()
+	}
+	sec, nsec := at.Unix(), uint32(at.Nanosecond())
+	exact := at == time.Unix(sec, int64(nsec)).In(r.loc)
+	// Share the newest args entry if it says what this event shows, its
+	// extra is free if this event needs it, and the event's time after
+	// the entry's fits.
+	ai := r.args.Len() - 1
+	var x uint32
+	if ai < r.args.First() || !exact {
+		ai = -1
+	} else if a := r.args.At(ai); a.obj != obj || shows && a.s != s || a.nsec&oddTime != 0 ||
+		extra && index(a.extra, r.extra.First()) != r.extra.Len() || sec < a.sec || sec-a.sec > maxDelta {
+		ai = -1
+	} else if d, ok := encodeDelta((sec-a.sec)*1e9 + int64(nsec) - int64(a.nsec)); ok {
+		x = d
+	} else {
+		ai = -1
+	}
+	if ai < 0 {
+		ai = r.args.Len()
+		a := eventArgs{obj: obj, s: s, sec: sec, nsec: nsec, extra: uint32(r.extra.Len())}
+		if !exact {
+			a.nsec |= oddTime
+			if r.odd == nil {
+				r.odd = map[int]time.Time{}
+			}
+			r.odd[ai] = at
+		}
+		r.args.Append(a)
+	}
+	if r.events.Len() == r.events.First() {
+		// Nothing kept: the oldest event is this one.
+		u := at.Add(r.ttl)
+		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
+	}
+	r.events.Append(storedEvent{args: uint32(ai), x: uint32(kind)<<kindShift | x})
+}
+
+// before reports whether the time sec, nsec is before the time s2, n2.
+func before(sec int64, nsec int32, s2 int64, n2 int32) bool {
+	return sec < s2 || sec == s2 && nsec < n2
+}
+
 // expire drops the events older than the event TTL at now, as the API
-// server lets them expire (--event-ttl).
+// server lets them expire (--event-ttl), with their side list entries.
 func (r *recorder) expire(now time.Time) {
-	first := r.events.First()
-	if first == r.events.Len() || now.Sub(r.events.At(first).at) <= r.ttl {
+	first, n := r.events.First(), r.events.Len()
+	if first == n || !before(r.untilSec, r.untilNsec, now.Unix(), int32(now.Nanosecond())) {
 		return
 	}
 	cutoff := now.Add(-r.ttl)
-	for first < r.events.Len() && r.events.At(first).at.Before(cutoff) {
-		first++
+	csec, cnsec := cutoff.Unix(), int32(cutoff.Nanosecond())
+	for ; first < n; first++ {
+		if sec, nsec := r.unix(first); !before(sec, nsec, csec, cnsec) {
+			break
+		}
 	}
 	r.events.DropBefore(first)
+	args, extra := r.args.Len(), r.extra.Len()
+	if first < n {
+		args = index(r.events.At(first).args, r.args.First())
+		extra = index(r.args.At(args).extra, r.extra.First())
+		u := r.at(first).Add(r.ttl)
+		r.untilSec, r.untilNsec = u.Unix(), int32(u.Nanosecond())
+	}
+	if len(r.odd) > 0 {
+		for i := r.args.First(); i < args; i++ {
+			delete(r.odd, i)
+		}
+	}
+	r.args.DropBefore(args)
+	r.extra.DropBefore(extra)
+}
+
+// entry returns the kept event i and its args entry.
+func (r *recorder) entry(i int) (storedEvent, *eventArgs, int) {
+	e := *r.events.At(i)
+	ai := index(e.args, r.args.First())
+	return e, r.args.At(ai), ai
+}
+
+// unix returns the time of the kept event i as Unix seconds and
+// nanoseconds.
+func (r *recorder) unix(i int) (int64, int32) {
+	e, a, _ := r.entry(i)
+	nsec := int64(a.nsec&^oddTime) + e.delta()
+	return a.sec + nsec/1e9, int32(nsec % 1e9)
+}
+
+// at returns the time of the kept event i.
+func (r *recorder) at(i int) time.Time {
+	if _, a, ai := r.entry(i); a.nsec&oddTime != 0 {
+		return r.odd[ai]
+	}
+	sec, nsec := r.unix(i)
+	return time.Unix(sec, int64(nsec)).In(r.loc)
+}
+
+// unpack returns the kept event i unpacked.
+func (r *recorder) unpack(i int) eventRecord {
+	e, a, _ := r.entry(i)
+	u := eventRecord{at: r.at(i), kind: e.kind(), obj: a.obj}
+	switch image, detail := u.kind.strings(); {
+	case u.kind == evPulledArgs:
+		u.kind, u.image, u.detail = evPulled, a.s, pulledDetail(r.extra.At(index(a.extra, r.extra.First())))
+	case image && detail:
+		u.image, u.detail = a.s, r.extra.At(index(a.extra, r.extra.First())).detail
+	case image:
+		u.image = a.s
+	case detail:
+		u.detail = a.s
+	}
+	return u
+}
+
+// obj returns the object of the kept event i.
+func (r *recorder) obj(i int) *ObjectReference {
+	_, a, _ := r.entry(i)
+	return a.obj
 }
 
 // count returns how many events were ever recorded, expired ones included.
@@ -169,7 +431,8 @@ func (r *recorder) since(i int) []Event {
 	i = max(i, r.events.First())
 	out := make([]Event, 0, r.events.Len()-i)
 	for j := i; j < r.events.Len(); j++ {
-		out = append(out, r.events.At(j).event())
+		u := r.unpack(j)
+		out = append(out, u.event())
 	}
 	return out
 }
@@ -178,14 +441,11 @@ func (r *recorder) since(i int) []Event {
 // not expired, oldest first.
 func (r *recorder) about(uid string, f func(Event)) {
 	for i := r.events.First(); i < r.events.Len(); i++ {
-		if e := r.events.At(i); e.obj.UID == uid {
-			f(e.event())
+		if r.obj(i).UID == uid {
+			u := r.unpack(i)
+			f(u.event())
 		}
 	}
-}
-
-func (n *Node) record(at time.Time, kind eventKind, obj *ObjectReference, image, detail string) {
-	n.events.record(at, kind, obj, image, detail)
 }
 
 // DefaultEventTTL is how long the API server keeps an event (--event-ttl).

@@ -202,7 +202,7 @@ func (m *imageManager) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	}
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
-	m.rec.record(at, evPulled, job.c.obj, ref.Requested(), fmt.Sprintf("in %v (%v including waiting). Image size: %d bytes.", pull, total, res.size))
+	m.rec.recordPulled(at, job.c.obj, ref.Requested(), pull, total, res.size)
 	m.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }

@@ -23,12 +23,13 @@ type List[T any] struct {
 
 // Append adds v at the end. The first chunk grows like a slice up to size,
 // so a short list costs no more than a slice; later chunks are allocated
-// whole, and elements in a full chunk never move.
+// whole, and elements in a full chunk never move. The first chunk after
+// everything was dropped counts as a first chunk: it starts small.
 func (l *List[T]) Append(v T) {
 	switch {
-	case l.n == 0:
+	case len(l.chunks) == 0:
 		l.chunks = append(l.chunks, make([]T, 0, 8))
-	case l.n%size == 0:
+	case len(l.chunks[len(l.chunks)-1]) == size:
 		l.chunks = append(l.chunks, make([]T, 0, size))
 	}
 	last := &l.chunks[len(l.chunks)-1]
@@ -52,7 +53,8 @@ func (l *List[T]) At(i int) *T {
 
 // DropBefore drops the elements before index i (at most Len()); it never
 // undoes an earlier drop. The memory of a chunk is freed once all of its
-// elements are dropped.
+// elements are dropped, and once every element is dropped none is held,
+// so that a list that empties holds nothing its elements pointed to.
 func (l *List[T]) DropBefore(i int) {
 	i = min(i, l.n)
 	if i <= l.first {
@@ -64,9 +66,9 @@ func (l *List[T]) DropBefore(i int) {
 		l.chunks = l.chunks[1:]
 		l.base += size
 	}
-	if l.first == l.n && len(l.chunks) == 1 && len(l.chunks[0]) == size {
-		// Everything is dropped and the last chunk is full: the next
-		// Append starts a new one.
+	if l.first == l.n {
+		// Everything is dropped: the last chunk goes too, whether full
+		// or not, and the next Append starts a new one at index n.
 		l.chunks = nil
 		l.base = l.n
 	}

@@ -46,6 +46,11 @@ func TestDropBefore(t *testing.T) {
 		{size - 10, size + 36, size + 36, 1}, // Len is 2*size now
 		{0, 1 << 30, 2 * size, 0},            // capped at Len; the full last chunk goes too
 		{3, 0, 2 * size, 1},
+		{size, 2*size + 5, 2*size + 5, 2}, // the first chunk after a full drop starts at Len
+		{0, 3*size + 3, 3*size + 3, 0},    // a partly filled last chunk goes too
+		{2 * size, 4 * size, 4 * size, 2}, // chunks count from where the list restarted
+		{0, 1 << 30, 5*size + 3, 0},       // everything again
+		{1, 0, 5*size + 3, 1},
 	} {
 		for range s.appends {
 			l.Append(next)
