@@ -1,13 +1,13 @@
 package node
 
 import (
-	"container/heap"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pullsim/pullsim/internal/heapq"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -142,7 +142,7 @@ func Run(t time.Time, nodes ...*Node) error {
 	// Each node's earliest event waits in a heap ordered by time, kind and
 	// the node's place in the list; only the node whose event ran has a new
 	// one, so an event costs a heap fix, not a scan of the fleet.
-	h := make(runHeap, 0, len(nodes))
+	first := make([]runEvent, 0, len(nodes))
 	seen := make(map[*Node]bool, len(nodes))
 	for i, n := range nodes {
 		if seen[n] {
@@ -150,18 +150,18 @@ func Run(t time.Time, nodes ...*Node) error {
 		}
 		seen[n] = true
 		if ev, ok := n.nextEvent(t, i); ok {
-			h = append(h, ev)
+			first = append(first, ev)
 		}
 	}
-	heap.Init(&h)
-	for len(h) > 0 {
-		ev := h[0]
+	var h heapq.Heap[runEvent]
+	h.Init(first)
+	for h.Len() > 0 {
+		ev := h.Min()
 		ev.run(clock)
 		if next, ok := ev.n.nextEvent(t, ev.idx); ok {
-			h[0] = next
-			heap.Fix(&h, 0)
+			h.Replace(0, next)
 		} else {
-			heap.Pop(&h)
+			h.Pop()
 		}
 	}
 	clock.SetTime(t)
@@ -189,6 +189,11 @@ func (n *Node) Settle() (time.Time, error) {
 		n.process(next)
 	}
 }
+
+// skipIdleGC lets the driver skip periodic collections that would find
+// nothing to do (see imageGCManager.idle); tests turn it off to hold the
+// skip to the run that collects every ImageGCPeriod.
+var skipIdleGC = true
 
 // parallelRun lets Run advance independent nodes in parallel; tests turn
 // it off to compare with the time-ordered run.
@@ -288,7 +293,7 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		ev.at, ev.what, ok = at, doPull, true // process fires timers too
 	}
 	if at := n.gc.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
-		if !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
+		if skipIdleGC && !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
 			// Nothing will happen on the node before t but collections
 			// that find nothing to do: run only the last of them.
 			n.gc.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
@@ -317,12 +322,9 @@ func (ev runEvent) run(clock settableClock) {
 	}
 }
 
-// runHeap orders nodes' events by time, then kind, then the node's place.
-type runHeap []runEvent
-
-func (h runHeap) Len() int { return len(h) }
-func (h runHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+// Less orders nodes' events by time, then kind, then the node's place in
+// Run's list.
+func (a runEvent) Less(b runEvent) bool {
 	if !a.at.Equal(b.at) {
 		return a.at.Before(b.at)
 	}
@@ -330,12 +332,4 @@ func (h runHeap) Less(i, j int) bool {
 		return a.what < b.what
 	}
 	return a.idx < b.idx
-}
-func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(x any)   { *h = append(*h, x.(runEvent)) }
-func (h *runHeap) Pop() any {
-	old := *h
-	ev := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return ev
 }
