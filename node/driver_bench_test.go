@@ -1,0 +1,120 @@
+package node_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// hugeFleet is the size of the largest clusters run today. A fleet
+// benchmark runs it only when -bench names it, as in
+// -bench 'FleetRun/nodes=65000$': it takes tens of seconds and gigabytes.
+const hugeFleet = 65000
+
+// benchNamed reports whether the -bench pattern names size explicitly.
+func benchNamed(size int) bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && strings.Contains(f.Value.String(), fmt.Sprint(size))
+}
+
+// eachNode calls f on every node of fleet, on up to GOMAXPROCS goroutines,
+// each node in one goroutine: a Node is not safe for concurrent use, but
+// nodes may be driven side by side (the Registry and Cluster they share
+// are). It returns the first error in the fleet's order.
+func eachNode(fleet []*node.Node, f func(*node.Node) error) error {
+	errs := make([]error, len(fleet))
+	const batch = 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (len(fleet)+batch-1)/batch) {
+		wg.Go(func() {
+			for lo := int(next.Add(batch)) - batch; lo < len(fleet); lo = int(next.Add(batch)) - batch {
+				for i := lo; i < min(lo+batch, len(fleet)); i++ {
+					errs[i] = f(fleet[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// memPeak samples the heap: the largest HeapInuse seen, and the memory
+// obtained from the operating system at the last sample.
+type memPeak struct{ heap, sys uint64 }
+
+func (p *memPeak) sample() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	p.heap, p.sys = max(p.heap, m.HeapInuse), m.Sys
+}
+
+// BenchmarkFleetRun rolls 110 pods onto every node of a fleet (100 and
+// 1,000 nodes; 65,000 when -bench names that size) that shares one
+// registry and one clock, with the kubelet's default settings, driven the
+// way a scenario drives a fleet: every 200ms each node gets its next pod
+// (the nodes in parallel, as independent kubelets), then node.Run moves the
+// whole fleet to the next step; a last Run lets the pulls still running
+// finish. The first pod of a node pulls web:v1; the pods created while
+// that pull runs pull too (a round trip each), the others find the image
+// present. Everything is timed, building the fleet included; ns/start is
+// the time per pod started, peak-heap-MiB the largest HeapInuse sampled
+// every tenth step and at the end, sys-MiB the memory the Go runtime holds
+// at the end, and live-B/pod the heap after a full collection at the end
+// per pod (the events still within their TTL).
+func BenchmarkFleetRun(b *testing.B) {
+	for _, nodes := range []int{100, 1000, hugeFleet} {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
+			if nodes == hugeFleet && !benchNamed(nodes) {
+				b.Skipf("%d nodes run only when -bench names them", nodes)
+			}
+			var fleet []*node.Node
+			var v1 string
+			var mem memPeak
+			b.ReportAllocs()
+			for b.Loop() {
+				fleet = nil // let the last run's fleet go before this one grows
+				reg := registry.New()
+				v1 = reg.MustPush("web:v1", build("web v1")).String()
+				clock := node.NewManualClock(node.Epoch)
+				fleet = make([]*node.Node, nodes)
+				for i := range fleet {
+					fleet[i] = node.MustNew(fmt.Sprintf("node-%d", i), reg, node.WithClock(clock))
+				}
+				for k, name := range fleetNames {
+					if err := eachNode(fleet, func(n *node.Node) error {
+						_, err := n.CreatePod(appPod(name, "web:v1", ""))
+						return err
+					}); err != nil {
+						b.Fatal(err)
+					}
+					if err := node.Run(node.Epoch.Add(time.Duration(k+1)*fleetPace), fleet...); err != nil {
+						b.Fatal(err)
+					}
+					if k%10 == 9 {
+						mem.sample()
+					}
+				}
+				if err := node.Run(node.Epoch.Add(fleetPods*fleetPace+time.Minute), fleet...); err != nil {
+					b.Fatal(err)
+				}
+				mem.sample()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
+			b.ReportMetric(float64(mem.heap)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(mem.sys)/(1<<20), "sys-MiB")
+			b.ReportMetric(float64(liveHeap())/float64(nodes*fleetPods), "live-B/pod")
+			checkFleet(b, fleet, func(int) string { return v1 })
+		})
+	}
+}
