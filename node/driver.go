@@ -245,8 +245,9 @@ func runParallel(t time.Time, shared settableClock, nodes []*Node) {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
 		wg.Go(func() {
+			var own ownClock // one per goroutine, lent to each node in turn
 			for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
-				nodes[i].runAlone(t, start)
+				nodes[i].runAlone(t, start, &own)
 			}
 		})
 	}
@@ -254,10 +255,11 @@ func runParallel(t time.Time, shared settableClock, nodes []*Node) {
 	shared.SetTime(t)
 }
 
-// runAlone advances n to t on a clock of its own that starts at start, as
-// Run does a single node, and puts its clock back.
-func (n *Node) runAlone(t, start time.Time) {
-	own, clock := NewManualClock(start), n.clock
+// runAlone advances n to t on the clock own, set to start, as Run does a
+// single node, and puts the node's clock back.
+func (n *Node) runAlone(t, start time.Time, own *ownClock) {
+	own.t = start
+	clock := n.clock
 	n.clock = own
 	defer func() { n.clock = clock }()
 	for ev, ok := n.nextEvent(t, 0); ok; ev, ok = n.nextEvent(t, 0) {
@@ -265,6 +267,21 @@ func (n *Node) runAlone(t, start time.Time) {
 	}
 	own.SetTime(t)
 	n.events.expire(t)
+}
+
+// ownClock is the clock a node reads while runParallel advances it on its
+// own timeline. Only the goroutine that advances the node reads it, so it
+// needs no lock; it is reused from node to node.
+type ownClock struct{ t time.Time }
+
+// Now returns the clock's time.
+func (c *ownClock) Now() time.Time { return c.t }
+
+// SetTime moves the clock to t if t is later, as ManualClock.SetTime does.
+func (c *ownClock) SetTime(t time.Time) {
+	if t.After(c.t) {
+		c.t = t
+	}
 }
 
 // The kinds of driven event, in the order they run at equal times.
