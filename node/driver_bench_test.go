@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,15 +16,19 @@ import (
 	"github.com/pullsim/pullsim/registry"
 )
 
-// hugeFleet is the size of the largest clusters run today. A fleet
-// benchmark runs it only when -bench names it, as in
-// -bench 'FleetRun/nodes=65000$': it takes tens of seconds and gigabytes.
-const hugeFleet = 65000
+// largeFleets are fleet sizes a benchmark runs only when -bench names them,
+// as in -bench 'FleetRun/nodes=65000$': 65,000 nodes is the largest
+// clusters run today, and takes minutes and gigabytes; 10,000 is a step
+// towards it.
+var largeFleets = []int{10000, 65000}
 
-// benchNamed reports whether the -bench pattern names size explicitly.
-func benchNamed(size int) bool {
+// skipLarge skips b, a fleet of nodes nodes, when that is a large fleet
+// that the -bench pattern does not name.
+func skipLarge(b *testing.B, nodes int) {
 	f := flag.Lookup("test.bench")
-	return f != nil && strings.Contains(f.Value.String(), fmt.Sprint(size))
+	if slices.Contains(largeFleets, nodes) && (f == nil || !strings.Contains(f.Value.String(), fmt.Sprintf("=%d", nodes))) {
+		b.Skipf("%d nodes run only when -bench names them (nodes=%d)", nodes, nodes)
+	}
 }
 
 // eachNode calls f on every node of fleet, on up to GOMAXPROCS goroutines,
@@ -59,7 +64,7 @@ func (p *memPeak) sample() {
 }
 
 // BenchmarkFleetRun rolls 110 pods onto every node of a fleet (100 and
-// 1,000 nodes; 65,000 when -bench names that size) that shares one
+// 1,000 nodes; 10,000 and 65,000 when -bench names them) that shares one
 // registry and one clock, with the kubelet's default settings, driven the
 // way a scenario drives a fleet: every 200ms each node gets its next pod
 // (the nodes in parallel, as independent kubelets), then node.Run moves the
@@ -72,11 +77,9 @@ func (p *memPeak) sample() {
 // at the end, and live-B/pod the heap after a full collection at the end
 // per pod (the events still within their TTL).
 func BenchmarkFleetRun(b *testing.B) {
-	for _, nodes := range []int{100, 1000, hugeFleet} {
+	for _, nodes := range append([]int{100, 1000}, largeFleets...) {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
-			if nodes == hugeFleet && !benchNamed(nodes) {
-				b.Skipf("%d nodes run only when -bench names them", nodes)
-			}
+			skipLarge(b, nodes)
 			var fleet []*node.Node
 			var v1 string
 			var mem memPeak
