@@ -125,3 +125,53 @@ func BenchmarkFleetRun(b *testing.B) {
 		})
 	}
 }
+
+// gcNode is a node running 110 pods over 10 images, all started, with the
+// kubelet's default GC settings (the disk far below the threshold).
+func gcNode(b *testing.B) *node.Node {
+	reg := registry.New()
+	n := node.MustNew("node-1", reg)
+	for i, name := range fleetNames {
+		image := fmt.Sprintf("app-%d:v1", i%10)
+		if i < 10 {
+			reg.MustPush(image, build(image))
+		}
+		n.MustCreatePod(appPod(name, image, ""))
+	}
+	if _, err := n.Settle(); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkPeriodicGC is the housekeeping every node of a fleet does every
+// 5 minutes: an Advance of one ImageGCPeriod on a node of 110 running pods
+// and 10 images runs one image detection and collection that finds nothing
+// to free.
+func BenchmarkPeriodicGC(b *testing.B) {
+	n := gcNode(b)
+	runs := len(n.GCRuns())
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := n.Advance(node.ImageGCPeriod); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got := len(n.GCRuns()); got < min(node.MaxGCRuns, runs+b.N) {
+		b.Fatalf("GC runs = %d, want one per Advance", got)
+	}
+}
+
+// BenchmarkIdleAdvance is an hour of virtual time on that node with nothing
+// to do: the driver runs only the last of the 12 collections, after
+// checking that the others would find nothing to do.
+func BenchmarkIdleAdvance(b *testing.B) {
+	n := gcNode(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := n.Advance(time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
