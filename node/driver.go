@@ -235,22 +235,27 @@ func independent(nodes []*Node) []*Node {
 }
 
 // runParallel advances each node to t on a clock of its own, on up to
-// GOMAXPROCS goroutines, then sets the shared clock to t. A node's events
-// run in the order the time-ordered run gives them, at the times it gives
-// them; the nodes' order among each other is all that differs, and
-// nothing depends on it.
+// GOMAXPROCS goroutines (the caller's among them), then sets the shared
+// clock to t. A node's events run in the order the time-ordered run gives
+// them, at the times it gives them; the nodes' order among each other is
+// all that differs, and nothing depends on it.
 func runParallel(t time.Time, shared settableClock, nodes []*Node) {
 	start := shared.Now()
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
-		wg.Go(func() {
-			var own ownClock // one per goroutine, lent to each node in turn
-			for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
-				nodes[i].runAlone(t, start, &own)
-			}
-		})
+	work := func() {
+		var own ownClock // one per goroutine, lent to each node in turn
+		for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
+			nodes[i].runAlone(t, start, &own)
+		}
 	}
+	// The calling goroutine works too: it starts at once, and on a busy
+	// machine, where the helpers may be scheduled late, it runs the nodes
+	// they have not taken.
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(nodes)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	shared.SetTime(t)
 }

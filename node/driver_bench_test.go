@@ -39,16 +39,18 @@ func eachNode(fleet []*node.Node, f func(*node.Node) error) error {
 	errs := make([]error, len(fleet))
 	const batch = 64
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), (len(fleet)+batch-1)/batch) {
-		wg.Go(func() {
-			for lo := int(next.Add(batch)) - batch; lo < len(fleet); lo = int(next.Add(batch)) - batch {
-				for i := lo; i < min(lo+batch, len(fleet)); i++ {
-					errs[i] = f(fleet[i])
-				}
+	work := func() {
+		for lo := int(next.Add(batch)) - batch; lo < len(fleet); lo = int(next.Add(batch)) - batch {
+			for i := lo; i < min(lo+batch, len(fleet)); i++ {
+				errs[i] = f(fleet[i])
 			}
-		})
+		}
 	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (len(fleet)+batch-1)/batch) - 1 {
+		wg.Go(work) // and the calling goroutine works too
+	}
+	work()
 	wg.Wait()
 	return errors.Join(errs...)
 }
