@@ -127,6 +127,13 @@ func (c *Cache) Summary(id digest.Digest) (manifest digest.Digest, size int64, o
 	return img.manifest, img.size, true
 }
 
+// Pinned reports whether the image id is pinned, without copying it as Get
+// does; false when there is no such image.
+func (c *Cache) Pinned(id digest.Digest) bool {
+	img := c.images[id]
+	return img != nil && img.pinned
+}
+
 // ByManifest returns the ID of the image whose manifest has digest dgst: how
 // a runtime that resolved a tag to a digest finds it has the content already.
 func (c *Cache) ByManifest(dgst digest.Digest) (digest.Digest, bool) {

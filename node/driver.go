@@ -1,13 +1,13 @@
 package node
 
 import (
-	"container/heap"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pullsim/pullsim/internal/heapq"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -142,7 +142,7 @@ func Run(t time.Time, nodes ...*Node) error {
 	// Each node's earliest event waits in a heap ordered by time, kind and
 	// the node's place in the list; only the node whose event ran has a new
 	// one, so an event costs a heap fix, not a scan of the fleet.
-	h := make(runHeap, 0, len(nodes))
+	first := make([]runEvent, 0, len(nodes))
 	seen := make(map[*Node]bool, len(nodes))
 	for i, n := range nodes {
 		if seen[n] {
@@ -150,18 +150,18 @@ func Run(t time.Time, nodes ...*Node) error {
 		}
 		seen[n] = true
 		if ev, ok := n.nextEvent(t, i); ok {
-			h = append(h, ev)
+			first = append(first, ev)
 		}
 	}
-	heap.Init(&h)
-	for len(h) > 0 {
-		ev := h[0]
+	var h heapq.Heap[runEvent]
+	h.Init(first)
+	for h.Len() > 0 {
+		ev := h.Min()
 		ev.run(clock)
 		if next, ok := ev.n.nextEvent(t, ev.idx); ok {
-			h[0] = next
-			heap.Fix(&h, 0)
+			h.Replace(0, next)
 		} else {
-			heap.Pop(&h)
+			h.Pop()
 		}
 	}
 	clock.SetTime(t)
@@ -189,6 +189,11 @@ func (n *Node) Settle() (time.Time, error) {
 		n.process(next)
 	}
 }
+
+// skipIdleGC lets the driver skip periodic collections that would find
+// nothing to do (see imageGCManager.idle); tests turn it off to hold the
+// skip to the run that collects every ImageGCPeriod.
+var skipIdleGC = true
 
 // parallelRun lets Run advance independent nodes in parallel; tests turn
 // it off to compare with the time-ordered run.
@@ -230,29 +235,36 @@ func independent(nodes []*Node) []*Node {
 }
 
 // runParallel advances each node to t on a clock of its own, on up to
-// GOMAXPROCS goroutines, then sets the shared clock to t. A node's events
-// run in the order the time-ordered run gives them, at the times it gives
-// them; the nodes' order among each other is all that differs, and
-// nothing depends on it.
+// GOMAXPROCS goroutines (the caller's among them), then sets the shared
+// clock to t. A node's events run in the order the time-ordered run gives
+// them, at the times it gives them; the nodes' order among each other is
+// all that differs, and nothing depends on it.
 func runParallel(t time.Time, shared settableClock, nodes []*Node) {
 	start := shared.Now()
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
-				nodes[i].runAlone(t, start)
-			}
-		})
+	work := func() {
+		var own ownClock // one per goroutine, lent to each node in turn
+		for i := next.Add(1) - 1; i < int64(len(nodes)); i = next.Add(1) - 1 {
+			nodes[i].runAlone(t, start, &own)
+		}
 	}
+	// The calling goroutine works too: it starts at once, and on a busy
+	// machine, where the helpers may be scheduled late, it runs the nodes
+	// they have not taken.
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(nodes)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	shared.SetTime(t)
 }
 
-// runAlone advances n to t on a clock of its own that starts at start, as
-// Run does a single node, and puts its clock back.
-func (n *Node) runAlone(t, start time.Time) {
-	own, clock := NewManualClock(start), n.clock
+// runAlone advances n to t on the clock own, set to start, as Run does a
+// single node, and puts the node's clock back.
+func (n *Node) runAlone(t, start time.Time, own *ownClock) {
+	own.t = start
+	clock := n.clock
 	n.clock = own
 	defer func() { n.clock = clock }()
 	for ev, ok := n.nextEvent(t, 0); ok; ev, ok = n.nextEvent(t, 0) {
@@ -260,6 +272,21 @@ func (n *Node) runAlone(t, start time.Time) {
 	}
 	own.SetTime(t)
 	n.events.expire(t)
+}
+
+// ownClock is the clock a node reads while runParallel advances it on its
+// own timeline. Only the goroutine that advances the node reads it, so it
+// needs no lock; it is reused from node to node.
+type ownClock struct{ t time.Time }
+
+// Now returns the clock's time.
+func (c *ownClock) Now() time.Time { return c.t }
+
+// SetTime moves the clock to t if t is later, as ManualClock.SetTime does.
+func (c *ownClock) SetTime(t time.Time) {
+	if t.After(c.t) {
+		c.t = t
+	}
 }
 
 // The kinds of driven event, in the order they run at equal times.
@@ -288,7 +315,7 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		ev.at, ev.what, ok = at, doPull, true // process fires timers too
 	}
 	if at := n.gc.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
-		if !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
+		if skipIdleGC && !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
 			// Nothing will happen on the node before t but collections
 			// that find nothing to do: run only the last of them.
 			n.gc.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
@@ -317,12 +344,9 @@ func (ev runEvent) run(clock settableClock) {
 	}
 }
 
-// runHeap orders nodes' events by time, then kind, then the node's place.
-type runHeap []runEvent
-
-func (h runHeap) Len() int { return len(h) }
-func (h runHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+// Less orders nodes' events by time, then kind, then the node's place in
+// Run's list.
+func (a runEvent) Less(b runEvent) bool {
 	if !a.at.Equal(b.at) {
 		return a.at.Before(b.at)
 	}
@@ -330,12 +354,4 @@ func (h runHeap) Less(i, j int) bool {
 		return a.what < b.what
 	}
 	return a.idx < b.idx
-}
-func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(x any)   { *h = append(*h, x.(runEvent)) }
-func (h *runHeap) Pop() any {
-	old := *h
-	ev := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return ev
 }

@@ -26,11 +26,12 @@ type imageGCManager struct {
 	rec     *recorder
 	images  *imageService
 	records *pullManager
-	inUse   func() map[digest.Digest]bool // the images the pod workers' containers use
-	busy    func() bool                   // a pull is in flight
-	obj     ObjectReference               // the node, the object of its events
+	inUse   func(used map[digest.Digest]bool) // fills used with the images the pod workers' containers use
+	busy    func() bool                       // a pull is in flight
+	obj     ObjectReference                   // the node, the object of its events
 
 	detected       map[digest.Digest]*imageRecord // by image ID
+	used           map[digest.Digest]bool         // inUse's last answer; the map is reused
 	kubeletStarted time.Time
 	nextGC         time.Time
 	fsOther        int64      // bytes on the image filesystem that are not images
@@ -108,28 +109,63 @@ type RemovedImage struct {
 
 // detectImages refreshes the records: new images are detected now (so after
 // a kubelet restart every image is new for imageMinimumGCAge), images in use
-// are used now, records of vanished images go.
+// are used now, records of vanished images go. It returns the images in
+// use, in a map valid until the next detection.
+//
+// It runs every 5 minutes on every node of a fleet, so it walks the records
+// it has and asks the cache about each (no copies); it lists the cache only
+// when the cache holds images it has no record of.
 func (g *imageGCManager) detectImages(now time.Time) map[digest.Digest]bool {
-	used := g.inUse()
-	current := make(map[digest.Digest]bool, g.images.cache.Len())
-	for _, img := range g.images.cache.List() {
-		current[img.ID] = true
-		r := g.detected[img.ID]
-		if r == nil {
-			r = &imageRecord{firstDetected: now}
-			g.detected[img.ID] = r
+	used := g.imagesInUse()
+	cache, present := g.images.cache, 0
+	for id, r := range g.detected {
+		_, size, ok := cache.Summary(id)
+		if !ok {
+			delete(g.detected, id)
+			continue
 		}
+		present++
+		if used[id] {
+			r.lastUsed = now
+		}
+		r.size, r.pinned = size, cache.Pinned(id)
+	}
+	if present == cache.Len() {
+		return used // every image has its record
+	}
+	for _, img := range cache.List() {
+		if g.detected[img.ID] != nil {
+			continue
+		}
+		r := &imageRecord{firstDetected: now, size: img.Size, pinned: img.Pinned}
 		if used[img.ID] {
 			r.lastUsed = now
 		}
-		r.size, r.pinned = img.Size, img.Pinned
-	}
-	for id := range g.detected {
-		if !current[id] {
-			delete(g.detected, id)
-		}
+		g.detected[img.ID] = r
 	}
 	return used
+}
+
+// imagesInUse asks the pod workers which images their containers use, into
+// a map it reuses: the answer is valid until the next call.
+func (g *imageGCManager) imagesInUse() map[digest.Digest]bool {
+	if g.used == nil {
+		g.used = make(map[digest.Digest]bool)
+	}
+	g.inUse(g.used)
+	return g.used
+}
+
+// allDetected reports whether every image in the cache has a record.
+// Records of vanished images may remain until the next detection.
+func (g *imageGCManager) allDetected() bool {
+	present := 0
+	for id := range g.detected {
+		if _, _, ok := g.images.cache.Summary(id); ok {
+			present++
+		}
+	}
+	return present == g.images.cache.Len()
 }
 
 type evictable struct {
@@ -177,8 +213,13 @@ func (n *Node) GarbageCollect() GCResult {
 func (g *imageGCManager) garbageCollect(now time.Time) GCResult {
 	res := GCResult{At: now, UsageBefore: g.imageFSUsed()}
 	used := g.detectImages(now)
-	images := g.evictionOrder(used)
-	images = g.freeOldImages(&res, images, now)
+	// The eviction order, built only when a pass needs it: most
+	// collections find the disk below the threshold and no maximum age.
+	var images []evictable
+	ordered := g.agePass(now)
+	if ordered {
+		images = g.freeOldImages(&res, g.evictionOrder(used), now)
+	}
 
 	capacity := g.cfg.fsCapacity
 	available := capacity - g.imageFSUsed()
@@ -201,6 +242,9 @@ func (g *imageGCManager) garbageCollect(now time.Time) GCResult {
 		}
 		usage := 100 - int(mulDiv(available, 100, capacity))
 		if usage >= g.cfg.gcHigh {
+			if !ordered {
+				images = g.evictionOrder(used)
+			}
 			toFree := mulDiv(capacity, int64(100-g.cfg.gcLow), 100) - available
 			freed, kept := g.freeSpace(&res, images, toFree, now)
 			if g.cfg.ensureSecret {
@@ -225,13 +269,16 @@ func (g *imageGCManager) garbageCollect(now time.Time) GCResult {
 	return res
 }
 
-// freeOldImages is the age pass: with imageMaximumGCAge set and the kubelet
-// up for longer than it, unused unpinned images not used for longer are
-// removed, with no minimum-age check. It returns the images left.
+// agePass reports whether a collection at now runs the age pass:
+// imageMaximumGCAge is set and the kubelet has been up for longer than it.
+func (g *imageGCManager) agePass(now time.Time) bool {
+	return g.cfg.gcMaxAge != 0 && now.Sub(g.kubeletStarted) > g.cfg.gcMaxAge
+}
+
+// freeOldImages is the age pass, given the eviction order: unused unpinned
+// images not used for longer than imageMaximumGCAge are removed, with no
+// minimum-age check. It returns the images left, in order.
 func (g *imageGCManager) freeOldImages(res *GCResult, images []evictable, now time.Time) []evictable {
-	if g.cfg.gcMaxAge == 0 || now.Sub(g.kubeletStarted) <= g.cfg.gcMaxAge {
-		return images
-	}
 	var left []evictable
 	for _, e := range images {
 		if !e.record.pinned && now.Sub(e.record.lastUsed) > g.cfg.gcMaxAge {
@@ -401,13 +448,8 @@ func mulDiv(a, b, c int64) int64 {
 // the age pass has nothing it could ever remove, every image has been
 // detected, and no earlier failure waits to be reported.
 func (g *imageGCManager) idle() bool {
-	if g.busy() || g.failed {
-		return false
-	}
-	for _, img := range g.images.cache.List() {
-		if g.detected[img.ID] == nil {
-			return false // not yet detected: the next detection dates it
-		}
+	if g.busy() || g.failed || !g.allDetected() {
+		return false // an image not yet detected: the next detection dates it
 	}
 	if !g.enabled() {
 		return true
@@ -423,9 +465,9 @@ func (g *imageGCManager) idle() bool {
 	if g.cfg.gcMaxAge == 0 {
 		return true
 	}
-	used := g.inUse()
-	for _, img := range g.images.cache.List() {
-		if !img.Pinned && !used[img.ID] {
+	used, cache := g.imagesInUse(), g.images.cache
+	for id := range g.detected { // every image in the cache, and maybe vanished ones
+		if _, _, ok := cache.Summary(id); ok && !cache.Pinned(id) && !used[id] {
 			return false
 		}
 	}

@@ -590,14 +590,14 @@ func (ps *podState) container(name string) *containerState {
 	return nil
 }
 
-// imagesInUse returns the image IDs of every container the runtime knows:
-// running, exited and completed ones, of every pod on the node, and of the
-// pods' image volumes. A restarted
+// imagesInUse fills used, emptied first, with the image IDs of every
+// container the runtime knows: running, exited and completed ones, of every
+// pod on the node, and of the pods' image volumes. A restarted
 // container's previous instance is still known: the kubelet's container GC
 // keeps one dead instance per container (MaxPerPodContainer 1), so the
 // image it ran stays in use.
-func (w *podWorkers) imagesInUse() map[digest.Digest]bool {
-	used := make(map[digest.Digest]bool)
+func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
+	clear(used)
 	for _, ps := range w.order {
 		for _, cs := range [2][]*containerState{ps.init, ps.app} {
 			for _, c := range cs {
@@ -619,7 +619,6 @@ func (w *podWorkers) imagesInUse() map[digest.Digest]bool {
 			}
 		}
 	}
-	return used
 }
 
 // syncQueue holds a node's pods that wait for a sync, earliest first and,
