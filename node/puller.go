@@ -48,6 +48,12 @@ type pullJob struct {
 	outcome   ensureOutcome
 	blocked   bool // the pod's sync waits for this job
 	seq       uint64
+	// holds counts the callers that read the job after handing it to the
+	// puller (pullImage while it requests, EnsureImage while it waits).
+	// A finished job returns to the puller's spares, to be reused by a
+	// later pull, only once it has no holds left: nothing may reach it
+	// after that.
+	holds int
 }
 
 // ensureOutcome is EnsureImageExists's result.
@@ -82,10 +88,12 @@ type pullResult struct {
 type puller struct {
 	limit    int // slots; 0 means unlimited
 	running  int
-	queue    []*pullJob
-	jobs     jobHeap // pulls in flight, by finish time
-	seq      uint64  // pulls ever started, for their order
-	qps      float64 // the throttle's settings, to refill it on a kubelet restart
+	queue    []*pullJob // requests waiting for a slot: queue[head:], oldest first
+	head     int
+	spare    []*pullJob // finished jobs nothing reaches any more, for reuse
+	jobs     jobHeap    // pulls in flight, by finish time
+	seq      uint64     // pulls ever started, for their order
+	qps      float64    // the throttle's settings, to refill it on a kubelet restart
 	burst    int
 	throttle *rate.Limiter // nil when off
 	pulls    chunk.List[Pull]
@@ -131,6 +139,42 @@ func (h *jobHeap) Pop() any {
 	return j
 }
 
+// reuseJobs lets the puller reuse finished jobs; tests turn it off to
+// compare with a run in which every pull has a job of its own.
+var reuseJobs = true
+
+// newJob returns an empty job for a pull request: a spare one when there
+// is one, so that a node's steady stream of pulls allocates none.
+func (p *puller) newJob() *pullJob {
+	if n := len(p.spare); n > 0 {
+		job := p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+		return job
+	}
+	return new(pullJob)
+}
+
+// recycle makes job, finished and held by no one, a spare. Its fields are
+// cleared, so that a spare keeps no pod, credential or image alive; the
+// array of fetched digests is kept for the next pull.
+func (p *puller) recycle(job *pullJob) {
+	if !reuseJobs {
+		return
+	}
+	fetched := job.fetched
+	clear(fetched)
+	*job = pullJob{fetched: fetched[:0]}
+	p.spare = append(p.spare, job)
+}
+
+// unhold ends one hold on job; the last hold on a finished job recycles it.
+func (p *puller) unhold(job *pullJob) {
+	if job.holds--; job.holds == 0 && job.done {
+		p.recycle(job)
+	}
+}
+
 // request hands job to the puller at time at. If the pull can start
 // and takes no time, it is finished when request returns.
 func (p *puller) request(job *pullJob, at time.Time) {
@@ -141,12 +185,20 @@ func (p *puller) request(job *pullJob, at time.Time) {
 
 // startQueued starts queued jobs, oldest first, while slots are free.
 func (p *puller) startQueued(at time.Time) {
-	for len(p.queue) > 0 && p.free() {
-		job := p.queue[0]
-		p.queue[0] = nil
-		p.queue = p.queue[1:]
-		if len(p.queue) == 0 {
-			p.queue = p.queue[:0:0] // let the backing array go; the next append starts small
+	for p.head < len(p.queue) && p.free() {
+		job := p.queue[p.head]
+		p.queue[p.head] = nil
+		p.head++
+		switch {
+		case p.head == len(p.queue):
+			// Empty: the array is reused from its start.
+			p.queue, p.head = p.queue[:0], 0
+		case p.head >= 64 && 2*p.head >= len(p.queue):
+			// A queue that never empties would otherwise grow without
+			// end: move the waiting requests to the front.
+			n := copy(p.queue, p.queue[p.head:])
+			clear(p.queue[n:])
+			p.queue, p.head = p.queue[:n], 0
 		}
 		p.start(job, at)
 	}
@@ -203,6 +255,7 @@ func (p *puller) finish(job *pullJob, at time.Time) {
 	res := &job.res
 	if job.throttled {
 		p.done(job, at)
+		p.release(job)
 		return
 	}
 	if res.err == nil && res.commit {
@@ -225,6 +278,15 @@ func (p *puller) finish(job *pullJob, at time.Time) {
 	}
 	p.pulls.Append(pull)
 	p.done(job, at)
+	p.release(job)
+}
+
+// release recycles job, which the puller and the image manager are done
+// with, unless a caller still holds it.
+func (p *puller) release(job *pullJob) {
+	if job.holds == 0 {
+		p.recycle(job)
+	}
 }
 
 // next returns when the next in-flight pull finishes.

@@ -31,6 +31,16 @@ type imageService struct {
 	// repoDigests memoises repo@manifest-digest names by repository and
 	// image ID.
 	repoDigests map[repoImage]string
+	// names memoises pullNames by reference and manifest digest. Callers
+	// share the slices and must not change them.
+	names map[refManifest][]string
+}
+
+// refManifest is a reference's fully qualified name and the manifest
+// digest it resolved to, the key of the node's memo of pull names.
+type refManifest struct {
+	name     string
+	manifest digest.Digest
 }
 
 // newImageService returns the runtime's image service over src.
@@ -43,6 +53,7 @@ func newImageService(src registry.Source, runtime ContainerRuntime) imageService
 		runtime:     runtime,
 		inflight:    make(map[digest.Digest]time.Time),
 		repoDigests: make(map[repoImage]string),
+		names:       make(map[refManifest][]string),
 	}
 }
 
@@ -248,12 +259,19 @@ func containsDigest(ds []digest.Digest, d digest.Digest) bool {
 
 // pullNames are the names containerd's CRI plugin gives a pulled image: the
 // reference as resolved (repo:tag, or repo@digest for a digested reference),
-// and repo@<manifest digest>.
+// and repo@<manifest digest>. They are built once per reference and
+// manifest on the node; the slice is shared and must not be changed.
 func (s *imageService) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []string {
-	if ref.Digest() != "" {
-		return []string{ref.Name()}
+	key := refManifest{ref.Name(), manifest}
+	if names, ok := s.names[key]; ok {
+		return names
 	}
-	return []string{ref.Name(), ref.Repository() + "@" + manifest.String()}
+	names := []string{ref.Name()}
+	if ref.Digest() == "" {
+		names = append(names, ref.Repository()+"@"+manifest.String())
+	}
+	s.names[key] = names
+	return names
 }
 
 // statusImage returns what a running container's status shows: the image

@@ -1,0 +1,156 @@
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+)
+
+// checkSpares fails t unless every spare job of n is unreachable and
+// empty: no container waits on it, it is neither queued nor in flight,
+// nobody holds it, and it keeps no pod alive.
+func checkSpares(t *testing.T, step int, n *Node) {
+	t.Helper()
+	spare := make(map[*pullJob]bool, len(n.puller.spare))
+	for _, j := range n.puller.spare {
+		if spare[j] {
+			t.Fatalf("step %d: a job is a spare twice", step)
+		}
+		spare[j] = true
+		if j.holds != 0 || j.ps != nil || j.c != nil || j.ref != nil || j.done || j.blocked || j.creds != nil || len(j.fetched) != 0 {
+			t.Fatalf("step %d: spare job not cleared: %+v", step, j)
+		}
+	}
+	live := func(what string, j *pullJob) {
+		t.Helper()
+		if j != nil && spare[j] {
+			t.Fatalf("step %d: a spare job is still %s", step, what)
+		}
+	}
+	for _, j := range n.puller.queue {
+		live("queued", j)
+	}
+	for _, j := range n.puller.jobs {
+		live("in flight", j)
+	}
+	for _, ps := range n.workers.pods {
+		for _, c := range append(append([]*containerState(nil), ps.init...), ps.app...) {
+			live("a container's pull", c.pulling)
+		}
+		if ps.vols != nil {
+			for _, v := range ps.vols.list {
+				live("an image volume's pull", v.state.pulling)
+			}
+		}
+	}
+}
+
+// jobScenario drives one node through what a reused pull job must survive:
+// serialized pulls that queue, the QPS throttle refusing pulls, EnsureImage
+// joining a pull a sync started, a pod deleted while its pull runs, a sync
+// blocked on an image volume's pull, a kubelet restart with pulls in flight
+// and pulls that fail. After every step it checks the puller's spares. It
+// returns everything the node did, as JSON.
+func jobScenario(t *testing.T) string {
+	t.Helper()
+	reg := registry.New()
+	for _, img := range []string{"web:v1", "api:v1", "data:v1"} {
+		reg.MustPush(img, registry.Image{Config: img, Layers: []registry.Layer{{Content: img, Size: 20 << 20}}})
+	}
+	if err := reg.SetFault(registry.Fault{Scope: "api", Kind: registry.FaultServerError, Requests: 3}); err != nil {
+		t.Fatal(err)
+	}
+	n := MustNew("node-1", reg, WithRegistryPullQPS(5, 4))
+	pod := func(name, image string, policy pullpolicy.PullPolicy) Pod {
+		return Pod{Name: name, Spec: PodSpec{Containers: []Container{{Name: "app", Image: image, ImagePullPolicy: policy}}}}
+	}
+	withVolume := pod("vol", "web:v1", pullpolicy.PullAlways)
+	withVolume.Spec.Volumes = []Volume{{Name: "data", Image: &ImageVolumeSource{Reference: "data:v1", PullPolicy: pullpolicy.PullAlways}}}
+	withVolume.Spec.Containers[0].VolumeMounts = []VolumeMount{{Name: "data", MountPath: "/data"}}
+
+	var ensured []string
+	steps := []func() error{
+		func() error { _, err := n.CreatePod(pod("a", "web:v1", pullpolicy.PullAlways)); return err },
+		func() error { _, err := n.CreatePod(pod("b", "api:v1", pullpolicy.PullAlways)); return err },
+		func() error { _, err := n.CreatePod(withVolume); return err },
+		func() error { _, err := n.CreatePod(pod("c", "web:v1", pullpolicy.PullAlways)); return err },
+		func() error { _, err := n.CreatePod(pod("d", "web:v1", pullpolicy.PullAlways)); return err },
+		func() error { return n.DeletePod("default", "a") }, // its pull is in flight
+		func() error {
+			// Joins the pull d's sync queued.
+			ref, msg, err := n.EnsureImage("default", "d", "app")
+			ensured = append(ensured, fmt.Sprintf("d: %s %q %v", ref, msg, err))
+			return nil
+		},
+		func() error { return n.Advance(2 * time.Second) },
+		func() error { _, err := n.CreatePod(pod("e", "web:v1", pullpolicy.PullAlways)); return err },
+		func() error { n.RestartKubelet(); return nil },
+		func() error {
+			for range 6 { // back to back: the throttle refuses some
+				ref, msg, err := n.EnsureImage("default", "c", "app")
+				ensured = append(ensured, fmt.Sprintf("c: %s %q %v", ref, msg, err))
+			}
+			return nil
+		},
+		func() error { return n.DeletePod("default", "vol") },
+		func() error { _, err := n.CreatePod(withVolume); return err },
+		func() error { return n.Advance(time.Minute) },
+		func() error { return n.RestartContainer("default", "d", "app") },
+		func() error { return n.Advance(10 * time.Minute) },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		checkSpares(t, i, n)
+	}
+	var out struct {
+		Ensured  []string
+		Events   []Event
+		Pulls    []Pull
+		Counters Counters
+		Pods     []Pod
+	}
+	out.Ensured, out.Events, out.Pulls, out.Counters, out.Pods = ensured, n.Events(), n.Pulls(), n.Counters(), n.Pods()
+	b, err := json.MarshalIndent(out, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestPullJobReuse holds the reuse of pull jobs to a run in which every
+// pull has a job of its own: the same events, pulls, counters, statuses
+// and EnsureImage answers, in a scenario and in the parallel fleet.
+func TestPullJobReuse(t *testing.T) {
+	t.Cleanup(func() { reuseJobs = true })
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T) string
+		// shows are texts the run must contain, so that it exercises what
+		// could tell reuse apart.
+		shows []string
+	}{
+		{"scenario", jobScenario, []string{"pull QPS exceeded", "Killing", "500 Internal Server Error", "Successfully pulled", "d: sha256:", "c: sha256:"}},
+		{"fleet", parallelFleet, []string{"ErrImagePull", "Successfully pulled"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reuseJobs = false
+			want := tc.run(t)
+			for _, s := range tc.shows {
+				if !strings.Contains(want, s) {
+					t.Fatalf("the run never shows %q", s)
+				}
+			}
+			reuseJobs = true
+			if got := tc.run(t); got != want {
+				t.Errorf("with jobs reused, the run differs:\n%s", firstDiff(got, want))
+			}
+		})
+	}
+}
