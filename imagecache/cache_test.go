@@ -473,3 +473,44 @@ func BenchmarkAdd(b *testing.B) {
 		b.Fatalf("Len() = %d, want 1", c.Len())
 	}
 }
+
+// BenchmarkCachedContent is what the runtime asks the cache on every pull
+// of content it already has (Always on a cached image): the image of the
+// resolved manifest, its size, and whether both of its pull names point
+// at it.
+func BenchmarkCachedContent(b *testing.B) {
+	c := imagecache.New()
+	mustAdd(b, c, imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest, nginxA}})
+	names := []string{nginxLatest, nginxA}
+	b.ReportAllocs()
+	for b.Loop() {
+		id, ok := c.ByManifest(mA)
+		if !ok {
+			b.Fatal("miss")
+		}
+		if _, size, _ := c.Summary(id); size == 0 {
+			b.Fatal("no size")
+		}
+		for _, n := range names {
+			if !c.HasName(id, n) {
+				b.Fatalf("%s does not point at %s", n, id)
+			}
+		}
+	}
+}
+
+// TestCachedContentAllocs pins BenchmarkCachedContent's calls, and the
+// presence check, to no allocation: they run on every start.
+func TestCachedContentAllocs(t *testing.T) {
+	c := imagecache.New()
+	mustAdd(t, c, imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest, nginxA}})
+	allocs := testing.AllocsPerRun(100, func() {
+		id, _ := c.ByManifest(mA)
+		c.Summary(id)
+		c.HasName(id, nginxA)
+		c.ID(nginxLatest)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per lookup, want 0", allocs)
+	}
+}
