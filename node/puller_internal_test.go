@@ -3,9 +3,12 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
@@ -152,5 +155,99 @@ func TestPullJobReuse(t *testing.T) {
 				t.Errorf("with jobs reused, the run differs:\n%s", firstDiff(got, want))
 			}
 		})
+	}
+}
+
+// TestPullEntrySize pins the size of a kept pull, and that it holds no
+// pointer for the garbage collector to scan.
+func TestPullEntrySize(t *testing.T) {
+	if got := unsafe.Sizeof(pullEntry{}); got != 56 {
+		t.Errorf("pullEntry is %d bytes, want 56", got)
+	}
+	typ := reflect.TypeFor[pullEntry]()
+	for i := range typ.NumField() {
+		switch f := typ.Field(i); f.Type.Kind() {
+		case reflect.Int, reflect.Int32, reflect.Int64:
+		default:
+			t.Errorf("pullEntry.%s is a %s, want an integer", f.Name, f.Type)
+		}
+	}
+}
+
+// zoneClock is a ManualClock read in a Location of its own, which it can
+// change as it goes.
+type zoneClock struct {
+	*ManualClock
+	loc *time.Location
+}
+
+func (c *zoneClock) Now() time.Time { return c.ManualClock.Now().In(c.loc) }
+
+// TestPullsExact holds the kept pulls to the pulls as they happened: the
+// same fields, times identical (==: instant, Location and all), whatever
+// Location the node's clock reads in and when it changes, failed pulls
+// and their texts included.
+func TestPullsExact(t *testing.T) {
+	t.Cleanup(func() { compactPulls = true })
+	ny := time.FixedZone("EST", -5*3600)
+	run := func(t *testing.T, loc *time.Location, switchTo *time.Location) []Pull {
+		t.Helper()
+		reg := registry.New()
+		reg.MustPush("web:v1", registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}})
+		if err := reg.SetFault(registry.Fault{Scope: "api", Kind: registry.FaultServerError, Requests: 2}); err != nil {
+			t.Fatal(err)
+		}
+		clock := &zoneClock{NewManualClock(Epoch), loc}
+		n := MustNew("node-1", reg, WithClock(clock), WithRegistryPullQPS(0, 0))
+		for i, image := range []string{"web:v1", "api:v1", "web:v1", "web:v1"} {
+			if i == 2 && switchTo != nil {
+				clock.loc = switchTo
+			}
+			p := Pod{Name: fmt.Sprintf("p-%d", i), Spec: PodSpec{Containers: []Container{{Name: "app", Image: image, ImagePullPolicy: pullpolicy.PullAlways}}}}
+			if _, err := n.CreatePod(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Advance(1500 * time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := n.Advance(time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return n.Pulls()
+	}
+	for i, tc := range []struct {
+		loc, switchTo *time.Location
+	}{
+		{time.UTC, nil},
+		{ny, nil},
+		{time.UTC, ny}, // the later pulls are odd
+		{ny, time.UTC},
+	} {
+		compactPulls = false
+		want := run(t, tc.loc, tc.switchTo)
+		compactPulls = true
+		got := run(t, tc.loc, tc.switchTo)
+		var failed bool
+		for _, p := range want {
+			failed = failed || p.Err != ""
+		}
+		if len(want) < 4 || !failed {
+			t.Fatalf("step %d: %d pulls, failed ones %v: want at least 4, some failed", i, len(want), failed)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("step %d: %d pulls, want %d", i, len(got), len(want))
+		}
+		for j := range want {
+			if got[j] != want[j] {
+				t.Errorf("step %d: pull %d:\n got %+v\nwant %+v", i, j, got[j], want[j])
+			}
+		}
+		// Both Locations show: the switch made odd pulls.
+		for _, loc := range []*time.Location{tc.loc, tc.switchTo} {
+			if loc != nil && !slices.ContainsFunc(got, func(p Pull) bool { return p.Requested.Location() == loc }) {
+				t.Errorf("step %d: no pull requested in %v", i, loc)
+			}
+		}
 	}
 }
