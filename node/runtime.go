@@ -31,8 +31,8 @@ type imageService struct {
 	// repoDigests memoises repo@manifest-digest names by repository and
 	// image ID.
 	repoDigests map[repoImage]string
-	// names memoises pullNames by reference and manifest digest. Callers
-	// share the slices and must not change them.
+	// names memoises pullNames by reference and manifest digest, once
+	// there is one. Callers share the slices and must not change them.
 	names map[refManifest][]string
 }
 
@@ -53,7 +53,6 @@ func newImageService(src registry.Source, runtime ContainerRuntime) imageService
 		runtime:     runtime,
 		inflight:    make(map[digest.Digest]time.Time),
 		repoDigests: make(map[repoImage]string),
-		names:       make(map[refManifest][]string),
 	}
 }
 
@@ -269,6 +268,9 @@ func (s *imageService) pullNames(ref *pullpolicy.ImageRef, manifest digest.Diges
 	names := []string{ref.Name()}
 	if ref.Digest() == "" {
 		names = append(names, ref.Repository()+"@"+manifest.String())
+	}
+	if s.names == nil {
+		s.names = make(map[refManifest][]string)
 	}
 	s.names[key] = names
 	return names
