@@ -236,6 +236,10 @@ func (h *jobHeap) Pop() any {
 // compare with a run in which every pull has a job of its own.
 var reuseJobs = true
 
+// maxSpareJobs caps the spare jobs a puller keeps: enough for a steady
+// stream of pulls, little memory per node of a large fleet after a burst.
+const maxSpareJobs = 4
+
 // newJob returns an empty job for a pull request: a spare one when there
 // is one, so that a node's steady stream of pulls allocates none.
 func (p *puller) newJob() *pullJob {
@@ -252,7 +256,7 @@ func (p *puller) newJob() *pullJob {
 // cleared, so that a spare keeps no pod, credential or image alive; the
 // array of fetched digests is kept for the next pull.
 func (p *puller) recycle(job *pullJob) {
-	if !reuseJobs {
+	if !reuseJobs || len(p.spare) >= maxSpareJobs {
 		return
 	}
 	fetched := job.fetched

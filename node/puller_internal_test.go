@@ -19,6 +19,9 @@ import (
 // nobody holds it, and it keeps no pod alive.
 func checkSpares(t *testing.T, step int, n *Node) {
 	t.Helper()
+	if len(n.puller.spare) > maxSpareJobs {
+		t.Fatalf("step %d: %d spare jobs, want at most %d", step, len(n.puller.spare), maxSpareJobs)
+	}
 	spare := make(map[*pullJob]bool, len(n.puller.spare))
 	for _, j := range n.puller.spare {
 		if spare[j] {
