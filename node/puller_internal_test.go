@@ -254,3 +254,47 @@ func TestPullsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestPullIntentsEnded holds the pull manager's intents, whose keys stay
+// at a count of 0 once their pulls end, to what a kubelet restart makes of
+// them: only a pull still in flight leaves an intent that becomes a
+// pulled record; ended ones leave nothing.
+func TestPullIntentsEnded(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("web:v1", registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}})
+	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
+	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	id, ok := n.images.cache.ID("docker.io/library/web:v1")
+	if !ok {
+		t.Fatal("web:v1 was not pulled")
+	}
+	for i, step := range []struct {
+		inFlight   bool // a pull of web:v1 is in flight at the restart
+		wantRecord bool // the restart leaves a pulled record of web:v1
+	}{
+		{inFlight: false, wantRecord: false},
+		{inFlight: true, wantRecord: true},
+		{inFlight: false, wantRecord: false},
+	} {
+		if step.inFlight {
+			if err := n.RestartContainer("default", "a", "app"); err != nil {
+				t.Fatal(err)
+			}
+			if len(n.puller.jobs) == 0 {
+				t.Fatalf("step %d: no pull in flight", i)
+			}
+		} else if _, err := n.Settle(); err != nil {
+			t.Fatal(err)
+		}
+		delete(n.records.pulled, id) // as if pruned
+		n.RestartKubelet()
+		if got := n.records.pulled[id] != nil; got != step.wantRecord {
+			t.Errorf("step %d: pulled record after the restart = %v, want %v", i, got, step.wantRecord)
+		}
+	}
+}
