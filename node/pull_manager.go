@@ -42,8 +42,8 @@ const writeRecordWhileMatchingLimit = 100
 // must prove its credentials for an image the node has
 // (MustAttemptImagePull).
 type pullManager struct {
-	cfg     *config
-	pulled  map[digest.Digest]*pullRecord // pulled records by image ID
+	cfg    *config
+	pulled map[digest.Digest]*pullRecord // pulled records by image ID
 	// intents counts the pull intents by image as written. An image whose
 	// pulls all ended keeps its key with a count of 0, so that the next
 	// pull of it (under Always, every start) neither deletes nor inserts.
