@@ -514,3 +514,57 @@ func TestCachedContentAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per lookup, want 0", allocs)
 	}
 }
+
+// TestGeneration steps through what changes the cache's generation: every
+// Add and every removal, not reads, failed calls or pins.
+func TestGeneration(t *testing.T) {
+	c := imagecache.New()
+	for i, step := range []struct {
+		do     func() error
+		change bool // the generation changes
+	}{
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest}})
+			return err
+		}, true},
+		{func() error {
+			c.ID(nginxLatest)
+			c.ByManifest(mA)
+			c.HasName(idA, nginxLatest)
+			c.Summary(idA)
+			c.List()
+			return nil
+		}, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxA}})
+			return err
+		}, true},
+		{func() error { return c.SetPinned(nginxA, true) }, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: "bad", Names: []string{nginxLatest}})
+			return wantErr(err)
+		}, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idB, Manifest: mB, Blobs: blobsB, Names: []string{nginxLatest}})
+			return err
+		}, true}, // moves the tag
+		{func() error { return wantErr(c.Remove("docker.io/library/absent:1")) }, false},
+		{func() error { return c.Remove(nginxA) }, true},
+	} {
+		before := c.Generation()
+		if err := step.do(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := c.Generation() != before; got != step.change {
+			t.Errorf("step %d: generation changed = %v, want %v", i, got, step.change)
+		}
+	}
+}
+
+// wantErr turns an expected error into nil and its absence into an error.
+func wantErr(err error) error {
+	if err == nil {
+		return errors.New("no error, want one")
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
@@ -261,8 +262,14 @@ func TestPullsExact(t *testing.T) {
 // pulled record; ended ones leave nothing.
 func TestPullIntentsEnded(t *testing.T) {
 	reg := registry.New()
-	reg.MustPush("web:v1", registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}})
+	web := registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}}
+	reg.MustPush("web:v1", web)
 	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
+	// Side-loaded, the image is there for the first pull: the memo is made
+	// with the content present.
+	if _, err := n.LoadImage("web:v1", web); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -295,6 +302,74 @@ func TestPullIntentsEnded(t *testing.T) {
 		n.RestartKubelet()
 		if got := n.records.pulled[id] != nil; got != step.wantRecord {
 			t.Errorf("step %d: pulled record after the restart = %v, want %v", i, got, step.wantRecord)
+		}
+	}
+}
+
+// TestAlwaysCachedMemo holds the image service's memo of what the cache
+// has for a resolved manifest to the cache as it is: under Always, a
+// pull after the image was removed downloads it again, and one after the
+// image lost a name gives it back, as without the memo.
+func TestAlwaysCachedMemo(t *testing.T) {
+	reg := registry.New()
+	web := registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}}
+	reg.MustPush("web:v1", web)
+	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
+	// Side-loaded, the image is there for the first pull: the memo is made
+	// with the content present.
+	if _, err := n.LoadImage("web:v1", web); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	const tag = "docker.io/library/web:v1"
+	img, ok := n.Cache().Get(tag)
+	if !ok || len(img.RepoDigests) != 1 {
+		t.Fatalf("web:v1 not pulled with its digest name: %+v", img)
+	}
+	digestName := img.RepoDigests[0]
+	for i, step := range []struct {
+		before    func() error
+		wantBytes bool // the pull downloads
+	}{
+		{nil, false},
+		{nil, false}, // the memo is warm
+		{func() error { return n.Cache().Remove(tag) }, true},
+		{nil, false},
+		{func() error {
+			// Only the tag is left: the digest name goes with the image,
+			// which comes back under the tag alone.
+			img, _ := n.Cache().Get(tag)
+			if err := n.Cache().Remove(tag); err != nil {
+				return err
+			}
+			_, err := n.Cache().Add(imagecache.Entry{ID: img.ID, Manifest: img.Manifest, Blobs: img.Blobs, Names: []string{tag}})
+			return err
+		}, false},
+		{nil, false},
+	} {
+		if step.before != nil {
+			if err := step.before(); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		}
+		pulls := len(n.Pulls())
+		if _, _, err := n.EnsureImage("default", "a", "app"); err != nil {
+			t.Fatalf("step %d: EnsureImage: %v", i, err)
+		}
+		all := n.Pulls()
+		if len(all) != pulls+1 {
+			t.Fatalf("step %d: %d pulls, want 1", i, len(all)-pulls)
+		}
+		if got := all[pulls].Bytes > 0; got != step.wantBytes {
+			t.Errorf("step %d: downloaded = %v, want %v", i, got, step.wantBytes)
+		}
+		if img, ok := n.Cache().Get(tag); !ok || !slices.Equal(img.RepoDigests, []string{digestName}) {
+			t.Errorf("step %d: after the pull, web:v1 = %+v, %v; want it with its digest name %s", i, img, ok, digestName)
 		}
 	}
 }
