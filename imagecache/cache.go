@@ -69,6 +69,7 @@ type Cache struct {
 	byMan  map[digest.Digest]digest.Digest // manifest digest -> image ID
 	blobs  map[digest.Digest]*stored
 	usage  int64
+	gen    uint64 // changes with every Add and removal (Generation)
 }
 
 type image struct {
@@ -145,6 +146,12 @@ func (c *Cache) ByManifest(dgst digest.Digest) (digest.Digest, bool) {
 func (c *Cache) HasName(id digest.Digest, name string) bool {
 	return c.names[name] == id && id != ""
 }
+
+// Generation returns a number that changes whenever the images, their
+// names or their sizes may have: at every Add and every removal (pins
+// aside). A caller that memoises what it read from the cache keeps the
+// generation it read at; while Generation returns the same, the memo holds.
+func (c *Cache) Generation() uint64 { return c.gen }
 
 // HasBlob reports whether the content store holds dgst.
 func (c *Cache) HasBlob(dgst digest.Digest) bool {
@@ -247,6 +254,7 @@ func (c *Cache) Add(e Entry) (Image, error) {
 		}
 	}
 	img.pinned = img.pinned || e.Pinned
+	c.gen++
 	for _, n := range e.Names {
 		c.point(n, img)
 	}
@@ -292,6 +300,7 @@ func (c *Cache) SetPinned(name string, pinned bool) error {
 }
 
 func (c *Cache) drop(img *image) {
+	c.gen++
 	for n := range img.names {
 		delete(c.names, n)
 	}

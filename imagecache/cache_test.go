@@ -473,3 +473,98 @@ func BenchmarkAdd(b *testing.B) {
 		b.Fatalf("Len() = %d, want 1", c.Len())
 	}
 }
+
+// BenchmarkCachedContent is what the runtime asks the cache on every pull
+// of content it already has (Always on a cached image): the image of the
+// resolved manifest, its size, and whether both of its pull names point
+// at it.
+func BenchmarkCachedContent(b *testing.B) {
+	c := imagecache.New()
+	mustAdd(b, c, imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest, nginxA}})
+	names := []string{nginxLatest, nginxA}
+	b.ReportAllocs()
+	for b.Loop() {
+		id, ok := c.ByManifest(mA)
+		if !ok {
+			b.Fatal("miss")
+		}
+		if _, size, _ := c.Summary(id); size == 0 {
+			b.Fatal("no size")
+		}
+		for _, n := range names {
+			if !c.HasName(id, n) {
+				b.Fatalf("%s does not point at %s", n, id)
+			}
+		}
+	}
+}
+
+// TestCachedContentAllocs pins BenchmarkCachedContent's calls, and the
+// presence check, to no allocation: they run on every start.
+func TestCachedContentAllocs(t *testing.T) {
+	c := imagecache.New()
+	mustAdd(t, c, imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest, nginxA}})
+	allocs := testing.AllocsPerRun(100, func() {
+		id, _ := c.ByManifest(mA)
+		c.Summary(id)
+		c.HasName(id, nginxA)
+		c.ID(nginxLatest)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per lookup, want 0", allocs)
+	}
+}
+
+// TestGeneration steps through what changes the cache's generation: every
+// Add and every removal, not reads, failed calls or pins.
+func TestGeneration(t *testing.T) {
+	c := imagecache.New()
+	for i, step := range []struct {
+		do     func() error
+		change bool // the generation changes
+	}{
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxLatest}})
+			return err
+		}, true},
+		{func() error {
+			c.ID(nginxLatest)
+			c.ByManifest(mA)
+			c.HasName(idA, nginxLatest)
+			c.Summary(idA)
+			c.List()
+			return nil
+		}, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idA, Manifest: mA, Blobs: blobsA, Names: []string{nginxA}})
+			return err
+		}, true},
+		{func() error { return c.SetPinned(nginxA, true) }, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: "bad", Names: []string{nginxLatest}})
+			return wantErr(err)
+		}, false},
+		{func() error {
+			_, err := c.Add(imagecache.Entry{ID: idB, Manifest: mB, Blobs: blobsB, Names: []string{nginxLatest}})
+			return err
+		}, true}, // moves the tag
+		{func() error { return wantErr(c.Remove("docker.io/library/absent:1")) }, false},
+		{func() error { return c.Remove(nginxA) }, true},
+	} {
+		before := c.Generation()
+		if err := step.do(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := c.Generation() != before; got != step.change {
+			t.Errorf("step %d: generation changed = %v, want %v", i, got, step.change)
+		}
+	}
+}
+
+// wantErr turns an expected error into nil and its absence into an error.
+func wantErr(err error) error {
+	if err == nil {
+		return errors.New("no error, want one")
+	}
+	return nil
+}

@@ -18,6 +18,10 @@ type backOff struct {
 	// (newCrashLoopBackOff's HasExpiredFunc), whatever its max.
 	expiry  time.Duration
 	entries map[string]*backOffEntry
+	// oldest is no later than any entry's last update, so that GC, which
+	// every successful pull calls, finds nothing to drop without looking
+	// at the entries until oldest expires. Valid while there are entries.
+	oldest time.Time
 }
 
 type backOffEntry struct {
@@ -89,9 +93,16 @@ func (b *backOff) Until(key string, now time.Time) time.Time {
 // GC drops entries quiet for more than twice the maximum. A success calls
 // it; it never resets a live entry.
 func (b *backOff) GC(now time.Time) {
+	if len(b.entries) == 0 || !b.expired(now, b.oldest) {
+		return // every entry was updated at or after oldest: none expired
+	}
+	kept := false
 	for k, e := range b.entries {
-		if b.expired(now, e.lastUpdate) {
+		switch {
+		case b.expired(now, e.lastUpdate):
 			delete(b.entries, k)
+		case !kept || e.lastUpdate.Before(b.oldest):
+			b.oldest, kept = e.lastUpdate, true
 		}
 	}
 }
@@ -113,6 +124,9 @@ func (b *backOff) inBackOffSince(key string, eventTime, now time.Time) (*backOff
 // starts afresh, a live one doubles; the update is dated now.
 func (b *backOff) nextSince(key string, eventTime, now time.Time) *backOffEntry {
 	e := b.entries[key]
+	if len(b.entries) == 0 || now.Before(b.oldest) {
+		b.oldest = now
+	}
 	if e == nil || b.expired(eventTime, e.lastUpdate) {
 		e = &backOffEntry{backoff: b.initial}
 		b.entries[key] = e

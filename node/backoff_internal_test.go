@@ -69,3 +69,49 @@ func TestBackOffSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestBackOffGCSkips holds GC, which skips its scan until the oldest
+// entry can have expired, to a GC that scans every time: after every step
+// of failures and collections over several keys, the same entries, with
+// the same windows.
+func TestBackOffGCSkips(t *testing.T) {
+	b := newBackOff(10*time.Second, time.Minute) // entries expire after 2m quiet
+	want := map[string]backOffEntry{}            // the entries of a scanning GC
+	keys := []string{"a", "b", "c", "d"}
+	at := Epoch
+	scans := 0
+	for i := range 400 {
+		at = at.Add(time.Duration(1+i*7%41) * time.Second)
+		switch key := keys[i*i%len(keys)]; {
+		case i%5 == 4 || i%17 == 0:
+			b.GC(at)
+			for k, e := range want {
+				if at.Sub(e.lastUpdate) > b.expiry {
+					delete(want, k)
+					scans++
+				}
+			}
+		case i%64 < 40 || key == "a": // quiet spells let entries expire
+			b.Next(key, at)
+			e, ok := want[key]
+			if !ok || at.Sub(e.lastUpdate) > b.expiry {
+				e = backOffEntry{backoff: b.initial}
+			} else {
+				e.backoff = min(2*e.backoff, b.max)
+			}
+			e.lastUpdate = at
+			want[key] = e
+		}
+		if len(b.entries) != len(want) {
+			t.Fatalf("step %d: %d entries, want %d", i, len(b.entries), len(want))
+		}
+		for k, w := range want {
+			if e := b.entries[k]; e == nil || e.backoff != w.backoff || !e.lastUpdate.Equal(w.lastUpdate) {
+				t.Fatalf("step %d: entry %s = %+v, want %+v", i, k, e, w)
+			}
+		}
+	}
+	if scans == 0 {
+		t.Fatal("no entry ever expired: the test shows nothing")
+	}
+}

@@ -61,6 +61,10 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 			return o.imageRef, o.msg, o.err
 		}
 	}
+	// Held, the job is not reused while this call waits on it and reads
+	// its outcome, even if it finishes on the way.
+	job.holds++
+	defer n.puller.unhold(job)
 	for !job.done {
 		next, ok := n.puller.next()
 		if !ok {
@@ -174,11 +178,18 @@ func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolic
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
 	m.rec.record(now, evPulling, c.obj, image, "")
-	job := &pullJob{ps: ps, c: c, ref: ref, key: key, creds: creds}
+	job := m.puller.newJob()
+	job.ps, job.c, job.ref, job.key, job.creds = ps, c, ref, key, creds
+	// Held while requested: a pull that finishes at once must not be
+	// reused before its outcome is read here.
+	job.holds++
 	m.puller.request(job, now)
 	if job.done {
-		return job.outcome, nil
+		o := job.outcome
+		m.puller.unhold(job)
+		return o, nil
 	}
+	job.holds--
 	c.pulling = job
 	return ensureOutcome{}, job
 }

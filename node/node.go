@@ -254,7 +254,7 @@ func (n *Node) Pulls() []Pull {
 	n.catchUp()
 	out := make([]Pull, n.puller.pulls.Len())
 	for i := range out {
-		out[i] = *n.puller.pulls.At(i)
+		out[i] = n.puller.pull(i)
 	}
 	return out
 }

@@ -42,9 +42,12 @@ const writeRecordWhileMatchingLimit = 100
 // must prove its credentials for an image the node has
 // (MustAttemptImagePull).
 type pullManager struct {
-	cfg     *config
-	pulled  map[digest.Digest]*pullRecord // pulled records by image ID
-	intents map[string]int                // pull intents by image as written
+	cfg    *config
+	pulled map[digest.Digest]*pullRecord // pulled records by image ID
+	// intents counts the pull intents by image as written. An image whose
+	// pulls all ended keeps its key with a count of 0, so that the next
+	// pull of it (under Always, every start) neither deletes nor inserts.
+	intents map[string]int
 }
 
 // newPullManager returns an empty pull manager.
@@ -56,7 +59,10 @@ func newPullManager(cfg *config) pullManager {
 // become pulled records of the images that are there, as the kubelet's
 // initialisation turns leftover intents into records, and are gone.
 func (m *pullManager) restart(cache *imagecache.Cache, now time.Time) {
-	for image := range m.intents {
+	for image, n := range m.intents {
+		if n == 0 {
+			continue // no pull left behind
+		}
 		if ref, err := m.cfg.refs.Parse(image); err == nil {
 			if id, ok := cache.ID(ref.Name()); ok && m.pulled[id] == nil {
 				m.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
@@ -217,9 +223,7 @@ func (m *pullManager) recordPullIntent(ref *pullpolicy.ImageRef) {
 // recordPullDone ends a pull intent; after a success it records who pulled:
 // nil or node credentials make the image node-accessible.
 func (m *pullManager) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
-	if k := ref.Requested(); m.intents[k] <= 1 {
-		delete(m.intents, k)
-	} else {
+	if k := ref.Requested(); m.intents[k] > 0 {
 		m.intents[k]--
 	}
 	if !ok {

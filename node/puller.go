@@ -31,6 +31,94 @@ func (p Pull) Waiting() time.Duration { return p.Started.Sub(p.Requested) }
 // Duration is the pull's own time, from slot to finish.
 func (p Pull) Duration() time.Duration { return p.Finished.Sub(p.Started) }
 
+// pullEntry is a finished pull as the puller keeps it, every one for as
+// long as the node lives: 56 bytes and no pointers, so that the chunks
+// holding a node's pulls are not scanned by the garbage collector and a
+// simulation of millions of pulls touches little new memory. Who pulled
+// what is a [pullOrigin] that consecutive pulls of one container share;
+// the times are the request's, as Unix seconds and nanoseconds in the
+// puller's Location, and the start and finish after it. A pull whose times
+// would not read back identical (another Location, a monotonic clock
+// reading) or whose numbers do not fit is odd: it is kept whole in
+// puller.odd.
+type pullEntry struct {
+	origin            int   // index in puller.origins
+	sec               int64 // requested, Unix seconds
+	started, finished time.Duration
+	bytes             int64
+	nsec              int32 // requested, nanoseconds; oddPull for an odd pull
+	requests          int32
+	err               int32 // index+1 in puller.errTexts; 0: no error
+}
+
+// oddPull marks the nsec of a pull kept whole in puller.odd.
+const oddPull = -1
+
+// compactPulls lets the puller keep pulls as pullEntry; tests turn it off
+// to compare with every pull kept whole.
+var compactPulls = true
+
+// pullOrigin is who asked for pulls: the pod, the container (or image
+// volume) and the image as written.
+type pullOrigin struct {
+	obj       *ObjectReference
+	container string
+	ref       *pullpolicy.ImageRef
+}
+
+// addPull keeps the finished pull.
+func (p *puller) addPull(obj *ObjectReference, container string, ref *pullpolicy.ImageRef, req, started, finished time.Time, requests int, bytes int64, err string) {
+	i := p.pulls.Len()
+	if i == 0 {
+		p.loc = req.Location()
+	}
+	e := pullEntry{sec: req.Unix(), nsec: int32(req.Nanosecond()),
+		started: started.Sub(req), finished: finished.Sub(req), bytes: bytes, requests: int32(requests)}
+	if !compactPulls || time.Unix(e.sec, int64(e.nsec)).In(p.loc) != req || req.Add(e.started) != started || req.Add(e.finished) != finished || int(e.requests) != requests {
+		if p.odd == nil {
+			p.odd = make(map[int]Pull)
+		}
+		p.odd[i] = Pull{Namespace: obj.Namespace, Pod: obj.Name, Container: container, Image: ref.Requested(),
+			Requested: req, Started: started, Finished: finished, Requests: requests, Bytes: bytes, Err: err}
+		p.pulls.Append(pullEntry{nsec: oddPull})
+		return
+	}
+	origin := pullOrigin{obj, container, ref}
+	if n := p.origins.Len(); n == 0 || *p.origins.At(n - 1) != origin {
+		p.origins.Append(origin)
+	}
+	e.origin = p.origins.Len() - 1
+	if err != "" {
+		if p.errIndex == nil {
+			p.errIndex = make(map[string]int32)
+		}
+		x, ok := p.errIndex[err]
+		if !ok {
+			p.errTexts = append(p.errTexts, err)
+			x = int32(len(p.errTexts))
+			p.errIndex[err] = x
+		}
+		e.err = x
+	}
+	p.pulls.Append(e)
+}
+
+// pull returns the i-th pull the node finished.
+func (p *puller) pull(i int) Pull {
+	e := p.pulls.At(i)
+	if e.nsec == oddPull {
+		return p.odd[i]
+	}
+	o := p.origins.At(e.origin)
+	req := time.Unix(e.sec, int64(e.nsec)).In(p.loc)
+	out := Pull{Namespace: o.obj.Namespace, Pod: o.obj.Name, Container: o.container, Image: o.ref.Requested(),
+		Requested: req, Started: req.Add(e.started), Finished: req.Add(e.finished), Requests: int(e.requests), Bytes: e.bytes}
+	if e.err > 0 {
+		out.Err = p.errTexts[e.err-1]
+	}
+	return out
+}
+
 // pullJob is one pull request on its way through the puller.
 type pullJob struct {
 	ps    *podState
@@ -48,6 +136,12 @@ type pullJob struct {
 	outcome   ensureOutcome
 	blocked   bool // the pod's sync waits for this job
 	seq       uint64
+	// holds counts the callers that read the job after handing it to the
+	// puller (pullImage while it requests, EnsureImage while it waits).
+	// A finished job returns to the puller's spares, to be reused by a
+	// later pull, only once it has no holds left: nothing may reach it
+	// after that.
+	holds int
 }
 
 // ensureOutcome is EnsureImageExists's result.
@@ -82,13 +176,20 @@ type pullResult struct {
 type puller struct {
 	limit    int // slots; 0 means unlimited
 	running  int
-	queue    []*pullJob
-	jobs     jobHeap // pulls in flight, by finish time
-	seq      uint64  // pulls ever started, for their order
-	qps      float64 // the throttle's settings, to refill it on a kubelet restart
+	queue    []*pullJob // requests waiting for a slot: queue[head:], oldest first
+	head     int
+	spare    []*pullJob // finished jobs nothing reaches any more, for reuse
+	jobs     jobHeap    // pulls in flight, by finish time
+	seq      uint64     // pulls ever started, for their order
+	qps      float64    // the throttle's settings, to refill it on a kubelet restart
 	burst    int
-	throttle *rate.Limiter // nil when off
-	pulls    chunk.List[Pull]
+	throttle *rate.Limiter          // nil when off
+	pulls    chunk.List[pullEntry]  // every finished pull (see pullEntry)
+	origins  chunk.List[pullOrigin] // who asked for them
+	loc      *time.Location         // of the first pull's request time
+	odd      map[int]Pull           // pulls kept whole, by index
+	errTexts []string               // the runtime's error texts, each once
+	errIndex map[string]int32       // index+1 in errTexts by text
 	counts   pullCounts
 	images   *imageService
 	done     func(job *pullJob, at time.Time) // the image manager's continuation
@@ -131,6 +232,46 @@ func (h *jobHeap) Pop() any {
 	return j
 }
 
+// reuseJobs lets the puller reuse finished jobs; tests turn it off to
+// compare with a run in which every pull has a job of its own.
+var reuseJobs = true
+
+// maxSpareJobs caps the spare jobs a puller keeps: enough for a steady
+// stream of pulls, little memory per node of a large fleet after a burst.
+const maxSpareJobs = 4
+
+// newJob returns an empty job for a pull request: a spare one when there
+// is one, so that a node's steady stream of pulls allocates none.
+func (p *puller) newJob() *pullJob {
+	if n := len(p.spare); n > 0 {
+		job := p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+		return job
+	}
+	return new(pullJob)
+}
+
+// recycle makes job, finished and held by no one, a spare. Its fields are
+// cleared, so that a spare keeps no pod, credential or image alive; the
+// array of fetched digests is kept for the next pull.
+func (p *puller) recycle(job *pullJob) {
+	if !reuseJobs || len(p.spare) >= maxSpareJobs {
+		return
+	}
+	fetched := job.fetched
+	clear(fetched)
+	*job = pullJob{fetched: fetched[:0]}
+	p.spare = append(p.spare, job)
+}
+
+// unhold ends one hold on job; the last hold on a finished job recycles it.
+func (p *puller) unhold(job *pullJob) {
+	if job.holds--; job.holds == 0 && job.done {
+		p.recycle(job)
+	}
+}
+
 // request hands job to the puller at time at. If the pull can start
 // and takes no time, it is finished when request returns.
 func (p *puller) request(job *pullJob, at time.Time) {
@@ -141,12 +282,20 @@ func (p *puller) request(job *pullJob, at time.Time) {
 
 // startQueued starts queued jobs, oldest first, while slots are free.
 func (p *puller) startQueued(at time.Time) {
-	for len(p.queue) > 0 && p.free() {
-		job := p.queue[0]
-		p.queue[0] = nil
-		p.queue = p.queue[1:]
-		if len(p.queue) == 0 {
-			p.queue = p.queue[:0:0] // let the backing array go; the next append starts small
+	for p.head < len(p.queue) && p.free() {
+		job := p.queue[p.head]
+		p.queue[p.head] = nil
+		p.head++
+		switch {
+		case p.head == len(p.queue):
+			// Empty: the array is reused from its start.
+			p.queue, p.head = p.queue[:0], 0
+		case p.head >= 64 && 2*p.head >= len(p.queue):
+			// A queue that never empties would otherwise grow without
+			// end: move the waiting requests to the front.
+			n := copy(p.queue, p.queue[p.head:])
+			clear(p.queue[n:])
+			p.queue, p.head = p.queue[:n], 0
 		}
 		p.start(job, at)
 	}
@@ -203,6 +352,7 @@ func (p *puller) finish(job *pullJob, at time.Time) {
 	res := &job.res
 	if job.throttled {
 		p.done(job, at)
+		p.release(job)
 		return
 	}
 	if res.err == nil && res.commit {
@@ -218,13 +368,21 @@ func (p *puller) finish(job *pullJob, at time.Time) {
 	} else {
 		p.counts.errors++
 	}
-	pull := Pull{Namespace: job.c.obj.Namespace, Pod: job.c.obj.Name, Container: job.c.spec.Name,
-		Image: job.ref.Requested(), Requested: job.requested, Started: job.started, Finished: at, Requests: res.requests, Bytes: res.bytes}
+	var text string
 	if res.err != nil {
-		pull.Err = res.err.Error()
+		text = res.err.Error()
 	}
-	p.pulls.Append(pull)
+	p.addPull(job.c.obj, job.c.spec.Name, job.ref, job.requested, job.started, at, res.requests, res.bytes, text)
 	p.done(job, at)
+	p.release(job)
+}
+
+// release recycles job, which the puller and the image manager are done
+// with, unless a caller still holds it.
+func (p *puller) release(job *pullJob) {
+	if job.holds == 0 {
+		p.recycle(job)
+	}
 }
 
 // next returns when the next in-flight pull finishes.

@@ -31,6 +31,28 @@ type imageService struct {
 	// repoDigests memoises repo@manifest-digest names by repository and
 	// image ID.
 	repoDigests map[repoImage]string
+	// names memoises pullNames by reference and manifest digest, once
+	// there is one, with what a pull of content the cache has found.
+	names map[refManifest]*pullNamesMemo
+}
+
+// pullNamesMemo is the memo of one reference and manifest: the pull names,
+// shared by every caller (who must not change them), and what fetchWith
+// found in the cache at generation gen, when checked.
+type pullNamesMemo struct {
+	names   []string
+	checked bool
+	gen     uint64        // the cache's generation when checked
+	id      digest.Digest // the image of the manifest; "" when the cache lacks it
+	size    int64
+	rename  bool // some name does not point at id
+}
+
+// refManifest is a reference's fully qualified name and the manifest
+// digest it resolved to, the key of the node's memo of pull names.
+type refManifest struct {
+	name     string
+	manifest digest.Digest
 }
 
 // newImageService returns the runtime's image service over src.
@@ -127,16 +149,28 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 		res.fail(s.runtime.resolveError(ref, err, cred.Anonymous()), err)
 		return
 	}
-	names := s.pullNames(ref, desc.Digest)
-	if id, ok := s.cache.ByManifest(desc.Digest); ok {
-		// Content already here: at most names move. One round trip, no bytes.
-		_, size, _ := s.cache.Summary(id)
-		res.id, res.size = id, size
-		for _, name := range names {
-			if !s.cache.HasName(id, name) {
-				res.entry, res.commit = imagecache.Entry{ID: id, Manifest: desc.Digest, Names: names}, true
-				break
+	memo := s.pullNamesMemo(ref, desc.Digest)
+	names := memo.names
+	if gen := s.cache.Generation(); !memo.checked || memo.gen != gen {
+		// What the cache has for the manifest, memoised until it changes:
+		// under Always, every start asks again.
+		*memo = pullNamesMemo{names: names, checked: true, gen: gen}
+		if id, ok := s.cache.ByManifest(desc.Digest); ok {
+			_, memo.size, _ = s.cache.Summary(id)
+			memo.id = id
+			for _, name := range names {
+				if !s.cache.HasName(id, name) {
+					memo.rename = true
+					break
+				}
 			}
+		}
+	}
+	if memo.id != "" {
+		// Content already here: at most names move. One round trip, no bytes.
+		res.id, res.size = memo.id, memo.size
+		if memo.rename {
+			res.entry, res.commit = imagecache.Entry{ID: memo.id, Manifest: desc.Digest, Names: names}, true
 		}
 		return
 	}
@@ -248,12 +282,28 @@ func containsDigest(ds []digest.Digest, d digest.Digest) bool {
 
 // pullNames are the names containerd's CRI plugin gives a pulled image: the
 // reference as resolved (repo:tag, or repo@digest for a digested reference),
-// and repo@<manifest digest>.
+// and repo@<manifest digest>. They are built once per reference and
+// manifest on the node; the slice is shared and must not be changed.
 func (s *imageService) pullNames(ref *pullpolicy.ImageRef, manifest digest.Digest) []string {
-	if ref.Digest() != "" {
-		return []string{ref.Name()}
+	return s.pullNamesMemo(ref, manifest).names
+}
+
+// pullNamesMemo returns the memo of ref and manifest, made on first use.
+func (s *imageService) pullNamesMemo(ref *pullpolicy.ImageRef, manifest digest.Digest) *pullNamesMemo {
+	key := refManifest{ref.Name(), manifest}
+	if memo, ok := s.names[key]; ok {
+		return memo
 	}
-	return []string{ref.Name(), ref.Repository() + "@" + manifest.String()}
+	names := []string{ref.Name()}
+	if ref.Digest() == "" {
+		names = append(names, ref.Repository()+"@"+manifest.String())
+	}
+	if s.names == nil {
+		s.names = make(map[refManifest]*pullNamesMemo)
+	}
+	memo := &pullNamesMemo{names: names}
+	s.names[key] = memo
+	return memo
 }
 
 // statusImage returns what a running container's status shows: the image

@@ -311,33 +311,48 @@ func (r *Registry) ResetCounters() {
 // host (Docker Hub always exists), an unknown repository.
 func (r *Registry) locate(op string, p *pullpolicy.ImageRef, reference string) (*host, *repository, error) {
 	h, rp := r.repo(p, false)
-	switch {
-	case h == nil && p.Domain() != dockerHub:
-		return nil, nil, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: fmt.Errorf("lookup %s: %w", p.Domain(), ErrHostUnknown)}
-	case rp == nil:
-		return nil, nil, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
+	if err := located(h, rp, op, p, reference); err != nil {
+		return nil, nil, err
 	}
 	return h, rp, nil
 }
 
+// located is locate's error for the host and repository r.repo found for
+// p: nil when both are there.
+func located(h *host, rp *repository, op string, p *pullpolicy.ImageRef, reference string) error {
+	switch {
+	case h == nil && p.Domain() != dockerHub:
+		return &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: fmt.Errorf("lookup %s: %w", p.Domain(), ErrHostUnknown)}
+	case rp == nil:
+		return &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrNameUnknown}
+	}
+	return nil
+}
+
 func (r *Registry) resolveLocked(op string, p *pullpolicy.ImageRef) (Descriptor, error) {
-	reference := refString(p)
-	_, rp, err := r.locate(op, p, reference)
-	if err != nil {
-		return Descriptor{}, err
+	h, rp := r.repo(p, false)
+	m, err := resolveIn(h, rp, op, p)
+	return m.Descriptor, err
+}
+
+// resolveIn resolves p in the host and repository r.repo found for it, to
+// the manifest its tag or digest names.
+func resolveIn(h *host, rp *repository, op string, p *pullpolicy.ImageRef) (Manifest, error) {
+	if err := located(h, rp, op, p, refString(p)); err != nil {
+		return Manifest{}, err
 	}
 	d := p.Digest()
 	if d == "" {
 		var ok bool
 		if d, ok = rp.tags[p.Tag()]; !ok {
-			return Descriptor{}, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
+			return Manifest{}, &Error{Op: op, Repository: p.Repository(), Reference: refString(p), Err: ErrManifestUnknown}
 		}
 	}
 	m, ok := rp.manifests[d]
 	if !ok {
-		return Descriptor{}, &Error{Op: op, Repository: p.Repository(), Reference: reference, Err: ErrManifestUnknown}
+		return Manifest{}, &Error{Op: op, Repository: p.Repository(), Reference: refString(p), Err: ErrManifestUnknown}
 	}
-	return m.Descriptor, nil
+	return m, nil
 }
 
 // refString is the tag or digest a reference asks for.
@@ -366,29 +381,34 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descripto
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.count(ref, Counters{Resolves: 1})
+	// The repository is looked up once: neither faults nor access rules
+	// add or remove one. This is every pull's round trip.
+	h, rp := r.repo(ref, false)
+	r.total.Resolves++
+	if rp != nil {
+		rp.counters.Resolves++
+	}
 	if err := r.faultFor(ref, OpResolve); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
 	if err := r.authorize(ref, cred); err != nil {
 		return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: err}
 	}
-	d, err := r.resolveLocked("resolve", ref)
+	m, err := resolveIn(h, rp, "resolve", ref)
 	if err != nil {
 		return Descriptor{}, err
 	}
 	// An index or manifest list pushed over HTTP resolves, for a node, to
 	// the manifest of its linux/amd64 entry (else its first entry), as
 	// containerd's platform matcher picks on a linux/amd64 node.
-	_, rp := r.repo(ref, false)
-	if m := rp.manifests[d.Digest]; m.index {
+	if m.index {
 		child, ok := rp.platformChild(m)
 		if !ok {
-			return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: fmt.Errorf("no manifest for linux/amd64 in index %s: %w", d.Digest, ErrManifestUnknown)}
+			return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: fmt.Errorf("no manifest for linux/amd64 in index %s: %w", m.Digest, ErrManifestUnknown)}
 		}
 		return child.Descriptor, nil
 	}
-	return d, nil
+	return m.Descriptor, nil
 }
 
 // FetchManifest implements [Source]. It counts one manifest fetch.

@@ -596,6 +596,32 @@ func TestConcurrentPushResolve(t *testing.T) {
 	}
 }
 
+// TestResolveAllocs pins Resolve, every pull's round trip, to no
+// allocation when it succeeds, and its counting to one resolve per call.
+func TestResolveAllocs(t *testing.T) {
+	r := registry.New()
+	r.MustPush("nginx:1.28", build("nginx 1.28.0"))
+	ref := mustRef(t, "nginx:1.28")
+	const runs = 100
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, err := r.Resolve(ref, registry.Credential{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per Resolve, want 0", allocs)
+	}
+	// AllocsPerRun makes one warm-up call.
+	if got := r.CountersFor("nginx").Resolves; got != runs+1 {
+		t.Errorf("resolves counted for nginx = %d, want %d", got, runs+1)
+	}
+	if got := r.Counters().Resolves; got != runs+1 {
+		t.Errorf("resolves counted = %d, want %d", got, runs+1)
+	}
+}
+
+// BenchmarkResolve is a tag's resolve, the one round trip of every pull
+// under Always.
 func BenchmarkResolve(b *testing.B) {
 	r := registry.New()
 	r.MustPush("nginx:1.28", build("nginx 1.28.0"))
