@@ -57,7 +57,7 @@ type timer struct {
 	kind  timerKind
 	ps    *podState
 	c     *containerState
-	gen   int
+	gen   int32
 	code  int
 	cause string // the terminated reason
 	seq   uint64
@@ -142,7 +142,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	switch {
 	case c.sidecar:
 	case c.init && code == 0:
-		c.done, c.finishAt = true, at
+		c.done = true
 	case c.init:
 		c.final = policy == RestartPolicyNever
 	default:
@@ -183,10 +183,11 @@ func (s *PodSpec) restartPolicy() RestartPolicy {
 // the container waiting in CrashLoopBackOff without ensuring its image;
 // outside it the window moves on and the container may start.
 func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) bool {
-	if c.crashKey == "" {
-		c.crashKey = ps.uid + "_" + c.spec.Name
+	x := c.more()
+	if x.crashKey == "" {
+		x.crashKey = ps.uid + "_" + c.spec.Name
 	}
-	if e, in := w.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
+	if e, in := w.crashBackOff.inBackOffSince(x.crashKey, c.term.FinishedAt, now); in {
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
@@ -194,7 +195,7 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
 		return true
 	}
-	w.crashBackOff.nextSince(c.crashKey, c.term.FinishedAt, now)
+	w.crashBackOff.nextSince(x.crashKey, c.term.FinishedAt, now)
 	return false
 }
 
@@ -326,7 +327,7 @@ func (s *PodSpec) terminationGrace() time.Duration {
 // image's stop time or is killed when the grace period ends; then the
 // sidecars, in reverse order; then the pod goes.
 func (w *podWorkers) terminate(ps *podState, now time.Time) {
-	ps.terminating, ps.deletedAt = true, now
+	ps.terminating, ps.deletedAt = true, &now
 	w.setNextSync(ps, time.Time{})
 	grace := ps.spec.terminationGrace()
 	done := now
@@ -376,7 +377,7 @@ func (ps *podState) hasRunningSidecar() bool {
 // killSidecars stops a terminating pod's sidecars in reverse order, with
 // what is left of the grace period.
 func (w *podWorkers) killSidecars(ps *podState, now time.Time) {
-	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt))
+	grace := max(0, ps.spec.terminationGrace()-now.Sub(*ps.deletedAt))
 	done := now
 	for i := len(ps.init) - 1; i >= 0; i-- {
 		if c := ps.init[i]; c.sidecar && c.running {
@@ -403,12 +404,7 @@ func (w *podWorkers) removePod(ps *podState) {
 		delete(w.pods, key)
 	}
 	w.setNextSync(ps, time.Time{})
-	for i, q := range w.order {
-		if q == ps {
-			w.order = append(w.order[:i], w.order[i+1:]...)
-			break
-		}
-	}
+	w.unlink(ps)
 }
 
 func later(a, b time.Time) time.Time {
@@ -418,42 +414,71 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
+// containerState is a container of a pod on the node (or an image volume,
+// which is ensured like one). Pointers and strings come first, then the
+// ID cache, then the counters and flags, packed; what only a crashed or
+// restarted container needs lives in extra.
 type containerState struct {
 	spec *Container           // in the pod's spec
 	ref  *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
 	// obj is what the container's events are about. It lives apart from the
 	// container state, in one array per pod, so that the events of a
 	// deleted pod, kept until they expire, do not keep its state alive.
-	obj          *ObjectReference
-	init         bool
-	sidecar      bool // an init container with restartPolicy Always
-	started      bool // ever started
-	running      bool
-	done         bool                      // init container completed
-	final        bool                      // exited and will not be restarted
-	restartNow   bool                      // RestartContainer: start again without crash-loop backoff
-	gen          int                       // instances ever started, to tell stale exit timers
-	term         *ContainerStateTerminated // the exited instance, until a new one starts
-	lastTerm     *ContainerStateTerminated // the instance before the current one
-	crashKey     string                    // crash-loop backoff key, built on first use
-	waiting      ContainerStateWaiting
-	startAt      time.Time
-	finishAt     time.Time
-	restarts     int
-	image        string // status image once started
-	imageID      string // repo@digest once started
-	imageRef     digest.Digest
-	prevImageRef digest.Digest // image of the previous, exited instance
-	backOffKey   string        // "<pod UID>_<image as written>", built on first use
+	obj        *ObjectReference
+	pulling    *pullJob                  // the pull this container's start waits for, while it runs
+	term       *ContainerStateTerminated // the exited instance, until a new one starts
+	lastTerm   *ContainerStateTerminated // the instance before the current one
+	extra      *containerExtra           // nil until the container crashes or restarts
+	waiting    ContainerStateWaiting
+	startAt    time.Time
+	image      string // status image once started
+	imageID    string // repo@digest once started
+	imageRef   digest.Digest
+	backOffKey string // "<pod UID>_<image as written>", built on first use
+	// idSum is the hash in the runtime's ID of the instance restarts+1 =
+	// idFor, computed once per instance (containerID); idFor is 0 before.
+	idSum    [sha256.Size]byte
+	idFor    int32
+	gen      int32 // instances ever started, to tell stale exit timers
+	restarts int32
+	init     bool
+	sidecar  bool // an init container with restartPolicy Always
+	started  bool // ever started
+	running  bool
+	done     bool // init container completed
+	final    bool // exited and will not be restarted
+	// restartNow: RestartContainer starts it again without crash-loop backoff.
+	restartNow bool
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	attemptPulled bool     // the current start attempt handed a pull to the runtime
-	pulling       *pullJob // the pull this container's start waits for, while it runs
+	attemptPulled bool // the current start attempt handed a pull to the runtime
+}
+
+// containerExtra is what a container needs once it has crashed or been
+// restarted, kept apart so that the many that never do carry none of it.
+type containerExtra struct {
+	crashKey     string        // crash-loop backoff key, built on first use
+	prevImageRef digest.Digest // image of the previous, exited instance
+}
+
+// more returns c's extra state, allocating it on first use.
+func (c *containerState) more() *containerExtra {
+	if c.extra == nil {
+		c.extra = new(containerExtra)
+	}
+	return c.extra
+}
+
+// setPrevImageRef notes the image of the instance a start replaces.
+func (c *containerState) setPrevImageRef(id digest.Digest) {
+	if id != "" || c.extra != nil {
+		c.more().prevImageRef = id
+	}
 }
 
 func (c *containerState) status() ContainerStatus {
-	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
+	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: int(c.restarts)}
 	if c.started {
 		s.ContainerID = c.containerID()
 	}
@@ -485,22 +510,29 @@ func (c *containerState) status() ContainerStatus {
 }
 
 // containerID returns the runtime's ID of the container's current (or
-// last) instance.
+// last) instance. The hash is computed once per instance.
 func (c *containerState) containerID() string {
-	return containerID(c.obj.UID, c.spec.Name, c.restarts)
+	if c.idFor != c.restarts+1 {
+		c.idSum, c.idFor = containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)), c.restarts+1
+	}
+	return formatContainerID(&c.idSum)
 }
 
-// containerID is the runtime's ID of a container instance: a hash of the
-// pod's UID, the container's name and its restart count, so it is stable
-// for an instance and new for each restart.
-func containerID(podUID, name string, restarts int) string {
+// containerIDSum is the hash in the runtime's ID of a container instance:
+// of the pod's UID, the container's name and its restart count, so the ID
+// is stable for an instance and new for each restart.
+func containerIDSum(podUID, name string, restarts int) [sha256.Size]byte {
 	var in [128]byte
 	b := append(in[:0], podUID...)
 	b = append(b, '/')
 	b = append(b, name...)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(restarts), 10)
-	sum := sha256.Sum256(b)
+	return sha256.Sum256(b)
+}
+
+// formatContainerID returns the ID with that hash: containerd://<64 hex>.
+func formatContainerID(sum *[sha256.Size]byte) string {
 	const prefix = "containerd://"
 	var out [len(prefix) + 2*sha256.Size]byte
 	copy(out[:], prefix)

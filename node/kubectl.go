@@ -47,7 +47,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	fmt.Fprintf(tw, "Start Time:\t%s\n", ps.createdAt.Format(time.RFC1123Z))
 	if ps.terminating {
 		// kubectl: "Terminating (lasts <how long ago deletion began>)".
-		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(ps.deletedAt)))
+		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(*ps.deletedAt)))
 		fmt.Fprintf(tw, "Termination Grace Period:\t%ds\n", int64(ps.spec.terminationGrace()/time.Second))
 	} else {
 		fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)
@@ -192,7 +192,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		fmt.Fprintf(tw, "NAMESPACE\t")
 	}
 	fmt.Fprintf(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\n")
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		if namespace != "" && ps.namespace != namespace {
 			continue
 		}
@@ -215,7 +215,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 				if c.init && !c.sidecar && initialized {
 					continue // once initialized, kubectl counts sidecars' and app containers' restarts
 				}
-				restarts += c.restarts
+				restarts += int(c.restarts)
 				// kubectl dates the last restart by the end of the last
 				// terminated instance (lastState.terminated.finishedAt).
 				if t := c.lastExit(); c.restarts > 0 && t.After(lastRestart) {

@@ -204,7 +204,7 @@ func (n *Node) RestartKubelet() {
 	n.puller.restart()
 	n.workers.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
 	n.records.restart(n.images.cache, now)
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		n.workers.syncPod(ps, now)
 	}
 }
@@ -336,7 +336,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	p.Spec.NodeName = n.name
-	ps := n.workers.add(p, key, n.now())
+	ps := n.workers.add(&p, key, n.now())
 	return ps.export(), nil
 }
 
@@ -389,9 +389,9 @@ func (n *Node) Pod(namespace, name string) (Pod, bool) {
 // Pods returns every pod on the node, in creation order.
 func (n *Node) Pods() []Pod {
 	n.catchUp()
-	out := make([]Pod, len(n.workers.order))
-	for i, ps := range n.workers.order {
-		out[i] = ps.export()
+	out := make([]Pod, 0, n.workers.live)
+	for ps := n.workers.first; ps != nil; ps = ps.next {
+		out = append(out, ps.export())
 	}
 	return out
 }

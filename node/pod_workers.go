@@ -25,9 +25,10 @@ type podWorkers struct {
 	images   *imageService
 	manager  *imageManager
 
-	pods       map[podName]*podState
-	order      []*podState         // creation order, for Sync
-	syncq      syncQueue           // pods waiting for a sync, by time
+	pods        map[podName]*podState
+	first, last *podState // the pods in creation order, linked through prev and next
+	live        int       // pods on the node: len(pods), terminating ones included
+	syncq       syncQueue // pods waiting for a sync, by time
 	created    int                 // pods ever created, for UIDs
 	uidBase    string              // node-derived prefix of pod UIDs
 	fieldPaths map[fieldKey]string // container name and kind -> event field path
@@ -35,6 +36,16 @@ type podWorkers struct {
 	timers       timerHeap // container exits and terminations, by time
 	timerSeq     uint64    // timers ever added, for their order
 	crashBackOff *backOff  // the crash loop's, per pod and container
+
+	// The specs and metadata of recent pods, shared by the pods that have
+	// the same (see intern), and the scratch space CreatePod defaults a
+	// pod's lists in before it is stored (see Node.setDefaults).
+	specs       [4]*PodSpec
+	specNext    int // the entry of specs the next new spec replaces
+	meta        *podMeta
+	scratch     []Container
+	scratchVols []Volume
+	scratchSrcs []ImageVolumeSource
 }
 
 // SyncPod runs one kubelet sync of a pod: init containers that have not
@@ -59,7 +70,7 @@ func (n *Node) SyncPod(namespace, name string) error {
 func (n *Node) Sync() {
 	n.catchUp()
 	now := n.now()
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		if ps.pending() {
 			n.workers.syncPod(ps, now)
 		}
@@ -139,7 +150,7 @@ func (w *podWorkers) syncPod(ps *podState, now time.Time) {
 // that need it, until the end of the pod, a failed init container, or a
 // start that blocks on a pull.
 func (w *podWorkers) continueSync(ps *podState, now time.Time) {
-	for c := ps.containerAt(ps.cursor); c != nil; c = ps.containerAt(ps.cursor) {
+	for c := ps.containerAt(int(ps.cursor)); c != nil; c = ps.containerAt(int(ps.cursor)) {
 		if c.init && !c.sidecar {
 			if c.done {
 				ps.cursor++
@@ -337,7 +348,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	c.waiting = ContainerStateWaiting{}
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
-	c.prevImageRef = c.imageRef // "" on the first start
+	c.setPrevImageRef(c.imageRef) // "" on the first start
 	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
 		c.imageRef = id
 		c.image, c.imageID = w.images.statusImage(c.ref, id)
@@ -384,24 +395,29 @@ func (ps *podState) addAttempt(a Attempt) {
 	ps.attempts = append(ps.attempts, a)
 }
 
+// podState is a pod on the node. Its spec and metadata are shared with
+// the other pods that have the same (podWorkers.intern) and never change;
+// fields a pod needs only in some states live behind pointers (vols), and
+// the booleans and small counters come last, packed.
 type podState struct {
+	spec                 *PodSpec // interned: read only
+	meta                 *podMeta // interned, read only; nil when the pod has none
 	name, namespace, uid string
-	meta                 podMeta // carried, not interpreted
-	spec                 PodSpec
 	init, app            []*containerState
 	vols                 *podVolumes // image volumes; nil when the pod has none
-	nextSync             time.Time   // when the driver syncs it next; zero when nothing waits
-	seq                  int         // creation order on the node
-	qidx                 int         // index in the node's syncq while nextSync is set
+	prev, next           *podState   // creation order on the node
 	attempts             []Attempt
+	missingSecrets       []string  // pull secrets the last lookup did not find
+	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
 	createdAt, readyAt   time.Time
-	syncing              bool     // a sync is in progress, blocked on a pull
-	cursor               int      // the container the blocked sync is at
-	missingSecrets       []string // pull secrets the last lookup did not find
-	pullFailed           bool     // a start failed with ErrImagePull in this sync
-	syncAgain            bool     // a container event asks for another sync right after this one
-	terminating          bool     // deleted: its containers are being stopped
-	deletedAt            time.Time
+	deletedAt            *time.Time // set once deleted, when it was
+	seq                  int        // creation order on the node
+	qidx                 int32      // index in the node's syncq while nextSync is set
+	cursor               int32      // the container the blocked sync is at
+	syncing              bool       // a sync is in progress, blocked on a pull
+	pullFailed           bool       // a start failed with ErrImagePull in this sync
+	syncAgain            bool       // a container event asks for another sync right after this one
+	terminating          bool       // deleted: its containers are being stopped
 }
 
 // podMeta is the metadata a node carries for a pod without reading it.
@@ -429,48 +445,116 @@ func podKey(namespace, name string) string {
 }
 
 // add creates the state of pod p, admitted under key, and syncs it once at
-// now, as the kubelet does when a pod is bound to it.
-func (w *podWorkers) add(p Pod, key podName, now time.Time) *podState {
+// now, as the kubelet does when a pod is bound to it. p's lists may be the
+// node's scratch space: add keeps an interned copy.
+func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 	w.created++
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: w.newUID(), spec: p.Spec, createdAt: now, seq: w.created,
-		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
-	// setDefaults gave the spec fresh copies of everything. The events'
-	// object references come in one array: see containerState.obj.
+	ps := &podState{name: p.Name, namespace: p.Namespace, uid: w.newUID(), spec: w.intern(&p.Spec), createdAt: now, seq: w.created,
+		meta: w.internMeta(p)}
+	// The containers' states come in one array, and so do the pointers to
+	// them and the events' object references: see containerState.obj.
+	spec := ps.spec
 	nvols := 0
-	for i := range ps.spec.Volumes {
-		if ps.spec.Volumes[i].Image != nil {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Image != nil {
 			nvols++
 		}
 	}
-	objs := make([]ObjectReference, nvols+len(ps.spec.InitContainers)+len(ps.spec.Containers))
-	for i := range ps.spec.Volumes {
-		if v := &ps.spec.Volumes[i]; v.Image != nil {
+	ni, na := len(spec.InitContainers), len(spec.Containers)
+	objs := make([]ObjectReference, nvols+ni+na)
+	for i := range spec.Volumes {
+		if v := &spec.Volumes[i]; v.Image != nil {
 			if ps.vols == nil {
-				ps.vols = &podVolumes{}
+				ps.vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
 			}
 			ps.vols.list = append(ps.vols.list, w.newImageVolume(ps, v, &objs[0]))
 			objs = objs[1:]
 		}
 	}
-	ps.init = make([]*containerState, 0, len(ps.spec.InitContainers))
-	for i := range ps.spec.InitContainers {
-		ps.init = append(ps.init, w.newContainer(ps, &ps.spec.InitContainers[i], true, &objs[0]))
-		objs = objs[1:]
+	states := make([]containerState, ni+na)
+	ptrs := make([]*containerState, ni+na)
+	for i := range states {
+		if i < ni {
+			w.newContainer(&states[i], ps, &spec.InitContainers[i], true, &objs[i])
+		} else {
+			w.newContainer(&states[i], ps, &spec.Containers[i-ni], false, &objs[i])
+		}
+		ptrs[i] = &states[i]
 	}
-	ps.app = make([]*containerState, 0, len(ps.spec.Containers))
-	for i := range ps.spec.Containers {
-		ps.app = append(ps.app, w.newContainer(ps, &ps.spec.Containers[i], false, &objs[0]))
-		objs = objs[1:]
-	}
+	ps.init, ps.app = ptrs[:ni:ni], ptrs[ni:]
 	w.pods[key] = ps
-	w.order = append(w.order, ps)
+	w.link(ps)
 	w.syncPod(ps, now)
 	return ps
 }
 
-// newContainer returns the state of container c of ps; obj is where its
+// intern returns the stored copy of spec: that of an earlier pod when one
+// of the latest specs equals it, else a new clone. Pods of one template
+// (a Deployment's replicas, a fleet's rollout) then share one spec, which
+// nothing changes once stored: CreatePod and Pod hand out clones.
+func (w *podWorkers) intern(spec *PodSpec) *PodSpec {
+	for _, s := range w.specs {
+		if s != nil && s.equal(spec) {
+			return s
+		}
+	}
+	s := new(spec.clone())
+	w.specs[w.specNext] = s
+	w.specNext = (w.specNext + 1) % len(w.specs)
+	return s
+}
+
+// internMeta returns the stored copy of p's generateName, labels and
+// annotations: nil when it has none, that of the previous pod when they
+// are the same, else a new copy.
+func (w *podWorkers) internMeta(p *Pod) *podMeta {
+	if p.GenerateName == "" && p.Labels == nil && p.Annotations == nil {
+		return nil
+	}
+	if m := w.meta; m != nil && m.generateName == p.GenerateName && sameMap(m.labels, p.Labels) && sameMap(m.annotations, p.Annotations) {
+		return m
+	}
+	w.meta = &podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}
+	return w.meta
+}
+
+// sameMap reports whether a and b hold the same entries and are both nil
+// or both not.
+func sameMap(a, b map[string]string) bool { return (a == nil) == (b == nil) && maps.Equal(a, b) }
+
+// link appends ps to the node's pods in creation order.
+func (w *podWorkers) link(ps *podState) {
+	ps.prev = w.last
+	if w.last != nil {
+		w.last.next = ps
+	} else {
+		w.first = ps
+	}
+	w.last = ps
+	w.live++
+}
+
+// unlink takes ps out of the node's pods in creation order, in O(1).
+func (w *podWorkers) unlink(ps *podState) {
+	if ps.prev != nil {
+		ps.prev.next = ps.next
+	} else if w.first == ps {
+		w.first = ps.next
+	} else {
+		return // not linked
+	}
+	if ps.next != nil {
+		ps.next.prev = ps.prev
+	} else {
+		w.last = ps.prev
+	}
+	ps.prev, ps.next = nil, nil
+	w.live--
+}
+
+// newContainer sets cs to the state of container c of ps; obj is where its
 // object reference is to be kept.
-func (w *podWorkers) newContainer(ps *podState, c *Container, init bool, obj *ObjectReference) *containerState {
+func (w *podWorkers) newContainer(cs *containerState, ps *podState, c *Container, init bool, obj *ObjectReference) {
 	// convertToAPIContainerStatuses' default for a container with no
 	// status yet: PodInitializing in a pod with init containers, for its
 	// init and app containers alike.
@@ -480,7 +564,7 @@ func (w *podWorkers) newContainer(ps *podState, c *Container, init bool, obj *Ob
 	}
 	ref, _ := w.cfg.refs.Parse(c.Image)
 	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: w.fieldPath(c.Name, init)}
-	return &containerState{
+	*cs = containerState{
 		spec:    c,
 		ref:     ref,
 		init:    init,
@@ -556,8 +640,10 @@ func (w *podWorkers) newUID() string {
 }
 
 func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
-		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt}
+	if m := ps.meta; m != nil {
+		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
+	}
 	if ps.terminating {
 		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
 	}
@@ -598,14 +684,14 @@ func (ps *podState) container(name string) *containerState {
 // image it ran stays in use.
 func (w *podWorkers) imagesInUse() map[digest.Digest]bool {
 	used := make(map[digest.Digest]bool)
-	for _, ps := range w.order {
+	for ps := w.first; ps != nil; ps = ps.next {
 		for _, cs := range [2][]*containerState{ps.init, ps.app} {
 			for _, c := range cs {
 				if c.started && c.imageRef != "" {
 					used[c.imageRef] = true
 				}
-				if c.prevImageRef != "" {
-					used[c.prevImageRef] = true
+				if c.extra != nil && c.extra.prevImageRef != "" {
+					used[c.extra.prevImageRef] = true
 				}
 			}
 		}
@@ -636,11 +722,11 @@ func (q syncQueue) Less(i, j int) bool {
 }
 func (q syncQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
-	q[i].qidx, q[j].qidx = i, j
+	q[i].qidx, q[j].qidx = int32(i), int32(j)
 }
 func (q *syncQueue) Push(x any) {
 	ps := x.(*podState)
-	ps.qidx = len(*q)
+	ps.qidx = int32(len(*q))
 	*q = append(*q, ps)
 }
 func (q *syncQueue) Pop() any {
@@ -660,8 +746,8 @@ func (w *podWorkers) setNextSync(ps *podState, t time.Time) {
 	case was.IsZero() && !t.IsZero():
 		heap.Push(&w.syncq, ps)
 	case !was.IsZero() && t.IsZero():
-		heap.Remove(&w.syncq, ps.qidx)
+		heap.Remove(&w.syncq, int(ps.qidx))
 	case !t.IsZero():
-		heap.Fix(&w.syncq, ps.qidx)
+		heap.Fix(&w.syncq, int(ps.qidx))
 	}
 }

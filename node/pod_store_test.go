@@ -1,0 +1,124 @@
+package node_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/pullpolicy"
+	"github.com/pullsim/pullsim/registry"
+	"github.com/stretchr/testify/require"
+)
+
+// richPod is a pod with something in every list a node stores: init and
+// app containers with mounts, an image volume, pull secrets, labels,
+// annotations and a grace period.
+func richPod(name string) node.Pod {
+	grace := int64(5)
+	return node.Pod{
+		Name:        name,
+		Labels:      map[string]string{"app": "web"},
+		Annotations: map[string]string{"note": "x"},
+		Spec: node.PodSpec{
+			InitContainers: []node.Container{{Name: "setup", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
+			Containers:     []node.Container{{Name: "app", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
+			Volumes:        []node.Volume{{Name: "data", Image: &node.ImageVolumeSource{Reference: "web:v1"}}},
+			ImagePullSecrets:              []string{"regcred"},
+			TerminationGracePeriodSeconds: &grace,
+		},
+	}
+}
+
+// scribble changes everything a caller could change through p.
+func scribble(p node.Pod) {
+	for _, cs := range [][]node.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range cs {
+			cs[i].Image, cs[i].ImagePullPolicy = "evil:1", pullpolicy.PullNever
+			for j := range cs[i].VolumeMounts {
+				cs[i].VolumeMounts[j].MountPath = "/evil"
+			}
+		}
+	}
+	for _, v := range p.Spec.Volumes {
+		if v.Image != nil {
+			v.Image.Reference, v.Image.PullPolicy = "evil:1", pullpolicy.PullNever
+		}
+	}
+	for i := range p.Spec.ImagePullSecrets {
+		p.Spec.ImagePullSecrets[i] = "evil"
+	}
+	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
+		*g = 999
+	}
+	p.Labels["app"], p.Annotations["note"] = "evil", "evil"
+}
+
+// A node shares nothing with its callers: a caller's later edit of the pod
+// it created, or of a pod the node returned, changes neither the node's
+// pod nor the other pods of the same spec, which the node stores once.
+func TestPodStorageIsolated(t *testing.T) {
+	n := node.MustNew("node-1", registry.New())
+	in := richPod("a")
+	created := n.MustCreatePod(in)
+	n.MustCreatePod(richPod("b")) // same spec: shared in the node
+	// The pods as stored, in JSON: a snapshot no pointer can reach.
+	snapshot := func(name string) string {
+		p, ok := n.Pod("default", name)
+		require.True(t, ok, name)
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		return string(b)
+	}
+	want, wantB := snapshot("a"), snapshot("b")
+	b, err := json.Marshal(created)
+	require.NoError(t, err)
+	require.JSONEq(t, want, string(b), "CreatePod returns the pod as stored")
+	require.Contains(t, want, `"imagePullPolicy":"IfNotPresent"`, "the stored pod is defaulted")
+	require.Contains(t, want, `"pullPolicy":"IfNotPresent"`, "the stored volume is defaulted")
+	require.Contains(t, want, `"terminationGracePeriodSeconds":5`)
+
+	got, _ := n.Pod("default", "a")
+	for step, p := range []node.Pod{in, created, got, n.Pods()[0], n.Pods()[1]} {
+		scribble(p)
+		require.JSONEq(t, want, snapshot("a"), "step %d: pod a changed through a caller's copy", step)
+		require.JSONEq(t, wantB, snapshot("b"), "step %d: pod b changed through a caller's copy", step)
+	}
+	// The caller's pod kept its edits and its empty pull policies were
+	// never written by defaulting.
+	require.Equal(t, "evil:1", in.Spec.Containers[0].Image)
+	fresh := richPod("c")
+	n.MustCreatePod(fresh)
+	require.Empty(t, fresh.Spec.Containers[0].ImagePullPolicy, "CreatePod defaulted the caller's container")
+	require.Empty(t, fresh.Spec.Volumes[0].Image.PullPolicy, "CreatePod defaulted the caller's volume")
+}
+
+// Pods whose specs differ only in what a clone must keep apart (nil and
+// empty lists, a grace period's value) are stored as they were given.
+func TestPodStorageKeepsDifferences(t *testing.T) {
+	n := node.MustNew("node-1", registry.New())
+	grace1, grace2 := int64(1), int64(2)
+	pods := []node.Pod{
+		{Name: "nil", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}}},
+		{Name: "empty", Spec: node.PodSpec{InitContainers: []node.Container{}, Containers: []node.Container{{Name: "app", Image: "web:v1", VolumeMounts: []node.VolumeMount{}}}, ImagePullSecrets: []string{}}},
+		{Name: "grace-1", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}, TerminationGracePeriodSeconds: &grace1}},
+		{Name: "grace-2", Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}, TerminationGracePeriodSeconds: &grace2}},
+		{Name: "labels", Labels: map[string]string{}, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}}},
+		{Name: "nil-labels", Annotations: map[string]string{"a": "b"}, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}}},
+		{Name: "empty-labels", Labels: map[string]string{}, Annotations: map[string]string{"a": "b"}, Spec: node.PodSpec{Containers: []node.Container{{Name: "app", Image: "web:v1"}}}},
+	}
+	for _, p := range pods {
+		n.MustCreatePod(p)
+	}
+	for step, p := range pods {
+		got, _ := n.Pod("default", p.Name)
+		if (got.Spec.InitContainers == nil) != (p.Spec.InitContainers == nil) ||
+			(got.Spec.ImagePullSecrets == nil) != (p.Spec.ImagePullSecrets == nil) ||
+			(got.Spec.Containers[0].VolumeMounts == nil) != (p.Spec.Containers[0].VolumeMounts == nil) ||
+			(got.Labels == nil) != (p.Labels == nil) {
+			t.Errorf("step %d: pod %s stored as %+v, want the nil and empty lists of %+v", step, p.Name, got, p)
+		}
+		if g := p.Spec.TerminationGracePeriodSeconds; g != nil && *got.Spec.TerminationGracePeriodSeconds != *g {
+			t.Errorf("step %d: pod %s: grace %d, want %d", step, p.Name, *got.Spec.TerminationGracePeriodSeconds, *g)
+		}
+	}
+}
