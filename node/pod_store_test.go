@@ -20,9 +20,9 @@ func richPod(name string) node.Pod {
 		Labels:      map[string]string{"app": "web"},
 		Annotations: map[string]string{"note": "x"},
 		Spec: node.PodSpec{
-			InitContainers: []node.Container{{Name: "setup", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
-			Containers:     []node.Container{{Name: "app", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
-			Volumes:        []node.Volume{{Name: "data", Image: &node.ImageVolumeSource{Reference: "web:v1"}}},
+			InitContainers:                []node.Container{{Name: "setup", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
+			Containers:                    []node.Container{{Name: "app", Image: "web:v1", VolumeMounts: []node.VolumeMount{{Name: "data", MountPath: "/data"}}}},
+			Volumes:                       []node.Volume{{Name: "data", Image: &node.ImageVolumeSource{Reference: "web:v1"}}},
 			ImagePullSecrets:              []string{"regcred"},
 			TerminationGracePeriodSeconds: &grace,
 		},

@@ -26,12 +26,12 @@ type podWorkers struct {
 	manager  *imageManager
 
 	pods        map[podName]*podState
-	first, last *podState // the pods in creation order, linked through prev and next
-	live        int       // pods on the node: len(pods), terminating ones included
-	syncq       syncQueue // pods waiting for a sync, by time
-	created    int                 // pods ever created, for UIDs
-	uidBase    string              // node-derived prefix of pod UIDs
-	fieldPaths map[fieldKey]string // container name and kind -> event field path
+	first, last *podState           // the pods in creation order, linked through prev and next
+	live        int                 // pods on the node: len(pods), terminating ones included
+	syncq       syncQueue           // pods waiting for a sync, by time
+	created     int                 // pods ever created, for UIDs
+	uidBase     string              // node-derived prefix of pod UIDs
+	fieldPaths  map[fieldKey]string // container name and kind -> event field path
 
 	timers       timerHeap // container exits and terminations, by time
 	timerSeq     uint64    // timers ever added, for their order
