@@ -133,7 +133,8 @@ func (w *podWorkers) started(ps *podState, c *containerState, now time.Time) {
 func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
 	c.running = false
 	c.gen++
-	c.term = &ContainerStateTerminated{ContainerID: c.containerID(), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	// The instance's ID is left out: status derives it (see lastTerm).
+	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
 	c.waiting = ContainerStateWaiting{}
 	if ps.terminating {
 		return
@@ -426,8 +427,11 @@ type containerState struct {
 	// deleted pod, kept until they expire, do not keep its state alive.
 	obj        *ObjectReference
 	pulling    *pullJob                  // the pull this container's start waits for, while it runs
-	term       *ContainerStateTerminated // the exited instance, until a new one starts
-	lastTerm   *ContainerStateTerminated // the instance before the current one
+	// term is the exited instance, until a new one starts; lastTerm is the
+	// instance before the current one, restart count restarts-1. Neither
+	// holds its ContainerID, which status derives.
+	term       *ContainerStateTerminated
+	lastTerm   *ContainerStateTerminated
 	extra      *containerExtra           // nil until the container crashes or restarts
 	waiting    ContainerStateWaiting
 	startAt    time.Time
@@ -504,6 +508,14 @@ func (c *containerState) status() ContainerStatus {
 	}
 	if last != nil {
 		t := *last
+		if last == c.term {
+			t.ContainerID = s.ContainerID // the current instance's
+		} else {
+			// lastTerm is the instance before the current one: each start
+			// after an exit counts a restart as it moves term there.
+			sum := containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)-1)
+			t.ContainerID = formatContainerID(&sum)
+		}
 		s.LastState.Terminated = &t
 	}
 	return s

@@ -122,3 +122,47 @@ func TestPodStorageKeepsDifferences(t *testing.T) {
 		}
 	}
 }
+
+// A container's last state carries the exited instance's ID: the current
+// ID while that instance waits to be replaced, the one before once a new
+// instance runs.
+func TestLastStateContainerID(t *testing.T) {
+	n := benchNode(t, "nginx:1.28", pullpolicy.PullIfNotPresent)
+	status := func() node.ContainerStatus {
+		p, _ := n.Pod("default", "web")
+		return p.Status.ContainerStatuses[0]
+	}
+	var ids []string // the ID of each instance, by restart count
+	steps := []struct {
+		do       func() error
+		restarts int
+		lastID   int // the instance the last state is, -1 for none
+	}{
+		{func() error { return nil }, 0, -1},
+		{func() error { return n.RestartContainer("default", "web", "app") }, 1, 0},
+		{func() error { return n.RestartContainer("default", "web", "app") }, 2, 1},
+		{func() error { return n.ExitContainer("default", "web", "app", 1) }, 3, 2}, // restarted at once
+		{func() error { return n.ExitContainer("default", "web", "app", 1) }, 3, 3}, // waits in CrashLoopBackOff
+	}
+	for i, st := range steps {
+		require.NoError(t, st.do(), "step %d", i)
+		s := status()
+		require.Equal(t, st.restarts, s.RestartCount, "step %d", i)
+		require.Regexp(t, `^containerd://[0-9a-f]{64}$`, s.ContainerID, "step %d", i)
+		if len(ids) == s.RestartCount {
+			ids = append(ids, s.ContainerID)
+		}
+		require.Equal(t, ids[s.RestartCount], s.ContainerID, "step %d: the ID changed within an instance", i)
+		if st.lastID < 0 {
+			require.Nil(t, s.LastState.Terminated, "step %d", i)
+			continue
+		}
+		require.NotNil(t, s.LastState.Terminated, "step %d", i)
+		if got, want := s.LastState.Terminated.ContainerID, ids[st.lastID]; got != want {
+			t.Errorf("step %d: last state's container ID = %s, want instance %d's %s", i, got, st.lastID, want)
+		}
+	}
+	require.Len(t, ids, 4)
+	require.NotNil(t, status().State.Waiting, "the last step's instance waits to be replaced")
+	require.NotEqual(t, ids[0], ids[1])
+}
