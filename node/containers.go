@@ -425,14 +425,14 @@ type containerState struct {
 	// obj is what the container's events are about. It lives apart from the
 	// container state, in one array per pod, so that the events of a
 	// deleted pod, kept until they expire, do not keep its state alive.
-	obj        *ObjectReference
-	pulling    *pullJob                  // the pull this container's start waits for, while it runs
+	obj     *ObjectReference
+	pulling *pullJob // the pull this container's start waits for, while it runs
 	// term is the exited instance, until a new one starts; lastTerm is the
 	// instance before the current one, restart count restarts-1. Neither
 	// holds its ContainerID, which status derives.
 	term       *ContainerStateTerminated
 	lastTerm   *ContainerStateTerminated
-	extra      *containerExtra           // nil until the container crashes or restarts
+	extra      *containerExtra // nil until the container crashes or restarts
 	waiting    ContainerStateWaiting
 	startAt    time.Time
 	image      string // status image once started
