@@ -135,7 +135,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	c.gen++
 	// The instance's ID is left out: status derives it (see lastTerm).
 	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
-	c.waiting = ContainerStateWaiting{}
+	c.waiting = nil
 	if ps.terminating {
 		return
 	}
@@ -192,7 +192,7 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
-		c.waiting = ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
+		c.waiting = &ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
 		return true
 	}
@@ -217,33 +217,33 @@ func (c *containerState) lastExit() time.Time {
 // has exited and none restarts (Succeeded or Failed), or an init container
 // failed under restartPolicy Never.
 func (ps *podState) finished() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if !c.sidecar && c.final {
 			return true
 		}
 	}
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.final {
 			return false
 		}
 	}
-	return len(ps.app) > 0
+	return len(ps.apps()) > 0
 }
 
 // phase is the pod's phase as the kubelet's getPhase computes it.
 func (ps *podState) phase() PodPhase {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if !c.sidecar && c.final {
 			return PodFailed
 		}
 	}
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && !c.started || !c.sidecar && !c.done {
 			return PodPending
 		}
 	}
 	failed, final := false, 0
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		switch {
 		case !c.started:
 			return PodPending
@@ -253,7 +253,7 @@ func (ps *podState) phase() PodPhase {
 		}
 	}
 	switch {
-	case final < len(ps.app):
+	case final < len(ps.apps()):
 		return PodRunning
 	case failed:
 		return PodFailed
@@ -265,8 +265,8 @@ func (ps *podState) phase() PodPhase {
 // stopSidecarsOfFinishedPod stops the sidecars of a pod whose app
 // containers are done for good, in reverse order, as the kubelet does.
 func (w *podWorkers) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
-	for i := len(ps.init) - 1; i >= 0; i-- {
-		if c := ps.init[i]; c.sidecar && c.running {
+	for i := len(ps.inits()) - 1; i >= 0; i-- {
+		if c := ps.inits()[i]; c.sidecar && c.running {
 			w.rec.record(at, evKilling, c.obj, c.spec.Name, "")
 			c.final = true
 			w.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
@@ -332,11 +332,9 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 	w.setNextSync(ps, time.Time{})
 	grace := ps.spec.terminationGrace()
 	done := now
-	for _, cs := range [2][]*containerState{ps.init, ps.app} {
-		for _, c := range cs {
-			if c.running && !c.sidecar {
-				done = later(done, w.stop(ps, c, now, grace))
-			}
+	for _, c := range ps.ctrs {
+		if c.running && !c.sidecar {
+			done = later(done, w.stop(ps, c, now, grace))
 		}
 	}
 	if ps.hasRunningSidecar() {
@@ -367,7 +365,7 @@ func (w *podWorkers) stop(ps *podState, c *containerState, now time.Time, grace 
 }
 
 func (ps *podState) hasRunningSidecar() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && c.running {
 			return true
 		}
@@ -380,8 +378,8 @@ func (ps *podState) hasRunningSidecar() bool {
 func (w *podWorkers) killSidecars(ps *podState, now time.Time) {
 	grace := max(0, ps.spec.terminationGrace()-now.Sub(*ps.deletedAt))
 	done := now
-	for i := len(ps.init) - 1; i >= 0; i-- {
-		if c := ps.init[i]; c.sidecar && c.running {
+	for i := len(ps.inits()) - 1; i >= 0; i-- {
+		if c := ps.inits()[i]; c.sidecar && c.running {
 			done = later(done, w.stop(ps, c, now, grace))
 		}
 	}
@@ -432,8 +430,8 @@ type containerState struct {
 	// holds its ContainerID, which status derives.
 	term       *ContainerStateTerminated
 	lastTerm   *ContainerStateTerminated
-	extra      *containerExtra // nil until the container crashes or restarts
-	waiting    ContainerStateWaiting
+	extra      *containerExtra        // nil until the container crashes or restarts
+	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
 	startAt    time.Time
 	image      string // status image once started
 	imageID    string // repo@digest once started
@@ -494,13 +492,16 @@ func (c *containerState) status() ContainerStatus {
 	case c.running:
 		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
 		s.Ready = true
-	case c.term != nil && (c.waiting.Reason == "" || c.done || c.final):
+	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
 		t := *c.term
 		t.ContainerID = ""
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
 	default:
-		w := c.waiting
+		var w ContainerStateWaiting
+		if c.waiting != nil {
+			w = *c.waiting
+		}
 		s.State.Waiting = &w
 		if c.term != nil {
 			last = c.term // the exited instance waits to be replaced

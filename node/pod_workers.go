@@ -85,7 +85,7 @@ func (ps *podState) pending() bool {
 	if ps.terminating {
 		return false
 	}
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		switch {
 		case c.sidecar:
 			if !c.running && !c.final {
@@ -98,7 +98,7 @@ func (ps *podState) pending() bool {
 			return true
 		}
 	}
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.running && !c.final {
 			return true
 		}
@@ -109,7 +109,7 @@ func (ps *podState) pending() bool {
 // appsStarted reports whether every app container has started: the
 // pod's startup is over (an init container may still run otherwise).
 func (ps *podState) appsStarted() bool {
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.started {
 			return false
 		}
@@ -117,14 +117,17 @@ func (ps *podState) appsStarted() bool {
 	return true
 }
 
+// inits returns the pod's init containers, in order.
+func (ps *podState) inits() []*containerState { return ps.ctrs[:ps.nInit] }
+
+// apps returns the pod's app containers, in order.
+func (ps *podState) apps() []*containerState { return ps.ctrs[ps.nInit:] }
+
 // containerAt returns the i-th container in sync order (init containers,
 // then app containers), or nil past the end.
 func (ps *podState) containerAt(i int) *containerState {
-	if i < len(ps.init) {
-		return ps.init[i]
-	}
-	if i -= len(ps.init); i < len(ps.app) {
-		return ps.app[i]
+	if i < len(ps.ctrs) {
+		return ps.ctrs[i]
 	}
 	return nil
 }
@@ -204,7 +207,7 @@ func (w *podWorkers) continueSync(ps *podState, now time.Time) {
 // initialized reports whether the pod is initialized: every init container
 // completed and every sidecar started at least once.
 func (ps *podState) initialized() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && !c.started || !c.sidecar && !c.done {
 			return false
 		}
@@ -326,7 +329,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 			ps.pullFailed = true
 		}
 		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
-		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
+		c.waiting = &ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
 		return false
 	}
@@ -345,7 +348,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 		c.lastTerm, c.term = c.term, nil
 	}
 	c.started, c.startAt, c.running = true, now, true
-	c.waiting = ContainerStateWaiting{}
+	c.waiting = nil
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
 	c.setPrevImageRef(c.imageRef) // "" on the first start
@@ -403,9 +406,9 @@ type podState struct {
 	spec                 *PodSpec // interned: read only
 	meta                 *podMeta // interned, read only; nil when the pod has none
 	name, namespace, uid string
-	init, app            []*containerState
-	vols                 *podVolumes // image volumes; nil when the pod has none
-	prev, next           *podState   // creation order on the node
+	ctrs                 []*containerState // the init containers, then the app containers
+	vols                 *podVolumes       // image volumes; nil when the pod has none
+	prev, next           *podState         // creation order on the node
 	attempts             []Attempt
 	missingSecrets       []string  // pull secrets the last lookup did not find
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
@@ -414,6 +417,7 @@ type podState struct {
 	seq                  int        // creation order on the node
 	qidx                 int32      // index in the node's syncq while nextSync is set
 	cursor               int32      // the container the blocked sync is at
+	nInit                int32      // how many of ctrs are init containers
 	syncing              bool       // a sync is in progress, blocked on a pull
 	pullFailed           bool       // a start failed with ErrImagePull in this sync
 	syncAgain            bool       // a container event asks for another sync right after this one
@@ -481,7 +485,7 @@ func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 		}
 		ptrs[i] = &states[i]
 	}
-	ps.init, ps.app = ptrs[:ni:ni], ptrs[ni:]
+	ps.ctrs, ps.nInit = ptrs, int32(ni)
 	w.pods[key] = ps
 	w.link(ps)
 	w.syncPod(ps, now)
@@ -558,9 +562,9 @@ func (w *podWorkers) newContainer(cs *containerState, ps *podState, c *Container
 	// convertToAPIContainerStatuses' default for a container with no
 	// status yet: PodInitializing in a pod with init containers, for its
 	// init and app containers alike.
-	reason := ReasonContainerCreating
+	waiting := &waitingCreating
 	if len(ps.spec.InitContainers) > 0 {
-		reason = ReasonPodInitializing
+		waiting = &waitingInitializing
 	}
 	ref, _ := w.cfg.refs.Parse(c.Image)
 	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: w.fieldPath(c.Name, init)}
@@ -570,9 +574,16 @@ func (w *podWorkers) newContainer(cs *containerState, ps *podState, c *Container
 		init:    init,
 		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
 		obj:     obj,
-		waiting: ContainerStateWaiting{Reason: reason},
+		waiting: waiting,
 	}
 }
+
+// The waiting states of containers before their first start attempt,
+// shared: a container's waiting state is replaced, never changed.
+var (
+	waitingCreating     = ContainerStateWaiting{Reason: ReasonContainerCreating}
+	waitingInitializing = ContainerStateWaiting{Reason: ReasonPodInitializing}
+)
 
 // podVolumes are a pod's image volumes and where the current sync is with
 // them.
@@ -649,28 +660,23 @@ func (ps *podState) export() Pod {
 	}
 	p.Status.Phase = ps.phase()
 	// One array holds the init and the app containers' statuses.
-	all := make([]ContainerStatus, len(ps.init)+len(ps.app))
-	for i, c := range ps.init {
+	all := make([]ContainerStatus, len(ps.ctrs))
+	for i, c := range ps.ctrs {
 		all[i] = c.status()
 	}
-	for i, c := range ps.app {
-		all[len(ps.init)+i] = c.status()
+	if ni := int(ps.nInit); ni > 0 {
+		p.Status.InitContainerStatuses = all[:ni:ni]
 	}
-	if len(ps.init) > 0 {
-		p.Status.InitContainerStatuses = all[:len(ps.init):len(ps.init)]
-	}
-	if len(ps.app) > 0 {
-		p.Status.ContainerStatuses = all[len(ps.init):]
+	if len(all) > int(ps.nInit) {
+		p.Status.ContainerStatuses = all[ps.nInit:]
 	}
 	return p
 }
 
 func (ps *podState) container(name string) *containerState {
-	for _, cs := range [2][]*containerState{ps.init, ps.app} {
-		for _, c := range cs {
-			if c.spec.Name == name {
-				return c
-			}
+	for _, c := range ps.ctrs {
+		if c.spec.Name == name {
+			return c
 		}
 	}
 	return nil
@@ -685,14 +691,12 @@ func (ps *podState) container(name string) *containerState {
 func (w *podWorkers) imagesInUse() map[digest.Digest]bool {
 	used := make(map[digest.Digest]bool)
 	for ps := w.first; ps != nil; ps = ps.next {
-		for _, cs := range [2][]*containerState{ps.init, ps.app} {
-			for _, c := range cs {
-				if c.started && c.imageRef != "" {
-					used[c.imageRef] = true
-				}
-				if c.extra != nil && c.extra.prevImageRef != "" {
-					used[c.extra.prevImageRef] = true
-				}
+		for _, c := range ps.ctrs {
+			if c.started && c.imageRef != "" {
+				used[c.imageRef] = true
+			}
+			if c.extra != nil && c.extra.prevImageRef != "" {
+				used[c.extra.prevImageRef] = true
 			}
 		}
 		// Images mounted as image volumes: what the last ensure of each
