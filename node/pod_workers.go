@@ -453,18 +453,30 @@ func podKey(namespace, name string) string {
 // node's scratch space: add keeps an interned copy.
 func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 	w.created++
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: w.newUID(), spec: w.intern(&p.Spec), createdAt: now, seq: w.created,
-		meta: w.internMeta(p)}
+	spec := w.intern(&p.Spec)
+	ni, na := len(spec.InitContainers), len(spec.Containers)
 	// The containers' states come in one array, and so do the pointers to
-	// them and the events' object references: see containerState.obj.
-	spec := ps.spec
+	// them and the events' object references: see containerState.obj. A
+	// pod of one container comes in one allocation with its state, and
+	// room for its first start attempt.
+	var ps *podState
+	var states []containerState
+	var ptrs []*containerState
+	if ni+na == 1 {
+		one := new(podOfOne)
+		ps, states, ptrs = &one.pod, one.state[:], one.ptr[:]
+		ps.attempts = one.attempt[:0:1]
+	} else {
+		ps, states, ptrs = new(podState), make([]containerState, ni+na), make([]*containerState, ni+na)
+	}
+	ps.name, ps.namespace, ps.uid, ps.spec, ps.meta = p.Name, p.Namespace, w.newUID(), spec, w.internMeta(p)
+	ps.createdAt, ps.seq = now, w.created
 	nvols := 0
 	for i := range spec.Volumes {
 		if spec.Volumes[i].Image != nil {
 			nvols++
 		}
 	}
-	ni, na := len(spec.InitContainers), len(spec.Containers)
 	objs := make([]ObjectReference, nvols+ni+na)
 	for i := range spec.Volumes {
 		if v := &spec.Volumes[i]; v.Image != nil {
@@ -475,8 +487,6 @@ func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 			objs = objs[1:]
 		}
 	}
-	states := make([]containerState, ni+na)
-	ptrs := make([]*containerState, ni+na)
 	for i := range states {
 		if i < ni {
 			w.newContainer(&states[i], ps, &spec.InitContainers[i], true, &objs[i])
@@ -490,6 +500,14 @@ func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 	w.link(ps)
 	w.syncPod(ps, now)
 	return ps
+}
+
+// podOfOne is a pod of one container, allocated at once.
+type podOfOne struct {
+	pod     podState
+	state   [1]containerState
+	ptr     [1]*containerState
+	attempt [1]Attempt
 }
 
 // intern returns the stored copy of spec: that of an earlier pod when one
