@@ -31,8 +31,7 @@ func (n *Node) setDefaults(p *Pod) {
 	for _, cs := range [2][]Container{s.InitContainers, s.Containers} {
 		for i := range cs {
 			if c := &cs[i]; c.ImagePullPolicy == "" {
-				ref, _ := n.cfg.refs.Parse(c.Image)
-				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
+				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(w.parse(c.Image))
 			}
 		}
 	}
@@ -52,8 +51,7 @@ func (n *Node) setDefaults(p *Pod) {
 		if v := &vols[i]; v.Image != nil {
 			v.Image, srcs = &srcs[0], srcs[1:]
 			if v.Image.PullPolicy == "" {
-				ref, _ := n.cfg.refs.Parse(v.Image.Reference)
-				v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(ref)
+				v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(w.parse(v.Image.Reference))
 			}
 		}
 	}

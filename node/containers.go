@@ -328,9 +328,23 @@ func (s *PodSpec) terminationGrace() time.Duration {
 // image's stop time or is killed when the grace period ends; then the
 // sidecars, in reverse order; then the pod goes.
 func (w *podWorkers) terminate(ps *podState, now time.Time) {
-	ps.terminating, ps.deletedAt = true, &now
+	ps.terminating = true
 	w.setNextSync(ps, time.Time{})
 	grace := ps.spec.terminationGrace()
+	if w.goesAtOnce(ps, grace) {
+		// Every container exits now and the pod goes with them: nothing
+		// will read their exited instances, so none is kept.
+		for _, c := range ps.ctrs {
+			if c.running && !c.sidecar {
+				w.rec.record(now, evKilling, c.obj, c.spec.Name, "")
+				c.running, c.waiting = false, nil
+				c.gen++
+			}
+		}
+		w.removePod(ps)
+		return
+	}
+	ps.deletedAt = new(now) // the pod stays a while: Terminating
 	done := now
 	for _, c := range ps.ctrs {
 		if c.running && !c.sidecar {
@@ -346,6 +360,18 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 		return
 	}
 	w.finishTermination(ps, now, done)
+}
+
+// goesAtOnce reports whether a pod deleted now is gone at once: it runs no
+// sidecar, and each of its running containers stops at once (its image
+// stops at once, or the grace period is 0).
+func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
+	for _, c := range ps.ctrs {
+		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef).StopAfter > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // stop asks c to stop at now within the grace period and returns when it
@@ -479,7 +505,18 @@ func (c *containerState) setPrevImageRef(id digest.Digest) {
 	}
 }
 
-func (c *containerState) status() ContainerStatus {
+// stateBox is room for a container status's running or waiting state, so
+// that a pod's statuses come in few allocations.
+type stateBox struct {
+	running ContainerStateRunning
+	waiting ContainerStateWaiting
+}
+
+func (c *containerState) status() ContainerStatus { return c.statusIn(new(stateBox)) }
+
+// statusIn returns the container's status, its running or waiting state
+// in box.
+func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: int(c.restarts)}
 	if c.started {
 		s.ContainerID = c.containerID()
@@ -490,7 +527,8 @@ func (c *containerState) status() ContainerStatus {
 	last := c.lastTerm
 	switch {
 	case c.running:
-		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
+		box.running = ContainerStateRunning{StartedAt: c.startAt}
+		s.State.Running = &box.running
 		s.Ready = true
 	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
 		t := *c.term
@@ -498,11 +536,10 @@ func (c *containerState) status() ContainerStatus {
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
 	default:
-		var w ContainerStateWaiting
 		if c.waiting != nil {
-			w = *c.waiting
+			box.waiting = *c.waiting
 		}
-		s.State.Waiting = &w
+		s.State.Waiting = &box.waiting
 		if c.term != nil {
 			last = c.term // the exited instance waits to be replaced
 		}

@@ -166,3 +166,39 @@ func TestLastStateContainerID(t *testing.T) {
 	require.NotNil(t, status().State.Waiting, "the last step's instance waits to be replaced")
 	require.NotEqual(t, ids[0], ids[1])
 }
+
+// BenchmarkReplacePod is one start of a replace-all rollout on a node of
+// 110 running pods: a pod is deleted and created again on another build,
+// starts from the cached image, and the node moves on 200ms.
+func BenchmarkReplacePod(b *testing.B) {
+	reg := registry.New()
+	reg.MustPush("web:v1", build("web v1"))
+	reg.MustPush("web:v2", build("web v2"))
+	n := node.MustNew("node-1", reg)
+	for _, name := range fleetNames {
+		n.MustCreatePod(appPod(name, "web:v1", ""))
+	}
+	if _, err := n.Settle(); err != nil {
+		b.Fatal(err)
+	}
+	images := [2]string{"web:v2", "web:v1"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		name := fleetNames[i%fleetPods]
+		if err := n.DeletePod("default", name); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := n.CreatePod(appPod(name, images[i/fleetPods%2], "")); err != nil {
+			b.Fatal(err)
+		}
+		if err := n.Advance(fleetPace); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.StopTimer()
+	if got := len(n.Pods()); got != fleetPods {
+		b.Fatalf("%d pods, want %d", got, fleetPods)
+	}
+}

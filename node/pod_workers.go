@@ -40,8 +40,10 @@ type podWorkers struct {
 	// The specs and metadata of recent pods, shared by the pods that have
 	// the same (see intern), and the scratch space CreatePod defaults a
 	// pod's lists in before it is stored (see Node.setDefaults).
-	specs       [4]*PodSpec
+	specs       [4]*storedSpec
 	specNext    int // the entry of specs the next new spec replaces
+	refMemo     [4]refMemo
+	refNext     int // the entry of refMemo the next parse replaces
 	meta        *podMeta
 	scratch     []Container
 	scratchVols []Volume
@@ -403,7 +405,7 @@ func (ps *podState) addAttempt(a Attempt) {
 // fields a pod needs only in some states live behind pointers (vols), and
 // the booleans and small counters come last, packed.
 type podState struct {
-	spec                 *PodSpec // interned: read only
+	spec                 *storedSpec // interned: read only
 	meta                 *podMeta // interned, read only; nil when the pod has none
 	name, namespace, uid string
 	ctrs                 []*containerState // the init containers, then the app containers
@@ -488,11 +490,7 @@ func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 		}
 	}
 	for i := range states {
-		if i < ni {
-			w.newContainer(&states[i], ps, &spec.InitContainers[i], true, &objs[i])
-		} else {
-			w.newContainer(&states[i], ps, &spec.Containers[i-ni], false, &objs[i])
-		}
+		w.newContainer(&states[i], ps, i, &objs[i])
 		ptrs[i] = &states[i]
 	}
 	ps.ctrs, ps.nInit = ptrs, int32(ni)
@@ -514,13 +512,20 @@ type podOfOne struct {
 // of the latest specs equals it, else a new clone. Pods of one template
 // (a Deployment's replicas, a fleet's rollout) then share one spec, which
 // nothing changes once stored: CreatePod and Pod hand out clones.
-func (w *podWorkers) intern(spec *PodSpec) *PodSpec {
+func (w *podWorkers) intern(spec *PodSpec) *storedSpec {
 	for _, s := range w.specs {
 		if s != nil && s.equal(spec) {
 			return s
 		}
 	}
-	s := new(spec.clone())
+	s := &storedSpec{PodSpec: spec.clone()}
+	for _, cs := range [2][]Container{s.InitContainers, s.Containers} {
+		init := len(s.refs) < len(s.InitContainers)
+		for i := range cs {
+			s.refs = append(s.refs, w.parse(cs[i].Image))
+			s.fieldPaths = append(s.fieldPaths, w.fieldPath(cs[i].Name, init))
+		}
+	}
 	w.specs[w.specNext] = s
 	w.specNext = (w.specNext + 1) % len(w.specs)
 	return s
@@ -574,26 +579,61 @@ func (w *podWorkers) unlink(ps *podState) {
 	w.live--
 }
 
-// newContainer sets cs to the state of container c of ps; obj is where its
-// object reference is to be kept.
-func (w *podWorkers) newContainer(cs *containerState, ps *podState, c *Container, init bool, obj *ObjectReference) {
+// newContainer sets cs, zero, to the state of the i-th container of ps in
+// sync order (init containers first); obj is where its object reference is
+// to be kept.
+func (w *podWorkers) newContainer(cs *containerState, ps *podState, i int, obj *ObjectReference) {
+	spec := ps.spec
+	ni := len(spec.InitContainers)
 	// convertToAPIContainerStatuses' default for a container with no
 	// status yet: PodInitializing in a pod with init containers, for its
 	// init and app containers alike.
-	waiting := &waitingCreating
-	if len(ps.spec.InitContainers) > 0 {
-		waiting = &waitingInitializing
+	cs.waiting = &waitingCreating
+	if ni > 0 {
+		cs.waiting = &waitingInitializing
 	}
-	ref, _ := w.cfg.refs.Parse(c.Image)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: w.fieldPath(c.Name, init)}
-	*cs = containerState{
-		spec:    c,
-		ref:     ref,
-		init:    init,
-		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
-		obj:     obj,
-		waiting: waiting,
+	if cs.init = i < ni; cs.init {
+		cs.spec = &spec.InitContainers[i]
+		cs.sidecar = cs.spec.RestartPolicy == ContainerRestartPolicyAlways
+	} else {
+		cs.spec = &spec.Containers[i-ni]
 	}
+	cs.ref, cs.obj = spec.refs[i], obj
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: spec.fieldPaths[i]}
+}
+
+// storedSpec is a pod spec as a node stores it, shared by the pods that
+// have it (podWorkers.intern) and never changed, with what the node
+// derives from it once for all of them.
+type storedSpec struct {
+	PodSpec
+	// refs and fieldPaths are the init containers' then the app
+	// containers' images, parsed (nil when one does not parse), and the
+	// field paths of their events.
+	refs       []*pullpolicy.ImageRef
+	fieldPaths []string
+}
+
+// parse returns the parsed reference of image, or nil when it does not
+// parse, through the node's RefCache and a memo of the node's latest
+// images, which spares the cache's lock on a fleet's every create.
+func (w *podWorkers) parse(image string) *pullpolicy.ImageRef {
+	for _, m := range &w.refMemo {
+		if m.ok && m.image == image {
+			return m.ref
+		}
+	}
+	ref, _ := w.cfg.refs.Parse(image)
+	w.refMemo[w.refNext] = refMemo{image, ref, true}
+	w.refNext = (w.refNext + 1) % len(w.refMemo)
+	return ref
+}
+
+// refMemo is an image string and its parsed reference.
+type refMemo struct {
+	image string
+	ref   *pullpolicy.ImageRef
+	ok    bool
 }
 
 // The waiting states of containers before their first start attempt,
@@ -621,7 +661,7 @@ type imageVolume struct {
 // newImageVolume returns the state of an image volume of ps; obj is where
 // its object reference is to be kept.
 func (w *podWorkers) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
-	ref, _ := w.cfg.refs.Parse(v.Image.Reference)
+	ref := w.parse(v.Image.Reference)
 	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
@@ -677,10 +717,18 @@ func (ps *podState) export() Pod {
 		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	// One array holds the init and the app containers' statuses.
-	all := make([]ContainerStatus, len(ps.ctrs))
+	// One array holds the init and the app containers' statuses, and
+	// another their states; a pod of one container has one allocation.
+	var all []ContainerStatus
+	var boxes []stateBox
+	if len(ps.ctrs) == 1 {
+		one := new(statusOfOne)
+		all, boxes = one.status[:], one.box[:]
+	} else {
+		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
+	}
 	for i, c := range ps.ctrs {
-		all[i] = c.status()
+		all[i] = c.statusIn(&boxes[i])
 	}
 	if ni := int(ps.nInit); ni > 0 {
 		p.Status.InitContainerStatuses = all[:ni:ni]
@@ -689,6 +737,12 @@ func (ps *podState) export() Pod {
 		p.Status.ContainerStatuses = all[ps.nInit:]
 	}
 	return p
+}
+
+// statusOfOne is the status of a pod of one container, allocated at once.
+type statusOfOne struct {
+	status [1]ContainerStatus
+	box    [1]stateBox
 }
 
 func (ps *podState) container(name string) *containerState {
