@@ -406,7 +406,7 @@ func (ps *podState) addAttempt(a Attempt) {
 // the booleans and small counters come last, packed.
 type podState struct {
 	spec                 *storedSpec // interned: read only
-	meta                 *podMeta // interned, read only; nil when the pod has none
+	meta                 *podMeta    // interned, read only; nil when the pod has none
 	name, namespace, uid string
 	ctrs                 []*containerState // the init containers, then the app containers
 	vols                 *podVolumes       // image volumes; nil when the pod has none
