@@ -344,7 +344,7 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 		w.removePod(ps)
 		return
 	}
-	ps.deletedAt = new(now) // the pod stays a while: Terminating
+	ps.more().deletedAt = now // the pod stays a while: Terminating
 	done := now
 	for _, c := range ps.ctrs {
 		if c.running && !c.sidecar {
@@ -402,7 +402,7 @@ func (ps *podState) hasRunningSidecar() bool {
 // killSidecars stops a terminating pod's sidecars in reverse order, with
 // what is left of the grace period.
 func (w *podWorkers) killSidecars(ps *podState, now time.Time) {
-	grace := max(0, ps.spec.terminationGrace()-now.Sub(*ps.deletedAt))
+	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt()))
 	done := now
 	for i := len(ps.inits()) - 1; i >= 0; i-- {
 		if c := ps.inits()[i]; c.sidecar && c.running {
@@ -459,8 +459,7 @@ type containerState struct {
 	extra      *containerExtra        // nil until the container crashes or restarts
 	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
 	startAt    time.Time
-	image      string // status image once started
-	imageID    string // repo@digest once started
+	names      *imageNames // the status's image and image ID once started; shared, read only
 	imageRef   digest.Digest
 	backOffKey string // "<pod UID>_<image as written>", built on first use
 	// idSum is the hash in the runtime's ID of the instance restarts+1 =
@@ -517,12 +516,15 @@ func (c *containerState) status() ContainerStatus { return c.statusIn(new(stateB
 // statusIn returns the container's status, its running or waiting state
 // in box.
 func (c *containerState) statusIn(box *stateBox) ContainerStatus {
-	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: int(c.restarts)}
+	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, RestartCount: int(c.restarts)}
+	if c.names != nil {
+		s.ImageID = c.names.imageID
+		if c.names.image != "" {
+			s.Image = c.names.image
+		}
+	}
 	if c.started {
 		s.ContainerID = c.containerID()
-	}
-	if c.image != "" {
-		s.Image = c.image
 	}
 	last := c.lastTerm
 	switch {

@@ -47,7 +47,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	fmt.Fprintf(tw, "Start Time:\t%s\n", ps.createdAt.Format(time.RFC1123Z))
 	if ps.terminating {
 		// kubectl: "Terminating (lasts <how long ago deletion began>)".
-		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(*ps.deletedAt)))
+		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(ps.deletedAt())))
 		fmt.Fprintf(tw, "Termination Grace Period:\t%ds\n", int64(ps.spec.terminationGrace()/time.Second))
 	} else {
 		fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)

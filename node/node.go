@@ -265,10 +265,10 @@ func (n *Node) Pulls() []Pull {
 func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 	n.catchUp()
 	ps := n.workers.pods[podID(namespace, name)]
-	if ps == nil || ps.readyAt.IsZero() {
+	if ps == nil || !ps.ready {
 		return 0, false
 	}
-	return ps.readyAt.Sub(ps.createdAt), true
+	return ps.readyAfter, true
 }
 
 // SetImageStatusError makes the runtime's ImageStatus call (the kubelet's

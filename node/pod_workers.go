@@ -44,6 +44,8 @@ type podWorkers struct {
 	specNext    int // the entry of specs the next new spec replaces
 	refMemo     [4]refMemo
 	refNext     int // the entry of refMemo the next parse replaces
+	namesMemo   [4]*imageNames
+	namesNext   int // the entry of namesMemo the next new pair replaces
 	meta        *podMeta
 	scratch     []Container
 	scratchVols []Volume
@@ -308,16 +310,16 @@ func (ps *podState) volume(name string) *imageVolume {
 
 func (w *podWorkers) endSync(ps *podState, now time.Time) {
 	ps.syncing = false
-	if ps.pullFailed && len(ps.missingSecrets) > 0 {
+	if missing := ps.missingSecrets(); ps.pullFailed && len(missing) > 0 {
 		// SyncPod's warning: only for ErrImagePull, not BackOff or the
 		// classified reasons.
 		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
-		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(ps.missingSecrets, ", "))
+		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(missing, ", "))
 	}
 	if ps.pending() {
 		w.setNextSync(ps, now.Add(w.cfg.resync))
-	} else if ps.readyAt.IsZero() && ps.appsStarted() {
-		ps.readyAt = now
+	} else if !ps.ready && ps.appsStarted() {
+		ps.ready, ps.readyAfter = true, now.Sub(ps.createdAt)
 	}
 }
 
@@ -354,9 +356,9 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
 	c.setPrevImageRef(c.imageRef) // "" on the first start
-	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
+	if id := digest.Digest(o.imageRef); c.imageRef != id || c.names == nil || c.names.imageID == "" {
 		c.imageRef = id
-		c.image, c.imageID = w.images.statusImage(c.ref, id)
+		c.names = w.imageNames(w.images.statusImage(c.ref, id))
 	}
 	if c.sidecar && c.restarts == 0 {
 		ps.syncAgain = true // its first start: the app containers start in the next sync
@@ -412,10 +414,10 @@ type podState struct {
 	vols                 *podVolumes       // image volumes; nil when the pod has none
 	prev, next           *podState         // creation order on the node
 	attempts             []Attempt
-	missingSecrets       []string  // pull secrets the last lookup did not find
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
-	createdAt, readyAt   time.Time
-	deletedAt            *time.Time // set once deleted, when it was
+	createdAt            time.Time
+	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
+	rare                 *podRare      // nil until a pod needs one
 	seq                  int        // creation order on the node
 	qidx                 int32      // index in the node's syncq while nextSync is set
 	cursor               int32      // the container the blocked sync is at
@@ -424,6 +426,46 @@ type podState struct {
 	pullFailed           bool       // a start failed with ErrImagePull in this sync
 	syncAgain            bool       // a container event asks for another sync right after this one
 	terminating          bool       // deleted: its containers are being stopped
+	ready                bool       // every app container has started once
+}
+
+// podRare is what few pods need, kept apart so that the many that do not
+// carry none of it.
+type podRare struct {
+	deletedAt      time.Time // when the pod was deleted, once it terminates
+	missingSecrets []string  // pull secrets the last lookup did not find
+}
+
+// more returns ps's rare state, allocating it on first use.
+func (ps *podState) more() *podRare {
+	if ps.rare == nil {
+		ps.rare = new(podRare)
+	}
+	return ps.rare
+}
+
+// deletedAt is when a terminating pod was deleted.
+func (ps *podState) deletedAt() time.Time { return ps.rare.deletedAt }
+
+// resetMissingSecrets forgets the pull secrets the last lookup missed.
+func (ps *podState) resetMissingSecrets() {
+	if ps.rare != nil {
+		ps.rare.missingSecrets = ps.rare.missingSecrets[:0]
+	}
+}
+
+// addMissingSecret notes a pull secret the lookup did not find.
+func (ps *podState) addMissingSecret(name string) {
+	r := ps.more()
+	r.missingSecrets = append(r.missingSecrets, name)
+}
+
+// missingSecrets returns the pull secrets the last lookup did not find.
+func (ps *podState) missingSecrets() []string {
+	if ps.rare == nil {
+		return nil
+	}
+	return ps.rare.missingSecrets
 }
 
 // podMeta is the metadata a node carries for a pod without reading it.
@@ -629,6 +671,24 @@ func (w *podWorkers) parse(image string) *pullpolicy.ImageRef {
 	return ref
 }
 
+// imageNames are the image and image ID a started container's status
+// shows (the runtime's name and repo@digest).
+type imageNames struct{ image, imageID string }
+
+// imageNames returns image and imageID as a shared pair: one of the
+// node's latest when it is the same, else a new one.
+func (w *podWorkers) imageNames(image, imageID string) *imageNames {
+	for _, m := range w.namesMemo {
+		if m != nil && m.image == image && m.imageID == imageID {
+			return m
+		}
+	}
+	m := &imageNames{image, imageID}
+	w.namesMemo[w.namesNext] = m
+	w.namesNext = (w.namesNext + 1) % len(w.namesMemo)
+	return m
+}
+
 // refMemo is an image string and its parsed reference.
 type refMemo struct {
 	image string
@@ -714,7 +774,7 @@ func (ps *podState) export() Pod {
 		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
 	}
 	if ps.terminating {
-		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
+		p.DeletionTimestamp = ps.deletedAt().Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
 	// One array holds the init and the app containers' statuses, and
