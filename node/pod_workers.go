@@ -418,15 +418,15 @@ type podState struct {
 	createdAt            time.Time
 	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
 	rare                 *podRare      // nil until a pod needs one
-	seq                  int        // creation order on the node
-	qidx                 int32      // index in the node's syncq while nextSync is set
-	cursor               int32      // the container the blocked sync is at
-	nInit                int32      // how many of ctrs are init containers
-	syncing              bool       // a sync is in progress, blocked on a pull
-	pullFailed           bool       // a start failed with ErrImagePull in this sync
-	syncAgain            bool       // a container event asks for another sync right after this one
-	terminating          bool       // deleted: its containers are being stopped
-	ready                bool       // every app container has started once
+	seq                  int           // creation order on the node
+	qidx                 int32         // index in the node's syncq while nextSync is set
+	cursor               int32         // the container the blocked sync is at
+	nInit                int32         // how many of ctrs are init containers
+	syncing              bool          // a sync is in progress, blocked on a pull
+	pullFailed           bool          // a start failed with ErrImagePull in this sync
+	syncAgain            bool          // a container event asks for another sync right after this one
+	terminating          bool          // deleted: its containers are being stopped
+	ready                bool          // every app container has started once
 }
 
 // podRare is what few pods need, kept apart so that the many that do not
