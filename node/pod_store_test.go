@@ -2,7 +2,10 @@ package node_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -200,5 +203,47 @@ func BenchmarkReplacePod(b *testing.B) {
 	b.StopTimer()
 	if got := len(n.Pods()); got != fleetPods {
 		b.Fatalf("%d pods, want %d", got, fleetPods)
+	}
+}
+
+// After a rollout that replaced every pod, and an event TTL later, a
+// node's memory is what its live pods need: the deleted pods' state and
+// their expired events are gone. The figure is the whole node's heap per
+// live pod (pod workers, image store, pull records, events, the node
+// itself) on 20 nodes of 110 pods of one container.
+func TestMemoryPerLivePod(t *testing.T) {
+	const nodes, maxBytes = 20, 1000
+	settled := func() int64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := settled()
+	reg := registry.New()
+	reg.MustPush("web:v1", build("web v1"))
+	reg.MustPush("web:v2", build("web v2"))
+	fleet := make([]*node.Node, nodes)
+	for i := range fleet {
+		n := node.MustNew(fmt.Sprintf("node-%d", i), reg)
+		for _, name := range fleetNames {
+			n.MustCreatePod(appPod(name, "web:v1", ""))
+		}
+		for _, name := range fleetNames {
+			require.NoError(t, n.DeletePod("default", name))
+			n.MustCreatePod(appPod(name, "web:v2", ""))
+			require.NoError(t, n.Advance(fleetPace))
+		}
+		require.NoError(t, n.Advance(node.DefaultEventTTL+time.Second))
+		require.Len(t, n.Pods(), fleetPods)
+		require.Empty(t, n.Events(), "the rollout's events expired")
+		fleet[i] = n
+	}
+	perPod := float64(settled()-before) / float64(nodes*fleetPods)
+	runtime.KeepAlive(fleet)
+	t.Logf("heap per live pod after a replace-all rollout: %.0f bytes", perPod)
+	if perPod > maxBytes {
+		t.Errorf("heap per live pod after a replace-all rollout: %.0f bytes, want at most %d", perPod, maxBytes)
 	}
 }

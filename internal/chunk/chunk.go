@@ -58,11 +58,16 @@ func (l *List[T]) DropBefore(i int) {
 	if i <= l.first {
 		return
 	}
+	dropped := l.first
 	l.first = i
 	for len(l.chunks) > 0 && l.first-l.base >= size {
 		l.chunks[0] = nil
 		l.chunks = l.chunks[1:]
 		l.base += size
+	}
+	if len(l.chunks) > 0 && l.first > l.base {
+		// The chunk that stays lets go of what its dropped elements held.
+		clear(l.chunks[0][max(dropped-l.base, 0) : l.first-l.base])
 	}
 	if l.first == l.n && len(l.chunks) == 1 && len(l.chunks[0]) == size {
 		// Everything is dropped and the last chunk is full: the next
