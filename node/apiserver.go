@@ -150,9 +150,12 @@ func containersEqual(a, b []Container) bool {
 // sameNil reports whether a and b are both nil or both not.
 func sameNil[T any](a, b []T) bool { return (a == nil) == (b == nil) }
 
-// validatePod returns the API server's field errors for a pod being created.
-func validatePod(p *Pod) []string {
-	errs := validateObjectMeta(p.Namespace, p.Name)
+// validatePodSpec returns the API server's field errors about the spec of
+// a pod being created; they come after validateObjectMeta's. A spec a node
+// has stored passed them, so a pod with a stored spec needs only its
+// metadata checked.
+func validatePodSpec(p *Pod) []string {
+	var errs []string
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}

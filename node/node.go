@@ -325,7 +325,14 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if err != nil {
 		return Pod{}, err
 	}
-	if errs := validatePod(&p); len(errs) > 0 {
+	// A spec equal to one the node stores is valid: only the metadata
+	// needs checking (see validatePodSpec).
+	stored := n.workers.stored(&p.Spec)
+	errs := validateObjectMeta(p.Namespace, p.Name)
+	if stored == nil {
+		errs = append(errs, validatePodSpec(&p)...)
+	}
+	if len(errs) > 0 {
 		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %v", p.Name, aggregate(errs))}
 	}
 	if err := validateAdmission(p, alwaysPull); err != nil {
@@ -336,7 +343,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	p.Spec.NodeName = n.name
-	ps := n.workers.add(&p, key, n.now())
+	ps := n.workers.add(&p, stored, key, n.now())
 	return ps.export(), nil
 }
 

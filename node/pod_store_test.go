@@ -247,3 +247,29 @@ func TestMemoryPerLivePod(t *testing.T) {
 		t.Errorf("heap per live pod after a replace-all rollout: %.0f bytes, want at most %d", perPod, maxBytes)
 	}
 }
+
+// A pod whose spec the node already stores is validated as any other: the
+// same errors, in the same words, as on a node that stores nothing.
+func TestStoredSpecValidation(t *testing.T) {
+	used := node.MustNew("node-1", registry.New())
+	used.MustCreatePod(appPod("web", "web:v1", ""))
+	for step, p := range []node.Pod{
+		appPod("Bad_Name", "web:v1", ""),
+		appPod("", "web:v1", ""),
+		{Name: "web-2", Namespace: "Bad/NS", Spec: appPod("", "web:v1", "").Spec},
+		appPod("web", "web:v1", ""), // exists
+		appPod("web-3", " web:v1", ""),
+	} {
+		fresh := node.MustNew("node-1", registry.New())
+		if step == 3 {
+			fresh.MustCreatePod(appPod("web", "web:v2", ""))
+		}
+		_, want := fresh.CreatePod(p)
+		_, got := used.CreatePod(p)
+		require.Error(t, want, "step %d", step)
+		require.Error(t, got, "step %d", step)
+		if got.Error() != want.Error() {
+			t.Errorf("step %d: CreatePod(%s) = %q on a node storing its spec, want %q", step, p.Name, got, want)
+		}
+	}
+}

@@ -495,9 +495,12 @@ func podKey(namespace, name string) string {
 // add creates the state of pod p, admitted under key, and syncs it once at
 // now, as the kubelet does when a pod is bound to it. p's lists may be the
 // node's scratch space: add keeps an interned copy.
-func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
+func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time) *podState {
 	w.created++
-	spec := w.intern(&p.Spec)
+	spec := stored
+	if spec == nil {
+		spec = w.intern(&p.Spec)
+	}
 	ni, na := len(spec.InitContainers), len(spec.Containers)
 	// The containers' states come in one array, and so do the pointers to
 	// them and the events' object references: see containerState.obj. A
@@ -542,6 +545,17 @@ func (w *podWorkers) add(p *Pod, key podName, now time.Time) *podState {
 	return ps
 }
 
+// stored returns the node's stored spec equal to spec, or nil when none of
+// the latest is.
+func (w *podWorkers) stored(spec *PodSpec) *storedSpec {
+	for _, s := range w.specs {
+		if s != nil && s.equal(spec) {
+			return s
+		}
+	}
+	return nil
+}
+
 // podOfOne is a pod of one container, allocated at once.
 type podOfOne struct {
 	pod     podState
@@ -555,10 +569,8 @@ type podOfOne struct {
 // (a Deployment's replicas, a fleet's rollout) then share one spec, which
 // nothing changes once stored: CreatePod and Pod hand out clones.
 func (w *podWorkers) intern(spec *PodSpec) *storedSpec {
-	for _, s := range w.specs {
-		if s != nil && s.equal(spec) {
-			return s
-		}
+	if s := w.stored(spec); s != nil {
+		return s
 	}
 	s := &storedSpec{PodSpec: spec.clone()}
 	for _, cs := range [2][]Container{s.InitContainers, s.Containers} {
