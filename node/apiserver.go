@@ -12,7 +12,7 @@ import (
 // setDefaults fills empty pull policies, of containers and image volumes,
 // with the node's defaulting rule. p is the node's working copy of the
 // caller's pod: the lists it changes are first copied into the pod
-// workers' scratch space (w.scratchSpec), so the caller's pod stays as it
+// workers' scratch space (podWorkers.scratch), so the caller's pod stays as it
 // was and a create costs no allocation before the pod is stored; the stored
 // spec is an interned copy (podWorkers.intern), never the scratch.
 func (n *Node) setDefaults(p *Pod) {
