@@ -325,8 +325,10 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if err != nil {
 		return Pod{}, err
 	}
-	// A spec equal to one the node stores is valid: only the metadata
-	// needs checking (see validatePodSpec).
+	// The pod is bound to the node (nothing validates nodeName), and a
+	// spec equal to one the node stores is valid: only the metadata needs
+	// checking then (see validatePodSpec).
+	p.Spec.NodeName = n.name
 	stored := n.workers.stored(&p.Spec)
 	errs := validateObjectMeta(p.Namespace, p.Name)
 	if stored == nil {
@@ -342,7 +344,6 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if n.workers.pods[key] != nil {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
-	p.Spec.NodeName = n.name
 	ps := n.workers.add(&p, stored, key, n.now())
 	return ps.export(), nil
 }

@@ -273,3 +273,33 @@ func TestStoredSpecValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacePodAllocs holds BenchmarkReplacePod's path to its allocations:
+// deleting a running pod of one container and creating it again, started
+// from the cached image, costs the new pod's state (one allocation with its
+// container's), its events' object references, its UID, and the returned
+// pod's spec, statuses and container ID; the node's event list grows a
+// chunk now and then.
+func TestReplacePodAllocs(t *testing.T) {
+	n := benchNode(t, "nginx:1.28", pullpolicy.PullIfNotPresent)
+	pods := [2]node.Pod{appPod("web", "nginx:1.28", ""), appPod("web", "nginx:1.28", pullpolicy.PullIfNotPresent)}
+	before := n.Counters()
+	runs := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := n.DeletePod("default", "web"); err != nil {
+			t.Fatal(err)
+		}
+		p, err := n.CreatePod(pods[runs%2])
+		if err != nil || p.Status.ContainerStatuses[0].State.Running == nil {
+			t.Fatalf("CreatePod: %v, status %+v; want it running", err, p.Status)
+		}
+		runs++
+	})
+	t.Logf("%.2f allocations per delete and create", allocs)
+	if allocs > 6.5 {
+		t.Errorf("delete and create a pod: %.1f allocations, want at most 6.5", allocs)
+	}
+	if got := n.Counters(); got.Pulls != before.Pulls || got.CacheHits-before.CacheHits != runs {
+		t.Errorf("counters %+v after %+v: want %d cache hits and no pull", got, before, runs)
+	}
+}

@@ -38,8 +38,11 @@ type podWorkers struct {
 	crashBackOff *backOff  // the crash loop's, per pod and container
 
 	// The specs and metadata of recent pods, shared by the pods that have
-	// the same (see intern), and the scratch space CreatePod defaults a
-	// pod's lists in before it is stored (see Node.setDefaults).
+	// the same (intern, internMeta); memos of recently parsed images
+	// (parse) and status image names (imageNames); and the scratch space
+	// CreatePod defaults a pod's lists in before it is stored
+	// (Node.setDefaults). They make a fleet's creates cheap and its pods
+	// small.
 	specs       [4]*storedSpec
 	specNext    int // the entry of specs the next new spec replaces
 	refMemo     [4]refMemo
