@@ -85,7 +85,28 @@ func (h *timerHeap) Pop() any {
 func (w *podWorkers) addTimer(t *timer) {
 	w.timerSeq++
 	t.seq = w.timerSeq
+	t.ps.timers++
 	heap.Push(&w.timers, t)
+}
+
+// dropStaleTimers is removePod's: the timers of removed pods (an exit due
+// long after its pod was deleted) would keep the pods in memory until they
+// fire, so once they are more than half of the heap they are dropped, at
+// a cost amortized over the timers added.
+func (w *podWorkers) dropStaleTimers(removed *podState) {
+	w.staleTimers += int(removed.timers)
+	if w.staleTimers <= len(w.timers)/2 {
+		return
+	}
+	live := w.timers[:0]
+	for _, t := range w.timers {
+		if !t.ps.removed {
+			live = append(live, t)
+		}
+	}
+	clear(w.timers[len(live):])
+	w.timers, w.staleTimers = live, 0
+	heap.Init(&w.timers)
 }
 
 // nextTimer returns when the next timer is due.
@@ -98,6 +119,9 @@ func (w *podWorkers) nextTimer() (time.Time, bool) {
 
 // fire carries out a due timer.
 func (w *podWorkers) fire(t *timer) {
+	if t.ps.timers--; t.ps.removed {
+		w.staleTimers--
+	}
 	switch t.kind {
 	case timerExit:
 		if t.c.gen == t.gen && t.c.running {
@@ -430,6 +454,10 @@ func (w *podWorkers) removePod(ps *podState) {
 	}
 	w.setNextSync(ps, time.Time{})
 	w.unlink(ps)
+	ps.removed = true
+	if ps.timers > 0 {
+		w.dropStaleTimers(ps)
+	}
 }
 
 func later(a, b time.Time) time.Time {

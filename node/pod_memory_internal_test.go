@@ -106,13 +106,14 @@ func TestPodOrderAfterRemoval(t *testing.T) {
 
 // Nothing of a deleted pod stays in memory once its events have expired:
 // neither its state nor the object references its events name, whether it
-// went at once, after its containers' stop time, or while its first pull
-// ran.
+// went at once, after its containers' stop time, while its first pull
+// ran, or with its container's exit due long after.
 func TestDeletedPodFreed(t *testing.T) {
 	reg := registry.New()
 	reg.MustPush("web:v1", registry.Image{Config: "web v1"})
 	reg.MustPush("slow:v1", registry.Image{Config: "slow v1", Run: registry.Run{StopAfter: 5 * time.Second}})
 	reg.MustPush("big:v1", registry.Image{Config: "big v1", Layers: []registry.Layer{{Size: 1 << 30}}})
+	reg.MustPush("job:v1", registry.Image{Config: "job v1", Run: registry.Run{ExitAfter: 48 * time.Hour}})
 	for i, tc := range []struct {
 		name, image string
 		settle      bool // let the pod start before deleting it
@@ -120,6 +121,7 @@ func TestDeletedPodFreed(t *testing.T) {
 		{"at-once", "web:v1", true},
 		{"stop-time", "slow:v1", true},
 		{"pulling", "big:v1", false},
+		{"exit-due-later", "job:v1", true}, // its exit timer outlives it
 	} {
 		n := MustNew("node-1", reg)
 		if _, err := n.CreatePod(Pod{Name: tc.name, Spec: PodSpec{Containers: []Container{{Name: "app", Image: tc.image, ImagePullPolicy: pullpolicy.PullIfNotPresent}}}}); err != nil {

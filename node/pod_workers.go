@@ -35,6 +35,7 @@ type podWorkers struct {
 
 	timers       timerHeap // container exits and terminations, by time
 	timerSeq     uint64    // timers ever added, for their order
+	staleTimers  int       // timers in the heap about removed pods
 	crashBackOff *backOff  // the crash loop's, per pod and container
 
 	// The specs and metadata of recent pods, shared by the pods that have
@@ -425,11 +426,13 @@ type podState struct {
 	qidx                 int32         // index in the node's syncq while nextSync is set
 	cursor               int32         // the container the blocked sync is at
 	nInit                int32         // how many of ctrs are init containers
+	timers               int32         // timers in the node's heap that are about the pod
 	syncing              bool          // a sync is in progress, blocked on a pull
 	pullFailed           bool          // a start failed with ErrImagePull in this sync
 	syncAgain            bool          // a container event asks for another sync right after this one
 	terminating          bool          // deleted: its containers are being stopped
 	ready                bool          // every app container has started once
+	removed              bool          // taken off the node
 }
 
 // podRare is what few pods need, kept apart so that the many that do not
