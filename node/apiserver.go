@@ -62,7 +62,11 @@ func (n *Node) setDefaults(p *Pod) {
 // shares nothing a caller could change. Nil lists stay nil and empty ones
 // empty. The containers of the three lists come in one array, their volume
 // mounts in another, and the image volumes' sources in a third.
-func (s PodSpec) clone() PodSpec {
+func (s PodSpec) clone() PodSpec { return s.cloneInto(nil) }
+
+// cloneInto is clone with room for the containers: it holds them when it
+// is the size of the three lists together.
+func (s PodSpec) cloneInto(room []Container) PodSpec {
 	lists := [3]*[]Container{&s.InitContainers, &s.Containers, &s.EphemeralContainers}
 	nc, nm := 0, 0
 	for _, cs := range lists {
@@ -71,9 +75,12 @@ func (s PodSpec) clone() PodSpec {
 			nm += len((*cs)[i].VolumeMounts)
 		}
 	}
-	var all []Container
-	if nc > 0 {
-		all = make([]Container, nc)
+	all := room
+	if len(all) != nc {
+		all = nil
+		if nc > 0 {
+			all = make([]Container, nc)
+		}
 	}
 	var mounts []VolumeMount
 	if nm > 0 {

@@ -787,7 +787,19 @@ func (w *podWorkers) newUID() string {
 }
 
 func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt}
+	// One array holds the init and the app containers' statuses, and
+	// another their states; a pod of one container has one allocation for
+	// them and its spec's container.
+	var all []ContainerStatus
+	var boxes []stateBox
+	var room []Container
+	if len(ps.ctrs) == 1 {
+		one := new(exportOfOne)
+		all, boxes, room = one.status[:], one.box[:], one.ctr[:]
+	} else {
+		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
+	}
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.cloneInto(room), CreationTimestamp: ps.createdAt}
 	if m := ps.meta; m != nil {
 		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
 	}
@@ -795,16 +807,6 @@ func (ps *podState) export() Pod {
 		p.DeletionTimestamp = ps.deletedAt().Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	// One array holds the init and the app containers' statuses, and
-	// another their states; a pod of one container has one allocation.
-	var all []ContainerStatus
-	var boxes []stateBox
-	if len(ps.ctrs) == 1 {
-		one := new(statusOfOne)
-		all, boxes = one.status[:], one.box[:]
-	} else {
-		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
-	}
 	for i, c := range ps.ctrs {
 		all[i] = c.statusIn(&boxes[i])
 	}
@@ -817,8 +819,10 @@ func (ps *podState) export() Pod {
 	return p
 }
 
-// statusOfOne is the status of a pod of one container, allocated at once.
-type statusOfOne struct {
+// exportOfOne is what export allocates for a pod of one container, at
+// once: its spec's container, its status and its state.
+type exportOfOne struct {
+	ctr    [1]Container
 	status [1]ContainerStatus
 	box    [1]stateBox
 }
