@@ -10,48 +10,159 @@ import (
 )
 
 // setDefaults fills empty pull policies, of containers and image volumes,
-// with the node's defaulting rule, on fresh copies of the spec's lists.
+// with the node's defaulting rule. p is the node's working copy of the
+// caller's pod: the lists it changes are first copied into the pod
+// workers' scratch space (podWorkers.scratch), so the caller's pod stays as it
+// was and a create costs no allocation before the pod is stored; the stored
+// spec is an interned copy (podWorkers.intern), never the scratch.
 func (n *Node) setDefaults(p *Pod) {
-	p.Spec = p.Spec.clone()
-	for _, cs := range []*[]Container{&p.Spec.InitContainers, &p.Spec.Containers} {
-		for i := range *cs {
-			if c := &(*cs)[i]; c.ImagePullPolicy == "" {
-				ref, _ := n.cfg.refs.Parse(c.Image)
-				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(ref)
+	w := &n.workers
+	s := &p.Spec
+	ni, na := len(s.InitContainers), len(s.Containers)
+	buf := append(w.scratch[:0], s.InitContainers...)
+	buf = append(buf, s.Containers...)
+	w.scratch = buf
+	if ni > 0 {
+		s.InitContainers = buf[:ni:ni]
+	}
+	if na > 0 {
+		s.Containers = buf[ni : ni+na : ni+na]
+	}
+	for _, cs := range [2][]Container{s.InitContainers, s.Containers} {
+		for i := range cs {
+			if c := &cs[i]; c.ImagePullPolicy == "" {
+				c.ImagePullPolicy = n.cfg.defaulting.DefaultFor(w.parse(c.Image))
 			}
 		}
 	}
-	for _, v := range p.Spec.Volumes {
-		if v.Image != nil && v.Image.PullPolicy == "" {
-			ref, _ := n.cfg.refs.Parse(v.Image.Reference)
-			v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(ref)
+	if !slices.ContainsFunc(s.Volumes, func(v Volume) bool { return v.Image != nil && v.Image.PullPolicy == "" }) {
+		return
+	}
+	vols := append(w.scratchVols[:0], s.Volumes...)
+	w.scratchVols = vols
+	srcs := w.scratchSrcs[:0]
+	for i := range vols {
+		if v := &vols[i]; v.Image != nil {
+			srcs = append(srcs, *v.Image)
 		}
 	}
+	w.scratchSrcs = srcs
+	for i := range vols {
+		if v := &vols[i]; v.Image != nil {
+			v.Image, srcs = &srcs[0], srcs[1:]
+			if v.Image.PullPolicy == "" {
+				v.Image.PullPolicy = n.cfg.defaulting.DefaultFor(w.parse(v.Image.Reference))
+			}
+		}
+	}
+	s.Volumes = vols[:len(vols):len(vols)]
 }
 
 // clone copies the spec's lists, and what they point to, so that the copy
-// shares nothing a caller could change.
-func (s PodSpec) clone() PodSpec {
-	for _, cs := range []*[]Container{&s.InitContainers, &s.Containers, &s.EphemeralContainers} {
-		*cs = slices.Clone(*cs)
+// shares nothing a caller could change. Nil lists stay nil and empty ones
+// empty. The containers of the three lists come in one array, their volume
+// mounts in another, and the image volumes' sources in a third.
+func (s PodSpec) clone() PodSpec { return s.cloneInto(nil) }
+
+// cloneInto is clone with room for the containers: it holds them when it
+// is the size of the three lists together.
+func (s PodSpec) cloneInto(room []Container) PodSpec {
+	lists := [3]*[]Container{&s.InitContainers, &s.Containers, &s.EphemeralContainers}
+	nc, nm := 0, 0
+	for _, cs := range lists {
+		nc += len(*cs)
 		for i := range *cs {
-			(*cs)[i].VolumeMounts = slices.Clone((*cs)[i].VolumeMounts)
+			nm += len((*cs)[i].VolumeMounts)
 		}
+	}
+	all := room
+	if len(all) != nc {
+		all = nil
+		if nc > 0 {
+			all = make([]Container, nc)
+		}
+	}
+	var mounts []VolumeMount
+	if nm > 0 {
+		mounts = make([]VolumeMount, nm)
+	}
+	for _, cs := range lists {
+		if len(*cs) == 0 {
+			*cs = slices.Clone(*cs) // nil or empty, without allocating
+			continue
+		}
+		k := len(*cs)
+		dst := all[:k:k]
+		all = all[k:]
+		copy(dst, *cs)
+		for i := range dst {
+			if vm := dst[i].VolumeMounts; len(vm) > 0 {
+				dst[i].VolumeMounts = mounts[:len(vm):len(vm)]
+				mounts = mounts[len(vm):]
+				copy(dst[i].VolumeMounts, vm)
+			} else {
+				dst[i].VolumeMounts = slices.Clone(vm)
+			}
+		}
+		*cs = dst
 	}
 	s.ImagePullSecrets = slices.Clone(s.ImagePullSecrets)
 	s.Volumes = slices.Clone(s.Volumes)
-	for i, v := range s.Volumes {
+	nsrc := 0
+	for _, v := range s.Volumes {
 		if v.Image != nil {
-			img := *v.Image
-			s.Volumes[i].Image = &img
+			nsrc++
 		}
+	}
+	if nsrc > 0 {
+		srcs := make([]ImageVolumeSource, 0, nsrc)
+		for i, v := range s.Volumes {
+			if v.Image != nil {
+				srcs = append(srcs, *v.Image)
+				s.Volumes[i].Image = &srcs[len(srcs)-1]
+			}
+		}
+	}
+	if g := s.TerminationGracePeriodSeconds; g != nil {
+		s.TerminationGracePeriodSeconds = new(*g)
 	}
 	return s
 }
 
-// validatePod returns the API server's field errors for a pod being created.
-func validatePod(p *Pod) []string {
-	errs := validateObjectMeta(p.Namespace, p.Name)
+// equal reports whether s and t are the same spec, field by field, nil
+// lists telling from empty ones (a clone of either keeps the difference).
+func (s *PodSpec) equal(t *PodSpec) bool {
+	if s.ServiceAccountName != t.ServiceAccountName || s.NodeName != t.NodeName || s.RestartPolicy != t.RestartPolicy ||
+		!sameNil(s.ImagePullSecrets, t.ImagePullSecrets) || !slices.Equal(s.ImagePullSecrets, t.ImagePullSecrets) ||
+		!sameNil(s.Volumes, t.Volumes) || !slices.EqualFunc(s.Volumes, t.Volumes, Volume.equal) ||
+		!containersEqual(s.InitContainers, t.InitContainers) || !containersEqual(s.Containers, t.Containers) ||
+		!containersEqual(s.EphemeralContainers, t.EphemeralContainers) {
+		return false
+	}
+	g, h := s.TerminationGracePeriodSeconds, t.TerminationGracePeriodSeconds
+	return g == nil && h == nil || g != nil && h != nil && *g == *h
+}
+
+func (v Volume) equal(u Volume) bool {
+	return v.Name == u.Name && (v.Image == nil && u.Image == nil || v.Image != nil && u.Image != nil && *v.Image == *u.Image)
+}
+
+func containersEqual(a, b []Container) bool {
+	return sameNil(a, b) && slices.EqualFunc(a, b, func(c, d Container) bool {
+		return c.Name == d.Name && c.Image == d.Image && c.ImagePullPolicy == d.ImagePullPolicy &&
+			c.RestartPolicy == d.RestartPolicy && sameNil(c.VolumeMounts, d.VolumeMounts) && slices.Equal(c.VolumeMounts, d.VolumeMounts)
+	})
+}
+
+// sameNil reports whether a and b are both nil or both not.
+func sameNil[T any](a, b []T) bool { return (a == nil) == (b == nil) }
+
+// validatePodSpec returns the API server's field errors about the spec of
+// a pod being created; they come after validateObjectMeta's. A spec a node
+// has stored passed them, so a pod with a stored spec needs only its
+// metadata checked.
+func validatePodSpec(p *Pod) []string {
+	var errs []string
 	if len(p.Spec.Containers) == 0 {
 		errs = append(errs, "spec.containers: Required value")
 	}

@@ -57,7 +57,7 @@ type timer struct {
 	kind  timerKind
 	ps    *podState
 	c     *containerState
-	gen   int
+	gen   int32
 	code  int
 	cause string // the terminated reason
 	seq   uint64
@@ -85,7 +85,28 @@ func (h *timerHeap) Pop() any {
 func (w *podWorkers) addTimer(t *timer) {
 	w.timerSeq++
 	t.seq = w.timerSeq
+	t.ps.timers++
 	heap.Push(&w.timers, t)
+}
+
+// dropStaleTimers is removePod's: the timers of removed pods (an exit due
+// long after its pod was deleted) would keep the pods in memory until they
+// fire, so once they are more than half of the heap they are dropped, at
+// a cost amortized over the timers added.
+func (w *podWorkers) dropStaleTimers(removed *podState) {
+	w.staleTimers += int(removed.timers)
+	if w.staleTimers <= len(w.timers)/2 {
+		return
+	}
+	live := w.timers[:0]
+	for _, t := range w.timers {
+		if !t.ps.removed {
+			live = append(live, t)
+		}
+	}
+	clear(w.timers[len(live):])
+	w.timers, w.staleTimers = live, 0
+	heap.Init(&w.timers)
 }
 
 // nextTimer returns when the next timer is due.
@@ -98,6 +119,9 @@ func (w *podWorkers) nextTimer() (time.Time, bool) {
 
 // fire carries out a due timer.
 func (w *podWorkers) fire(t *timer) {
+	if t.ps.timers--; t.ps.removed {
+		w.staleTimers--
+	}
 	switch t.kind {
 	case timerExit:
 		if t.c.gen == t.gen && t.c.running {
@@ -133,8 +157,9 @@ func (w *podWorkers) started(ps *podState, c *containerState, now time.Time) {
 func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time, code int, reason string) {
 	c.running = false
 	c.gen++
-	c.term = &ContainerStateTerminated{ContainerID: c.containerID(), Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
-	c.waiting = ContainerStateWaiting{}
+	// The instance's ID is left out: status derives it (see lastTerm).
+	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	c.waiting = nil
 	if ps.terminating {
 		return
 	}
@@ -142,7 +167,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	switch {
 	case c.sidecar:
 	case c.init && code == 0:
-		c.done, c.finishAt = true, at
+		c.done = true
 	case c.init:
 		c.final = policy == RestartPolicyNever
 	default:
@@ -183,18 +208,19 @@ func (s *PodSpec) restartPolicy() RestartPolicy {
 // the container waiting in CrashLoopBackOff without ensuring its image;
 // outside it the window moves on and the container may start.
 func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) bool {
-	if c.crashKey == "" {
-		c.crashKey = ps.uid + "_" + c.spec.Name
+	x := c.more()
+	if x.crashKey == "" {
+		x.crashKey = ps.uid + "_" + c.spec.Name
 	}
-	if e, in := w.crashBackOff.inBackOffSince(c.crashKey, c.term.FinishedAt, now); in {
+	if e, in := w.crashBackOff.inBackOffSince(x.crashKey, c.term.FinishedAt, now); in {
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
-		c.waiting = ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
+		c.waiting = &ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
 		return true
 	}
-	w.crashBackOff.nextSince(c.crashKey, c.term.FinishedAt, now)
+	w.crashBackOff.nextSince(x.crashKey, c.term.FinishedAt, now)
 	return false
 }
 
@@ -215,33 +241,33 @@ func (c *containerState) lastExit() time.Time {
 // has exited and none restarts (Succeeded or Failed), or an init container
 // failed under restartPolicy Never.
 func (ps *podState) finished() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if !c.sidecar && c.final {
 			return true
 		}
 	}
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.final {
 			return false
 		}
 	}
-	return len(ps.app) > 0
+	return len(ps.apps()) > 0
 }
 
 // phase is the pod's phase as the kubelet's getPhase computes it.
 func (ps *podState) phase() PodPhase {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if !c.sidecar && c.final {
 			return PodFailed
 		}
 	}
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && !c.started || !c.sidecar && !c.done {
 			return PodPending
 		}
 	}
 	failed, final := false, 0
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		switch {
 		case !c.started:
 			return PodPending
@@ -251,7 +277,7 @@ func (ps *podState) phase() PodPhase {
 		}
 	}
 	switch {
-	case final < len(ps.app):
+	case final < len(ps.apps()):
 		return PodRunning
 	case failed:
 		return PodFailed
@@ -263,8 +289,8 @@ func (ps *podState) phase() PodPhase {
 // stopSidecarsOfFinishedPod stops the sidecars of a pod whose app
 // containers are done for good, in reverse order, as the kubelet does.
 func (w *podWorkers) stopSidecarsOfFinishedPod(ps *podState, at time.Time) {
-	for i := len(ps.init) - 1; i >= 0; i-- {
-		if c := ps.init[i]; c.sidecar && c.running {
+	for i := len(ps.inits()) - 1; i >= 0; i-- {
+		if c := ps.inits()[i]; c.sidecar && c.running {
 			w.rec.record(at, evKilling, c.obj, c.spec.Name, "")
 			c.final = true
 			w.exitContainer(ps, c, at, exitCodeSIGTERM, "Error")
@@ -326,15 +352,27 @@ func (s *PodSpec) terminationGrace() time.Duration {
 // image's stop time or is killed when the grace period ends; then the
 // sidecars, in reverse order; then the pod goes.
 func (w *podWorkers) terminate(ps *podState, now time.Time) {
-	ps.terminating, ps.deletedAt = true, now
+	ps.terminating = true
 	w.setNextSync(ps, time.Time{})
 	grace := ps.spec.terminationGrace()
-	done := now
-	for _, cs := range [2][]*containerState{ps.init, ps.app} {
-		for _, c := range cs {
+	if w.goesAtOnce(ps, grace) {
+		// Every container exits now and the pod goes with them: nothing
+		// will read their exited instances, so none is kept.
+		for _, c := range ps.ctrs {
 			if c.running && !c.sidecar {
-				done = later(done, w.stop(ps, c, now, grace))
+				w.rec.record(now, evKilling, c.obj, c.spec.Name, "")
+				c.running, c.waiting = false, nil
+				c.gen++
 			}
+		}
+		w.removePod(ps)
+		return
+	}
+	ps.more().deletedAt = now // the pod stays a while: Terminating
+	done := now
+	for _, c := range ps.ctrs {
+		if c.running && !c.sidecar {
+			done = later(done, w.stop(ps, c, now, grace))
 		}
 	}
 	if ps.hasRunningSidecar() {
@@ -346,6 +384,18 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 		return
 	}
 	w.finishTermination(ps, now, done)
+}
+
+// goesAtOnce reports whether a pod deleted now is gone at once: it runs no
+// sidecar, and each of its running containers stops at once (its image
+// stops at once, or the grace period is 0).
+func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
+	for _, c := range ps.ctrs {
+		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef).StopAfter > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // stop asks c to stop at now within the grace period and returns when it
@@ -365,7 +415,7 @@ func (w *podWorkers) stop(ps *podState, c *containerState, now time.Time, grace 
 }
 
 func (ps *podState) hasRunningSidecar() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && c.running {
 			return true
 		}
@@ -376,10 +426,10 @@ func (ps *podState) hasRunningSidecar() bool {
 // killSidecars stops a terminating pod's sidecars in reverse order, with
 // what is left of the grace period.
 func (w *podWorkers) killSidecars(ps *podState, now time.Time) {
-	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt))
+	grace := max(0, ps.spec.terminationGrace()-now.Sub(ps.deletedAt()))
 	done := now
-	for i := len(ps.init) - 1; i >= 0; i-- {
-		if c := ps.init[i]; c.sidecar && c.running {
+	for i := len(ps.inits()) - 1; i >= 0; i-- {
+		if c := ps.inits()[i]; c.sidecar && c.running {
 			done = later(done, w.stop(ps, c, now, grace))
 		}
 	}
@@ -403,11 +453,10 @@ func (w *podWorkers) removePod(ps *podState) {
 		delete(w.pods, key)
 	}
 	w.setNextSync(ps, time.Time{})
-	for i, q := range w.order {
-		if q == ps {
-			w.order = append(w.order[:i], w.order[i+1:]...)
-			break
-		}
+	w.unlink(ps)
+	ps.removed = true
+	if ps.timers > 0 {
+		w.dropStaleTimers(ps)
 	}
 }
 
@@ -418,89 +467,152 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
+// containerState is a container of a pod on the node (or an image volume,
+// which is ensured like one). Pointers and strings come first, then the
+// ID cache, then the counters and flags, packed; what only a crashed or
+// restarted container needs lives in extra.
 type containerState struct {
 	spec *Container           // in the pod's spec
 	ref  *pullpolicy.ImageRef // the image, parsed once; nil when it does not parse
 	// obj is what the container's events are about. It lives apart from the
 	// container state, in one array per pod, so that the events of a
 	// deleted pod, kept until they expire, do not keep its state alive.
-	obj          *ObjectReference
-	init         bool
-	sidecar      bool // an init container with restartPolicy Always
-	started      bool // ever started
-	running      bool
-	done         bool                      // init container completed
-	final        bool                      // exited and will not be restarted
-	restartNow   bool                      // RestartContainer: start again without crash-loop backoff
-	gen          int                       // instances ever started, to tell stale exit timers
-	term         *ContainerStateTerminated // the exited instance, until a new one starts
-	lastTerm     *ContainerStateTerminated // the instance before the current one
-	crashKey     string                    // crash-loop backoff key, built on first use
-	waiting      ContainerStateWaiting
-	startAt      time.Time
-	finishAt     time.Time
-	restarts     int
-	image        string // status image once started
-	imageID      string // repo@digest once started
-	imageRef     digest.Digest
-	prevImageRef digest.Digest // image of the previous, exited instance
-	backOffKey   string        // "<pod UID>_<image as written>", built on first use
+	obj     *ObjectReference
+	pulling *pullJob // the pull this container's start waits for, while it runs
+	// term is the exited instance, until a new one starts; lastTerm is the
+	// instance before the current one, restart count restarts-1. Neither
+	// holds its ContainerID, which status derives.
+	term       *ContainerStateTerminated
+	lastTerm   *ContainerStateTerminated
+	extra      *containerExtra        // nil until the container crashes or restarts
+	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
+	startAt    time.Time
+	names      *imageNames // the status's image and image ID once started; shared, read only
+	imageRef   digest.Digest
+	backOffKey string // "<pod UID>_<image as written>", built on first use
+	// idSum is the hash in the runtime's ID of the instance restarts+1 =
+	// idFor, computed once per instance (containerID); idFor is 0 before.
+	idSum    [sha256.Size]byte
+	idFor    int32
+	gen      int32 // instances ever started, to tell stale exit timers
+	restarts int32
+	init     bool
+	sidecar  bool // an init container with restartPolicy Always
+	started  bool // ever started
+	running  bool
+	done     bool // init container completed
+	final    bool // exited and will not be restarted
+	// restartNow: RestartContainer starts it again without crash-loop backoff.
+	restartNow bool
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
-	attemptPulled bool     // the current start attempt handed a pull to the runtime
-	pulling       *pullJob // the pull this container's start waits for, while it runs
+	attemptPulled bool // the current start attempt handed a pull to the runtime
 }
 
-func (c *containerState) status() ContainerStatus {
-	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, ImageID: c.imageID, RestartCount: c.restarts}
+// containerExtra is what a container needs once it has crashed or been
+// restarted, kept apart so that the many that never do carry none of it.
+type containerExtra struct {
+	crashKey     string        // crash-loop backoff key, built on first use
+	prevImageRef digest.Digest // image of the previous, exited instance
+}
+
+// more returns c's extra state, allocating it on first use.
+func (c *containerState) more() *containerExtra {
+	if c.extra == nil {
+		c.extra = new(containerExtra)
+	}
+	return c.extra
+}
+
+// setPrevImageRef notes the image of the instance a start replaces.
+func (c *containerState) setPrevImageRef(id digest.Digest) {
+	if id != "" || c.extra != nil {
+		c.more().prevImageRef = id
+	}
+}
+
+// stateBox is room for a container status's running or waiting state, so
+// that a pod's statuses come in few allocations.
+type stateBox struct {
+	running ContainerStateRunning
+	waiting ContainerStateWaiting
+}
+
+func (c *containerState) status() ContainerStatus { return c.statusIn(new(stateBox)) }
+
+// statusIn returns the container's status, its running or waiting state
+// in box.
+func (c *containerState) statusIn(box *stateBox) ContainerStatus {
+	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, RestartCount: int(c.restarts)}
+	if c.names != nil {
+		s.ImageID = c.names.imageID
+		if c.names.image != "" {
+			s.Image = c.names.image
+		}
+	}
 	if c.started {
 		s.ContainerID = c.containerID()
-	}
-	if c.image != "" {
-		s.Image = c.image
 	}
 	last := c.lastTerm
 	switch {
 	case c.running:
-		s.State.Running = &ContainerStateRunning{StartedAt: c.startAt}
+		box.running = ContainerStateRunning{StartedAt: c.startAt}
+		s.State.Running = &box.running
 		s.Ready = true
-	case c.term != nil && (c.waiting.Reason == "" || c.done || c.final):
+	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
 		t := *c.term
 		t.ContainerID = ""
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
 	default:
-		w := c.waiting
-		s.State.Waiting = &w
+		if c.waiting != nil {
+			box.waiting = *c.waiting
+		}
+		s.State.Waiting = &box.waiting
 		if c.term != nil {
 			last = c.term // the exited instance waits to be replaced
 		}
 	}
 	if last != nil {
 		t := *last
+		if last == c.term {
+			t.ContainerID = s.ContainerID // the current instance's
+		} else {
+			// lastTerm is the instance before the current one: each start
+			// after an exit counts a restart as it moves term there.
+			sum := containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)-1)
+			t.ContainerID = formatContainerID(&sum)
+		}
 		s.LastState.Terminated = &t
 	}
 	return s
 }
 
 // containerID returns the runtime's ID of the container's current (or
-// last) instance.
+// last) instance. The hash is computed once per instance.
 func (c *containerState) containerID() string {
-	return containerID(c.obj.UID, c.spec.Name, c.restarts)
+	if c.idFor != c.restarts+1 {
+		c.idSum, c.idFor = containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)), c.restarts+1
+	}
+	return formatContainerID(&c.idSum)
 }
 
-// containerID is the runtime's ID of a container instance: a hash of the
-// pod's UID, the container's name and its restart count, so it is stable
-// for an instance and new for each restart.
-func containerID(podUID, name string, restarts int) string {
+// containerIDSum is the hash in the runtime's ID of a container instance:
+// of the pod's UID, the container's name and its restart count, so the ID
+// is stable for an instance and new for each restart.
+func containerIDSum(podUID, name string, restarts int) [sha256.Size]byte {
 	var in [128]byte
 	b := append(in[:0], podUID...)
 	b = append(b, '/')
 	b = append(b, name...)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(restarts), 10)
-	sum := sha256.Sum256(b)
+	return sha256.Sum256(b)
+}
+
+// formatContainerID returns the ID with that hash: containerd://<64 hex>.
+func formatContainerID(sum *[sha256.Size]byte) string {
 	const prefix = "containerd://"
 	var out [len(prefix) + 2*sha256.Size]byte
 	copy(out[:], prefix)

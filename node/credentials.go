@@ -41,7 +41,7 @@ func (l *credLookup) get() ([]trackedCred, error) {
 // is; missing secrets are remembered for the FailedToRetrieveImagePullSecret
 // event.
 func (k *credentials) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]trackedCred, error) {
-	ps.missingSecrets = ps.missingSecrets[:0]
+	ps.resetMissingSecrets()
 	var pod keyring
 	for _, name := range ps.spec.ImagePullSecrets {
 		if name == "" {
@@ -49,7 +49,7 @@ func (k *credentials) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]
 		}
 		s, ok := k.cluster.pullSecret(ps.namespace, name)
 		if !ok {
-			ps.missingSecrets = append(ps.missingSecrets, name)
+			ps.addMissingSecret(name)
 			continue
 		}
 		if s.err != nil {

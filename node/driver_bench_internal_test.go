@@ -64,8 +64,8 @@ func runOutage(b *testing.B, nodes int) {
 		b.Fatal(err)
 	}
 	for _, n := range fleet {
-		for _, ps := range n.workers.order {
-			if c := ps.app[0]; !c.running {
+		for ps := n.workers.first; ps != nil; ps = ps.next {
+			if c := ps.apps()[0]; !c.running {
 				b.Fatalf("%s: pod %s not running after the outage", n.name, ps.name)
 			}
 		}

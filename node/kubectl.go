@@ -47,19 +47,19 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 	fmt.Fprintf(tw, "Start Time:\t%s\n", ps.createdAt.Format(time.RFC1123Z))
 	if ps.terminating {
 		// kubectl: "Terminating (lasts <how long ago deletion began>)".
-		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(ps.deletedAt)))
+		fmt.Fprintf(tw, "Status:\tTerminating (lasts %s)\n", HumanDuration(now.Sub(ps.deletedAt())))
 		fmt.Fprintf(tw, "Termination Grace Period:\t%ds\n", int64(ps.spec.terminationGrace()/time.Second))
 	} else {
 		fmt.Fprintf(tw, "Status:\t%s\n", p.Status.Phase)
 	}
-	if len(ps.init) > 0 {
+	if len(ps.inits()) > 0 {
 		fmt.Fprintf(tw, "Init Containers:\n")
-		for _, c := range ps.init {
+		for _, c := range ps.inits() {
 			n.describeContainer(tw, ps, c)
 		}
 	}
 	fmt.Fprintf(tw, "Containers:\n")
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		n.describeContainer(tw, ps, c)
 	}
 	describeVolumes(tw, p.Spec.Volumes)
@@ -192,7 +192,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		fmt.Fprintf(tw, "NAMESPACE\t")
 	}
 	fmt.Fprintf(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\n")
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		if namespace != "" && ps.namespace != namespace {
 			continue
 		}
@@ -201,26 +201,24 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		}
 		// kubectl's printPod: READY counts app containers and native
 		// sidecars; RESTARTS adds up init and app containers'.
-		ready, total, restarts := 0, len(ps.app), 0
+		ready, total, restarts := 0, len(ps.apps()), 0
 		var lastRestart time.Time
 		initialized := ps.initialized()
-		for _, cs := range [2][]*containerState{ps.init, ps.app} {
-			for _, c := range cs {
-				if c.sidecar {
-					total++
-				}
-				if c.running && (c.sidecar || !c.init) {
-					ready++
-				}
-				if c.init && !c.sidecar && initialized {
-					continue // once initialized, kubectl counts sidecars' and app containers' restarts
-				}
-				restarts += c.restarts
-				// kubectl dates the last restart by the end of the last
-				// terminated instance (lastState.terminated.finishedAt).
-				if t := c.lastExit(); c.restarts > 0 && t.After(lastRestart) {
-					lastRestart = t
-				}
+		for _, c := range ps.ctrs {
+			if c.sidecar {
+				total++
+			}
+			if c.running && (c.sidecar || !c.init) {
+				ready++
+			}
+			if c.init && !c.sidecar && initialized {
+				continue // once initialized, kubectl counts sidecars' and app containers' restarts
+			}
+			restarts += int(c.restarts)
+			// kubectl dates the last restart by the end of the last
+			// terminated instance (lastState.terminated.finishedAt).
+			if t := c.lastExit(); c.restarts > 0 && t.After(lastRestart) {
+				lastRestart = t
 			}
 		}
 		rs := strconv.Itoa(restarts)
@@ -243,7 +241,7 @@ func podStatus(ps *podState) string {
 		switch {
 		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
 			continue
-		case ps.init[i].sidecar && c.State.Running != nil:
+		case ps.inits()[i].sidecar && c.State.Running != nil:
 			continue // a started sidecar counts as initialized
 		case c.State.Terminated != nil && c.State.Terminated.Reason != "":
 			reason = "Init:" + c.State.Terminated.Reason

@@ -88,6 +88,9 @@ func isSubdomain(value string) bool {
 // invalidValues turns a validator's complaints about value at path into
 // field errors: "<path>: Invalid value: "<value>": <complaint>".
 func invalidValues(path, value string, complaints []string) []string {
+	if len(complaints) == 0 {
+		return nil
+	}
 	out := make([]string, len(complaints))
 	for i, c := range complaints {
 		out[i] = fmt.Sprintf("%s: Invalid value: %q: %s", path, value, c)

@@ -204,7 +204,7 @@ func (n *Node) RestartKubelet() {
 	n.puller.restart()
 	n.workers.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
 	n.records.restart(n.images.cache, now)
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		n.workers.syncPod(ps, now)
 	}
 }
@@ -265,10 +265,10 @@ func (n *Node) Pulls() []Pull {
 func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 	n.catchUp()
 	ps := n.workers.pods[podID(namespace, name)]
-	if ps == nil || ps.readyAt.IsZero() {
+	if ps == nil || !ps.ready {
 		return 0, false
 	}
-	return ps.readyAt.Sub(ps.createdAt), true
+	return ps.readyAfter, true
 }
 
 // SetImageStatusError makes the runtime's ImageStatus call (the kubelet's
@@ -325,7 +325,16 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if err != nil {
 		return Pod{}, err
 	}
-	if errs := validatePod(&p); len(errs) > 0 {
+	// The pod is bound to the node (nothing validates nodeName), and a
+	// spec equal to one the node stores is valid: only the metadata needs
+	// checking then (see validatePodSpec).
+	p.Spec.NodeName = n.name
+	stored := n.workers.stored(&p.Spec)
+	errs := validateObjectMeta(p.Namespace, p.Name)
+	if stored == nil {
+		errs = append(errs, validatePodSpec(&p)...)
+	}
+	if len(errs) > 0 {
 		return Pod{}, &apiError{ErrInvalid, fmt.Sprintf("Pod %q is invalid: %v", p.Name, aggregate(errs))}
 	}
 	if err := validateAdmission(p, alwaysPull); err != nil {
@@ -335,8 +344,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	if n.workers.pods[key] != nil {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
-	p.Spec.NodeName = n.name
-	ps := n.workers.add(p, key, n.now())
+	ps := n.workers.add(&p, stored, key, n.now())
 	return ps.export(), nil
 }
 
@@ -389,9 +397,9 @@ func (n *Node) Pod(namespace, name string) (Pod, bool) {
 // Pods returns every pod on the node, in creation order.
 func (n *Node) Pods() []Pod {
 	n.catchUp()
-	out := make([]Pod, len(n.workers.order))
-	for i, ps := range n.workers.order {
-		out[i] = ps.export()
+	out := make([]Pod, 0, n.workers.live)
+	for ps := n.workers.first; ps != nil; ps = ps.next {
+		out = append(out, ps.export())
 	}
 	return out
 }

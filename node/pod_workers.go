@@ -25,16 +25,35 @@ type podWorkers struct {
 	images   *imageService
 	manager  *imageManager
 
-	pods       map[podName]*podState
-	order      []*podState         // creation order, for Sync
-	syncq      syncQueue           // pods waiting for a sync, by time
-	created    int                 // pods ever created, for UIDs
-	uidBase    string              // node-derived prefix of pod UIDs
-	fieldPaths map[fieldKey]string // container name and kind -> event field path
+	pods        map[podName]*podState
+	first, last *podState           // the pods in creation order, linked through prev and next
+	live        int                 // pods on the node: len(pods), terminating ones included
+	syncq       syncQueue           // pods waiting for a sync, by time
+	created     int                 // pods ever created, for UIDs
+	uidBase     string              // node-derived prefix of pod UIDs
+	fieldPaths  map[fieldKey]string // container name and kind -> event field path
 
 	timers       timerHeap // container exits and terminations, by time
 	timerSeq     uint64    // timers ever added, for their order
+	staleTimers  int       // timers in the heap about removed pods
 	crashBackOff *backOff  // the crash loop's, per pod and container
+
+	// The specs and metadata of recent pods, shared by the pods that have
+	// the same (intern, internMeta); memos of recently parsed images
+	// (parse) and status image names (imageNames); and the scratch space
+	// CreatePod defaults a pod's lists in before it is stored
+	// (Node.setDefaults). They make a fleet's creates cheap and its pods
+	// small.
+	specs       [4]*storedSpec
+	specNext    int // the entry of specs the next new spec replaces
+	refMemo     [4]refMemo
+	refNext     int // the entry of refMemo the next parse replaces
+	namesMemo   [4]*imageNames
+	namesNext   int // the entry of namesMemo the next new pair replaces
+	meta        *podMeta
+	scratch     []Container
+	scratchVols []Volume
+	scratchSrcs []ImageVolumeSource
 }
 
 // SyncPod runs one kubelet sync of a pod: init containers that have not
@@ -59,7 +78,7 @@ func (n *Node) SyncPod(namespace, name string) error {
 func (n *Node) Sync() {
 	n.catchUp()
 	now := n.now()
-	for _, ps := range n.workers.order {
+	for ps := n.workers.first; ps != nil; ps = ps.next {
 		if ps.pending() {
 			n.workers.syncPod(ps, now)
 		}
@@ -74,7 +93,7 @@ func (ps *podState) pending() bool {
 	if ps.terminating {
 		return false
 	}
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		switch {
 		case c.sidecar:
 			if !c.running && !c.final {
@@ -87,7 +106,7 @@ func (ps *podState) pending() bool {
 			return true
 		}
 	}
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.running && !c.final {
 			return true
 		}
@@ -98,7 +117,7 @@ func (ps *podState) pending() bool {
 // appsStarted reports whether every app container has started: the
 // pod's startup is over (an init container may still run otherwise).
 func (ps *podState) appsStarted() bool {
-	for _, c := range ps.app {
+	for _, c := range ps.apps() {
 		if !c.started {
 			return false
 		}
@@ -106,14 +125,17 @@ func (ps *podState) appsStarted() bool {
 	return true
 }
 
+// inits returns the pod's init containers, in order.
+func (ps *podState) inits() []*containerState { return ps.ctrs[:ps.nInit] }
+
+// apps returns the pod's app containers, in order.
+func (ps *podState) apps() []*containerState { return ps.ctrs[ps.nInit:] }
+
 // containerAt returns the i-th container in sync order (init containers,
 // then app containers), or nil past the end.
 func (ps *podState) containerAt(i int) *containerState {
-	if i < len(ps.init) {
-		return ps.init[i]
-	}
-	if i -= len(ps.init); i < len(ps.app) {
-		return ps.app[i]
+	if i < len(ps.ctrs) {
+		return ps.ctrs[i]
 	}
 	return nil
 }
@@ -139,7 +161,7 @@ func (w *podWorkers) syncPod(ps *podState, now time.Time) {
 // that need it, until the end of the pod, a failed init container, or a
 // start that blocks on a pull.
 func (w *podWorkers) continueSync(ps *podState, now time.Time) {
-	for c := ps.containerAt(ps.cursor); c != nil; c = ps.containerAt(ps.cursor) {
+	for c := ps.containerAt(int(ps.cursor)); c != nil; c = ps.containerAt(int(ps.cursor)) {
 		if c.init && !c.sidecar {
 			if c.done {
 				ps.cursor++
@@ -193,7 +215,7 @@ func (w *podWorkers) continueSync(ps *podState, now time.Time) {
 // initialized reports whether the pod is initialized: every init container
 // completed and every sidecar started at least once.
 func (ps *podState) initialized() bool {
-	for _, c := range ps.init {
+	for _, c := range ps.inits() {
 		if c.sidecar && !c.started || !c.sidecar && !c.done {
 			return false
 		}
@@ -292,16 +314,16 @@ func (ps *podState) volume(name string) *imageVolume {
 
 func (w *podWorkers) endSync(ps *podState, now time.Time) {
 	ps.syncing = false
-	if ps.pullFailed && len(ps.missingSecrets) > 0 {
+	if missing := ps.missingSecrets(); ps.pullFailed && len(missing) > 0 {
 		// SyncPod's warning: only for ErrImagePull, not BackOff or the
 		// classified reasons.
 		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
-		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(ps.missingSecrets, ", "))
+		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(missing, ", "))
 	}
 	if ps.pending() {
 		w.setNextSync(ps, now.Add(w.cfg.resync))
-	} else if ps.readyAt.IsZero() && ps.appsStarted() {
-		ps.readyAt = now
+	} else if !ps.ready && ps.appsStarted() {
+		ps.ready, ps.readyAfter = true, now.Sub(ps.createdAt)
 	}
 }
 
@@ -315,7 +337,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 			ps.pullFailed = true
 		}
 		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
-		c.waiting = ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
+		c.waiting = &ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
 		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
 		return false
 	}
@@ -334,13 +356,13 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 		c.lastTerm, c.term = c.term, nil
 	}
 	c.started, c.startAt, c.running = true, now, true
-	c.waiting = ContainerStateWaiting{}
+	c.waiting = nil
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
-	c.prevImageRef = c.imageRef // "" on the first start
-	if id := digest.Digest(o.imageRef); c.imageRef != id || c.imageID == "" {
+	c.setPrevImageRef(c.imageRef) // "" on the first start
+	if id := digest.Digest(o.imageRef); c.imageRef != id || c.names == nil || c.names.imageID == "" {
 		c.imageRef = id
-		c.image, c.imageID = w.images.statusImage(c.ref, id)
+		c.names = w.imageNames(w.images.statusImage(c.ref, id))
 	}
 	if c.sidecar && c.restarts == 0 {
 		ps.syncAgain = true // its first start: the app containers start in the next sync
@@ -384,24 +406,72 @@ func (ps *podState) addAttempt(a Attempt) {
 	ps.attempts = append(ps.attempts, a)
 }
 
+// podState is a pod on the node. Its spec and metadata are shared with
+// the other pods that have the same (podWorkers.intern) and never change;
+// fields a pod needs only in some states live behind pointers (vols), and
+// the booleans and small counters come last, packed.
 type podState struct {
+	spec                 *storedSpec // interned: read only
+	meta                 *podMeta    // interned, read only; nil when the pod has none
 	name, namespace, uid string
-	meta                 podMeta // carried, not interpreted
-	spec                 PodSpec
-	init, app            []*containerState
-	vols                 *podVolumes // image volumes; nil when the pod has none
-	nextSync             time.Time   // when the driver syncs it next; zero when nothing waits
-	seq                  int         // creation order on the node
-	qidx                 int         // index in the node's syncq while nextSync is set
+	ctrs                 []*containerState // the init containers, then the app containers
+	vols                 *podVolumes       // image volumes; nil when the pod has none
+	prev, next           *podState         // creation order on the node
 	attempts             []Attempt
-	createdAt, readyAt   time.Time
-	syncing              bool     // a sync is in progress, blocked on a pull
-	cursor               int      // the container the blocked sync is at
-	missingSecrets       []string // pull secrets the last lookup did not find
-	pullFailed           bool     // a start failed with ErrImagePull in this sync
-	syncAgain            bool     // a container event asks for another sync right after this one
-	terminating          bool     // deleted: its containers are being stopped
-	deletedAt            time.Time
+	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
+	createdAt            time.Time
+	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
+	rare                 *podRare      // nil until a pod needs one
+	seq                  int           // creation order on the node
+	qidx                 int32         // index in the node's syncq while nextSync is set
+	cursor               int32         // the container the blocked sync is at
+	nInit                int32         // how many of ctrs are init containers
+	timers               int32         // timers in the node's heap that are about the pod
+	syncing              bool          // a sync is in progress, blocked on a pull
+	pullFailed           bool          // a start failed with ErrImagePull in this sync
+	syncAgain            bool          // a container event asks for another sync right after this one
+	terminating          bool          // deleted: its containers are being stopped
+	ready                bool          // every app container has started once
+	removed              bool          // taken off the node
+}
+
+// podRare is what few pods need, kept apart so that the many that do not
+// carry none of it.
+type podRare struct {
+	deletedAt      time.Time // when the pod was deleted, once it terminates
+	missingSecrets []string  // pull secrets the last lookup did not find
+}
+
+// more returns ps's rare state, allocating it on first use.
+func (ps *podState) more() *podRare {
+	if ps.rare == nil {
+		ps.rare = new(podRare)
+	}
+	return ps.rare
+}
+
+// deletedAt is when a terminating pod was deleted.
+func (ps *podState) deletedAt() time.Time { return ps.rare.deletedAt }
+
+// resetMissingSecrets forgets the pull secrets the last lookup missed.
+func (ps *podState) resetMissingSecrets() {
+	if ps.rare != nil {
+		ps.rare.missingSecrets = ps.rare.missingSecrets[:0]
+	}
+}
+
+// addMissingSecret notes a pull secret the lookup did not find.
+func (ps *podState) addMissingSecret(name string) {
+	r := ps.more()
+	r.missingSecrets = append(r.missingSecrets, name)
+}
+
+// missingSecrets returns the pull secrets the last lookup did not find.
+func (ps *podState) missingSecrets() []string {
+	if ps.rare == nil {
+		return nil
+	}
+	return ps.rare.missingSecrets
 }
 
 // podMeta is the metadata a node carries for a pod without reading it.
@@ -429,66 +499,227 @@ func podKey(namespace, name string) string {
 }
 
 // add creates the state of pod p, admitted under key, and syncs it once at
-// now, as the kubelet does when a pod is bound to it.
-func (w *podWorkers) add(p Pod, key podName, now time.Time) *podState {
+// now, as the kubelet does when a pod is bound to it. p's lists may be the
+// node's scratch space: add keeps an interned copy.
+func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time) *podState {
 	w.created++
-	ps := &podState{name: p.Name, namespace: p.Namespace, uid: w.newUID(), spec: p.Spec, createdAt: now, seq: w.created,
-		meta: podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}}
-	// setDefaults gave the spec fresh copies of everything. The events'
-	// object references come in one array: see containerState.obj.
+	spec := stored
+	if spec == nil {
+		spec = w.intern(&p.Spec)
+	}
+	ni, na := len(spec.InitContainers), len(spec.Containers)
+	// The containers' states come in one array, and so do the pointers to
+	// them and the events' object references: see containerState.obj. A
+	// pod of one container comes in one allocation with its state, and
+	// room for its first start attempt.
+	var ps *podState
+	var states []containerState
+	var ptrs []*containerState
+	if ni+na == 1 {
+		one := new(podOfOne)
+		ps, states, ptrs = &one.pod, one.state[:], one.ptr[:]
+		ps.attempts = one.attempt[:0:1]
+	} else {
+		ps, states, ptrs = new(podState), make([]containerState, ni+na), make([]*containerState, ni+na)
+	}
+	ps.name, ps.namespace, ps.uid, ps.spec, ps.meta = p.Name, p.Namespace, w.newUID(), spec, w.internMeta(p)
+	ps.createdAt, ps.seq = now, w.created
 	nvols := 0
-	for i := range ps.spec.Volumes {
-		if ps.spec.Volumes[i].Image != nil {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Image != nil {
 			nvols++
 		}
 	}
-	objs := make([]ObjectReference, nvols+len(ps.spec.InitContainers)+len(ps.spec.Containers))
-	for i := range ps.spec.Volumes {
-		if v := &ps.spec.Volumes[i]; v.Image != nil {
+	objs := make([]ObjectReference, nvols+ni+na)
+	for i := range spec.Volumes {
+		if v := &spec.Volumes[i]; v.Image != nil {
 			if ps.vols == nil {
-				ps.vols = &podVolumes{}
+				ps.vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
 			}
 			ps.vols.list = append(ps.vols.list, w.newImageVolume(ps, v, &objs[0]))
 			objs = objs[1:]
 		}
 	}
-	ps.init = make([]*containerState, 0, len(ps.spec.InitContainers))
-	for i := range ps.spec.InitContainers {
-		ps.init = append(ps.init, w.newContainer(ps, &ps.spec.InitContainers[i], true, &objs[0]))
-		objs = objs[1:]
+	for i := range states {
+		w.newContainer(&states[i], ps, i, &objs[i])
+		ptrs[i] = &states[i]
 	}
-	ps.app = make([]*containerState, 0, len(ps.spec.Containers))
-	for i := range ps.spec.Containers {
-		ps.app = append(ps.app, w.newContainer(ps, &ps.spec.Containers[i], false, &objs[0]))
-		objs = objs[1:]
-	}
+	ps.ctrs, ps.nInit = ptrs, int32(ni)
 	w.pods[key] = ps
-	w.order = append(w.order, ps)
+	w.link(ps)
 	w.syncPod(ps, now)
 	return ps
 }
 
-// newContainer returns the state of container c of ps; obj is where its
-// object reference is to be kept.
-func (w *podWorkers) newContainer(ps *podState, c *Container, init bool, obj *ObjectReference) *containerState {
+// stored returns the node's stored spec equal to spec, or nil when none of
+// the latest is.
+func (w *podWorkers) stored(spec *PodSpec) *storedSpec {
+	for _, s := range w.specs {
+		if s != nil && s.equal(spec) {
+			return s
+		}
+	}
+	return nil
+}
+
+// podOfOne is a pod of one container, allocated at once.
+type podOfOne struct {
+	pod     podState
+	state   [1]containerState
+	ptr     [1]*containerState
+	attempt [1]Attempt
+}
+
+// intern returns the stored copy of spec: that of an earlier pod when one
+// of the latest specs equals it, else a new clone. Pods of one template
+// (a Deployment's replicas, a fleet's rollout) then share one spec, which
+// nothing changes once stored: CreatePod and Pod hand out clones.
+func (w *podWorkers) intern(spec *PodSpec) *storedSpec {
+	if s := w.stored(spec); s != nil {
+		return s
+	}
+	s := &storedSpec{PodSpec: spec.clone()}
+	for _, cs := range [2][]Container{s.InitContainers, s.Containers} {
+		init := len(s.refs) < len(s.InitContainers)
+		for i := range cs {
+			s.refs = append(s.refs, w.parse(cs[i].Image))
+			s.fieldPaths = append(s.fieldPaths, w.fieldPath(cs[i].Name, init))
+		}
+	}
+	w.specs[w.specNext] = s
+	w.specNext = (w.specNext + 1) % len(w.specs)
+	return s
+}
+
+// internMeta returns the stored copy of p's generateName, labels and
+// annotations: nil when it has none, that of the previous pod when they
+// are the same, else a new copy.
+func (w *podWorkers) internMeta(p *Pod) *podMeta {
+	if p.GenerateName == "" && p.Labels == nil && p.Annotations == nil {
+		return nil
+	}
+	if m := w.meta; m != nil && m.generateName == p.GenerateName && sameMap(m.labels, p.Labels) && sameMap(m.annotations, p.Annotations) {
+		return m
+	}
+	w.meta = &podMeta{generateName: p.GenerateName, labels: maps.Clone(p.Labels), annotations: maps.Clone(p.Annotations)}
+	return w.meta
+}
+
+// sameMap reports whether a and b hold the same entries and are both nil
+// or both not.
+func sameMap(a, b map[string]string) bool { return (a == nil) == (b == nil) && maps.Equal(a, b) }
+
+// link appends ps to the node's pods in creation order.
+func (w *podWorkers) link(ps *podState) {
+	ps.prev = w.last
+	if w.last != nil {
+		w.last.next = ps
+	} else {
+		w.first = ps
+	}
+	w.last = ps
+	w.live++
+}
+
+// unlink takes ps out of the node's pods in creation order, in O(1).
+func (w *podWorkers) unlink(ps *podState) {
+	if ps.prev != nil {
+		ps.prev.next = ps.next
+	} else if w.first == ps {
+		w.first = ps.next
+	} else {
+		return // not linked
+	}
+	if ps.next != nil {
+		ps.next.prev = ps.prev
+	} else {
+		w.last = ps.prev
+	}
+	ps.prev, ps.next = nil, nil
+	w.live--
+}
+
+// newContainer sets cs, zero, to the state of the i-th container of ps in
+// sync order (init containers first); obj is where its object reference is
+// to be kept.
+func (w *podWorkers) newContainer(cs *containerState, ps *podState, i int, obj *ObjectReference) {
+	spec := ps.spec
+	ni := len(spec.InitContainers)
 	// convertToAPIContainerStatuses' default for a container with no
 	// status yet: PodInitializing in a pod with init containers, for its
 	// init and app containers alike.
-	reason := ReasonContainerCreating
-	if len(ps.spec.InitContainers) > 0 {
-		reason = ReasonPodInitializing
+	cs.waiting = &waitingCreating
+	if ni > 0 {
+		cs.waiting = &waitingInitializing
 	}
-	ref, _ := w.cfg.refs.Parse(c.Image)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: w.fieldPath(c.Name, init)}
-	return &containerState{
-		spec:    c,
-		ref:     ref,
-		init:    init,
-		sidecar: init && c.RestartPolicy == ContainerRestartPolicyAlways,
-		obj:     obj,
-		waiting: ContainerStateWaiting{Reason: reason},
+	if cs.init = i < ni; cs.init {
+		cs.spec = &spec.InitContainers[i]
+		cs.sidecar = cs.spec.RestartPolicy == ContainerRestartPolicyAlways
+	} else {
+		cs.spec = &spec.Containers[i-ni]
 	}
+	cs.ref, cs.obj = spec.refs[i], obj
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: spec.fieldPaths[i]}
 }
+
+// storedSpec is a pod spec as a node stores it, shared by the pods that
+// have it (podWorkers.intern) and never changed, with what the node
+// derives from it once for all of them.
+type storedSpec struct {
+	PodSpec
+	// refs and fieldPaths are the init containers' then the app
+	// containers' images, parsed (nil when one does not parse), and the
+	// field paths of their events.
+	refs       []*pullpolicy.ImageRef
+	fieldPaths []string
+}
+
+// parse returns the parsed reference of image, or nil when it does not
+// parse, through the node's RefCache and a memo of the node's latest
+// images, which spares the cache's lock on a fleet's every create.
+func (w *podWorkers) parse(image string) *pullpolicy.ImageRef {
+	for _, m := range &w.refMemo {
+		if m.ok && m.image == image {
+			return m.ref
+		}
+	}
+	ref, _ := w.cfg.refs.Parse(image)
+	w.refMemo[w.refNext] = refMemo{image, ref, true}
+	w.refNext = (w.refNext + 1) % len(w.refMemo)
+	return ref
+}
+
+// imageNames are the image and image ID a started container's status
+// shows (the runtime's name and repo@digest).
+type imageNames struct{ image, imageID string }
+
+// imageNames returns image and imageID as a shared pair: one of the
+// node's latest when it is the same, else a new one.
+func (w *podWorkers) imageNames(image, imageID string) *imageNames {
+	for _, m := range w.namesMemo {
+		if m != nil && m.image == image && m.imageID == imageID {
+			return m
+		}
+	}
+	m := &imageNames{image, imageID}
+	w.namesMemo[w.namesNext] = m
+	w.namesNext = (w.namesNext + 1) % len(w.namesMemo)
+	return m
+}
+
+// refMemo is an image string and its parsed reference.
+type refMemo struct {
+	image string
+	ref   *pullpolicy.ImageRef
+	ok    bool
+}
+
+// The waiting states of containers before their first start attempt,
+// shared: a container's waiting state is replaced, never changed.
+var (
+	waitingCreating     = ContainerStateWaiting{Reason: ReasonContainerCreating}
+	waitingInitializing = ContainerStateWaiting{Reason: ReasonPodInitializing}
+)
 
 // podVolumes are a pod's image volumes and where the current sync is with
 // them.
@@ -508,7 +739,7 @@ type imageVolume struct {
 // newImageVolume returns the state of an image volume of ps; obj is where
 // its object reference is to be kept.
 func (w *podWorkers) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
-	ref, _ := w.cfg.refs.Parse(v.Image.Reference)
+	ref := w.parse(v.Image.Reference)
 	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
 	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
@@ -556,35 +787,50 @@ func (w *podWorkers) newUID() string {
 }
 
 func (ps *podState) export() Pod {
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.clone(), CreationTimestamp: ps.createdAt,
-		GenerateName: ps.meta.generateName, Labels: maps.Clone(ps.meta.labels), Annotations: maps.Clone(ps.meta.annotations)}
+	// One array holds the init and the app containers' statuses, and
+	// another their states; a pod of one container has one allocation for
+	// them and its spec's container.
+	var all []ContainerStatus
+	var boxes []stateBox
+	var room []Container
+	if len(ps.ctrs) == 1 {
+		one := new(exportOfOne)
+		all, boxes, room = one.status[:], one.box[:], one.ctr[:]
+	} else {
+		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
+	}
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.cloneInto(room), CreationTimestamp: ps.createdAt}
+	if m := ps.meta; m != nil {
+		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
+	}
 	if ps.terminating {
-		p.DeletionTimestamp = ps.deletedAt.Add(ps.spec.terminationGrace())
+		p.DeletionTimestamp = ps.deletedAt().Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	// One array holds the init and the app containers' statuses.
-	all := make([]ContainerStatus, len(ps.init)+len(ps.app))
-	for i, c := range ps.init {
-		all[i] = c.status()
+	for i, c := range ps.ctrs {
+		all[i] = c.statusIn(&boxes[i])
 	}
-	for i, c := range ps.app {
-		all[len(ps.init)+i] = c.status()
+	if ni := int(ps.nInit); ni > 0 {
+		p.Status.InitContainerStatuses = all[:ni:ni]
 	}
-	if len(ps.init) > 0 {
-		p.Status.InitContainerStatuses = all[:len(ps.init):len(ps.init)]
-	}
-	if len(ps.app) > 0 {
-		p.Status.ContainerStatuses = all[len(ps.init):]
+	if len(all) > int(ps.nInit) {
+		p.Status.ContainerStatuses = all[ps.nInit:]
 	}
 	return p
 }
 
+// exportOfOne is what export allocates for a pod of one container, at
+// once: its spec's container, its status and its state.
+type exportOfOne struct {
+	ctr    [1]Container
+	status [1]ContainerStatus
+	box    [1]stateBox
+}
+
 func (ps *podState) container(name string) *containerState {
-	for _, cs := range [2][]*containerState{ps.init, ps.app} {
-		for _, c := range cs {
-			if c.spec.Name == name {
-				return c
-			}
+	for _, c := range ps.ctrs {
+		if c.spec.Name == name {
+			return c
 		}
 	}
 	return nil
@@ -598,15 +844,13 @@ func (ps *podState) container(name string) *containerState {
 // image it ran stays in use.
 func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 	clear(used)
-	for _, ps := range w.order {
-		for _, cs := range [2][]*containerState{ps.init, ps.app} {
-			for _, c := range cs {
-				if c.started && c.imageRef != "" {
-					used[c.imageRef] = true
-				}
-				if c.prevImageRef != "" {
-					used[c.prevImageRef] = true
-				}
+	for ps := w.first; ps != nil; ps = ps.next {
+		for _, c := range ps.ctrs {
+			if c.started && c.imageRef != "" {
+				used[c.imageRef] = true
+			}
+			if c.extra != nil && c.extra.prevImageRef != "" {
+				used[c.extra.prevImageRef] = true
 			}
 		}
 		// Images mounted as image volumes: what the last ensure of each
@@ -635,11 +879,11 @@ func (q syncQueue) Less(i, j int) bool {
 }
 func (q syncQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
-	q[i].qidx, q[j].qidx = i, j
+	q[i].qidx, q[j].qidx = int32(i), int32(j)
 }
 func (q *syncQueue) Push(x any) {
 	ps := x.(*podState)
-	ps.qidx = len(*q)
+	ps.qidx = int32(len(*q))
 	*q = append(*q, ps)
 }
 func (q *syncQueue) Pop() any {
@@ -659,8 +903,8 @@ func (w *podWorkers) setNextSync(ps *podState, t time.Time) {
 	case was.IsZero() && !t.IsZero():
 		heap.Push(&w.syncq, ps)
 	case !was.IsZero() && t.IsZero():
-		heap.Remove(&w.syncq, ps.qidx)
+		heap.Remove(&w.syncq, int(ps.qidx))
 	case !t.IsZero():
-		heap.Fix(&w.syncq, ps.qidx)
+		heap.Fix(&w.syncq, int(ps.qidx))
 	}
 }

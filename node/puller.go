@@ -59,11 +59,13 @@ const oddPull = -1
 var compactPulls = true
 
 // pullOrigin is who asked for pulls: the pod, the container (or image
-// volume) and the image as written.
+// volume) and the image as written. It names the pod by its strings, not
+// by the object reference of its events, so that the pull history, which
+// is kept for the node's life, does not keep a deleted pod's references
+// alive.
 type pullOrigin struct {
-	obj       *ObjectReference
-	container string
-	ref       *pullpolicy.ImageRef
+	namespace, pod, container string
+	ref                       *pullpolicy.ImageRef
 }
 
 // addPull keeps the finished pull.
@@ -83,7 +85,7 @@ func (p *puller) addPull(obj *ObjectReference, container string, ref *pullpolicy
 		p.pulls.Append(pullEntry{nsec: oddPull})
 		return
 	}
-	origin := pullOrigin{obj, container, ref}
+	origin := pullOrigin{obj.Namespace, obj.Name, container, ref}
 	if n := p.origins.Len(); n == 0 || *p.origins.At(n - 1) != origin {
 		p.origins.Append(origin)
 	}
@@ -111,7 +113,7 @@ func (p *puller) pull(i int) Pull {
 	}
 	o := p.origins.At(e.origin)
 	req := time.Unix(e.sec, int64(e.nsec)).In(p.loc)
-	out := Pull{Namespace: o.obj.Namespace, Pod: o.obj.Name, Container: o.container, Image: o.ref.Requested(),
+	out := Pull{Namespace: o.namespace, Pod: o.pod, Container: o.container, Image: o.ref.Requested(),
 		Requested: req, Started: req.Add(e.started), Finished: req.Add(e.finished), Requests: int(e.requests), Bytes: e.bytes}
 	if e.err > 0 {
 		out.Err = p.errTexts[e.err-1]

@@ -46,7 +46,7 @@ func checkSpares(t *testing.T, step int, n *Node) {
 		live("in flight", j)
 	}
 	for _, ps := range n.workers.pods {
-		for _, c := range append(append([]*containerState(nil), ps.init...), ps.app...) {
+		for _, c := range ps.ctrs {
 			live("a container's pull", c.pulling)
 		}
 		if ps.vols != nil {

@@ -53,24 +53,29 @@ func (l *List[T]) At(i int) *T {
 
 // DropBefore drops the elements before index i (at most Len()); it never
 // undoes an earlier drop. The memory of a chunk is freed once all of its
-// elements are dropped, and once every element is dropped none is held,
-// so that a list that empties holds nothing its elements pointed to.
+// elements are dropped; dropped elements of the chunk that stays are
+// zeroed, so a list holds nothing its dropped elements pointed to.
 func (l *List[T]) DropBefore(i int) {
 	i = min(i, l.n)
 	if i <= l.first {
 		return
 	}
+	dropped := l.first
 	l.first = i
 	for len(l.chunks) > 0 && l.first-l.base >= size {
 		l.chunks[0] = nil
 		l.chunks = l.chunks[1:]
 		l.base += size
 	}
-	if l.first == l.n {
+	switch {
+	case l.first == l.n:
 		// Everything is dropped: the last chunk goes too, whether full
 		// or not, and the next Append starts a new one at index n.
 		l.chunks = nil
 		l.base = l.n
+	case len(l.chunks) > 0 && l.first > l.base:
+		// The chunk that stays lets go of what its dropped elements held.
+		clear(l.chunks[0][max(dropped-l.base, 0) : l.first-l.base])
 	}
 	if cap(l.chunks) > 16 && len(l.chunks) < cap(l.chunks)/4 {
 		l.chunks = append([][]T(nil), l.chunks...) // let the old headers go

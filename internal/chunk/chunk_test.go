@@ -1,6 +1,10 @@
 package chunk
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+	"weak"
+)
 
 func TestList(t *testing.T) {
 	var l List[int]
@@ -66,4 +70,26 @@ func TestDropBefore(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A dropped element holds on to nothing, even while the chunk it was in
+// stays for the elements after it.
+func TestDropBeforeLetsGo(t *testing.T) {
+	var l List[*[64]byte]
+	var refs []weak.Pointer[[64]byte]
+	for range size + 5 {
+		p := new([64]byte)
+		refs = append(refs, weak.Make(p))
+		l.Append(p)
+	}
+	for step, drop := range []int{2, 3, size + 1, size + 4} {
+		l.DropBefore(drop)
+		runtime.GC()
+		for i, r := range refs {
+			if got, want := r.Value() != nil, i >= drop; got != want {
+				t.Errorf("step %d: after DropBefore(%d), element %d in memory: %v, want %v", step, drop, i, got, want)
+			}
+		}
+	}
+	runtime.KeepAlive(&l)
 }
