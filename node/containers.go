@@ -1,7 +1,6 @@
 package node
 
 import (
-	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -63,30 +62,19 @@ type timer struct {
 	seq   uint64
 }
 
-type timerHeap []*timer
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+// Less orders timers by time, then by the order they were added.
+func (t *timer) Less(u *timer) bool {
+	if !t.at.Equal(u.at) {
+		return t.at.Before(u.at)
 	}
-	return h[i].seq < h[j].seq
-}
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return t
+	return t.seq < u.seq
 }
 
 func (w *podWorkers) addTimer(t *timer) {
 	w.timerSeq++
 	t.seq = w.timerSeq
 	t.ps.timers++
-	heap.Push(&w.timers, t)
+	w.timers.Push(t)
 }
 
 // dropStaleTimers is removePod's: the timers of removed pods (an exit due
@@ -95,26 +83,19 @@ func (w *podWorkers) addTimer(t *timer) {
 // a cost amortized over the timers added.
 func (w *podWorkers) dropStaleTimers(removed *podState) {
 	w.staleTimers += int(removed.timers)
-	if w.staleTimers <= len(w.timers)/2 {
+	if w.staleTimers <= w.timers.Len()/2 {
 		return
 	}
-	live := w.timers[:0]
-	for _, t := range w.timers {
-		if !t.ps.removed {
-			live = append(live, t)
-		}
-	}
-	clear(w.timers[len(live):])
-	w.timers, w.staleTimers = live, 0
-	heap.Init(&w.timers)
+	w.timers.DeleteFunc(func(t *timer) bool { return t.ps.removed })
+	w.staleTimers = 0
 }
 
 // nextTimer returns when the next timer is due.
 func (w *podWorkers) nextTimer() (time.Time, bool) {
-	if len(w.timers) == 0 {
+	if w.timers.Len() == 0 {
 		return time.Time{}, false
 	}
-	return w.timers[0].at, true
+	return w.timers.Min().at, true
 }
 
 // fire carries out a due timer.

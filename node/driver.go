@@ -315,7 +315,7 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		ev.at, ev.what, ok = at, doPull, true // process fires timers too
 	}
 	if at := n.gc.nextGC; !at.After(t) && (!ok || at.Before(ev.at)) {
-		if skipIdleGC && !ok && len(n.workers.syncq) == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
+		if skipIdleGC && !ok && n.workers.syncq.Len() == 0 && t.Sub(at) >= ImageGCPeriod && n.gc.idle() {
 			// Nothing will happen on the node before t but collections
 			// that find nothing to do: run only the last of them.
 			n.gc.nextGC = at.Add(t.Sub(at) / ImageGCPeriod * ImageGCPeriod)
@@ -323,8 +323,8 @@ func (n *Node) nextEvent(t time.Time, idx int) (runEvent, bool) {
 		}
 		ev.at, ev.what, ok = at, doGC, true
 	}
-	if len(n.workers.syncq) > 0 {
-		if at := n.workers.syncq[0].nextSync; !at.After(t) && (!ok || at.Before(ev.at)) {
+	if n.workers.syncq.Len() > 0 {
+		if at := n.workers.syncq.Min().nextSync; !at.After(t) && (!ok || at.Before(ev.at)) {
 			ev.at, ev.what, ok = at, doSync, true
 		}
 	}
@@ -340,7 +340,7 @@ func (ev runEvent) run(clock settableClock) {
 	case doGC:
 		ev.n.periodicGC(ev.at)
 	default:
-		ev.n.workers.syncPod(ev.n.workers.syncq[0], ev.at)
+		ev.n.workers.syncPod(ev.n.workers.syncq.Min(), ev.at)
 	}
 }
 

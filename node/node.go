@@ -1,7 +1,6 @@
 package node
 
 import (
-	"container/heap"
 	"fmt"
 	"reflect"
 	"time"
@@ -132,7 +131,7 @@ func (n *Node) wire(src registry.Source, start time.Time) {
 		images:         &n.images,
 		records:        &n.records,
 		inUse:          n.workers.imagesInUse,
-		busy:           func() bool { return len(n.puller.jobs) > 0 },
+		busy:           func() bool { return n.puller.jobs.Len() > 0 },
 		obj:            ObjectReference{Kind: "Node", Name: n.name, UID: n.name},
 		detected:       make(map[digest.Digest]*imageRecord),
 		kubeletStarted: start,
@@ -161,10 +160,10 @@ func (n *Node) process(t time.Time) {
 		timerAt, hasTimer := n.workers.nextTimer()
 		switch {
 		case hasJob && !jobAt.After(t) && (!hasTimer || !timerAt.Before(jobAt)):
-			job := heap.Pop(&n.puller.jobs).(*pullJob)
+			job := n.puller.jobs.Pop()
 			n.puller.finish(job, job.finished)
 		case hasTimer && !timerAt.After(t):
-			n.workers.fire(heap.Pop(&n.workers.timers).(*timer))
+			n.workers.fire(n.workers.timers.Pop())
 		default:
 			return
 		}

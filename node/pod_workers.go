@@ -1,13 +1,13 @@
 package node
 
 import (
-	"container/heap"
 	"fmt"
 	"maps"
 	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/internal/heapq"
 	"github.com/pullsim/pullsim/pullpolicy"
 )
 
@@ -26,17 +26,17 @@ type podWorkers struct {
 	manager  *imageManager
 
 	pods        map[podName]*podState
-	first, last *podState           // the pods in creation order, linked through prev and next
-	live        int                 // pods on the node: len(pods), terminating ones included
-	syncq       syncQueue           // pods waiting for a sync, by time
-	created     int                 // pods ever created, for UIDs
-	uidBase     string              // node-derived prefix of pod UIDs
-	fieldPaths  map[fieldKey]string // container name and kind -> event field path
+	first, last *podState             // the pods in creation order, linked through prev and next
+	live        int                   // pods on the node: len(pods), terminating ones included
+	syncq       heapq.Heap[*podState] // pods waiting for a sync, by time
+	created     int                   // pods ever created, for UIDs
+	uidBase     string                // node-derived prefix of pod UIDs
+	fieldPaths  map[fieldKey]string   // container name and kind -> event field path
 
-	timers       timerHeap // container exits and terminations, by time
-	timerSeq     uint64    // timers ever added, for their order
-	staleTimers  int       // timers in the heap about removed pods
-	crashBackOff *backOff  // the crash loop's, per pod and container
+	timers       heapq.Heap[*timer] // container exits and terminations, by time
+	timerSeq     uint64             // timers ever added, for their order
+	staleTimers  int                // timers in the heap about removed pods
+	crashBackOff *backOff           // the crash loop's, per pod and container
 
 	// The specs and metadata of recent pods, shared by the pods that have
 	// the same (intern, internMeta); memos of recently parsed images
@@ -865,34 +865,18 @@ func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 	}
 }
 
-// syncQueue holds a node's pods that wait for a sync, earliest first and,
-// at equal times, the older pod first. A pod is in it exactly when its
-// nextSync is set; setNextSync keeps it so.
-type syncQueue []*podState
-
-func (q syncQueue) Len() int { return len(q) }
-func (q syncQueue) Less(i, j int) bool {
-	if !q[i].nextSync.Equal(q[j].nextSync) {
-		return q[i].nextSync.Before(q[j].nextSync)
+// Less orders the pods that wait for a sync (a node's syncq): earliest
+// first and, at equal times, the older pod first. A pod is in the syncq
+// exactly when its nextSync is set; setNextSync keeps it so.
+func (ps *podState) Less(b *podState) bool {
+	if !ps.nextSync.Equal(b.nextSync) {
+		return ps.nextSync.Before(b.nextSync)
 	}
-	return q[i].seq < q[j].seq
+	return ps.seq < b.seq
 }
-func (q syncQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].qidx, q[j].qidx = int32(i), int32(j)
-}
-func (q *syncQueue) Push(x any) {
-	ps := x.(*podState)
-	ps.qidx = int32(len(*q))
-	*q = append(*q, ps)
-}
-func (q *syncQueue) Pop() any {
-	old := *q
-	ps := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return ps
-}
+
+// SetIndex is told the pod's place in the syncq.
+func (ps *podState) SetIndex(i int) { ps.qidx = int32(i) }
 
 // setNextSync schedules the pod's next sync at t, or unschedules it when t
 // is zero.
@@ -901,10 +885,10 @@ func (w *podWorkers) setNextSync(ps *podState, t time.Time) {
 	ps.nextSync = t
 	switch {
 	case was.IsZero() && !t.IsZero():
-		heap.Push(&w.syncq, ps)
+		w.syncq.Push(ps)
 	case !was.IsZero() && t.IsZero():
-		heap.Remove(&w.syncq, int(ps.qidx))
+		w.syncq.Remove(int(ps.qidx))
 	case !t.IsZero():
-		heap.Fix(&w.syncq, int(ps.qidx))
+		w.syncq.Fix(int(ps.qidx))
 	}
 }

@@ -1,13 +1,13 @@
 package node
 
 import (
-	"container/heap"
 	"errors"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/internal/chunk"
+	"github.com/pullsim/pullsim/internal/heapq"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"golang.org/x/time/rate"
 )
@@ -180,10 +180,10 @@ type puller struct {
 	running  int
 	queue    []*pullJob // requests waiting for a slot: queue[head:], oldest first
 	head     int
-	spare    []*pullJob // finished jobs nothing reaches any more, for reuse
-	jobs     jobHeap    // pulls in flight, by finish time
-	seq      uint64     // pulls ever started, for their order
-	qps      float64    // the throttle's settings, to refill it on a kubelet restart
+	spare    []*pullJob           // finished jobs nothing reaches any more, for reuse
+	jobs     heapq.Heap[*pullJob] // pulls in flight, by finish time
+	seq      uint64               // pulls ever started, for their order
+	qps      float64              // the throttle's settings, to refill it on a kubelet restart
 	burst    int
 	throttle *rate.Limiter          // nil when off
 	pulls    chunk.List[pullEntry]  // every finished pull (see pullEntry)
@@ -214,24 +214,12 @@ func (p *puller) restart() { p.throttle = newPullThrottle(p.qps, p.burst) }
 
 func (p *puller) free() bool { return p.limit == 0 || p.running < p.limit }
 
-// jobHeap orders in-flight jobs by finish time, then by start order.
-type jobHeap []*pullJob
-
-func (h jobHeap) Len() int { return len(h) }
-func (h jobHeap) Less(i, j int) bool {
-	if !h[i].finished.Equal(h[j].finished) {
-		return h[i].finished.Before(h[j].finished)
+// Less orders in-flight jobs by finish time, then by start order.
+func (j *pullJob) Less(k *pullJob) bool {
+	if !j.finished.Equal(k.finished) {
+		return j.finished.Before(k.finished)
 	}
-	return h[i].seq < h[j].seq
-}
-func (h jobHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *jobHeap) Push(x any)   { *h = append(*h, x.(*pullJob)) }
-func (h *jobHeap) Pop() any {
-	old := *h
-	j := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return j
+	return j.seq < k.seq
 }
 
 // reuseJobs lets the puller reuse finished jobs; tests turn it off to
@@ -336,7 +324,7 @@ func (p *puller) start(job *pullJob, at time.Time) {
 		p.finish(job, at)
 		return
 	}
-	heap.Push(&p.jobs, job)
+	p.jobs.Push(job)
 }
 
 // finish ends job at time at: the image enters the cache, the kubelet
@@ -389,10 +377,10 @@ func (p *puller) release(job *pullJob) {
 
 // next returns when the next in-flight pull finishes.
 func (p *puller) next() (time.Time, bool) {
-	if len(p.jobs) == 0 {
+	if p.jobs.Len() == 0 {
 		return time.Time{}, false
 	}
-	return p.jobs[0].finished, true
+	return p.jobs.Min().finished, true
 }
 
 // newPullThrottle is the kubelet's pull throttle: client-go's token bucket

@@ -42,7 +42,8 @@ func checkSpares(t *testing.T, step int, n *Node) {
 	for _, j := range n.puller.queue {
 		live("queued", j)
 	}
-	for _, j := range n.puller.jobs {
+	for i := range n.puller.jobs.Len() {
+		j := n.puller.jobs.At(i)
 		live("in flight", j)
 	}
 	for _, ps := range n.workers.pods {
@@ -292,7 +293,7 @@ func TestPullIntentsEnded(t *testing.T) {
 			if err := n.RestartContainer("default", "a", "app"); err != nil {
 				t.Fatal(err)
 			}
-			if len(n.puller.jobs) == 0 {
+			if n.puller.jobs.Len() == 0 {
 				t.Fatalf("step %d: no pull in flight", i)
 			}
 		} else if _, err := n.Settle(); err != nil {

@@ -48,6 +48,22 @@ func (h *Heap[T]) Init(s []T) {
 	}
 }
 
+// DeleteFunc removes every element for which del returns true, in O(n),
+// keeping the heap's storage: cheaper than removing them one by one when
+// many go at once. Removed [Indexed] elements are told -1.
+func (h *Heap[T]) DeleteFunc(del func(T) bool) {
+	kept := h.s[:0]
+	for _, x := range h.s {
+		if !del(x) {
+			kept = append(kept, x)
+		} else if h.indexed > 0 {
+			any(x).(Indexed).SetIndex(-1)
+		}
+	}
+	clear(h.s[len(kept):]) // let the heap drop its references
+	h.Init(kept)
+}
+
 // Len returns the number of elements.
 func (h *Heap[T]) Len() int { return len(h.s) }
 

@@ -245,3 +245,55 @@ func BenchmarkHeap(b *testing.B) {
 		}
 	})
 }
+
+// TestHeapDeleteFunc removes every element a predicate names and checks
+// that the rest still pop in order, that every kept element knows its
+// index and that removed ones are told -1.
+func TestHeapDeleteFunc(t *testing.T) {
+	for step, tc := range []struct {
+		n    int
+		del  func(*item) bool
+		kept int
+	}{
+		{0, func(*item) bool { return true }, 0},
+		{10, func(*item) bool { return false }, 10},
+		{10, func(*item) bool { return true }, 0},
+		{100, func(x *item) bool { return x.seq%3 == 0 }, 66},
+		{100, func(x *item) bool { return x.seq < 90 }, 10},
+	} {
+		r := rand.New(rand.NewPCG(uint64(step), 9))
+		var h Heap[*item]
+		all := make([]*item, tc.n)
+		for i := range all {
+			all[i] = &item{pri: r.IntN(20), seq: i}
+			h.Push(all[i])
+		}
+		h.DeleteFunc(tc.del)
+		if got := h.Len(); got != tc.kept {
+			t.Fatalf("step %d: got %d elements, want %d", step, got, tc.kept)
+		}
+		check(t, step, &h)
+		for _, x := range all {
+			if tc.del(x) && x.idx != -1 {
+				t.Errorf("step %d: removed element %d says it is at %d, want -1", step, x.seq, x.idx)
+			}
+		}
+		var want []*item
+		for _, x := range all {
+			if !tc.del(x) {
+				want = append(want, x)
+			}
+		}
+		slices.SortFunc(want, func(a, b *item) int {
+			if a.Less(b) {
+				return -1
+			}
+			return 1
+		})
+		for i, w := range want {
+			if got := h.Pop(); got != w {
+				t.Fatalf("step %d: pop %d = %v, want %v", step, i, *got, *w)
+			}
+		}
+	}
+}
