@@ -382,10 +382,7 @@ const MaxGCRuns = 100
 
 // addGCRun keeps res, dropping the oldest beyond MaxGCRuns.
 func (g *imageGCManager) addGCRun(res GCResult) {
-	if len(g.runs) >= 2*MaxGCRuns {
-		g.runs = append(g.runs[:0:0], g.runs[len(g.runs)-MaxGCRuns+1:]...)
-	}
-	g.runs = append(g.runs, res)
+	g.runs = appendBounded(g.runs, res, MaxGCRuns)
 }
 
 // GCRuns returns the latest garbage collections, at most [MaxGCRuns],

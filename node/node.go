@@ -402,3 +402,14 @@ func (n *Node) Pods() []Pod {
 	}
 	return out
 }
+
+// appendBounded appends v to a history that readers see the latest keep
+// elements of: once it holds 2×keep, the oldest are dropped and the rest
+// copied to a new array, so that appending stays amortised O(1) and the
+// history never holds more than 2×keep.
+func appendBounded[T any](s []T, v T, keep int) []T {
+	if len(s) >= 2*keep {
+		s = append(s[:0:0], s[len(s)-keep+1:]...)
+	}
+	return append(s, v)
+}

@@ -400,10 +400,7 @@ const MaxAttempts = 1000
 
 // addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
 func (ps *podState) addAttempt(a Attempt) {
-	if len(ps.attempts) >= 2*MaxAttempts {
-		ps.attempts = append(ps.attempts[:0:0], ps.attempts[len(ps.attempts)-MaxAttempts+1:]...)
-	}
-	ps.attempts = append(ps.attempts, a)
+	ps.attempts = appendBounded(ps.attempts, a, MaxAttempts)
 }
 
 // podState is a pod on the node. Its spec and metadata are shared with

@@ -262,21 +262,7 @@ func TestPullsExact(t *testing.T) {
 // them: only a pull still in flight leaves an intent that becomes a
 // pulled record; ended ones leave nothing.
 func TestPullIntentsEnded(t *testing.T) {
-	reg := registry.New()
-	web := registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}}
-	reg.MustPush("web:v1", web)
-	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
-	// Side-loaded, the image is there for the first pull: the memo is made
-	// with the content present.
-	if _, err := n.LoadImage("web:v1", web); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Settle(); err != nil {
-		t.Fatal(err)
-	}
+	n := alwaysOnLoadedImage(t)
 	id, ok := n.images.cache.ID("docker.io/library/web:v1")
 	if !ok {
 		t.Fatal("web:v1 was not pulled")
@@ -312,21 +298,7 @@ func TestPullIntentsEnded(t *testing.T) {
 // pull after the image was removed downloads it again, and one after the
 // image lost a name gives it back, as without the memo.
 func TestAlwaysCachedMemo(t *testing.T) {
-	reg := registry.New()
-	web := registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}}
-	reg.MustPush("web:v1", web)
-	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
-	// Side-loaded, the image is there for the first pull: the memo is made
-	// with the content present.
-	if _, err := n.LoadImage("web:v1", web); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Settle(); err != nil {
-		t.Fatal(err)
-	}
+	n := alwaysOnLoadedImage(t)
 	const tag = "docker.io/library/web:v1"
 	img, ok := n.Cache().Get(tag)
 	if !ok || len(img.RepoDigests) != 1 {
@@ -373,4 +345,25 @@ func TestAlwaysCachedMemo(t *testing.T) {
 			t.Errorf("step %d: after the pull, web:v1 = %+v, %v; want it with its digest name %s", i, img, ok, digestName)
 		}
 	}
+}
+
+// alwaysOnLoadedImage returns a node with web:v1 side-loaded and pod a
+// running it under Always: the image was there for the first pull, so the
+// image service's memo was made with the content present.
+func alwaysOnLoadedImage(t *testing.T) *Node {
+	t.Helper()
+	reg := registry.New()
+	web := registry.Image{Config: "web v1", Layers: []registry.Layer{{Content: "web", Size: 10 << 20}}}
+	reg.MustPush("web:v1", web)
+	n := MustNew("node-1", reg, WithRegistryPullQPS(0, 0))
+	if _, err := n.LoadImage("web:v1", web); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.CreatePod(Pod{Name: "a", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
