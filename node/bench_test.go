@@ -176,13 +176,17 @@ func liveHeap() uint64 {
 // downloads the image and the pods created while it runs cost a round trip
 // each (the kubelet does not de-duplicate). Every pod must be running at
 // the end, the first half of the fleet on the old build and the second on
-// the new. ns/start is the time per pod start.
+// the new. ns/start is the time per pod start, cpu-ns/start the process's
+// CPU time per pod start (every thread, the garbage collector's included),
+// peak-heap-MiB the largest HeapInuse sampled every 100 nodes.
 func BenchmarkFleetRollout(b *testing.B) {
 	for _, nodes := range fleetSizes {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
 			var fleet []*node.Node
 			var v1, v2 string
+			var mem memPeak
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				fleet = nil // let the last run's fleet go before this one grows
 				reg := registry.New()
@@ -206,10 +210,17 @@ func BenchmarkFleetRollout(b *testing.B) {
 						b.Fatal(err)
 					}
 					fleet[i] = n
+					if i%100 == 99 {
+						mem.sample()
+					}
 				}
+				mem.sample()
 			}
 			b.StopTimer()
+			cpu = cpuTime() - cpu
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*nodes*fleetPods), "cpu-ns/start")
+			b.ReportMetric(float64(mem.heap)/(1<<20), "peak-heap-MiB")
 			checkFleet(b, fleet, func(i int) string {
 				if i >= nodes/2 {
 					return v2
@@ -228,7 +239,8 @@ func BenchmarkFleetRollout(b *testing.B) {
 // node i would first catch up on 22s×i of the kubelet's periodic work
 // (image GC every 5 minutes), and the cost per start would grow with the
 // fleet for that reason alone. Only the replacement is timed; ns/start is
-// its cost per pod replaced (the delete, the create and the start).
+// its cost per pod replaced (the delete, the create and the start), and
+// cpu-ns/start the process's CPU time for it.
 // live-B/pod is the heap after the rollout per live pod, the deleted pods'
 // events still within the event TTL; live-B/pod-1h is the same an event
 // TTL later, when those events have expired: what the live pods need.
@@ -237,6 +249,7 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
 			var fleet []*node.Node
 			var v2 string
+			var cpu time.Duration // of the replacement alone
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
@@ -257,6 +270,7 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 				v2 = reg.MustPush("web:v2", build("web v2")).String()
 				runtime.GC() // the setup's garbage is not the rollout's
 				b.StartTimer()
+				start := cpuTime()
 				for _, n := range fleet {
 					for _, name := range fleetNames {
 						if err := n.DeletePod("default", name); err != nil {
@@ -273,9 +287,11 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				cpu += cpuTime() - start
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*nodes*fleetPods), "cpu-ns/start")
 			checkFleet(b, fleet, func(int) string { return v2 })
 			b.ReportMetric(float64(liveHeap())/float64(nodes*fleetPods), "live-B/pod")
 			for _, n := range fleet {
