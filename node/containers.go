@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -532,18 +533,32 @@ func (c *containerState) setPrevImageRef(id digest.Digest) {
 	}
 }
 
-// stateBox is room for a container status's running or waiting state, so
-// that a pod's statuses come in few allocations.
+// stateBox is room for a container status's running or waiting state and
+// the bytes of its container ID, so that a pod's statuses come in few
+// allocations.
 type stateBox struct {
 	running ContainerStateRunning
 	waiting ContainerStateWaiting
+	id      [idLen]byte
 }
 
-func (c *containerState) status() ContainerStatus { return c.statusIn(new(stateBox)) }
+// room returns the parts of b a status can be built in.
+func (b *stateBox) room() statusRoom { return statusRoom{&b.running, &b.waiting, &b.id} }
+
+// statusRoom is where statusIn builds a status's running or waiting state
+// and formats its container ID; a nil part is allocated when needed. Each
+// part is written once, by one status.
+type statusRoom struct {
+	running *ContainerStateRunning
+	waiting *ContainerStateWaiting
+	id      *[idLen]byte
+}
+
+func (c *containerState) status() ContainerStatus { return c.statusIn(statusRoom{}) }
 
 // statusIn returns the container's status, its running or waiting state
-// in box.
-func (c *containerState) statusIn(box *stateBox) ContainerStatus {
+// and its container ID in room.
+func (c *containerState) statusIn(room statusRoom) ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, RestartCount: int(c.restarts)}
 	if c.names != nil {
 		s.ImageID = c.names.imageID
@@ -552,13 +567,19 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 		}
 	}
 	if c.started {
-		s.ContainerID = c.containerID()
+		if room.id == nil {
+			room.id = new([idLen]byte)
+		}
+		s.ContainerID = c.containerIDIn(room.id)
 	}
 	last := c.lastTerm
 	switch {
 	case c.running:
-		box.running = ContainerStateRunning{StartedAt: c.startAt}
-		s.State.Running = &box.running
+		if room.running == nil {
+			room.running = new(ContainerStateRunning)
+		}
+		*room.running = ContainerStateRunning{StartedAt: c.startAt}
+		s.State.Running = room.running
 		s.Ready = true
 	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
 		t := *c.term
@@ -566,10 +587,13 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
 	default:
-		if c.waiting != nil {
-			box.waiting = *c.waiting
+		if room.waiting == nil {
+			room.waiting = new(ContainerStateWaiting)
 		}
-		s.State.Waiting = &box.waiting
+		if c.waiting != nil {
+			*room.waiting = *c.waiting
+		}
+		s.State.Waiting = room.waiting
 		if c.term != nil {
 			last = c.term // the exited instance waits to be replaced
 		}
@@ -589,13 +613,14 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 	return s
 }
 
-// containerID returns the runtime's ID of the container's current (or
-// last) instance. The hash is computed once per instance.
-func (c *containerState) containerID() string {
+// containerIDIn returns the runtime's ID of the container's current (or
+// last) instance, formatted in buf, which the string returned then owns.
+// The hash is computed once per instance.
+func (c *containerState) containerIDIn(buf *[idLen]byte) string {
 	if c.idFor != c.restarts+1 {
 		c.idSum, c.idFor = containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)), c.restarts+1
 	}
-	return formatContainerID(&c.idSum)
+	return formatContainerIDIn(buf, &c.idSum)
 }
 
 // containerIDSum is the hash in the runtime's ID of a container instance:
@@ -611,11 +636,24 @@ func containerIDSum(podUID, name string, restarts int) [sha256.Size]byte {
 	return sha256.Sum256(b)
 }
 
+// idPrefix and idLen are the prefix and the length of a container ID:
+// containerd://<64 hex>.
+const (
+	idPrefix = "containerd://"
+	idLen    = len(idPrefix) + 2*sha256.Size
+)
+
 // formatContainerID returns the ID with that hash: containerd://<64 hex>.
 func formatContainerID(sum *[sha256.Size]byte) string {
-	const prefix = "containerd://"
-	var out [len(prefix) + 2*sha256.Size]byte
-	copy(out[:], prefix)
-	hex.Encode(out[len(prefix):], sum[:])
-	return string(out[:])
+	return formatContainerIDIn(new([idLen]byte), sum)
+}
+
+// formatContainerIDIn is formatContainerID in buf: the string returned is
+// buf's bytes, without a copy, so that a pod's export formats its IDs in
+// the allocation that holds its statuses. buf must not be written again:
+// the string owns it.
+func formatContainerIDIn(buf *[idLen]byte, sum *[sha256.Size]byte) string {
+	copy(buf[:], idPrefix)
+	hex.Encode(buf[len(idPrefix):], sum[:])
+	return unsafe.String(&buf[0], idLen)
 }

@@ -786,20 +786,34 @@ func (w *podWorkers) newUID() string {
 	return string(b[:])
 }
 
+// export returns the pod as the API shows it: a copy that shares nothing
+// the node changes. A pod of one container comes in one allocation: its
+// spec's container, its status, the status's state and its container ID.
 func (ps *podState) export() Pod {
-	// One array holds the init and the app containers' statuses, and
-	// another their states; a pod of one container has one allocation for
-	// them and its spec's container.
 	var all []ContainerStatus
-	var boxes []stateBox
 	var room []Container
-	if len(ps.ctrs) == 1 {
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, CreationTimestamp: ps.createdAt}
+	switch c := ps.ctrs; {
+	case len(c) == 1 && c[0].running:
+		one := new(exportRunning)
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(statusRoom{running: &one.running, id: &one.id})
+	case len(c) == 1 && !c[0].started:
+		one := new(exportWaiting)
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(statusRoom{waiting: &one.waiting})
+	case len(c) == 1:
 		one := new(exportOfOne)
-		all, boxes, room = one.status[:], one.box[:], one.ctr[:]
-	} else {
-		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(one.box.room())
+	default:
+		all = make([]ContainerStatus, len(c))
+		boxes := make([]stateBox, len(c))
+		for i, c := range c {
+			all[i] = c.statusIn(boxes[i].room())
+		}
 	}
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.cloneInto(room), CreationTimestamp: ps.createdAt}
+	p.Spec = ps.spec.cloneInto(room)
 	if m := ps.meta; m != nil {
 		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
 	}
@@ -807,9 +821,6 @@ func (ps *podState) export() Pod {
 		p.DeletionTimestamp = ps.deletedAt().Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	for i, c := range ps.ctrs {
-		all[i] = c.statusIn(&boxes[i])
-	}
 	if ni := int(ps.nInit); ni > 0 {
 		p.Status.InitContainerStatuses = all[:ni:ni]
 	}
@@ -819,13 +830,29 @@ func (ps *podState) export() Pod {
 	return p
 }
 
-// exportOfOne is what export allocates for a pod of one container, at
-// once: its spec's container, its status and its state.
-type exportOfOne struct {
-	ctr    [1]Container
-	status [1]ContainerStatus
-	box    [1]stateBox
-}
+// exportRunning, exportWaiting and exportOfOne are what export allocates
+// for a pod of one container, at once: its spec's container, its status,
+// and what the status points to: the running state and the container ID
+// of a running container, the waiting state of one never started, room for
+// either otherwise.
+type (
+	exportRunning struct {
+		ctr     [1]Container
+		status  [1]ContainerStatus
+		running ContainerStateRunning
+		id      [idLen]byte
+	}
+	exportWaiting struct {
+		ctr     [1]Container
+		status  [1]ContainerStatus
+		waiting ContainerStateWaiting
+	}
+	exportOfOne struct {
+		ctr    [1]Container
+		status [1]ContainerStatus
+		box    stateBox
+	}
+)
 
 func (ps *podState) container(name string) *containerState {
 	for _, c := range ps.ctrs {
