@@ -159,7 +159,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	c.running = false
 	c.gen++
 	// The instance's ID is left out: status derives it (see lastTerm).
-	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: ps.createdAt.Add(c.startAt), FinishedAt: at}
 	c.waiting = nil
 	if ps.terminating {
 		return
@@ -218,7 +218,7 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
 		c.waiting = &ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
-		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
+		ps.addAttempt(now, c.spec.Name, ReasonCrashLoopBackOff, msg, false)
 		return true
 	}
 	w.crashBackOff.nextSince(x.crashKey, c.term.FinishedAt, now)
@@ -487,8 +487,8 @@ type containerState struct {
 	lastTerm   *ContainerStateTerminated
 	extra      *containerExtra        // nil until the container crashes or restarts
 	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
-	startAt    time.Time
-	names      *imageNames // the status's image and image ID once started; shared, read only
+	startAt    time.Duration          // since the pod's creation: a time without the pointer of its location
+	names      *imageNames            // the status's image and image ID once started; shared, read only
 	imageRef   digest.Digest
 	backOffKey string // "<pod UID>_<image as written>", built on first use
 	// idSum is the hash in the runtime's ID of the instance restarts+1 =
@@ -554,11 +554,14 @@ type statusRoom struct {
 	id      *[idLen]byte
 }
 
-func (c *containerState) status() ContainerStatus { return c.statusIn(statusRoom{}) }
+// status returns the container's status; created is when its pod was.
+func (c *containerState) status(created time.Time) ContainerStatus {
+	return c.statusIn(statusRoom{}, created)
+}
 
 // statusIn returns the container's status, its running or waiting state
-// and its container ID in room.
-func (c *containerState) statusIn(room statusRoom) ContainerStatus {
+// and its container ID in room; created is when its pod was.
+func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, RestartCount: int(c.restarts)}
 	if c.names != nil {
 		s.ImageID = c.names.imageID
@@ -578,7 +581,7 @@ func (c *containerState) statusIn(room statusRoom) ContainerStatus {
 		if room.running == nil {
 			room.running = new(ContainerStateRunning)
 		}
-		*room.running = ContainerStateRunning{StartedAt: c.startAt}
+		*room.running = ContainerStateRunning{StartedAt: created.Add(c.startAt)}
 		s.State.Running = room.running
 		s.Ready = true
 	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):

@@ -338,10 +338,10 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 		}
 		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
 		c.waiting = &ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
-		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
+		ps.addAttempt(now, c.spec.Name, o.err.Error(), o.msg, pulled)
 		return false
 	}
-	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
+	ps.addAttempt(now, c.spec.Name, "", o.msg, pulled)
 	if w.cfg.before(KubeletV135) {
 		w.rec.record(now, evCreatedV134, c.obj, c.spec.Name, "")
 		w.rec.record(now, evStartedV134, c.obj, c.spec.Name, "")
@@ -355,7 +355,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	if c.term != nil {
 		c.lastTerm, c.term = c.term, nil
 	}
-	c.started, c.startAt, c.running = true, now, true
+	c.started, c.startAt, c.running = true, now.Sub(ps.createdAt), true
 	c.waiting = nil
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
@@ -398,8 +398,10 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 // days keeps its latest ones.
 const MaxAttempts = 1000
 
-// addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
-func (ps *podState) addAttempt(a Attempt) {
+// addAttempt notes a start attempt at time at, dropping the oldest beyond
+// MaxAttempts.
+func (ps *podState) addAttempt(at time.Time, container, reason, message string, pulled bool) {
+	a := attempt{at.Sub(ps.createdAt), container, reason, message, pulled}
 	if len(ps.attempts) >= 2*MaxAttempts {
 		ps.attempts = append(ps.attempts[:0:0], ps.attempts[len(ps.attempts)-MaxAttempts+1:]...)
 	}
@@ -417,7 +419,7 @@ type podState struct {
 	ctrs                 []*containerState // the init containers, then the app containers
 	vols                 *podVolumes       // image volumes; nil when the pod has none
 	prev, next           *podState         // creation order on the node
-	attempts             []Attempt
+	attempts             []attempt
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
 	createdAt            time.Time
 	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
@@ -433,6 +435,14 @@ type podState struct {
 	terminating          bool          // deleted: its containers are being stopped
 	ready                bool          // every app container has started once
 	removed              bool          // taken off the node
+}
+
+// attempt is an [Attempt] as a pod keeps it: its time since the pod's
+// creation, without the pointer of a time's location.
+type attempt struct {
+	at                         time.Duration
+	container, reason, message string
+	pulled                     bool
 }
 
 // podRare is what few pods need, kept apart so that the many that do not
@@ -567,7 +577,7 @@ type podOfOne struct {
 	pod     podState
 	state   [1]containerState
 	ptr     [1]*containerState
-	attempt [1]Attempt
+	attempt [1]attempt
 }
 
 // intern returns the stored copy of spec: that of an earlier pod when one
@@ -797,20 +807,20 @@ func (ps *podState) export() Pod {
 	case len(c) == 1 && c[0].running:
 		one := new(exportRunning)
 		all, room = one.status[:], one.ctr[:]
-		all[0] = c[0].statusIn(statusRoom{running: &one.running, id: &one.id})
+		all[0] = c[0].statusIn(statusRoom{running: &one.running, id: &one.id}, ps.createdAt)
 	case len(c) == 1 && !c[0].started:
 		one := new(exportWaiting)
 		all, room = one.status[:], one.ctr[:]
-		all[0] = c[0].statusIn(statusRoom{waiting: &one.waiting})
+		all[0] = c[0].statusIn(statusRoom{waiting: &one.waiting}, ps.createdAt)
 	case len(c) == 1:
 		one := new(exportOfOne)
 		all, room = one.status[:], one.ctr[:]
-		all[0] = c[0].statusIn(one.box.room())
+		all[0] = c[0].statusIn(one.box.room(), ps.createdAt)
 	default:
 		all = make([]ContainerStatus, len(c))
 		boxes := make([]stateBox, len(c))
 		for i, c := range c {
-			all[i] = c.statusIn(boxes[i].room())
+			all[i] = c.statusIn(boxes[i].room(), ps.createdAt)
 		}
 	}
 	p.Spec = ps.spec.cloneInto(room)
