@@ -140,7 +140,7 @@ func (w *podWorkers) fire(t *timer) {
 // run time completes at once.
 func (w *podWorkers) started(ps *podState, c *containerState, now time.Time) {
 	c.gen++
-	r := w.images.run(c.imageRef)
+	r := w.images.run(c.imageRef())
 	switch {
 	case c.init && !c.sidecar && r.ExitAfter == 0:
 		w.exitContainer(ps, c, now, 0, ReasonCompleted)
@@ -392,7 +392,7 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 // stops at once, or the grace period is 0).
 func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
 	for _, c := range ps.ctrs {
-		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef).StopAfter > 0) {
+		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef()).StopAfter > 0) {
 			return false
 		}
 	}
@@ -403,7 +403,7 @@ func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
 // is gone.
 func (w *podWorkers) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
 	w.rec.record(now, evKilling, c.obj, c.spec.Name, "")
-	wait, code := w.images.run(c.imageRef).StopAfter, exitCodeSIGTERM
+	wait, code := w.images.run(c.imageRef()).StopAfter, exitCodeSIGTERM
 	if wait > grace {
 		wait, code = grace, exitCodeSIGKILL
 	}
@@ -488,9 +488,8 @@ type containerState struct {
 	extra      *containerExtra        // nil until the container crashes or restarts
 	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
 	startAt    time.Duration          // since the pod's creation: a time without the pointer of its location
-	names      *imageNames            // the status's image and image ID once started; shared, read only
-	imageRef   digest.Digest
-	backOffKey string // "<pod UID>_<image as written>", built on first use
+	names      *imageNames            // the image it runs, its status's image and image ID once started; shared, read only
+	backOffKey string                 // "<pod UID>_<image as written>", built on first use
 	// idSum is the hash in the runtime's ID of the instance restarts+1 =
 	// idFor, computed once per instance (containerID); idFor is 0 before.
 	idSum    [sha256.Size]byte
@@ -509,6 +508,15 @@ type containerState struct {
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
 	attemptPulled bool // the current start attempt handed a pull to the runtime
+}
+
+// imageRef is the image the container runs, or last ran; "" before its
+// first start.
+func (c *containerState) imageRef() digest.Digest {
+	if c.names == nil {
+		return ""
+	}
+	return c.names.ref
 }
 
 // containerExtra is what a container needs once it has crashed or been

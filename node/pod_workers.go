@@ -145,8 +145,8 @@ func (w *podWorkers) syncPod(ps *podState, now time.Time) {
 	for !ps.syncing && !ps.terminating {
 		w.setNextSync(ps, time.Time{})
 		ps.syncing, ps.cursor, ps.pullFailed, ps.syncAgain = true, 0, false, false
-		if ps.vols != nil {
-			ps.vols.ensured, ps.vols.cursor = false, 0
+		if ps.volumes() != nil {
+			ps.volumes().ensured, ps.volumes().cursor = false, 0
 		}
 		w.continueSync(ps, now)
 		// A container event during the sync (a sidecar started, an init
@@ -187,7 +187,7 @@ func (w *podWorkers) continueSync(ps *podState, now time.Time) {
 			continue
 		}
 		c.restartNow = false
-		if ps.vols != nil && !ps.vols.ensured && w.ensureVolumes(ps, now) {
+		if ps.volumes() != nil && !ps.volumes().ensured && w.ensureVolumes(ps, now) {
 			return // blocked on a volume's pull
 		}
 		c.attemptPulled = false
@@ -231,8 +231,8 @@ func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o
 		return
 	}
 	if c.volume {
-		ps.vols.list[ps.vols.cursor].outcome = o
-		ps.vols.cursor++
+		ps.volumes().list[ps.volumes().cursor].outcome = o
+		ps.volumes().cursor++
 		w.continueSync(ps, at)
 		return
 	}
@@ -253,7 +253,7 @@ func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o
 // the kubelet's getImageVolumes does lazily once per sync, before the first
 // container it starts. It reports whether a volume's pull blocks the sync.
 func (w *podWorkers) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
-	vs := ps.vols
+	vs := ps.volumes()
 	for ; vs.cursor < len(vs.list); vs.cursor++ {
 		v := vs.list[vs.cursor]
 		o, job := w.manager.ensureImage(ps, &v.state, now)
@@ -273,7 +273,7 @@ func (w *podWorkers) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
 // ensured (toKubeContainerImageVolumes).
 func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
 	var last ensureOutcome
-	if ps.vols == nil {
+	if ps.volumes() == nil {
 		return last, false
 	}
 	for _, m := range c.spec.VolumeMounts {
@@ -301,10 +301,10 @@ func (w *podWorkers) recordFailedMounts(ps *podState, c *containerState, now tim
 
 // volume returns the image volume of that name, or nil.
 func (ps *podState) volume(name string) *imageVolume {
-	if ps.vols == nil {
+	if ps.volumes() == nil {
 		return nil
 	}
-	for _, v := range ps.vols.list {
+	for _, v := range ps.volumes().list {
 		if v.state.spec.Name == name {
 			return v
 		}
@@ -359,10 +359,10 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	c.waiting = nil
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
-	c.setPrevImageRef(c.imageRef) // "" on the first start
-	if id := digest.Digest(o.imageRef); c.imageRef != id || c.names == nil || c.names.imageID == "" {
-		c.imageRef = id
-		c.names = w.imageNames(w.images.statusImage(c.ref, id))
+	c.setPrevImageRef(c.imageRef()) // "" on the first start
+	if id := digest.Digest(o.imageRef); c.names == nil || c.names.ref != id || c.names.imageID == "" {
+		image, imageID := w.images.statusImage(c.ref, id)
+		c.names = w.imageNames(id, image, imageID)
 	}
 	if c.sidecar && c.restarts == 0 {
 		ps.syncAgain = true // its first start: the app containers start in the next sync
@@ -410,14 +410,13 @@ func (ps *podState) addAttempt(at time.Time, container, reason, message string, 
 
 // podState is a pod on the node. Its spec and metadata are shared with
 // the other pods that have the same (podWorkers.intern) and never change;
-// fields a pod needs only in some states live behind pointers (vols), and
+// fields a pod needs only in some states live behind a pointer (rare), and
 // the booleans and small counters come last, packed.
 type podState struct {
 	spec                 *storedSpec // interned: read only
 	meta                 *podMeta    // interned, read only; nil when the pod has none
 	name, namespace, uid string
 	ctrs                 []*containerState // the init containers, then the app containers
-	vols                 *podVolumes       // image volumes; nil when the pod has none
 	prev, next           *podState         // creation order on the node
 	attempts             []attempt
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
@@ -448,8 +447,9 @@ type attempt struct {
 // podRare is what few pods need, kept apart so that the many that do not
 // carry none of it.
 type podRare struct {
-	deletedAt      time.Time // when the pod was deleted, once it terminates
-	missingSecrets []string  // pull secrets the last lookup did not find
+	vols           *podVolumes // image volumes; nil when the pod has none
+	deletedAt      time.Time   // when the pod was deleted, once it terminates
+	missingSecrets []string    // pull secrets the last lookup did not find
 }
 
 // more returns ps's rare state, allocating it on first use.
@@ -458,6 +458,14 @@ func (ps *podState) more() *podRare {
 		ps.rare = new(podRare)
 	}
 	return ps.rare
+}
+
+// volumes returns the pod's image volumes, nil when it has none.
+func (ps *podState) volumes() *podVolumes {
+	if ps.rare == nil {
+		return nil
+	}
+	return ps.rare.vols
 }
 
 // deletedAt is when a terminating pod was deleted.
@@ -543,10 +551,10 @@ func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time)
 	objs := make([]ObjectReference, nvols+ni+na)
 	for i := range spec.Volumes {
 		if v := &spec.Volumes[i]; v.Image != nil {
-			if ps.vols == nil {
-				ps.vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
+			if ps.volumes() == nil {
+				ps.more().vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
 			}
-			ps.vols.list = append(ps.vols.list, w.newImageVolume(ps, v, &objs[0]))
+			ps.rare.vols.list = append(ps.rare.vols.list, w.newImageVolume(ps, v, &objs[0]))
 			objs = objs[1:]
 		}
 	}
@@ -699,19 +707,22 @@ func (w *podWorkers) parse(image string) *pullpolicy.ImageRef {
 	return ref
 }
 
-// imageNames are the image and image ID a started container's status
-// shows (the runtime's name and repo@digest).
-type imageNames struct{ image, imageID string }
+// imageNames are the image a started container runs and the image and
+// image ID its status shows (the runtime's name and repo@digest).
+type imageNames struct {
+	ref            digest.Digest
+	image, imageID string
+}
 
-// imageNames returns image and imageID as a shared pair: one of the
+// imageNames returns ref, image and imageID as a shared triple: one of the
 // node's latest when it is the same, else a new one.
-func (w *podWorkers) imageNames(image, imageID string) *imageNames {
+func (w *podWorkers) imageNames(ref digest.Digest, image, imageID string) *imageNames {
 	for _, m := range w.namesMemo {
-		if m != nil && m.image == image && m.imageID == imageID {
+		if m != nil && m.ref == ref && m.image == image && m.imageID == imageID {
 			return m
 		}
 	}
-	m := &imageNames{image, imageID}
+	m := &imageNames{ref, image, imageID}
 	w.namesMemo[w.namesNext] = m
 	w.namesNext = (w.namesNext + 1) % len(w.namesMemo)
 	return m
@@ -883,8 +894,8 @@ func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 	clear(used)
 	for ps := w.first; ps != nil; ps = ps.next {
 		for _, c := range ps.ctrs {
-			if c.started && c.imageRef != "" {
-				used[c.imageRef] = true
+			if id := c.imageRef(); c.started && id != "" {
+				used[id] = true
 			}
 			if c.extra != nil && c.extra.prevImageRef != "" {
 				used[c.extra.prevImageRef] = true
@@ -892,8 +903,8 @@ func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 		}
 		// Images mounted as image volumes: what the last ensure of each
 		// volume gave.
-		if ps.vols != nil {
-			for _, v := range ps.vols.list {
+		if ps.volumes() != nil {
+			for _, v := range ps.volumes().list {
 				if v.outcome.imageRef != "" {
 					used[digest.Digest(v.outcome.imageRef)] = true
 				}
