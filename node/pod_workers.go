@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -540,15 +541,23 @@ func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time)
 	} else {
 		ps, states, ptrs = new(podState), make([]containerState, ni+na), make([]*containerState, ni+na)
 	}
-	ps.name, ps.namespace, ps.uid, ps.spec, ps.meta = p.Name, p.Namespace, w.newUID(), spec, w.internMeta(p)
-	ps.createdAt, ps.seq = now, w.created
 	nvols := 0
 	for i := range spec.Volumes {
 		if spec.Volumes[i].Image != nil {
 			nvols++
 		}
 	}
-	objs := make([]ObjectReference, nvols+ni+na)
+	// The object references and the UID they name come in one allocation
+	// when there is one.
+	var objs []ObjectReference
+	if nvols+ni+na == 1 {
+		one := new(refOfOne)
+		objs, ps.uid = one.obj[:], w.newUIDIn(&one.uid)
+	} else {
+		objs, ps.uid = make([]ObjectReference, nvols+ni+na), w.newUIDIn(new([uidLen]byte))
+	}
+	ps.name, ps.namespace, ps.spec, ps.meta = p.Name, p.Namespace, spec, w.internMeta(p)
+	ps.createdAt, ps.seq = now, w.created
 	for i := range spec.Volumes {
 		if v := &spec.Volumes[i]; v.Image != nil {
 			if ps.volumes() == nil {
@@ -580,12 +589,21 @@ func (w *podWorkers) stored(spec *PodSpec) *storedSpec {
 	return nil
 }
 
-// podOfOne is a pod of one container, allocated at once.
+// podOfOne is a pod of one container, allocated at once. The container's
+// state comes last: its tail holds no pointers, which the garbage
+// collector then does not scan.
 type podOfOne struct {
 	pod     podState
-	state   [1]containerState
 	ptr     [1]*containerState
 	attempt [1]attempt
+	state   [1]containerState
+}
+
+// refOfOne is the object reference of a pod's one container and the bytes
+// of the pod's UID, allocated at once.
+type refOfOne struct {
+	obj [1]ObjectReference
+	uid [uidLen]byte
 }
 
 // intern returns the stored copy of spec: that of an earlier pod when one
@@ -790,21 +808,26 @@ type fieldKey struct {
 	init bool
 }
 
-// newUID returns a UUID-shaped UID made of a hash of the node's name and the
-// node's pod sequence number, so runs are reproducible, UIDs differ across
-// nodes, and a recreated pod gets a new one.
-func (w *podWorkers) newUID() string {
+// uidLen is the length of a pod UID, shaped as a UUID.
+const uidLen = 36
+
+// newUIDIn returns a UUID-shaped UID made of a hash of the node's name and
+// the node's pod sequence number, so runs are reproducible, UIDs differ
+// across nodes, and a recreated pod gets a new one. It is formatted in b:
+// the string returned is b's bytes, without a copy, so that it shares an
+// allocation with the pod's object references; b must not be written
+// again.
+func (w *podWorkers) newUIDIn(b *[uidLen]byte) string {
 	if w.uidBase == "" {
 		w.uidBase = uuidOf(w.nodeName)[:24] // the last group counts pods
 	}
-	var b [36]byte
 	copy(b[:], w.uidBase)
 	const digits = "0123456789abcdef"
-	for i, v := 35, uint64(w.created); i >= 24; i-- {
+	for i, v := uidLen-1, uint64(w.created); i >= 24; i-- {
 		b[i] = digits[v&15]
 		v >>= 4
 	}
-	return string(b[:])
+	return unsafe.String(&b[0], uidLen)
 }
 
 // export returns the pod as the API shows it: a copy that shares nothing
