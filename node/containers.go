@@ -490,18 +490,14 @@ type containerState struct {
 	startAt    time.Duration          // since the pod's creation: a time without the pointer of its location
 	names      *imageNames            // the image it runs, its status's image and image ID once started; shared, read only
 	backOffKey string                 // "<pod UID>_<image as written>", built on first use
-	// idSum is the hash in the runtime's ID of the instance restarts+1 =
-	// idFor, computed once per instance (containerID); idFor is 0 before.
-	idSum    [sha256.Size]byte
-	idFor    int32
-	gen      int32 // instances ever started, to tell stale exit timers
-	restarts int32
-	init     bool
-	sidecar  bool // an init container with restartPolicy Always
-	started  bool // ever started
-	running  bool
-	done     bool // init container completed
-	final    bool // exited and will not be restarted
+	gen        int32                  // instances ever started, to tell stale exit timers
+	restarts   int32
+	init       bool
+	sidecar    bool // an init container with restartPolicy Always
+	started    bool // ever started
+	running    bool
+	done       bool // init container completed
+	final      bool // exited and will not be restarted
 	// restartNow: RestartContainer starts it again without crash-loop backoff.
 	restartNow bool
 	// volume marks an image volume's state: spec holds its name, reference
@@ -626,12 +622,12 @@ func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerS
 
 // containerIDIn returns the runtime's ID of the container's current (or
 // last) instance, formatted in buf, which the string returned then owns.
-// The hash is computed once per instance.
+// The hash is computed at each call rather than kept: a container's state
+// lives as long as its pod, and a fleet exports each pod about once (the
+// pod CreatePod returns), so 36 bytes a container cost more than a hash.
 func (c *containerState) containerIDIn(buf *[idLen]byte) string {
-	if c.idFor != c.restarts+1 {
-		c.idSum, c.idFor = containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)), c.restarts+1
-	}
-	return formatContainerIDIn(buf, &c.idSum)
+	sum := containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts))
+	return formatContainerIDIn(buf, &sum)
 }
 
 // containerIDSum is the hash in the runtime's ID of a container instance:
