@@ -51,6 +51,8 @@ type podWorkers struct {
 	refNext     int // the entry of refMemo the next parse replaces
 	namesMemo   [4]*imageNames
 	namesNext   int // the entry of namesMemo the next new pair replaces
+	waitMemo    [4]*ContainerStateWaiting
+	waitNext    int // the entry of waitMemo the next new state replaces
 	meta        *podMeta
 	scratch     []Container
 	scratchVols []Volume
@@ -338,7 +340,7 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 			ps.pullFailed = true
 		}
 		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
-		c.waiting = &ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
+		c.waiting = w.waitingState(o.err.Error(), o.msg)
 		ps.addAttempt(now, c.spec.Name, o.err.Error(), o.msg, pulled)
 		return false
 	}
@@ -743,6 +745,22 @@ func (w *podWorkers) imageNames(ref digest.Digest, image, imageID string) *image
 	m := &imageNames{ref, image, imageID}
 	w.namesMemo[w.namesNext] = m
 	w.namesNext = (w.namesNext + 1) % len(w.namesMemo)
+	return m
+}
+
+// waitingState returns the waiting state of a failed start, shared: one
+// of the node's latest when it is the same, else a new one. The pods that
+// fail alike (a fleet's during a registry outage) then share one, which
+// nothing changes: a container's waiting state is replaced, never changed.
+func (w *podWorkers) waitingState(reason, message string) *ContainerStateWaiting {
+	for _, m := range w.waitMemo {
+		if m != nil && m.Reason == reason && m.Message == message {
+			return m
+		}
+	}
+	m := &ContainerStateWaiting{Reason: reason, Message: message}
+	w.waitMemo[w.waitNext] = m
+	w.waitNext = (w.waitNext + 1) % len(w.waitMemo)
 	return m
 }
 
