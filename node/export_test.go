@@ -2,9 +2,11 @@ package node_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/registry"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkPods exports every pod of a node of 110 running pods of one
@@ -60,5 +62,53 @@ func TestPodsAllocs(t *testing.T) {
 	})
 	if want := float64(fleetPods + 1); allocs > want {
 		t.Errorf("Pods of %d running pods: %.0f allocations, want at most %.0f", fleetPods, allocs, want)
+	}
+}
+
+// A pod keeps its times as durations since its creation; the times it
+// shows are the clock's, location included, to the nanosecond: creation,
+// start attempts, the running state and an exited instance's.
+func TestPodTimesKeepLocation(t *testing.T) {
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	start := time.Date(2026, time.March, 1, 9, 0, 0, 7, zone)
+	reg := registry.New()
+	reg.MustPush("web:v1", build("web v1"))
+	clock := node.NewManualClock(start)
+	n := node.MustNew("node-1", reg, node.WithClock(clock))
+	n.MustCreatePod(appPod("web", "web:v1", ""))
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := n.Pod("default", "web")
+	running := p.Status.ContainerStatuses[0].State.Running
+	require.NotNil(t, running, "the pod runs")
+	atts := n.Attempts("default", "web")
+	require.NotEmpty(t, atts)
+	last := atts[len(atts)-1]
+	exitAt := clock.Now().Add(90*time.Second + 3)
+	clock.Set(exitAt)
+	require.NoError(t, n.ExitContainer("default", "web", "app", 1))
+	q, _ := n.Pod("default", "web")
+	s := q.Status.ContainerStatuses[0]
+	term := s.State.Terminated
+	if term == nil {
+		term = s.LastState.Terminated
+	}
+	require.NotNil(t, term, "the exited instance shows")
+	for i, tc := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"creation", p.CreationTimestamp, start},
+		{"running since", running.StartedAt, last.At},
+		{"terminated: started", term.StartedAt, running.StartedAt},
+		{"terminated: finished", term.FinishedAt, exitAt},
+	} {
+		if tc.got != tc.want || tc.got.Location() != zone {
+			t.Errorf("step %d: %s: got %v (%v), want %v (%v)", i, tc.name, tc.got, tc.got.Location(), tc.want, zone)
+		}
+	}
+	if !last.At.After(start) || last.At.Location() != zone || last.Container != "app" || last.Reason != "" {
+		t.Errorf("last attempt %+v: want app's start after %v, in %v", last, start, zone)
 	}
 }
