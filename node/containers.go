@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -120,7 +121,7 @@ func (w *podWorkers) fire(t *timer) {
 // run time completes at once.
 func (w *podWorkers) started(ps *podState, c *containerState, now time.Time) {
 	c.gen++
-	r := w.images.run(c.imageRef)
+	r := w.images.run(c.imageRef())
 	switch {
 	case c.init && !c.sidecar && r.ExitAfter == 0:
 		w.exitContainer(ps, c, now, 0, ReasonCompleted)
@@ -139,7 +140,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	c.running = false
 	c.gen++
 	// The instance's ID is left out: status derives it (see lastTerm).
-	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: c.startAt, FinishedAt: at}
+	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: ps.createdAt.Add(c.startAt), FinishedAt: at}
 	c.waiting = nil
 	if ps.terminating {
 		return
@@ -198,7 +199,7 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
 		c.waiting = &ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
-		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: ReasonCrashLoopBackOff, Message: msg})
+		ps.addAttempt(now, c.spec.Name, ReasonCrashLoopBackOff, msg, false)
 		return true
 	}
 	w.crashBackOff.nextSince(x.crashKey, c.term.FinishedAt, now)
@@ -372,7 +373,7 @@ func (w *podWorkers) terminate(ps *podState, now time.Time) {
 // stops at once, or the grace period is 0).
 func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
 	for _, c := range ps.ctrs {
-		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef).StopAfter > 0) {
+		if c.running && (c.sidecar || grace > 0 && w.images.run(c.imageRef()).StopAfter > 0) {
 			return false
 		}
 	}
@@ -383,7 +384,7 @@ func (w *podWorkers) goesAtOnce(ps *podState, grace time.Duration) bool {
 // is gone.
 func (w *podWorkers) stop(ps *podState, c *containerState, now time.Time, grace time.Duration) time.Time {
 	w.rec.record(now, evKilling, c.obj, c.spec.Name, "")
-	wait, code := w.images.run(c.imageRef).StopAfter, exitCodeSIGTERM
+	wait, code := w.images.run(c.imageRef()).StopAfter, exitCodeSIGTERM
 	if wait > grace {
 		wait, code = grace, exitCodeSIGKILL
 	}
@@ -467,28 +468,32 @@ type containerState struct {
 	lastTerm   *ContainerStateTerminated
 	extra      *containerExtra        // nil until the container crashes or restarts
 	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
-	startAt    time.Time
-	names      *imageNames // the status's image and image ID once started; shared, read only
-	imageRef   digest.Digest
-	backOffKey string // "<pod UID>_<image as written>", built on first use
-	// idSum is the hash in the runtime's ID of the instance restarts+1 =
-	// idFor, computed once per instance (containerID); idFor is 0 before.
-	idSum    [sha256.Size]byte
-	idFor    int32
-	gen      int32 // instances ever started, to tell stale exit timers
-	restarts int32
-	init     bool
-	sidecar  bool // an init container with restartPolicy Always
-	started  bool // ever started
-	running  bool
-	done     bool // init container completed
-	final    bool // exited and will not be restarted
+	startAt    time.Duration          // since the pod's creation: a time without the pointer of its location
+	names      *imageNames            // the image it runs, its status's image and image ID once started; shared, read only
+	backOffKey string                 // "<pod UID>_<image as written>", built on first use
+	gen        int32                  // instances ever started, to tell stale exit timers
+	restarts   int32
+	init       bool
+	sidecar    bool // an init container with restartPolicy Always
+	started    bool // ever started
+	running    bool
+	done       bool // init container completed
+	final      bool // exited and will not be restarted
 	// restartNow: RestartContainer starts it again without crash-loop backoff.
 	restartNow bool
 	// volume marks an image volume's state: spec holds its name, reference
 	// and policy, obj is the pod (its events are pod events).
 	volume        bool
 	attemptPulled bool // the current start attempt handed a pull to the runtime
+}
+
+// imageRef is the image the container runs, or last ran; "" before its
+// first start.
+func (c *containerState) imageRef() digest.Digest {
+	if c.names == nil {
+		return ""
+	}
+	return c.names.ref
 }
 
 // containerExtra is what a container needs once it has crashed or been
@@ -513,18 +518,35 @@ func (c *containerState) setPrevImageRef(id digest.Digest) {
 	}
 }
 
-// stateBox is room for a container status's running or waiting state, so
-// that a pod's statuses come in few allocations.
+// stateBox is room for a container status's running or waiting state and
+// the bytes of its container ID, so that a pod's statuses come in few
+// allocations.
 type stateBox struct {
 	running ContainerStateRunning
 	waiting ContainerStateWaiting
+	id      [idLen]byte
 }
 
-func (c *containerState) status() ContainerStatus { return c.statusIn(new(stateBox)) }
+// room returns the parts of b a status can be built in.
+func (b *stateBox) room() statusRoom { return statusRoom{&b.running, &b.waiting, &b.id} }
+
+// statusRoom is where statusIn builds a status's running or waiting state
+// and formats its container ID; a nil part is allocated when needed. Each
+// part is written once, by one status.
+type statusRoom struct {
+	running *ContainerStateRunning
+	waiting *ContainerStateWaiting
+	id      *[idLen]byte
+}
+
+// status returns the container's status; created is when its pod was.
+func (c *containerState) status(created time.Time) ContainerStatus {
+	return c.statusIn(statusRoom{}, created)
+}
 
 // statusIn returns the container's status, its running or waiting state
-// in box.
-func (c *containerState) statusIn(box *stateBox) ContainerStatus {
+// and its container ID in room; created is when its pod was.
+func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerStatus {
 	s := ContainerStatus{Name: c.spec.Name, Image: c.spec.Image, RestartCount: int(c.restarts)}
 	if c.names != nil {
 		s.ImageID = c.names.imageID
@@ -533,13 +555,19 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 		}
 	}
 	if c.started {
-		s.ContainerID = c.containerID()
+		if room.id == nil {
+			room.id = new([idLen]byte)
+		}
+		s.ContainerID = c.containerIDIn(room.id)
 	}
 	last := c.lastTerm
 	switch {
 	case c.running:
-		box.running = ContainerStateRunning{StartedAt: c.startAt}
-		s.State.Running = &box.running
+		if room.running == nil {
+			room.running = new(ContainerStateRunning)
+		}
+		*room.running = ContainerStateRunning{StartedAt: created.Add(c.startAt)}
+		s.State.Running = room.running
 		s.Ready = true
 	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
 		t := *c.term
@@ -547,10 +575,13 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
 	default:
-		if c.waiting != nil {
-			box.waiting = *c.waiting
+		if room.waiting == nil {
+			room.waiting = new(ContainerStateWaiting)
 		}
-		s.State.Waiting = &box.waiting
+		if c.waiting != nil {
+			*room.waiting = *c.waiting
+		}
+		s.State.Waiting = room.waiting
 		if c.term != nil {
 			last = c.term // the exited instance waits to be replaced
 		}
@@ -570,13 +601,14 @@ func (c *containerState) statusIn(box *stateBox) ContainerStatus {
 	return s
 }
 
-// containerID returns the runtime's ID of the container's current (or
-// last) instance. The hash is computed once per instance.
-func (c *containerState) containerID() string {
-	if c.idFor != c.restarts+1 {
-		c.idSum, c.idFor = containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts)), c.restarts+1
-	}
-	return formatContainerID(&c.idSum)
+// containerIDIn returns the runtime's ID of the container's current (or
+// last) instance, formatted in buf, which the string returned then owns.
+// The hash is computed at each call rather than kept: a container's state
+// lives as long as its pod, and a fleet exports each pod about once (the
+// pod CreatePod returns), so 36 bytes a container cost more than a hash.
+func (c *containerState) containerIDIn(buf *[idLen]byte) string {
+	sum := containerIDSum(c.obj.UID, c.spec.Name, int(c.restarts))
+	return formatContainerIDIn(buf, &sum)
 }
 
 // containerIDSum is the hash in the runtime's ID of a container instance:
@@ -592,11 +624,24 @@ func containerIDSum(podUID, name string, restarts int) [sha256.Size]byte {
 	return sha256.Sum256(b)
 }
 
+// idPrefix and idLen are the prefix and the length of a container ID:
+// containerd://<64 hex>.
+const (
+	idPrefix = "containerd://"
+	idLen    = len(idPrefix) + 2*sha256.Size
+)
+
 // formatContainerID returns the ID with that hash: containerd://<64 hex>.
 func formatContainerID(sum *[sha256.Size]byte) string {
-	const prefix = "containerd://"
-	var out [len(prefix) + 2*sha256.Size]byte
-	copy(out[:], prefix)
-	hex.Encode(out[len(prefix):], sum[:])
-	return string(out[:])
+	return formatContainerIDIn(new([idLen]byte), sum)
+}
+
+// formatContainerIDIn is formatContainerID in buf: the string returned is
+// buf's bytes, without a copy, so that a pod's export formats its IDs in
+// the allocation that holds its statuses. buf must not be written again:
+// the string owns it.
+func formatContainerIDIn(buf *[idLen]byte, sum *[sha256.Size]byte) string {
+	copy(buf[:], idPrefix)
+	hex.Encode(buf[len(idPrefix):], sum[:])
+	return unsafe.String(&buf[0], idLen)
 }

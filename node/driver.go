@@ -39,7 +39,12 @@ func (n *Node) Attempts(namespace, name string) []Attempt {
 	if ps == nil {
 		return nil
 	}
-	return append([]Attempt(nil), ps.attempts[max(0, len(ps.attempts)-MaxAttempts):]...)
+	kept := ps.attempts[max(0, len(ps.attempts)-MaxAttempts):]
+	out := make([]Attempt, len(kept))
+	for i, a := range kept {
+		out[i] = Attempt{At: ps.createdAt.Add(a.at), Container: a.container, Reason: a.reason, Message: a.message, Pulled: a.pulled}
+	}
+	return out
 }
 
 // ImageBackOff returns the image pull backoff of a pod and image (spelled

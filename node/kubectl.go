@@ -68,7 +68,7 @@ func (n *Node) Describe(w io.Writer, namespace, name string) error {
 }
 
 func (n *Node) describeContainer(w io.Writer, ps *podState, c *containerState) {
-	s := c.status()
+	s := c.status(ps.createdAt)
 	fmt.Fprintf(w, "  %s:\n", c.spec.Name)
 	fmt.Fprintf(w, "    Container ID:\t%s\n", s.ContainerID)
 	fmt.Fprintf(w, "    Image:\t%s\n", c.spec.Image)

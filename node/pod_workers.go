@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/internal/heapq"
@@ -50,6 +51,8 @@ type podWorkers struct {
 	refNext     int // the entry of refMemo the next parse replaces
 	namesMemo   [4]*imageNames
 	namesNext   int // the entry of namesMemo the next new pair replaces
+	waitMemo    [4]*ContainerStateWaiting
+	waitNext    int // the entry of waitMemo the next new state replaces
 	meta        *podMeta
 	scratch     []Container
 	scratchVols []Volume
@@ -145,8 +148,8 @@ func (w *podWorkers) syncPod(ps *podState, now time.Time) {
 	for !ps.syncing && !ps.terminating {
 		w.setNextSync(ps, time.Time{})
 		ps.syncing, ps.cursor, ps.pullFailed, ps.syncAgain = true, 0, false, false
-		if ps.vols != nil {
-			ps.vols.ensured, ps.vols.cursor = false, 0
+		if ps.volumes() != nil {
+			ps.volumes().ensured, ps.volumes().cursor = false, 0
 		}
 		w.continueSync(ps, now)
 		// A container event during the sync (a sidecar started, an init
@@ -187,7 +190,7 @@ func (w *podWorkers) continueSync(ps *podState, now time.Time) {
 			continue
 		}
 		c.restartNow = false
-		if ps.vols != nil && !ps.vols.ensured && w.ensureVolumes(ps, now) {
+		if ps.volumes() != nil && !ps.volumes().ensured && w.ensureVolumes(ps, now) {
 			return // blocked on a volume's pull
 		}
 		c.attemptPulled = false
@@ -231,8 +234,8 @@ func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o
 		return
 	}
 	if c.volume {
-		ps.vols.list[ps.vols.cursor].outcome = o
-		ps.vols.cursor++
+		ps.volumes().list[ps.volumes().cursor].outcome = o
+		ps.volumes().cursor++
 		w.continueSync(ps, at)
 		return
 	}
@@ -253,7 +256,7 @@ func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o
 // the kubelet's getImageVolumes does lazily once per sync, before the first
 // container it starts. It reports whether a volume's pull blocks the sync.
 func (w *podWorkers) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
-	vs := ps.vols
+	vs := ps.volumes()
 	for ; vs.cursor < len(vs.list); vs.cursor++ {
 		v := vs.list[vs.cursor]
 		o, job := w.manager.ensureImage(ps, &v.state, now)
@@ -273,7 +276,7 @@ func (w *podWorkers) ensureVolumes(ps *podState, now time.Time) (blocked bool) {
 // ensured (toKubeContainerImageVolumes).
 func (ps *podState) failedMount(c *containerState) (ensureOutcome, bool) {
 	var last ensureOutcome
-	if ps.vols == nil {
+	if ps.volumes() == nil {
 		return last, false
 	}
 	for _, m := range c.spec.VolumeMounts {
@@ -301,10 +304,10 @@ func (w *podWorkers) recordFailedMounts(ps *podState, c *containerState, now tim
 
 // volume returns the image volume of that name, or nil.
 func (ps *podState) volume(name string) *imageVolume {
-	if ps.vols == nil {
+	if ps.volumes() == nil {
 		return nil
 	}
-	for _, v := range ps.vols.list {
+	for _, v := range ps.volumes().list {
 		if v.state.spec.Name == name {
 			return v
 		}
@@ -337,11 +340,11 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 			ps.pullFailed = true
 		}
 		w.rec.record(now, evStartFailed, c.obj, "", o.err.Error())
-		c.waiting = &ContainerStateWaiting{Reason: o.err.Error(), Message: o.msg}
-		ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Reason: o.err.Error(), Message: o.msg, Pulled: pulled})
+		c.waiting = w.waitingState(o.err.Error(), o.msg)
+		ps.addAttempt(now, c.spec.Name, o.err.Error(), o.msg, pulled)
 		return false
 	}
-	ps.addAttempt(Attempt{At: now, Container: c.spec.Name, Message: o.msg, Pulled: pulled})
+	ps.addAttempt(now, c.spec.Name, "", o.msg, pulled)
 	if w.cfg.before(KubeletV135) {
 		w.rec.record(now, evCreatedV134, c.obj, c.spec.Name, "")
 		w.rec.record(now, evStartedV134, c.obj, c.spec.Name, "")
@@ -355,14 +358,14 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	if c.term != nil {
 		c.lastTerm, c.term = c.term, nil
 	}
-	c.started, c.startAt, c.running = true, now, true
+	c.started, c.startAt, c.running = true, now.Sub(ps.createdAt), true
 	c.waiting = nil
 	// The instance this start replaces stays as the one dead instance the
 	// container GC keeps; its image is still in use.
-	c.setPrevImageRef(c.imageRef) // "" on the first start
-	if id := digest.Digest(o.imageRef); c.imageRef != id || c.names == nil || c.names.imageID == "" {
-		c.imageRef = id
-		c.names = w.imageNames(w.images.statusImage(c.ref, id))
+	c.setPrevImageRef(c.imageRef()) // "" on the first start
+	if id := digest.Digest(o.imageRef); c.names == nil || c.names.ref != id || c.names.imageID == "" {
+		image, imageID := w.images.statusImage(c.ref, id)
+		c.names = w.imageNames(id, image, imageID)
 	}
 	if c.sidecar && c.restarts == 0 {
 		ps.syncAgain = true // its first start: the app containers start in the next sync
@@ -398,23 +401,23 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 // days keeps its latest ones.
 const MaxAttempts = 1000
 
-// addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
-func (ps *podState) addAttempt(a Attempt) {
-	ps.attempts = appendBounded(ps.attempts, a, MaxAttempts)
+// addAttempt notes a start attempt at time at, dropping the oldest beyond
+// MaxAttempts.
+func (ps *podState) addAttempt(at time.Time, container, reason, message string, pulled bool) {
+	ps.attempts = appendBounded(ps.attempts, attempt{at.Sub(ps.createdAt), container, reason, message, pulled}, MaxAttempts)
 }
 
 // podState is a pod on the node. Its spec and metadata are shared with
 // the other pods that have the same (podWorkers.intern) and never change;
-// fields a pod needs only in some states live behind pointers (vols), and
+// fields a pod needs only in some states live behind a pointer (rare), and
 // the booleans and small counters come last, packed.
 type podState struct {
 	spec                 *storedSpec // interned: read only
 	meta                 *podMeta    // interned, read only; nil when the pod has none
 	name, namespace, uid string
 	ctrs                 []*containerState // the init containers, then the app containers
-	vols                 *podVolumes       // image volumes; nil when the pod has none
 	prev, next           *podState         // creation order on the node
-	attempts             []Attempt
+	attempts             []attempt
 	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
 	createdAt            time.Time
 	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
@@ -432,11 +435,20 @@ type podState struct {
 	removed              bool          // taken off the node
 }
 
+// attempt is an [Attempt] as a pod keeps it: its time since the pod's
+// creation, without the pointer of a time's location.
+type attempt struct {
+	at                         time.Duration
+	container, reason, message string
+	pulled                     bool
+}
+
 // podRare is what few pods need, kept apart so that the many that do not
 // carry none of it.
 type podRare struct {
-	deletedAt      time.Time // when the pod was deleted, once it terminates
-	missingSecrets []string  // pull secrets the last lookup did not find
+	vols           *podVolumes // image volumes; nil when the pod has none
+	deletedAt      time.Time   // when the pod was deleted, once it terminates
+	missingSecrets []string    // pull secrets the last lookup did not find
 }
 
 // more returns ps's rare state, allocating it on first use.
@@ -445,6 +457,14 @@ func (ps *podState) more() *podRare {
 		ps.rare = new(podRare)
 	}
 	return ps.rare
+}
+
+// volumes returns the pod's image volumes, nil when it has none.
+func (ps *podState) volumes() *podVolumes {
+	if ps.rare == nil {
+		return nil
+	}
+	return ps.rare.vols
 }
 
 // deletedAt is when a terminating pod was deleted.
@@ -519,21 +539,29 @@ func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time)
 	} else {
 		ps, states, ptrs = new(podState), make([]containerState, ni+na), make([]*containerState, ni+na)
 	}
-	ps.name, ps.namespace, ps.uid, ps.spec, ps.meta = p.Name, p.Namespace, w.newUID(), spec, w.internMeta(p)
-	ps.createdAt, ps.seq = now, w.created
 	nvols := 0
 	for i := range spec.Volumes {
 		if spec.Volumes[i].Image != nil {
 			nvols++
 		}
 	}
-	objs := make([]ObjectReference, nvols+ni+na)
+	// The object references and the UID they name come in one allocation
+	// when there is one.
+	var objs []ObjectReference
+	if nvols+ni+na == 1 {
+		one := new(refOfOne)
+		objs, ps.uid = one.obj[:], w.newUIDIn(&one.uid)
+	} else {
+		objs, ps.uid = make([]ObjectReference, nvols+ni+na), w.newUIDIn(new([uidLen]byte))
+	}
+	ps.name, ps.namespace, ps.spec, ps.meta = p.Name, p.Namespace, spec, w.internMeta(p)
+	ps.createdAt, ps.seq = now, w.created
 	for i := range spec.Volumes {
 		if v := &spec.Volumes[i]; v.Image != nil {
-			if ps.vols == nil {
-				ps.vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
+			if ps.volumes() == nil {
+				ps.more().vols = &podVolumes{list: make([]*imageVolume, 0, nvols)}
 			}
-			ps.vols.list = append(ps.vols.list, w.newImageVolume(ps, v, &objs[0]))
+			ps.rare.vols.list = append(ps.rare.vols.list, w.newImageVolume(ps, v, &objs[0]))
 			objs = objs[1:]
 		}
 	}
@@ -559,12 +587,21 @@ func (w *podWorkers) stored(spec *PodSpec) *storedSpec {
 	return nil
 }
 
-// podOfOne is a pod of one container, allocated at once.
+// podOfOne is a pod of one container, allocated at once. The container's
+// state comes last: its tail holds no pointers, which the garbage
+// collector then does not scan.
 type podOfOne struct {
 	pod     podState
-	state   [1]containerState
 	ptr     [1]*containerState
-	attempt [1]Attempt
+	attempt [1]attempt
+	state   [1]containerState
+}
+
+// refOfOne is the object reference of a pod's one container and the bytes
+// of the pod's UID, allocated at once.
+type refOfOne struct {
+	obj [1]ObjectReference
+	uid [uidLen]byte
 }
 
 // intern returns the stored copy of spec: that of an earlier pod when one
@@ -686,21 +723,40 @@ func (w *podWorkers) parse(image string) *pullpolicy.ImageRef {
 	return ref
 }
 
-// imageNames are the image and image ID a started container's status
-// shows (the runtime's name and repo@digest).
-type imageNames struct{ image, imageID string }
+// imageNames are the image a started container runs and the image and
+// image ID its status shows (the runtime's name and repo@digest).
+type imageNames struct {
+	ref            digest.Digest
+	image, imageID string
+}
 
-// imageNames returns image and imageID as a shared pair: one of the
+// imageNames returns ref, image and imageID as a shared triple: one of the
 // node's latest when it is the same, else a new one.
-func (w *podWorkers) imageNames(image, imageID string) *imageNames {
+func (w *podWorkers) imageNames(ref digest.Digest, image, imageID string) *imageNames {
 	for _, m := range w.namesMemo {
-		if m != nil && m.image == image && m.imageID == imageID {
+		if m != nil && m.ref == ref && m.image == image && m.imageID == imageID {
 			return m
 		}
 	}
-	m := &imageNames{image, imageID}
+	m := &imageNames{ref, image, imageID}
 	w.namesMemo[w.namesNext] = m
 	w.namesNext = (w.namesNext + 1) % len(w.namesMemo)
+	return m
+}
+
+// waitingState returns the waiting state of a failed start, shared: one
+// of the node's latest when it is the same, else a new one. The pods that
+// fail alike (a fleet's during a registry outage) then share one, which
+// nothing changes: a container's waiting state is replaced, never changed.
+func (w *podWorkers) waitingState(reason, message string) *ContainerStateWaiting {
+	for _, m := range w.waitMemo {
+		if m != nil && m.Reason == reason && m.Message == message {
+			return m
+		}
+	}
+	m := &ContainerStateWaiting{Reason: reason, Message: message}
+	w.waitMemo[w.waitNext] = m
+	w.waitNext = (w.waitNext + 1) % len(w.waitMemo)
 	return m
 }
 
@@ -766,37 +822,56 @@ type fieldKey struct {
 	init bool
 }
 
-// newUID returns a UUID-shaped UID made of a hash of the node's name and the
-// node's pod sequence number, so runs are reproducible, UIDs differ across
-// nodes, and a recreated pod gets a new one.
-func (w *podWorkers) newUID() string {
+// uidLen is the length of a pod UID, shaped as a UUID.
+const uidLen = 36
+
+// newUIDIn returns a UUID-shaped UID made of a hash of the node's name and
+// the node's pod sequence number, so runs are reproducible, UIDs differ
+// across nodes, and a recreated pod gets a new one. It is formatted in b:
+// the string returned is b's bytes, without a copy, so that it shares an
+// allocation with the pod's object references; b must not be written
+// again.
+func (w *podWorkers) newUIDIn(b *[uidLen]byte) string {
 	if w.uidBase == "" {
 		w.uidBase = uuidOf(w.nodeName)[:24] // the last group counts pods
 	}
-	var b [36]byte
 	copy(b[:], w.uidBase)
 	const digits = "0123456789abcdef"
-	for i, v := 35, uint64(w.created); i >= 24; i-- {
+	for i, v := uidLen-1, uint64(w.created); i >= 24; i-- {
 		b[i] = digits[v&15]
 		v >>= 4
 	}
-	return string(b[:])
+	return unsafe.String(&b[0], uidLen)
 }
 
+// export returns the pod as the API shows it: a copy that shares nothing
+// the node changes. A pod of one container comes in one allocation: its
+// spec's container, its status, the status's state and its container ID.
 func (ps *podState) export() Pod {
-	// One array holds the init and the app containers' statuses, and
-	// another their states; a pod of one container has one allocation for
-	// them and its spec's container.
 	var all []ContainerStatus
-	var boxes []stateBox
 	var room []Container
-	if len(ps.ctrs) == 1 {
+	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, CreationTimestamp: ps.createdAt}
+	switch c := ps.ctrs; {
+	case len(c) == 1 && c[0].running:
+		one := new(exportRunning)
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(statusRoom{running: &one.running, id: &one.id}, ps.createdAt)
+	case len(c) == 1 && !c[0].started:
+		one := new(exportWaiting)
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(statusRoom{waiting: &one.waiting}, ps.createdAt)
+	case len(c) == 1:
 		one := new(exportOfOne)
-		all, boxes, room = one.status[:], one.box[:], one.ctr[:]
-	} else {
-		all, boxes = make([]ContainerStatus, len(ps.ctrs)), make([]stateBox, len(ps.ctrs))
+		all, room = one.status[:], one.ctr[:]
+		all[0] = c[0].statusIn(one.box.room(), ps.createdAt)
+	default:
+		all = make([]ContainerStatus, len(c))
+		boxes := make([]stateBox, len(c))
+		for i, c := range c {
+			all[i] = c.statusIn(boxes[i].room(), ps.createdAt)
+		}
 	}
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, Spec: ps.spec.cloneInto(room), CreationTimestamp: ps.createdAt}
+	p.Spec = ps.spec.cloneInto(room)
 	if m := ps.meta; m != nil {
 		p.GenerateName, p.Labels, p.Annotations = m.generateName, maps.Clone(m.labels), maps.Clone(m.annotations)
 	}
@@ -804,9 +879,6 @@ func (ps *podState) export() Pod {
 		p.DeletionTimestamp = ps.deletedAt().Add(ps.spec.terminationGrace())
 	}
 	p.Status.Phase = ps.phase()
-	for i, c := range ps.ctrs {
-		all[i] = c.statusIn(&boxes[i])
-	}
 	if ni := int(ps.nInit); ni > 0 {
 		p.Status.InitContainerStatuses = all[:ni:ni]
 	}
@@ -816,13 +888,29 @@ func (ps *podState) export() Pod {
 	return p
 }
 
-// exportOfOne is what export allocates for a pod of one container, at
-// once: its spec's container, its status and its state.
-type exportOfOne struct {
-	ctr    [1]Container
-	status [1]ContainerStatus
-	box    [1]stateBox
-}
+// exportRunning, exportWaiting and exportOfOne are what export allocates
+// for a pod of one container, at once: its spec's container, its status,
+// and what the status points to: the running state and the container ID
+// of a running container, the waiting state of one never started, room for
+// either otherwise.
+type (
+	exportRunning struct {
+		ctr     [1]Container
+		status  [1]ContainerStatus
+		running ContainerStateRunning
+		id      [idLen]byte
+	}
+	exportWaiting struct {
+		ctr     [1]Container
+		status  [1]ContainerStatus
+		waiting ContainerStateWaiting
+	}
+	exportOfOne struct {
+		ctr    [1]Container
+		status [1]ContainerStatus
+		box    stateBox
+	}
+)
 
 func (ps *podState) container(name string) *containerState {
 	for _, c := range ps.ctrs {
@@ -843,8 +931,8 @@ func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 	clear(used)
 	for ps := w.first; ps != nil; ps = ps.next {
 		for _, c := range ps.ctrs {
-			if c.started && c.imageRef != "" {
-				used[c.imageRef] = true
+			if id := c.imageRef(); c.started && id != "" {
+				used[id] = true
 			}
 			if c.extra != nil && c.extra.prevImageRef != "" {
 				used[c.extra.prevImageRef] = true
@@ -852,8 +940,8 @@ func (w *podWorkers) imagesInUse(used map[digest.Digest]bool) {
 		}
 		// Images mounted as image volumes: what the last ensure of each
 		// volume gave.
-		if ps.vols != nil {
-			for _, v := range ps.vols.list {
+		if ps.volumes() != nil {
+			for _, v := range ps.volumes().list {
 				if v.outcome.imageRef != "" {
 					used[digest.Digest(v.outcome.imageRef)] = true
 				}

@@ -50,8 +50,8 @@ func checkSpares(t *testing.T, step int, n *Node) {
 		for _, c := range ps.ctrs {
 			live("a container's pull", c.pulling)
 		}
-		if ps.vols != nil {
-			for _, v := range ps.vols.list {
+		if ps.volumes() != nil {
+			for _, v := range ps.volumes().list {
 				live("an image volume's pull", v.state.pulling)
 			}
 		}
