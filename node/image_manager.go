@@ -48,7 +48,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if _, ok := n.clock.(settableClock); !ok {
 		return "", "", fmt.Errorf("node %s: ensure image: the clock (%T) has no SetTime method to wait for a pull with; use a *node.ManualClock", n.name, n.clock)
 	}
-	ps, c, err := n.podContainer(namespace, pod, container)
+	ps, c, now, err := n.podContainerAt(namespace, pod, container)
 	if err != nil {
 		return "", "", err
 	}
@@ -57,7 +57,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	job := c.pulling
 	if job == nil {
 		var o ensureOutcome
-		if o, job = n.manager.ensureImage(ps, c, n.now()); job == nil {
+		if o, job = n.manager.ensureImage(ps, c, now); job == nil {
 			return o.imageRef, o.msg, o.err
 		}
 	}

@@ -173,11 +173,13 @@ func (n *Node) process(t time.Time) {
 
 // catchUp brings the node to its clock's time before it acts or answers:
 // pulls that finished meanwhile finish now, in order, at their own times,
-// and events older than the TTL expire.
-func (n *Node) catchUp() {
+// and events older than the TTL expire. It returns the node's time, which
+// a caller acting at once uses instead of reading the clock again.
+func (n *Node) catchUp() time.Time {
 	now := n.now()
 	n.process(now)
 	n.events.expire(now)
+	return now
 }
 
 // periodicGC is the kubelet's housekeeping every ImageGCPeriod at now.
