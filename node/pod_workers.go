@@ -26,7 +26,7 @@ type podWorkers struct {
 	manager  *imageManager
 
 	pods        map[podName]*podState
-	found       *podState // the pod lookup found last; nil once it is removed
+	found       *podState           // the pod lookup found last; nil once it is removed
 	first, last *podState           // the pods in creation order, linked through prev and next
 	live        int                 // pods on the node: len(pods), terminating ones included
 	syncq       syncQueue           // pods waiting for a sync, by time
