@@ -56,14 +56,19 @@ func (c *ManualClock) Now() time.Time {
 			continue
 		}
 		if loc == nil {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.t
+			return c.locked()
 		}
 		// The same value as t: a time without a monotonic reading is
 		// its Unix time and its location.
 		return time.Unix(sec, int64(nsec)).In(loc)
 	}
+}
+
+// locked returns c.t read under c.mu.
+func (c *ManualClock) locked() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
 }
 
 // publish makes c.t what Now reads; c.mu is held, or c is not shared yet.
