@@ -77,6 +77,50 @@ func TestEnsureImageCacheHitAllocs(t *testing.T) {
 	}
 }
 
+// BenchmarkEnsureImageCacheHitAlternating is BenchmarkEnsureImageCacheHit
+// on two pods of two images in turn, so that no call finds the answer of
+// the call before it: the cache hit without the node's memos of the last
+// pod and the last cache hit. Most of its cost is the recorder's: an event
+// about another pod than the event before it stores arguments of its own.
+func BenchmarkEnsureImageCacheHitAlternating(b *testing.B) {
+	reg := registry.New()
+	reg.MustPush("nginx:1.28", build("nginx 1.28.0"))
+	reg.MustPush("redis:8.2", build("redis 8.2.0"))
+	n := node.MustNew("node-1", reg, node.WithRegistryPullQPS(0, 0))
+	n.MustCreatePod(appPod("web", "nginx:1.28", pullpolicy.PullIfNotPresent))
+	n.MustCreatePod(appPod("cache", "redis:8.2", pullpolicy.PullIfNotPresent))
+	if _, err := n.Settle(); err != nil {
+		b.Fatal(err)
+	}
+	before := n.Counters()
+	pods := [2]string{"web", "cache"}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := n.EnsureImage("default", pods[i&1], "app"); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.StopTimer()
+	if got := n.Counters().CacheHits - before.CacheHits; got != b.N {
+		b.Fatalf("cache hits = %d, want %d", got, b.N)
+	}
+}
+
+// BenchmarkManualClockNow is a node's read of a shared clock, by every
+// core at once.
+func BenchmarkManualClockNow(b *testing.B) {
+	c := node.NewManualClock(node.Epoch)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if c.Now().Before(node.Epoch) {
+				b.Error("the clock went back")
+			}
+		}
+	})
+}
+
 // BenchmarkEnsureImageAlwaysCached is Always on a digest the node has: one
 // registry round trip, no download.
 func BenchmarkEnsureImageAlwaysCached(b *testing.B) {
