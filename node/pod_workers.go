@@ -400,9 +400,13 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 const MaxAttempts = 1000
 
 // addAttempt notes a start attempt, dropping the oldest beyond MaxAttempts.
+// The latest are moved to the front of the list in place, so a pod that
+// restarts for days allocates nothing more once its list is full.
 func (ps *podState) addAttempt(a Attempt) {
 	if len(ps.attempts) >= 2*MaxAttempts {
-		ps.attempts = append(ps.attempts[:0:0], ps.attempts[len(ps.attempts)-MaxAttempts+1:]...)
+		n := copy(ps.attempts, ps.attempts[len(ps.attempts)-MaxAttempts+1:])
+		clear(ps.attempts[n:]) // their messages are garbage
+		ps.attempts = ps.attempts[:n]
 	}
 	ps.attempts = append(ps.attempts, a)
 }
