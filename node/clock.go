@@ -1,7 +1,9 @@
 package node
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,20 +18,70 @@ type Clock interface {
 var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // ManualClock is a Clock that moves only when told to. It is safe for
-// concurrent use; share one between nodes to keep them in step.
+// concurrent use; share one between nodes to keep them in step. Its zero
+// value reads the zero time.
+//
+// Now takes no lock: writers, serialised by a mutex, publish the time as
+// atomics under a sequence count (a seqlock), and Now retries in the rare
+// case that it read while a writer was publishing.
 type ManualClock struct {
 	mu sync.Mutex
-	t  time.Time
+	t  time.Time // the time, guarded by mu
+	// seq is odd while a writer publishes t's parts below. loc is nil
+	// when t cannot be rebuilt from its parts (t has a monotonic reading,
+	// or nothing was published yet): Now then reads t under mu.
+	seq  atomic.Uint64
+	sec  atomic.Int64
+	nsec atomic.Int32
+	loc  atomic.Pointer[time.Location]
 }
 
 // NewManualClock returns a clock reading t.
-func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t} }
+func NewManualClock(t time.Time) *ManualClock {
+	c := &ManualClock{t: t}
+	c.publish()
+	return c
+}
 
 // Now returns the clock's time.
 func (c *ManualClock) Now() time.Time {
+	for {
+		s := c.seq.Load()
+		if s&1 != 0 {
+			runtime.Gosched() // a writer is publishing
+			continue
+		}
+		sec, nsec, loc := c.sec.Load(), c.nsec.Load(), c.loc.Load()
+		if c.seq.Load() != s {
+			continue
+		}
+		if loc == nil {
+			return c.locked()
+		}
+		// The same value as t: a time without a monotonic reading is
+		// its Unix time and its location.
+		return time.Unix(sec, int64(nsec)).In(loc)
+	}
+}
+
+// locked returns c.t read under c.mu.
+func (c *ManualClock) locked() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
+}
+
+// publish makes c.t what Now reads; c.mu is held, or c is not shared yet.
+func (c *ManualClock) publish() {
+	c.seq.Add(1)
+	if c.t.Round(0) == c.t {
+		c.sec.Store(c.t.Unix())
+		c.nsec.Store(int32(c.t.Nanosecond()))
+		c.loc.Store(c.t.Location())
+	} else {
+		c.loc.Store(nil) // a monotonic reading is only kept in t
+	}
+	c.seq.Add(1)
 }
 
 // Step moves the clock forward by d. A zero or negative d leaves the clock
@@ -41,6 +93,7 @@ func (c *ManualClock) Step(d time.Duration) {
 	}
 	c.mu.Lock()
 	c.t = c.t.Add(d)
+	c.publish()
 	c.mu.Unlock()
 }
 
@@ -54,6 +107,7 @@ func (c *ManualClock) Set(t time.Time) bool {
 		return false
 	}
 	c.t = t
+	c.publish()
 	return true
 }
 

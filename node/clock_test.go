@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,5 +46,89 @@ func TestManualClock(t *testing.T) {
 		if got := c.Now().Sub(node.Epoch); got != s.now {
 			t.Errorf("step %d (%s): clock at %v, want %v", i, s.desc, got, s.now)
 		}
+	}
+}
+
+// ManualClock.Now returns exactly the time it was given, not just an equal
+// instant: the same location and, for a time that has one, the same
+// monotonic reading, so == and time.Time's String agree with the caller's.
+func TestManualClockExact(t *testing.T) {
+	for i, want := range []time.Time{
+		node.Epoch,
+		{}, // the zero time
+		time.Date(2026, time.March, 29, 1, 30, 0, 5, time.FixedZone("CEST", 2*60*60)),
+		time.Unix(1, 999_999_999), // time.Local
+		time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(-1, time.January, 1, 0, 0, 0, 1, time.UTC),
+		// The only source of a monotonic reading; the value is not used
+		// as time, only compared.
+		time.Now(),
+	} {
+		c := node.NewManualClock(want)
+		if got := c.Now(); got != want {
+			t.Errorf("step %d: NewManualClock(%v).Now() = %v, want the same time.Time", i, want, got)
+		}
+		c.Step(1)
+		if got := c.Now(); got != want.Add(1) {
+			t.Errorf("step %d: after Step(1ns), Now() = %v, want %v", i, got, want.Add(1))
+		}
+	}
+	var zero node.ManualClock
+	if got := zero.Now(); got != (time.Time{}) {
+		t.Errorf("zero ManualClock: Now() = %v, want the zero time", got)
+	}
+	zero.Step(time.Second)
+	if got := zero.Now(); got != (time.Time{}).Add(time.Second) {
+		t.Errorf("zero ManualClock after Step(1s): Now() = %v, want %v", got, (time.Time{}).Add(time.Second))
+	}
+}
+
+// ManualClock.Now, which takes no lock, never sees a time half written
+// while other goroutines move the clock, and never sees it go back (run
+// with -race).
+func TestManualClockConcurrent(t *testing.T) {
+	c := node.NewManualClock(node.Epoch)
+	// Each step moves both the seconds and the nanoseconds, so a read
+	// that mixed two times would not be a whole number of steps.
+	const step = time.Second + time.Nanosecond
+	const steps = 2000
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for range steps / 2 {
+				c.Step(step)
+			}
+		})
+	}
+	var errs [2]error
+	for r := range errs {
+		wg.Go(func() {
+			last := time.Duration(0)
+			for i := 0; last < steps*step && i < 1e7; i++ {
+				got := c.Now()
+				d := got.Sub(node.Epoch)
+				switch {
+				case got.Location() != time.UTC:
+					errs[r] = fmt.Errorf("read %d: location %v, want UTC", i, got.Location())
+				case d%step != 0:
+					errs[r] = fmt.Errorf("read %d: %v after Epoch is not a whole number of steps: a torn read", i, d)
+				case d < last:
+					errs[r] = fmt.Errorf("read %d: %v after Epoch, after %v: the clock went back", i, d, last)
+				}
+				if errs[r] != nil {
+					return
+				}
+				last = d
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := c.Now().Sub(node.Epoch); got != steps*step {
+		t.Errorf("after %d steps: clock at %v, want %v", steps, got, steps*step)
 	}
 }

@@ -309,16 +309,23 @@ func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) err
 // podContainer finds a container of a pod on the node, after catching up
 // with the clock, with the API server's errors when either is missing.
 func (n *Node) podContainer(namespace, pod, container string) (*podState, *containerState, error) {
-	n.catchUp()
-	ps := n.workers.pods[podID(namespace, pod)]
+	ps, c, _, err := n.podContainerAt(namespace, pod, container)
+	return ps, c, err
+}
+
+// podContainerAt is podContainer that also returns the time the node
+// caught up to, so that its caller reads the clock once.
+func (n *Node) podContainerAt(namespace, pod, container string) (*podState, *containerState, time.Time, error) {
+	now := n.catchUp()
+	ps := n.workers.lookup(namespace, pod)
 	if ps == nil {
-		return nil, nil, n.notFound(pod)
+		return nil, nil, now, n.notFound(pod)
 	}
 	c := ps.container(container)
 	if c == nil {
-		return nil, nil, &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
+		return nil, nil, now, &apiError{ErrNotFound, fmt.Sprintf("container %q not found in pod %q", container, pod)}
 	}
-	return ps, c, nil
+	return ps, c, now, nil
 }
 
 // terminationGrace is the pod's grace period.
@@ -433,6 +440,9 @@ func (w *podWorkers) removePod(ps *podState) {
 	key := podID(ps.namespace, ps.name)
 	if w.pods[key] == ps {
 		delete(w.pods, key)
+	}
+	if w.found == ps {
+		w.found = nil
 	}
 	w.setNextSync(ps, time.Time{})
 	w.unlink(ps)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/pullpolicy"
 )
 
@@ -27,6 +28,23 @@ type imageManager struct {
 	// The "already present" and ErrImageNeverPull texts, built once per
 	// image as written.
 	presentMsgs, neverMsgs map[string]string
+	hit                    presentMemo // the last cache hit's answer
+}
+
+// presentMemo is the answer of a cache hit (UseCached on a present image)
+// that holds for any pod: the image ID and the "already present" text for
+// the image ref under the pull policy. It holds while the image cache and
+// the KEP-2535 pull records are as they were (their generations): the
+// answer reads nothing else, unless the KEP-2535 check read the pod's
+// credentials, and then it is not memoised. The zero memo matches no
+// container (a container with an image has a ref).
+type presentMemo struct {
+	ref                  *pullpolicy.ImageRef
+	policy               pullpolicy.PullPolicy
+	cache                *imagecache.Cache
+	cacheGen, recordsGen uint64
+	id                   digest.Digest
+	msg                  string
 }
 
 // EnsureImage runs the kubelet's EnsureImageExists for one container of a
@@ -48,7 +66,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	if _, ok := n.clock.(settableClock); !ok {
 		return "", "", fmt.Errorf("node %s: ensure image: the clock (%T) has no SetTime method to wait for a pull with; use a *node.ManualClock", n.name, n.clock)
 	}
-	ps, c, err := n.podContainer(namespace, pod, container)
+	ps, c, now, err := n.podContainerAt(namespace, pod, container)
 	if err != nil {
 		return "", "", err
 	}
@@ -57,7 +75,7 @@ func (n *Node) EnsureImage(namespace, pod, container string) (imageRef, message 
 	job := c.pulling
 	if job == nil {
 		var o ensureOutcome
-		if o, job = n.manager.ensureImage(ps, c, n.now()); job == nil {
+		if o, job = n.manager.ensureImage(ps, c, now); job == nil {
 			return o.imageRef, o.msg, o.err
 		}
 	}
@@ -100,23 +118,36 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 			m.rec.record(now, evInspectFailed, c.obj, image, msg)
 			return ensureOutcome{"", msg, pullpolicy.ErrImageInspect}, nil
 		}
-		id, present = m.images.cache.ID(ref.Name())
+		cache := m.images.cache
+		if h := &m.hit; h.ref == ref && h.policy == policy && h.cache == cache &&
+			h.cacheGen == cache.Generation() && h.recordsGen == m.records.gen {
+			m.counts.hits++
+			m.rec.record(now, m.presentKind(), c.obj, image, "")
+			return ensureOutcome{string(h.id), h.msg, nil}, nil
+		}
+		id, present = cache.ID(ref.Name())
 	}
 	lookup := credLookup{creds: m.creds, ps: ps, ref: ref}
+	anyPod := true
 	if present && m.cfg.ensureSecret {
 		// KEP-2535: an image this pod may not use without proving its
 		// credentials is, for the decision, not there. Under Never that
 		// reads "not present", as the kubelet means it to.
-		must, err := m.records.mustAttemptImagePull(ref, id, lookup.get, now)
+		must, forAll, err := m.records.mustAttemptImagePull(ref, id, lookup.get, now)
 		if err != nil {
 			return ensureOutcome{"", err.Error(), err}, nil
 		}
-		present = !must
+		present, anyPod = !must, forAll
 	}
 	switch pullpolicy.Decide(policy, present) {
 	case pullpolicy.UseCached:
 		m.counts.hits++
-		return ensureOutcome{string(id), m.presentMessage(c, now), nil}, nil
+		msg := m.presentMessage(c, now)
+		if present && anyPod {
+			cache := m.images.cache
+			m.hit = presentMemo{ref: ref, policy: policy, cache: cache, cacheGen: cache.Generation(), recordsGen: m.records.gen, id: id, msg: msg}
+		}
+		return ensureOutcome{string(id), msg, nil}, nil
 	case pullpolicy.NeverPull:
 		return m.neverPull(c, image, now), nil
 	}
@@ -133,10 +164,7 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 // which the kubelet also returns as EnsureImageExists's message. The text is
 // built once per image on the node.
 func (m *imageManager) presentMessage(c *containerState, now time.Time) string {
-	kind := evPresent
-	if m.cfg.ensureSecret {
-		kind = evPresentAccess
-	}
+	kind := m.presentKind()
 	m.rec.record(now, kind, c.obj, c.spec.Image, "")
 	msg, ok := m.presentMsgs[c.spec.Image]
 	if !ok {
@@ -145,6 +173,15 @@ func (m *imageManager) presentMessage(c *containerState, now time.Time) string {
 		m.presentMsgs[c.spec.Image] = msg
 	}
 	return msg
+}
+
+// presentKind is the kind of the "already present" event: with KEP-2535 on,
+// the kubelet says the pod can access the image.
+func (m *imageManager) presentKind() eventKind {
+	if m.cfg.ensureSecret {
+		return evPresentAccess
+	}
+	return evPresent
 }
 
 // neverPull records ErrImageNeverPull and returns its outcome, whose

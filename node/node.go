@@ -172,11 +172,13 @@ func (n *Node) process(t time.Time) {
 
 // catchUp brings the node to its clock's time before it acts or answers:
 // pulls that finished meanwhile finish now, in order, at their own times,
-// and events older than the TTL expire.
-func (n *Node) catchUp() {
+// and events older than the TTL expire. It returns the node's time, which
+// a caller acting at once uses instead of reading the clock again.
+func (n *Node) catchUp() time.Time {
 	now := n.now()
 	n.process(now)
 	n.events.expire(now)
+	return now
 }
 
 // periodicGC is the kubelet's housekeeping every ImageGCPeriod at now.
@@ -404,12 +406,15 @@ func (n *Node) Pods() []Pod {
 }
 
 // appendBounded appends v to a history that readers see the latest keep
-// elements of: once it holds 2×keep, the oldest are dropped and the rest
-// copied to a new array, so that appending stays amortised O(1) and the
-// history never holds more than 2×keep.
+// elements of: once it holds 2×keep, the oldest are dropped by moving the
+// latest to the front in place, so that appending stays amortised O(1),
+// allocates nothing once the history is full, and never holds more than
+// 2×keep.
 func appendBounded[T any](s []T, v T, keep int) []T {
 	if len(s) >= 2*keep {
-		s = append(s[:0:0], s[len(s)-keep+1:]...)
+		n := copy(s, s[len(s)-keep+1:])
+		clear(s[n:]) // what the dropped ones held is garbage
+		s = s[:n]
 	}
 	return append(s, v)
 }

@@ -27,6 +27,7 @@ type podWorkers struct {
 	manager  *imageManager
 
 	pods        map[podName]*podState
+	found       *podState             // the pod lookup found last; nil once it is removed
 	first, last *podState             // the pods in creation order, linked through prev and next
 	live        int                   // pods on the node: len(pods), terminating ones included
 	syncq       heapq.Heap[*podState] // pods waiting for a sync, by time
@@ -506,6 +507,23 @@ func podID(namespace, name string) podName {
 		namespace = "default"
 	}
 	return podName{namespace, name}
+}
+
+// lookup returns the pod namespace/name on the node, or nil. It tries the
+// pod it found last before the map: a pod that is not removed is the one
+// its name maps to, since a name is only taken again once its pod is gone.
+func (w *podWorkers) lookup(namespace, name string) *podState {
+	if namespace == "" {
+		namespace = "default"
+	}
+	if ps := w.found; ps != nil && ps.name == name && ps.namespace == namespace && !ps.removed {
+		return ps
+	}
+	ps := w.pods[podName{namespace, name}]
+	if ps != nil {
+		w.found = ps
+	}
+	return ps
 }
 
 func podKey(namespace, name string) string {

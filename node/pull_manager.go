@@ -48,6 +48,10 @@ type pullManager struct {
 	// pulls all ended keeps its key with a count of 0, so that the next
 	// pull of it (under Always, every start) neither deletes nor inserts.
 	intents map[string]int
+	// gen changes at every write of the intents or the records, so an
+	// answer read from them (imageManager's present memo) holds while gen
+	// stays as it was.
+	gen uint64
 }
 
 // newPullManager returns an empty pull manager.
@@ -59,6 +63,7 @@ func newPullManager(cfg *config) pullManager {
 // become pulled records of the images that are there, as the kubelet's
 // initialisation turns leftover intents into records, and are gone.
 func (m *pullManager) restart(cache *imagecache.Cache, now time.Time) {
+	m.gen++
 	for image, n := range m.intents {
 		if n == 0 {
 			continue // no pull left behind
@@ -133,28 +138,29 @@ func (m *pullManager) allowlisted(ref *pullpolicy.ImageRef) bool {
 // mustAttemptImagePull is MustAttemptImagePull for a present image under
 // IfNotPresent or Never: true when the pod must prove access by pulling.
 // creds computes the pod's credentials, at most once; its error is
-// returned.
-func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (bool, error) {
+// returned. anyPod reports that the answer did not read the pod's
+// credentials: it is the answer for every pod until gen changes.
+func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.Digest, creds func() ([]trackedCred, error), now time.Time) (must, anyPod bool, err error) {
 	rec := m.pulled[id]
 	pulledByKubelet := rec != nil || m.intents[ref.Requested()] > 0
 	if !m.requireVerification(ref, pulledByKubelet) {
-		return false, nil
+		return false, true, nil
 	}
 	if rec == nil {
-		return true, nil
+		return true, true, nil
 	}
 	e := rec.creds[ref.Untagged()]
 	switch {
 	case e == nil:
-		return true, nil
+		return true, true, nil
 	case e.nodePodsAccessible:
-		return false, nil
+		return false, true, nil
 	case len(e.secrets) == 0 && len(e.serviceAccounts) == 0:
-		return true, nil
+		return true, true, nil
 	}
 	pod, err := creds()
 	if err != nil {
-		return true, err
+		return true, false, err
 	}
 	for _, p := range pod {
 		if p.source != fromSecret {
@@ -168,14 +174,16 @@ func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.D
 				if !coords && len(e.secrets) < writeRecordWhileMatchingLimit {
 					e.secrets = mergeCreds(e.secrets, p)
 					rec.touch(now)
+					m.gen++
 				}
-				return false, nil
+				return false, false, nil
 			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
 				// A rotated secret admits the pod only if its new hash can
 				// be written back (MustAttemptImagePull).
 				e.secrets = mergeCreds(e.secrets, p)
 				rec.touch(now)
-				return false, nil
+				m.gen++
+				return false, false, nil
 			}
 		}
 	}
@@ -185,12 +193,12 @@ func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.D
 		}
 		for _, c := range e.serviceAccounts {
 			if p.uid == c.uid && p.namespace == c.namespace && p.name == c.name {
-				return false, nil
+				return false, false, nil
 			}
 		}
 		break // only the pod's first service-account credential counts
 	}
-	return true, nil
+	return true, false, nil
 }
 
 // mergeCreds adds c to a sorted set keyed by (namespace, name, UID); a new
@@ -217,12 +225,14 @@ func mergeCreds(set []trackedCred, c trackedCred) []trackedCred {
 }
 
 func (m *pullManager) recordPullIntent(ref *pullpolicy.ImageRef) {
+	m.gen++
 	m.intents[ref.Requested()]++
 }
 
 // recordPullDone ends a pull intent; after a success it records who pulled:
 // nil or node credentials make the image node-accessible.
 func (m *pullManager) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest, ok bool, used *trackedCred, now time.Time) {
+	m.gen++
 	if k := ref.Requested(); m.intents[k] > 0 {
 		m.intents[k]--
 	}
@@ -330,6 +340,7 @@ func (m *pullManager) pruneUnknownRecords(keep map[digest.Digest]bool, until tim
 	for id, rec := range m.pulled {
 		if !keep[id] && rec.updated.Before(until) {
 			delete(m.pulled, id)
+			m.gen++
 		}
 	}
 }
