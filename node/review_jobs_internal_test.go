@@ -59,7 +59,10 @@ func sharedImageScenario(t *testing.T, plain bool, start time.Time, loc *time.Lo
 		ensure("shared", "side"), // app's pull is queued or running
 		ensure("shared", "app"),
 		func() error { return n.Advance(10 * time.Hour) },
-		func() error { _, err := n.CreatePod(Pod{Name: "single", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}}); return err },
+		func() error {
+			_, err := n.CreatePod(Pod{Name: "single", Spec: PodSpec{Containers: []Container{{Name: "app", Image: "web:v1", ImagePullPolicy: pullpolicy.PullAlways}}}})
+			return err
+		},
 		func() error { n.RestartKubelet(); return nil },
 		ensure("single", "app"),
 		func() error { return n.DeletePod("default", "shared") }, // its containers' pulls may run
