@@ -82,6 +82,10 @@ func sharedImageScenario(t *testing.T, plain bool, start time.Time, loc *time.Lo
 			checkSpares(t, i, n)
 		}
 	}
+	if !plain && (len(n.puller.odd) > 0 || len(n.events.odd) > 0 || n.puller.pulls.Len() < 4) {
+		// The run is to test the packed forms, not the odd ones.
+		t.Fatalf("%d pulls, %d kept whole; %d events kept whole: want every one packed", n.puller.pulls.Len(), len(n.puller.odd), len(n.events.odd))
+	}
 	var out struct {
 		Log      []string
 		Events   []Event
@@ -100,7 +104,7 @@ func sharedImageScenario(t *testing.T, plain bool, start time.Time, loc *time.Lo
 // TestSharedImagePullsMatchPlain holds the node with its optimisations on
 // to the node with them off, in sharedImageScenario, from 2026 in UTC and
 // in another Location, and from a month before the end of virtual time
-// (year 9999).
+// (year 9999), and before 1970.
 func TestSharedImagePullsMatchPlain(t *testing.T) {
 	est := time.FixedZone("EST", -5*3600)
 	for _, tc := range []struct {
@@ -111,6 +115,7 @@ func TestSharedImagePullsMatchPlain(t *testing.T) {
 		{"2026 UTC", Epoch, time.UTC},
 		{"2026 EST", Epoch, est},
 		{"9999", time.Date(9999, time.November, 30, 0, 0, 0, 0, time.UTC), time.UTC},
+		{"1960 EST", time.Date(1960, time.June, 1, 0, 0, 0, 500, time.UTC), est}, // before 1970: negative Unix times
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := sharedImageScenario(t, true, tc.start, tc.loc)
