@@ -2,6 +2,8 @@ package node
 
 import (
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -248,4 +250,102 @@ func TestExportedStringsStay(t *testing.T) {
 	if ids == 0 || lasts == 0 {
 		t.Fatalf("the run shows %d container IDs and %d last states: want some of each", ids, lasts)
 	}
+}
+
+// TestSpecEqualSeesEveryField holds PodSpec.equal, which decides whether a
+// pod shares a stored spec (and skips the spec's validation), to every
+// field of a spec and of what it holds: a spec that differs from another
+// in any one field, however deep, is not equal to it, and a clone is. A
+// field added to PodSpec, Container, Volume, VolumeMount or
+// ImageVolumeSource without equal comparing it fails here.
+func TestSpecEqualSeesEveryField(t *testing.T) {
+	base := specPod("a").Spec
+	base.EphemeralContainers = []Container{{Name: "debug", Image: "busybox", VolumeMounts: []VolumeMount{{Name: "data", MountPath: "/d"}}}}
+	base.ServiceAccountName, base.NodeName, base.RestartPolicy = "sa", "node-1", RestartPolicyOnFailure
+	if c := base.clone(); !base.equal(&c) {
+		t.Fatal("a spec is not equal to its clone")
+	}
+	// change sets one scalar (string, bool, integer) reached from v to
+	// another value; it returns the fields' path, or "" when the n-th
+	// scalar is past the last.
+	var change func(v reflect.Value, path string, n *int) string
+	change = func(v reflect.Value, path string, n *int) string {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := range v.NumField() {
+				if p := change(v.Field(i), path+"."+v.Type().Field(i).Name, n); p != "" {
+					return p
+				}
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				if p := change(v.Index(i), fmt.Sprintf("%s[%d]", path, i), n); p != "" {
+					return p
+				}
+			}
+		case reflect.Pointer:
+			if !v.IsNil() {
+				return change(v.Elem(), path, n)
+			}
+		case reflect.String, reflect.Bool, reflect.Int64:
+			if *n--; *n >= 0 {
+				return ""
+			}
+			switch v.Kind() {
+			case reflect.String:
+				v.SetString(v.String() + "x")
+			case reflect.Bool:
+				v.SetBool(!v.Bool())
+			default:
+				v.SetInt(v.Int() + 1)
+			}
+			return path
+		default:
+			t.Fatalf("%s: a %s: the test does not know how to change it", path, v.Kind())
+		}
+		return ""
+	}
+	want := specJSON(t, base)
+	fields := 0
+	for i := 0; ; i++ {
+		c := base.clone()
+		n := i
+		path := change(reflect.ValueOf(&c).Elem(), "spec", &n)
+		if path == "" {
+			break
+		}
+		fields++
+		if base.equal(&c) || c.equal(&base) {
+			t.Errorf("step %d: specs that differ in %s are equal", i, path)
+		}
+		if got := specJSON(t, base); got != want {
+			t.Fatalf("step %d: changing a clone in %s changed the spec it was cloned from:\n got %s\nwant %s", i, path, got, want)
+		}
+	}
+	if fields < 25 {
+		t.Fatalf("changed %d fields: the spec is missing some", fields)
+	}
+	// Nil and empty lists differ too: the API shows them differently.
+	for i, set := range []func(*PodSpec){
+		func(s *PodSpec) { s.ImagePullSecrets = []string{} },
+		func(s *PodSpec) { s.Volumes = []Volume{} },
+		func(s *PodSpec) { s.InitContainers = []Container{} },
+		func(s *PodSpec) { s.Containers[0].VolumeMounts = nil },
+		func(s *PodSpec) { s.TerminationGracePeriodSeconds = nil },
+	} {
+		c := base.clone()
+		set(&c)
+		if base.equal(&c) {
+			t.Errorf("step %d: a spec with a nil or empty list is equal to one without", i)
+		}
+	}
+}
+
+func specJSON(t *testing.T, s PodSpec) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
