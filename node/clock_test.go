@@ -132,3 +132,61 @@ func TestManualClockConcurrent(t *testing.T) {
 		t.Errorf("after %d steps: clock at %v, want %v", steps, got, steps*step)
 	}
 }
+
+// ManualClock.Now under concurrent Set calls that change the Location and
+// take times with and without a monotonic reading: every read is a time
+// some Set published, whole, with its own Location (run with -race).
+func TestManualClockConcurrentLocations(t *testing.T) {
+	// The only source of a monotonic reading; its value is not used as
+	// time, only compared with times derived from it.
+	base := time.Now()
+	locs := []*time.Location{time.UTC, time.FixedZone("CET", 3600), time.FixedZone("EST", -5*3600)}
+	const step = time.Second + time.Nanosecond
+	const steps = 3000
+	at := func(k int) time.Time {
+		t := base.Add(time.Duration(k) * step).In(locs[k%len(locs)])
+		if k%2 == 0 {
+			t = t.Round(0) // no monotonic reading: Now reads it lock-free
+		}
+		return t
+	}
+	c := node.NewManualClock(at(0))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for k := 1; k <= steps; k++ {
+			c.Set(at(k))
+		}
+	})
+	var errs [2]error
+	for r := range errs {
+		wg.Go(func() {
+			last := 0
+			for i := 0; last < steps && i < 1e7; i++ {
+				got := c.Now()
+				d := got.Sub(base)
+				k := int(d / step)
+				switch {
+				case d%step != 0:
+					errs[r] = fmt.Errorf("read %d: %v after the base is not a whole number of steps: a torn read", i, d)
+				case k < last:
+					errs[r] = fmt.Errorf("read %d: step %d after step %d: the clock went back", i, k, last)
+				case got != at(k):
+					errs[r] = fmt.Errorf("read %d: got %v, want the time step %d published, %v", i, got, k, at(k))
+				}
+				if errs[r] != nil {
+					return
+				}
+				last = k
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := c.Now(); got != at(steps) {
+		t.Errorf("after %d steps: clock at %v, want %v", steps, got, at(steps))
+	}
+}

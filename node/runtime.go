@@ -140,6 +140,11 @@ func (s *imageService) fetch(job *pullJob, at time.Time) (waitUntil time.Time) {
 	return time.Time{}
 }
 
+// cachedMemos lets the image service answer from its memo of what the
+// cache has for a manifest; tests turn it off to compare with every
+// answer looked up.
+var cachedMemos = true
+
 // fetchWith is one runtime PullImage with one credential.
 func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUntil time.Time) {
 	ref, res := job.ref, &job.res
@@ -151,7 +156,7 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 	}
 	memo := s.pullNamesMemo(ref, desc.Digest)
 	names := memo.names
-	if gen := s.cache.Generation(); !memo.checked || memo.gen != gen {
+	if gen := s.cache.Generation(); !cachedMemos || !memo.checked || memo.gen != gen {
 		// What the cache has for the manifest, memoised until it changes:
 		// under Always, every start asks again.
 		*memo = pullNamesMemo{names: names, checked: true, gen: gen}
