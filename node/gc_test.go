@@ -428,3 +428,30 @@ func TestStatusImages(t *testing.T) {
 		t.Errorf("nodeStatusMaxImages -1: %d images, want 60", got)
 	}
 }
+
+// GC results are copies: a caller that changes what GarbageCollect or
+// GCRuns returned, the removed images' names included, does not change the
+// node's history of runs.
+func TestGCResultsAreCopies(t *testing.T) {
+	_, clock, n := gcWorld(t)
+	mustLoad(n, "old:1", gcImage("old:1", 500))
+	mustLoad(n, "old:2", gcImage("old:2", 450))
+	n.GarbageCollect() // detects them
+	clock.Step(10 * time.Minute)
+	res := n.GarbageCollect()
+	if len(res.Removed) == 0 {
+		t.Fatal("GarbageCollect removed nothing: the test needs a removal")
+	}
+	want := removed(res)
+	res.Removed[0].Names[0] = "changed by the caller"
+	res.Removed[0] = node.RemovedImage{Names: []string{"changed too"}}
+	runs := n.GCRuns()
+	last := func() node.GCResult { r := n.GCRuns(); return r[len(r)-1] }
+	if got := removed(last()); got != want {
+		t.Fatalf("after changing GarbageCollect's result: GCRuns' last run removed %q, want %q", got, want)
+	}
+	runs[len(runs)-1].Removed[0].Names[0] = "changed through GCRuns"
+	if got := removed(last()); got != want {
+		t.Errorf("after changing GCRuns' result: the last run removed %q, want %q", got, want)
+	}
+}

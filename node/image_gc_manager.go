@@ -207,7 +207,7 @@ func (g *imageGCManager) evictionOrder(used map[digest.Digest]bool) []evictable 
 // it removed; its error is the kubelet's GC error.
 func (n *Node) GarbageCollect() GCResult {
 	n.catchUp()
-	return n.gc.garbageCollect(n.now())
+	return n.gc.garbageCollect(n.now()).clone() // the node keeps the original in GCRuns
 }
 
 func (g *imageGCManager) garbageCollect(now time.Time) GCResult {
@@ -390,7 +390,22 @@ func (g *imageGCManager) addGCRun(res GCResult) {
 // [Node.DeleteUnusedImages] returns its result but is not listed.
 func (n *Node) GCRuns() []GCResult {
 	n.catchUp()
-	return slices.Clone(n.gc.runs[max(0, len(n.gc.runs)-MaxGCRuns):])
+	runs := n.gc.runs[max(0, len(n.gc.runs)-MaxGCRuns):]
+	out := make([]GCResult, len(runs))
+	for i, r := range runs {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// clone returns a copy of r that shares nothing a caller could change with
+// the node's history of runs.
+func (r GCResult) clone() GCResult {
+	r.Removed = slices.Clone(r.Removed)
+	for i := range r.Removed {
+		r.Removed[i].Names = slices.Clone(r.Removed[i].Names)
+	}
+	return r
 }
 
 // ImageFS returns the image filesystem's capacity and the bytes in use:
