@@ -29,7 +29,7 @@ type imageService struct {
 	statusErr error                          // when set, ImageStatus fails with it
 	runs      map[digest.Digest]registry.Run // what images' containers do, by image ID; zero Runs omitted
 	// repoDigests memoises repo@manifest-digest names by repository and
-	// image ID.
+	// manifest digest, of which the name is a function.
 	repoDigests map[repoImage]string
 	// names memoises pullNames by reference and manifest digest, once
 	// there is one, with what a pull of content the cache has found.
@@ -319,7 +319,7 @@ func (s *imageService) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (
 		return ref.Requested(), string(id)
 	}
 	image, imageID = ref.Name(), string(id)
-	key := repoImage{ref.Repository(), id}
+	key := repoImage{ref.Repository(), manifest}
 	name, ok := s.repoDigests[key]
 	if !ok {
 		name = ref.Repository() + "@" + manifest.String()
@@ -335,9 +335,9 @@ func (s *imageService) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (
 	return image, imageID
 }
 
-// repoImage is a repository and an image ID, the key of the node's memo of
+// repoImage is a repository and a manifest digest, the key of the node's memo of
 // repo@digest names.
 type repoImage struct {
-	repo string
-	id   digest.Digest
+	repo     string
+	manifest digest.Digest
 }
