@@ -205,8 +205,11 @@ func checkFleet(b *testing.B, fleet []*node.Node, want func(i int) string) {
 	}
 }
 
-// liveHeap returns the bytes the heap holds after a full collection.
+// liveHeap returns the bytes the heap holds after full collections: two,
+// so that what earlier tests left behind (objects with finalizers go only
+// on a second collection) is gone too.
 func liveHeap() uint64 {
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

@@ -46,16 +46,7 @@ func TestParseOncePerImage(t *testing.T) {
 // A node's memory is proportional to its own pods and images: adding nodes
 // to the fleet does not make each node bigger.
 func TestMemoryPerNode(t *testing.T) {
-	// settled collects twice, so that what earlier tests left behind
-	// (objects with finalizers go only on a second collection) is gone
-	// before the baseline is read.
-	settled := func() int64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return int64(m.HeapAlloc)
-	}
+	settled := func() int64 { return int64(liveHeap()) } // signed: garbage from earlier tests may go meanwhile
 	perNode := func(nodes int) float64 {
 		before := settled()
 		ns := fleet(t, new(pullpolicy.RefCache), nodes, 20, []string{"web:v1", "api:v2"})

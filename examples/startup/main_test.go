@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"path/filepath"
 	"testing"
 
 	"github.com/pullsim/pullsim/internal/golden"
@@ -10,9 +8,5 @@ import (
 
 // TestGolden checks the example's output; go test -update accepts a change.
 func TestGolden(t *testing.T) {
-	var buf bytes.Buffer
-	if err := run(&buf); err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, filepath.Join("testdata", "startup.golden"), buf.Bytes())
+	golden.CheckRun(t, "startup", run)
 }

@@ -5,7 +5,9 @@ package golden
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -28,4 +30,15 @@ func Check(t testing.TB, path string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("output differs from %s (go test -update to accept):\n%s", path, got)
 	}
+}
+
+// CheckRun runs an example program's run function into a buffer and
+// checks its output against testdata/<name>.golden, as Check does.
+func CheckRun(t testing.TB, name string, run func(io.Writer) error) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := run(&buf); err != nil {
+		t.Fatal(err)
+	}
+	Check(t, filepath.Join("testdata", name+".golden"), buf.Bytes())
 }

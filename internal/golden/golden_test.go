@@ -1,6 +1,8 @@
 package golden
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,5 +53,35 @@ func TestUpdate(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "fresh\n" {
 		t.Errorf("after -update the file holds %q (%v), want %q", b, err, "fresh\n")
+	}
+}
+
+// TestCheckRun runs a program's run function and checks its output against
+// testdata/<name>.golden; a run that fails fails the test.
+func TestCheckRun(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", "prog.golden"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		out  string
+		err  error
+		fail bool
+	}{
+		{"hello\n", nil, false},
+		{"bye\n", nil, true},
+		{"hello\n", errors.New("boom"), true},
+	} {
+		r := &recorder{TB: t}
+		CheckRun(r, "prog", func(w io.Writer) error {
+			io.WriteString(w, tc.out)
+			return tc.err
+		})
+		if r.failed != tc.fail {
+			t.Errorf("step %d: CheckRun failed = %v, want %v", i, r.failed, tc.fail)
+		}
 	}
 }
