@@ -86,14 +86,22 @@ func sharedImageScenario(t *testing.T, plain bool, start time.Time, loc *time.Lo
 		// The run is to test the packed forms, not the odd ones.
 		t.Fatalf("%d pulls, %d kept whole; %d events kept whole: want every one packed", n.puller.pulls.Len(), len(n.puller.odd), len(n.events.odd))
 	}
+	return snapshot(t, n, log)
+}
+
+// snapshot is everything a node shows, after log (what a scenario's steps
+// saw), as indented JSON: two runs that must agree compare their snapshots.
+func snapshot(t *testing.T, n *Node, log []string) string {
+	t.Helper()
 	var out struct {
 		Log      []string
 		Events   []Event
 		Pulls    []Pull
 		Counters Counters
 		Pods     []Pod
+		Images   []ContainerImage
 	}
-	out.Log, out.Events, out.Pulls, out.Counters, out.Pods = log, n.Events(), n.Pulls(), n.Counters(), n.Pods()
+	out.Log, out.Events, out.Pulls, out.Counters, out.Pods, out.Images = log, n.Events(), n.Pulls(), n.Counters(), n.Pods(), n.StatusImages()
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)

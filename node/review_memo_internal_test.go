@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -120,20 +119,7 @@ func memoScenario(t *testing.T, plain bool, opts ...Option) string {
 			note("step %d: ensure %s: %s %q %v", i, p.Name, ref, msg, err)
 		}
 	}
-	var out struct {
-		Log      []string
-		Events   []Event
-		Pulls    []Pull
-		Counters Counters
-		Pods     []Pod
-		Images   []ContainerImage
-	}
-	out.Log, out.Events, out.Pulls, out.Counters, out.Pods, out.Images = log, n.Events(), n.Pulls(), n.Counters(), n.Pods(), n.StatusImages()
-	b, err := json.MarshalIndent(out, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return snapshot(t, n, log)
 }
 
 // TestMemosMatchPlain holds the node's memos (the image manager's cache
