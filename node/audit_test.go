@@ -3,6 +3,7 @@ package node_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,68 @@ func TestSizeOverflows(t *testing.T) {
 	res := n.GarbageCollect()
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "(100% of ") {
 		t.Errorf("GC = %v, want a full disk it cannot free", res.Err)
+	}
+}
+
+// turncoat serves its registry's manifests honestly until lie is set, and
+// then with the Layers field cut short, or with bytes that no longer hash
+// to the digest asked for.
+type turncoat struct {
+	*registry.Registry
+	lie *int // 0: honest; 1: layers; 2: bytes
+}
+
+func (s turncoat) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, cred registry.Credential) (registry.Manifest, error) {
+	m, err := s.Registry.FetchManifest(ref, dgst, cred)
+	if err != nil {
+		return m, err
+	}
+	switch *s.lie {
+	case 1:
+		m.Layers = m.Layers[:len(m.Layers)-1]
+	case 2:
+		m.Raw = append(slices.Clone(m.Raw), ' ')
+	}
+	return m, err
+}
+
+// A manifest verified once (nodes remember it) is checked again when it
+// comes back different: a pod created while the first pull downloads
+// (pulls in parallel), whose fetch of the same digest gets other fields
+// or other bytes, fails as it would have on the first fetch; the honest
+// pod's pull completes.
+func TestLyingSourceIsRefusedAfterAnHonestFetch(t *testing.T) {
+	for i, tc := range []struct {
+		lie  int
+		want string // the start of the second pod's waiting message
+	}{
+		{1, `failed to pull and unpack image "docker.io/library/app:v1": manifest sha256:`},
+		{2, `rpc error: code = FailedPrecondition desc = failed to pull and unpack image "docker.io/library/app:v1": failed commit on ref "manifest-sha256:`},
+	} {
+		reg := registry.New()
+		reg.MustPush("app:v1", registry.Image{Config: "app", Layers: []registry.Layer{{Content: "base", Size: 100 << 20}, {Content: "app", Size: 200 << 20}}})
+		lie := 0
+		n := node.MustNew("n", turncoat{reg, &lie}, node.WithSerializeImagePulls(false))
+		spec := node.PodSpec{Containers: []node.Container{{Name: "app", Image: "app:v1"}}}
+		n.MustCreatePod(node.Pod{Name: "honest", Spec: spec})
+		if err := n.Advance(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		lie = tc.lie
+		p := n.MustCreatePod(node.Pod{Name: "lied-to", Spec: spec})
+		if err := n.Advance(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = n.Pod("default", "lied-to")
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		if w == nil || w.Reason != "ErrImagePull" || !strings.HasPrefix(w.Message, tc.want) {
+			t.Errorf("case %d: waiting %+v, want ErrImagePull starting %q", i, w, tc.want)
+		}
+		if _, err := n.Settle(); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := n.Pod("default", "honest"); p.Status.ContainerStatuses[0].State.Running == nil {
+			t.Errorf("case %d: the honest pod is not running: %+v", i, p.Status.ContainerStatuses[0].State)
+		}
 	}
 }

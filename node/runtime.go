@@ -1,10 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -34,6 +36,54 @@ type imageService struct {
 	// names memoises pullNames by reference and manifest digest, once
 	// there is one, with what a pull of content the cache has found.
 	names map[refManifest]*pullNamesMemo
+}
+
+// verified holds, for every node of the process, the manifests that
+// matched their digests and passed checkManifest: their bytes and the
+// fields their source gave beside them, by digest. Both checks are pure
+// functions of what is compared, so a fetch of the same bytes and fields
+// skips hashing and decoding them again; a fleet's nodes verify one
+// manifest once. It keeps at most maxVerified manifests.
+var verified struct {
+	sync.Mutex
+	m map[digest.Digest]*verifiedManifest
+}
+
+const maxVerified = 1024
+
+// verifiedManifest is a manifest that matched its digest and passed
+// checkManifest: a copy of its bytes and its fields.
+type verifiedManifest struct {
+	raw    []byte
+	config registry.Descriptor
+	layers []registry.Descriptor
+}
+
+// isVerified reports whether m, fetched by digest d, is a verified
+// manifest: the same digest, bytes and fields, so that hashing and
+// checking it would find what they found before.
+func isVerified(d digest.Digest, m registry.Manifest) bool {
+	if !cachedMemos {
+		return false
+	}
+	verified.Lock()
+	v := verified.m[d]
+	verified.Unlock()
+	return v != nil && bytes.Equal(m.Raw, v.raw) && m.Config == v.config && slices.Equal(m.Layers, v.layers)
+}
+
+// setVerified records m, fetched by digest d, as verified, unless the
+// memo is full.
+func setVerified(d digest.Digest, m registry.Manifest) {
+	v := &verifiedManifest{raw: bytes.Clone(m.Raw), config: m.Config, layers: slices.Clone(m.Layers)}
+	verified.Lock()
+	defer verified.Unlock()
+	if verified.m == nil {
+		verified.m = make(map[digest.Digest]*verifiedManifest)
+	}
+	if len(verified.m) < maxVerified || verified.m[d] != nil {
+		verified.m[d] = v
+	}
 }
 
 // pullNamesMemo is the memo of one reference and manifest: the pull names,
@@ -185,13 +235,16 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 		res.fail(s.runtime.fetchError(ref, "manifests", desc.Digest, err), err)
 		return
 	}
-	if got := digest.FromBytes(m.Raw); got != desc.Digest {
-		res.err = s.runtime.commitError(ref, "manifest", desc.Digest, got)
-		return
-	}
-	if err := checkManifest(m); err != nil {
-		res.err = fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), desc.Digest, err)
-		return
+	if !isVerified(desc.Digest, m) {
+		if got := digest.FromBytes(m.Raw); got != desc.Digest {
+			res.err = s.runtime.commitError(ref, "manifest", desc.Digest, got)
+			return
+		}
+		if err := checkManifest(m); err != nil {
+			res.err = fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), desc.Digest, err)
+			return
+		}
+		setVerified(desc.Digest, m)
 	}
 	for i := -1; i < len(m.Layers); i++ {
 		d, kind := m.Config, "config"
