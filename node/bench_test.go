@@ -226,7 +226,9 @@ func liveHeap() uint64 {
 // the end, the first half of the fleet on the old build and the second on
 // the new. ns/start is the time per pod start, cpu-ns/start the process's
 // CPU time per pod start (every thread, the garbage collector's included),
-// peak-heap-MiB the largest HeapInuse sampled every 100 nodes.
+// faults/start the page faults it took per start (minorFaults: the cost of
+// the heap's growth), peak-heap-MiB the largest HeapInuse sampled every
+// 100 nodes.
 func BenchmarkFleetRollout(b *testing.B) {
 	for _, nodes := range fleetSizes {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
@@ -234,7 +236,7 @@ func BenchmarkFleetRollout(b *testing.B) {
 			var v1, v2 string
 			var mem memPeak
 			b.ReportAllocs()
-			cpu := cpuTime()
+			cpu, faults := cpuTime(), minorFaults()
 			for b.Loop() {
 				fleet = nil // let the last run's fleet go before this one grows
 				reg := registry.New()
@@ -265,9 +267,10 @@ func BenchmarkFleetRollout(b *testing.B) {
 				mem.sample()
 			}
 			b.StopTimer()
-			cpu = cpuTime() - cpu
+			cpu, faults = cpuTime()-cpu, minorFaults()-faults
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*nodes*fleetPods), "cpu-ns/start")
+			b.ReportMetric(float64(faults)/float64(b.N*nodes*fleetPods), "faults/start")
 			b.ReportMetric(float64(mem.heap)/(1<<20), "peak-heap-MiB")
 			checkFleet(b, fleet, func(i int) string {
 				if i >= nodes/2 {
@@ -287,8 +290,11 @@ func BenchmarkFleetRollout(b *testing.B) {
 // node i would first catch up on 22s×i of the kubelet's periodic work
 // (image GC every 5 minutes), and the cost per start would grow with the
 // fleet for that reason alone. Only the replacement is timed; ns/start is
-// its cost per pod replaced (the delete, the create and the start), and
-// cpu-ns/start the process's CPU time for it.
+// its cost per pod replaced (the delete, the create and the start),
+// cpu-ns/start the process's CPU time for it and faults/start its page
+// faults. At b.N 1, as the largest fleet runs, the replacement touches
+// memory for the first time, which the smaller fleets' later iterations
+// reuse: compare sizes at one -benchtime, such as 3x.
 // live-B/pod is the heap after the rollout per live pod, the deleted pods'
 // events still within the event TTL; live-B/pod-1h is the same an event
 // TTL later, when those events have expired: what the live pods need.
@@ -298,6 +304,7 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 			var fleet []*node.Node
 			var v2 string
 			var cpu time.Duration // of the replacement alone
+			var faults int64
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
@@ -318,7 +325,7 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 				v2 = reg.MustPush("web:v2", build("web v2")).String()
 				runtime.GC() // the setup's garbage is not the rollout's
 				b.StartTimer()
-				start := cpuTime()
+				start, startFaults := cpuTime(), minorFaults()
 				for _, n := range fleet {
 					for _, name := range fleetNames {
 						if err := n.DeletePod("default", name); err != nil {
@@ -336,10 +343,12 @@ func BenchmarkFleetReplaceAll(b *testing.B) {
 					}
 				}
 				cpu += cpuTime() - start
+				faults += minorFaults() - startFaults
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nodes*fleetPods), "ns/start")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*nodes*fleetPods), "cpu-ns/start")
+			b.ReportMetric(float64(faults)/float64(b.N*nodes*fleetPods), "faults/start")
 			checkFleet(b, fleet, func(int) string { return v2 })
 			b.ReportMetric(float64(liveHeap())/float64(nodes*fleetPods), "live-B/pod")
 			for _, n := range fleet {
