@@ -17,11 +17,20 @@ type backOff struct {
 	// 2×max for the image backoff; the crash loop's is fixed at 600s
 	// (newCrashLoopBackOff's HasExpiredFunc), whatever its max.
 	expiry  time.Duration
-	entries map[string]*backOffEntry
+	entries map[backOffID]*backOffEntry
 	// oldest is no later than any entry's last update, so that GC, which
 	// every successful pull calls, finds nothing to drop without looking
 	// at the entries until oldest expires. Valid while there are entries.
 	oldest time.Time
+}
+
+// backOffID is a backoff key: a pod's UID and what in it failed. The
+// kubelet joins the two with "_" into one string (the image backoff's
+// "<pod UID>_<image as written>", the crash loop's key of pod and
+// container); a pair needs no string built to look an entry up.
+type backOffID struct {
+	uid string // the pod's
+	of  string // the image as the container writes it, or the container's name
 }
 
 type backOffEntry struct {
@@ -34,7 +43,7 @@ type backOffEntry struct {
 }
 
 func newBackOff(initial, max time.Duration) *backOff {
-	return &backOff{initial: initial, max: max, expiry: 2 * max, entries: make(map[string]*backOffEntry)}
+	return &backOff{initial: initial, max: max, expiry: 2 * max, entries: make(map[backOffID]*backOffEntry)}
 }
 
 // newCrashLoopBackOff is the kubelet's crash-loop backoff: entries expire
@@ -54,17 +63,17 @@ func (b *backOff) expired(now, last time.Time) bool {
 // Next records a failure for key at now: a new or expired entry waits the
 // initial period, a live one doubles up to the maximum. It returns the
 // entry, for the caller to note the failure's message.
-func (b *backOff) Next(key string, now time.Time) *backOffEntry { return b.nextSince(key, now, now) }
+func (b *backOff) Next(key backOffID, now time.Time) *backOffEntry { return b.nextSince(key, now, now) }
 
 // InBackOffSinceUpdate reports whether key failed less than its current
 // backoff ago (strictly: at exactly the backoff a new attempt is allowed).
-func (b *backOff) InBackOffSinceUpdate(key string, now time.Time) bool {
+func (b *backOff) InBackOffSinceUpdate(key backOffID, now time.Time) bool {
 	_, in := b.window(key, now)
 	return in
 }
 
 // window returns key's entry and whether now is inside its window.
-func (b *backOff) window(key string, now time.Time) (*backOffEntry, bool) {
+func (b *backOff) window(key backOffID, now time.Time) (*backOffEntry, bool) {
 	e := b.entries[key]
 	if e == nil || b.expired(now, e.lastUpdate) {
 		return nil, false
@@ -73,7 +82,7 @@ func (b *backOff) window(key string, now time.Time) (*backOffEntry, bool) {
 }
 
 // Get returns key's current backoff, or 0 when it has none.
-func (b *backOff) Get(key string, now time.Time) time.Duration {
+func (b *backOff) Get(key backOffID, now time.Time) time.Duration {
 	e := b.entries[key]
 	if e == nil || b.expired(now, e.lastUpdate) {
 		return 0
@@ -82,7 +91,7 @@ func (b *backOff) Get(key string, now time.Time) time.Duration {
 }
 
 // Until returns when key's window ends, or the zero time when it has none.
-func (b *backOff) Until(key string, now time.Time) time.Time {
+func (b *backOff) Until(key backOffID, now time.Time) time.Time {
 	e := b.entries[key]
 	if e == nil || b.expired(now, e.lastUpdate) {
 		return time.Time{}
@@ -111,7 +120,7 @@ func (b *backOff) GC(now time.Time) {
 // has a live entry (eventTime, when the container exited, within twice the
 // maximum of the entry's last update) and less than its backoff has passed
 // between eventTime and now.
-func (b *backOff) inBackOffSince(key string, eventTime, now time.Time) (*backOffEntry, bool) {
+func (b *backOff) inBackOffSince(key backOffID, eventTime, now time.Time) (*backOffEntry, bool) {
 	e := b.entries[key]
 	if e == nil || b.expired(eventTime, e.lastUpdate) {
 		return nil, false
@@ -122,7 +131,7 @@ func (b *backOff) inBackOffSince(key string, eventTime, now time.Time) (*backOff
 // nextSince is client-go's Next(key, eventTime) for the crash loop: an
 // entry whose last update is more than twice the maximum before eventTime
 // starts afresh, a live one doubles; the update is dated now.
-func (b *backOff) nextSince(key string, eventTime, now time.Time) *backOffEntry {
+func (b *backOff) nextSince(key backOffID, eventTime, now time.Time) *backOffEntry {
 	e := b.entries[key]
 	if len(b.entries) == 0 || now.Before(b.oldest) {
 		b.oldest = now

@@ -55,15 +55,15 @@ func TestBackOffSteps(t *testing.T) {
 		for i, s := range tc.steps {
 			now := t0.Add(s.at)
 			if s.fail {
-				b.Next("k", now)
+				b.Next(backOffID{of: "k"}, now)
 			}
 			if s.gc {
 				b.GC(now)
 			}
-			if got := b.InBackOffSinceUpdate("k", now); got != s.in {
+			if got := b.InBackOffSinceUpdate(backOffID{of: "k"}, now); got != s.in {
 				t.Errorf("%s: step %d: InBackOffSinceUpdate(%v) = %v, want %v", tc.name, i, s.at, got, s.in)
 			}
-			if got := b.Get("k", now); got != s.window {
+			if got := b.Get(backOffID{of: "k"}, now); got != s.window {
 				t.Errorf("%s: step %d: Get(%v) = %v, want %v", tc.name, i, s.at, got, s.window)
 			}
 		}
@@ -92,7 +92,7 @@ func TestBackOffGCSkips(t *testing.T) {
 				}
 			}
 		case i%64 < 40 || key == "a": // quiet spells let entries expire
-			b.Next(key, at)
+			b.Next(backOffID{of: key}, at)
 			e, ok := want[key]
 			if !ok || at.Sub(e.lastUpdate) > b.expiry {
 				e = backOffEntry{backoff: b.initial}
@@ -106,7 +106,7 @@ func TestBackOffGCSkips(t *testing.T) {
 			t.Fatalf("step %d: %d entries, want %d", i, len(b.entries), len(want))
 		}
 		for k, w := range want {
-			if e := b.entries[k]; e == nil || e.backoff != w.backoff || !e.lastUpdate.Equal(w.lastUpdate) {
+			if e := b.entries[backOffID{of: k}]; e == nil || e.backoff != w.backoff || !e.lastUpdate.Equal(w.lastUpdate) {
 				t.Fatalf("step %d: entry %s = %+v, want %+v", i, k, e, w)
 			}
 		}

@@ -140,7 +140,7 @@ func (w *podWorkers) exitContainer(ps *podState, c *containerState, at time.Time
 	c.running = false
 	c.gen++
 	// The instance's ID is left out: status derives it (see lastTerm).
-	c.term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: ps.createdAt.Add(c.startAt), FinishedAt: at}
+	c.more().term = &ContainerStateTerminated{Reason: reason, ExitCode: code, StartedAt: ps.createdAt.Add(c.startAt), FinishedAt: at}
 	c.waiting = nil
 	if ps.terminating {
 		return
@@ -190,11 +190,8 @@ func (s *PodSpec) restartPolicy() RestartPolicy {
 // the container waiting in CrashLoopBackOff without ensuring its image;
 // outside it the window moves on and the container may start.
 func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) bool {
-	x := c.more()
-	if x.crashKey == "" {
-		x.crashKey = ps.uid + "_" + c.spec.Name
-	}
-	if e, in := w.crashBackOff.inBackOffSince(x.crashKey, c.term.FinishedAt, now); in {
+	key := backOffID{ps.uid, c.spec.Name}
+	if e, in := w.crashBackOff.inBackOffSince(key, c.term().FinishedAt, now); in {
 		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
@@ -202,7 +199,7 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 		ps.addAttempt(now, c.spec.Name, ReasonCrashLoopBackOff, msg, false)
 		return true
 	}
-	w.crashBackOff.nextSince(x.crashKey, c.term.FinishedAt, now)
+	w.crashBackOff.nextSince(key, c.term().FinishedAt, now)
 	return false
 }
 
@@ -211,10 +208,10 @@ func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) b
 // the current; zero when there is none.
 func (c *containerState) lastExit() time.Time {
 	switch {
-	case c.term != nil && !c.done && !c.final:
-		return c.term.FinishedAt
-	case c.lastTerm != nil:
-		return c.lastTerm.FinishedAt
+	case c.term() != nil && !c.done && !c.final:
+		return c.term().FinishedAt
+	case c.lastTerm() != nil:
+		return c.lastTerm().FinishedAt
 	}
 	return time.Time{}
 }
@@ -255,7 +252,7 @@ func (ps *podState) phase() PodPhase {
 			return PodPending
 		case c.final:
 			final++
-			failed = failed || c.term != nil && c.term.ExitCode != 0
+			failed = failed || c.term() != nil && c.term().ExitCode != 0
 		}
 	}
 	switch {
@@ -469,26 +466,20 @@ type containerState struct {
 	// obj is what the container's events are about. It lives apart from the
 	// container state, in one array per pod, so that the events of a
 	// deleted pod, kept until they expire, do not keep its state alive.
-	obj     *ObjectReference
-	pulling *pullJob // the pull this container's start waits for, while it runs
-	// term is the exited instance, until a new one starts; lastTerm is the
-	// instance before the current one, restart count restarts-1. Neither
-	// holds its ContainerID, which status derives.
-	term       *ContainerStateTerminated
-	lastTerm   *ContainerStateTerminated
-	extra      *containerExtra        // nil until the container crashes or restarts
-	waiting    *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
-	startAt    time.Duration          // since the pod's creation: a time without the pointer of its location
-	names      *imageNames            // the image it runs, its status's image and image ID once started; shared, read only
-	backOffKey string                 // "<pod UID>_<image as written>", built on first use
-	gen        int32                  // instances ever started, to tell stale exit timers
-	restarts   int32
-	init       bool
-	sidecar    bool // an init container with restartPolicy Always
-	started    bool // ever started
-	running    bool
-	done       bool // init container completed
-	final      bool // exited and will not be restarted
+	obj      *ObjectReference
+	pulling  *pullJob               // the pull this container's start waits for, while it runs
+	extra    *containerExtra        // nil until the container exits or restarts
+	waiting  *ContainerStateWaiting // read only: replaced, never changed; nil when not waiting
+	startAt  time.Duration          // since the pod's creation: a time without the pointer of its location
+	names    *imageNames            // the image it runs, its status's image and image ID once started; shared, read only
+	gen      int32                  // instances ever started, to tell stale exit timers
+	restarts int32
+	init     bool
+	sidecar  bool // an init container with restartPolicy Always
+	started  bool // ever started
+	running  bool
+	done     bool // init container completed
+	final    bool // exited and will not be restarted
 	// restartNow: RestartContainer starts it again without crash-loop backoff.
 	restartNow bool
 	// volume marks an image volume's state: spec holds its name, reference
@@ -506,11 +497,30 @@ func (c *containerState) imageRef() digest.Digest {
 	return c.names.ref
 }
 
-// containerExtra is what a container needs once it has crashed or been
+// containerExtra is what a container needs once it has exited or been
 // restarted, kept apart so that the many that never do carry none of it.
 type containerExtra struct {
-	crashKey     string        // crash-loop backoff key, built on first use
-	prevImageRef digest.Digest // image of the previous, exited instance
+	// term is the exited instance, until a new one starts; lastTerm is the
+	// instance before the current one, restart count restarts-1. Neither
+	// holds its ContainerID, which status derives.
+	term, lastTerm *ContainerStateTerminated
+	prevImageRef   digest.Digest // image of the previous, exited instance
+}
+
+// term is c's exited instance, until a new one starts; nil when none.
+func (c *containerState) term() *ContainerStateTerminated {
+	if c.extra == nil {
+		return nil
+	}
+	return c.extra.term
+}
+
+// lastTerm is the instance before c's current one; nil when none.
+func (c *containerState) lastTerm() *ContainerStateTerminated {
+	if c.extra == nil {
+		return nil
+	}
+	return c.extra.lastTerm
 }
 
 // more returns c's extra state, allocating it on first use.
@@ -570,7 +580,7 @@ func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerS
 		}
 		s.ContainerID = c.containerIDIn(room.id)
 	}
-	last := c.lastTerm
+	last := c.lastTerm()
 	switch {
 	case c.running:
 		if room.running == nil {
@@ -579,8 +589,8 @@ func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerS
 		*room.running = ContainerStateRunning{StartedAt: created.Add(c.startAt)}
 		s.State.Running = room.running
 		s.Ready = true
-	case c.term != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
-		t := *c.term
+	case c.term() != nil && (c.waiting == nil || c.waiting.Reason == "" || c.done || c.final):
+		t := *c.term()
 		t.ContainerID = ""
 		s.State.Terminated = &t
 		s.Ready = c.done // an init container that exited 0 is ready
@@ -592,13 +602,13 @@ func (c *containerState) statusIn(room statusRoom, created time.Time) ContainerS
 			*room.waiting = *c.waiting
 		}
 		s.State.Waiting = room.waiting
-		if c.term != nil {
-			last = c.term // the exited instance waits to be replaced
+		if c.term() != nil {
+			last = c.term() // the exited instance waits to be replaced
 		}
 	}
 	if last != nil {
 		t := *last
-		if last == c.term {
+		if last == c.term() {
 			t.ContainerID = s.ContainerID // the current instance's
 		} else {
 			// lastTerm is the instance before the current one: each start

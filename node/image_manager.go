@@ -207,10 +207,7 @@ func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolic
 	if m.cfg.ensureSecret {
 		m.records.recordPullIntent(ref)
 	}
-	if c.backOffKey == "" {
-		c.backOffKey = backOffKey(ps.uid, image)
-	}
-	key := c.backOffKey
+	key := backOffID{ps.uid, image}
 	if e, in := m.backOff.window(key, now); in {
 		if m.cfg.ensureSecret {
 			m.records.recordPullDone(ref, "", false, nil, now)
@@ -234,10 +231,6 @@ func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolic
 	c.pulling = job
 	return ensureOutcome{}, job
 }
-
-// backOffKey is the kubelet's image backoff key: per pod and per image as
-// written.
-func backOffKey(podUID, image string) string { return podUID + "_" + image }
 
 // pullDone is the rest of the kubelet's pullImage, when the puller answers
 // at time at: Pulled or Failed, backoff, and the KEP-2535 records.

@@ -182,7 +182,7 @@ func (w *podWorkers) continueSync(ps *podState, now time.Time) {
 		// the last start of a sync; after it, a sidecar's restart is one
 		// start among the others.
 		blocks := c.init && !(c.sidecar && ps.initialized())
-		if c.term != nil && !c.restartNow && w.crashLoop(ps, c, now) {
+		if c.term() != nil && !c.restartNow && w.crashLoop(ps, c, now) {
 			// In CrashLoopBackOff: no image is ensured.
 			if blocks {
 				break
@@ -356,8 +356,8 @@ func (w *podWorkers) finishStart(ps *podState, c *containerState, now time.Time,
 	if c.started {
 		c.restarts++
 	}
-	if c.term != nil {
-		c.lastTerm, c.term = c.term, nil
+	if x := c.extra; x != nil && x.term != nil {
+		x.lastTerm, x.term = x.term, nil
 	}
 	c.started, c.startAt, c.running = true, now.Sub(ps.createdAt), true
 	c.waiting = nil

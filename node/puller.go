@@ -126,7 +126,7 @@ type pullJob struct {
 	ps    *podState
 	c     *containerState
 	ref   *pullpolicy.ImageRef
-	key   string        // backoff key
+	key   backOffID     // backoff key
 	creds []trackedCred // tried in order; none means an anonymous pull
 
 	requested, started, finished time.Time
