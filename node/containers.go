@@ -190,9 +190,9 @@ func (s *PodSpec) restartPolicy() RestartPolicy {
 // the container waiting in CrashLoopBackOff without ensuring its image;
 // outside it the window moves on and the container may start.
 func (w *podWorkers) crashLoop(ps *podState, c *containerState, now time.Time) bool {
-	key := backOffID{ps.uid, c.spec.Name}
+	key := backOffID{ps.uid(), c.spec.Name}
 	if e, in := w.crashBackOff.inBackOffSince(key, c.term().FinishedAt, now); in {
-		pod := ps.name + "_" + ps.namespace + "(" + ps.uid + ")"
+		pod := ps.name() + "_" + ps.namespace() + "(" + ps.uid() + ")"
 		w.rec.record(now, evCrashLoop, c.obj, c.spec.Name, pod)
 		msg := fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", e.backoff, c.spec.Name, pod)
 		c.waiting = &ContainerStateWaiting{Reason: ReasonCrashLoopBackOff, Message: msg}
@@ -287,9 +287,9 @@ func (n *Node) ExitContainer(namespace, pod, container string, exitCode int) err
 	case err != nil:
 		return err
 	case exitCode < 0 || exitCode > 255:
-		return fmt.Errorf("node %s: exit %s/%s %s: exit code %d out of range 0-255", n.name, ps.namespace, pod, container, exitCode)
+		return fmt.Errorf("node %s: exit %s/%s %s: exit code %d out of range 0-255", n.name, ps.namespace(), pod, container, exitCode)
 	case !c.running:
-		return fmt.Errorf("node %s: exit %s/%s %s: container %q is not running", n.name, ps.namespace, pod, container, container)
+		return fmt.Errorf("node %s: exit %s/%s %s: container %q is not running", n.name, ps.namespace(), pod, container, container)
 	}
 	reason := ReasonCompleted
 	if exitCode != 0 {
@@ -434,7 +434,7 @@ func (w *podWorkers) finishTermination(ps *podState, now, done time.Time) {
 // removePod takes a pod off the node: its containers are gone, and its
 // images are no longer in use.
 func (w *podWorkers) removePod(ps *podState) {
-	key := podID(ps.namespace, ps.name)
+	key := podID(ps.namespace(), ps.name())
 	if w.pods[key] == ps {
 		delete(w.pods, key)
 	}

@@ -47,7 +47,7 @@ func (k *credentials) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]
 		if name == "" {
 			continue
 		}
-		s, ok := k.cluster.pullSecret(ps.namespace, name)
+		s, ok := k.cluster.pullSecret(ps.namespace(), name)
 		if !ok {
 			ps.addMissingSecret(name)
 			continue
@@ -68,13 +68,13 @@ func (k *credentials) podCredentials(ps *podState, ref *pullpolicy.ImageRef) ([]
 	creds = append(creds, k.node.lookup(ref.Repository())...)
 	var plugins keyring
 	for _, p := range k.providers {
-		c, ok := p.Credentials(ps.namespace, ps.spec.ServiceAccountName)
+		c, ok := p.Credentials(ps.namespace(), ps.spec.ServiceAccountName)
 		if !ok {
 			continue
 		}
 		tc := trackedCred{cred: c, source: fromNode}
 		if p.ServiceAccount {
-			sa, _ := k.cluster.ServiceAccount(ps.namespace, ps.spec.ServiceAccountName)
+			sa, _ := k.cluster.ServiceAccount(ps.namespace(), ps.spec.ServiceAccountName)
 			tc = trackedCred{cred: c, source: fromServiceAccount, uid: sa.UID, namespace: sa.Namespace, name: sa.Name}
 		}
 		cfg := make(map[string]dockerConfigEntry, len(p.MatchImages))

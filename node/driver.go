@@ -57,7 +57,7 @@ func (n *Node) ImageBackOff(namespace, pod, image string) (window time.Duration,
 	if ps == nil {
 		return 0, time.Time{}
 	}
-	key, now := backOffID{ps.uid, image}, n.now()
+	key, now := backOffID{ps.uid(), image}, n.now()
 	return n.manager.backOff.Get(key, now), n.manager.backOff.Until(key, now)
 }
 

@@ -66,7 +66,7 @@ func runOutage(b *testing.B, nodes int) {
 	for _, n := range fleet {
 		for ps := n.workers.first; ps != nil; ps = ps.next {
 			if c := ps.apps()[0]; !c.running {
-				b.Fatalf("%s: pod %s not running after the outage", n.name, ps.name)
+				b.Fatalf("%s: pod %s not running after the outage", n.name, ps.name())
 			}
 		}
 	}

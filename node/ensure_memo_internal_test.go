@@ -234,7 +234,7 @@ func TestLookupFound(t *testing.T) {
 		if got := n.workers.found != nil; got != s.found {
 			t.Errorf("step %d: a pod found = %v, want %v", i, got, s.found)
 		}
-		if f := n.workers.found; f != nil && (f.removed || n.workers.pods[podID(f.namespace, f.name)] != f) {
+		if f := n.workers.found; f != nil && (f.removed || n.workers.pods[podID(f.namespace(), f.name())] != f) {
 			t.Errorf("step %d: the found pod is not the one its name maps to", i)
 		}
 	}

@@ -473,7 +473,7 @@ func (n *Node) PodEvents(namespace, name string) []Event {
 		return nil
 	}
 	var out []Event
-	n.events.about(p.uid, func(e Event) { out = append(out, e) })
+	n.events.about(p.uid(), func(e Event) { out = append(out, e) })
 	return out
 }
 

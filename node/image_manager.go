@@ -207,7 +207,7 @@ func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolic
 	if m.cfg.ensureSecret {
 		m.records.recordPullIntent(ref)
 	}
-	key := backOffID{ps.uid, image}
+	key := backOffID{ps.uid(), image}
 	if e, in := m.backOff.window(key, now); in {
 		if m.cfg.ensureSecret {
 			m.records.recordPullDone(ref, "", false, nil, now)

@@ -151,7 +151,7 @@ type aggregatedEvent struct {
 func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 	var agg []*aggregatedEvent
 	index := map[string]*aggregatedEvent{}
-	n.events.about(ps.uid, func(e Event) {
+	n.events.about(ps.uid(), func(e Event) {
 		key := e.Object.FieldPath + "\x00" + e.Type + "\x00" + e.Reason + "\x00" + e.Message
 		if a := index[key]; a != nil {
 			a.count++
@@ -166,7 +166,7 @@ func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 	fmt.Fprintf(w, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
 	fmt.Fprintf(w, "  ----\t------\t----\t----\t-------\n")
 	fmt.Fprintf(w, "  Normal\tScheduled\t%s\tdefault-scheduler\tSuccessfully assigned %s/%s to %s\n",
-		HumanDuration(now.Sub(ps.createdAt)), ps.namespace, ps.name, n.name)
+		HumanDuration(now.Sub(ps.createdAt)), ps.namespace(), ps.name(), n.name)
 	for _, a := range agg {
 		age := HumanDuration(now.Sub(a.first))
 		if a.count > 1 {
@@ -193,11 +193,11 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 	}
 	fmt.Fprintf(tw, "NAME\tREADY\tSTATUS\tRESTARTS\tAGE\n")
 	for ps := n.workers.first; ps != nil; ps = ps.next {
-		if namespace != "" && ps.namespace != namespace {
+		if namespace != "" && ps.namespace() != namespace {
 			continue
 		}
 		if namespace == "" {
-			fmt.Fprintf(tw, "%s\t", ps.namespace)
+			fmt.Fprintf(tw, "%s\t", ps.namespace())
 		}
 		// kubectl's printPod: READY counts app containers and native
 		// sidecars; RESTARTS adds up init and app containers'.
@@ -225,7 +225,7 @@ func (n *Node) GetPods(w io.Writer, namespace string) error {
 		if restarts > 0 {
 			rs = fmt.Sprintf("%d (%s ago)", restarts, HumanDuration(now.Sub(lastRestart)))
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", ps.name, ready, total, podStatus(ps), rs, HumanDuration(now.Sub(ps.createdAt)))
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\n", ps.name(), ready, total, podStatus(ps), rs, HumanDuration(now.Sub(ps.createdAt)))
 	}
 	return tw.Flush()
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // The pod workers' state per pod is small: a pod of one container, with
-// its container's state and first start attempt, fits a 384-byte size
+// its container's state and first start attempt, fits a 352-byte size
 // class (see podOfOne). A field added to podState or containerState must
 // find its room, or go behind the rare pointers (podRare, containerExtra).
 func TestPodStateSize(t *testing.T) {
@@ -21,9 +21,9 @@ func TestPodStateSize(t *testing.T) {
 		name      string
 		got, want uintptr
 	}{
-		{"podState", unsafe.Sizeof(podState{}), 224},
+		{"podState", unsafe.Sizeof(podState{}), 184},
 		{"containerState", unsafe.Sizeof(containerState{}), 88},
-		{"podOfOne", unsafe.Sizeof(podOfOne{}), 384},
+		{"podOfOne", unsafe.Sizeof(podOfOne{}), 352},
 	} {
 		t.Logf("unsafe.Sizeof(%s) = %d", tc.name, tc.got)
 		if tc.got > tc.want {
@@ -56,10 +56,10 @@ func TestPodsShareSpec(t *testing.T) {
 		{a, d, true, false},
 	} {
 		if got := st.x.spec == st.y.spec; got != st.sameSpec {
-			t.Errorf("step %d: pods %s and %s share a spec: %v, want %v", i, st.x.name, st.y.name, got, st.sameSpec)
+			t.Errorf("step %d: pods %s and %s share a spec: %v, want %v", i, st.x.name(), st.y.name(), got, st.sameSpec)
 		}
 		if got := st.x.meta == st.y.meta; got != st.sameLabels {
-			t.Errorf("step %d: pods %s and %s share metadata: %v, want %v", i, st.x.name, st.y.name, got, st.sameLabels)
+			t.Errorf("step %d: pods %s and %s share metadata: %v, want %v", i, st.x.name(), st.y.name(), got, st.sameLabels)
 		}
 	}
 	if a.ctrs[0].ref == nil || a.ctrs[0].ref != b.ctrs[0].ref || a.ctrs[0].obj.FieldPath != "spec.containers{app}" {

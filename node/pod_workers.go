@@ -230,7 +230,7 @@ func (ps *podState) initialized() bool {
 // resumeSync continues a sync that blocked on a pull, unless the pod was
 // deleted meanwhile.
 func (w *podWorkers) resumeSync(ps *podState, c *containerState, at time.Time, o ensureOutcome) {
-	if w.pods[podID(ps.namespace, ps.name)] != ps || ps.terminating {
+	if w.pods[podID(ps.namespace(), ps.name())] != ps || ps.terminating {
 		ps.syncing = false
 		return
 	}
@@ -321,7 +321,7 @@ func (w *podWorkers) endSync(ps *podState, now time.Time) {
 	if missing := ps.missingSecrets(); ps.pullFailed && len(missing) > 0 {
 		// SyncPod's warning: only for ErrImagePull, not BackOff or the
 		// classified reasons.
-		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
+		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid()}
 		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(missing, ", "))
 	}
 	if ps.pending() {
@@ -387,9 +387,9 @@ func (n *Node) RestartContainer(namespace, pod, container string) error {
 	case err != nil:
 		return err
 	case c.init && !c.sidecar:
-		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace, pod, container)
+		return fmt.Errorf("node %s: restart %s/%s: %q is an init container, which runs once", n.name, ps.namespace(), pod, container)
 	case !c.running:
-		return fmt.Errorf("node %s: restart %s/%s: container %q is not running", n.name, ps.namespace, pod, container)
+		return fmt.Errorf("node %s: restart %s/%s: container %q is not running", n.name, ps.namespace(), pod, container)
 	}
 	now := n.now()
 	c.restartNow = true // exitContainer neither finishes it nor the pod
@@ -413,27 +413,30 @@ func (ps *podState) addAttempt(at time.Time, container, reason, message string, 
 // fields a pod needs only in some states live behind a pointer (rare), and
 // the booleans and small counters come last, packed.
 type podState struct {
-	spec                 *storedSpec // interned: read only
-	meta                 *podMeta    // interned, read only; nil when the pod has none
-	name, namespace, uid string
-	ctrs                 []*containerState // the init containers, then the app containers
-	prev, next           *podState         // creation order on the node
-	attempts             []attempt
-	nextSync             time.Time // when the driver syncs it next; zero when nothing waits
-	createdAt            time.Time
-	readyAfter           time.Duration // how long it took to start all its app containers, once ready is set
-	rare                 *podRare      // nil until a pod needs one
-	seq                  int           // creation order on the node
-	qidx                 int32         // index in the node's syncq while nextSync is set
-	cursor               int32         // the container the blocked sync is at
-	nInit                int32         // how many of ctrs are init containers
-	timers               int32         // timers in the node's heap that are about the pod
-	syncing              bool          // a sync is in progress, blocked on a pull
-	pullFailed           bool          // a start failed with ErrImagePull in this sync
-	syncAgain            bool          // a container event asks for another sync right after this one
-	terminating          bool          // deleted: its containers are being stopped
-	ready                bool          // every app container has started once
-	removed              bool          // taken off the node
+	spec *storedSpec // interned: read only
+	meta *podMeta    // interned, read only; nil when the pod has none
+	// id names the pod: its namespace, name and UID. It is one of the
+	// object references its events are about (which do not keep the
+	// pod's state alive), so the pod does not hold those strings twice.
+	id          *ObjectReference
+	ctrs        []*containerState // the init containers, then the app containers
+	prev, next  *podState         // creation order on the node
+	attempts    []attempt
+	nextSync    time.Time // when the driver syncs it next; zero when nothing waits
+	createdAt   time.Time
+	readyAfter  time.Duration // how long it took to start all its app containers, once ready is set
+	rare        *podRare      // nil until a pod needs one
+	seq         int           // creation order on the node
+	qidx        int32         // index in the node's syncq while nextSync is set
+	cursor      int32         // the container the blocked sync is at
+	nInit       int32         // how many of ctrs are init containers
+	timers      int32         // timers in the node's heap that are about the pod
+	syncing     bool          // a sync is in progress, blocked on a pull
+	pullFailed  bool          // a start failed with ErrImagePull in this sync
+	syncAgain   bool          // a container event asks for another sync right after this one
+	terminating bool          // deleted: its containers are being stopped
+	ready       bool          // every app container has started once
+	removed     bool          // taken off the node
 }
 
 // attempt is an [Attempt] as a pod keeps it: its time since the pod's
@@ -451,6 +454,11 @@ type podRare struct {
 	deletedAt      time.Time   // when the pod was deleted, once it terminates
 	missingSecrets []string    // pull secrets the last lookup did not find
 }
+
+// name, namespace and uid name the pod.
+func (ps *podState) name() string      { return ps.id.Name }
+func (ps *podState) namespace() string { return ps.id.Namespace }
+func (ps *podState) uid() string       { return ps.id.UID }
 
 // more returns ps's rare state, allocating it on first use.
 func (ps *podState) more() *podRare {
@@ -516,7 +524,7 @@ func (w *podWorkers) lookup(namespace, name string) *podState {
 	if namespace == "" {
 		namespace = "default"
 	}
-	if ps := w.found; ps != nil && ps.name == name && ps.namespace == namespace && !ps.removed {
+	if ps := w.found; ps != nil && ps.name() == name && ps.namespace() == namespace && !ps.removed {
 		return ps
 	}
 	ps := w.pods[podName{namespace, name}]
@@ -566,13 +574,17 @@ func (w *podWorkers) add(p *Pod, stored *storedSpec, key podName, now time.Time)
 	// The object references and the UID they name come in one allocation
 	// when there is one.
 	var objs []ObjectReference
+	var uid string
 	if nvols+ni+na == 1 {
 		one := new(refOfOne)
-		objs, ps.uid = one.obj[:], w.newUIDIn(&one.uid)
+		objs, uid = one.obj[:], w.newUIDIn(&one.uid)
 	} else {
-		objs, ps.uid = make([]ObjectReference, nvols+ni+na), w.newUIDIn(new([uidLen]byte))
+		objs, uid = make([]ObjectReference, nvols+ni+na), w.newUIDIn(new([uidLen]byte))
 	}
-	ps.name, ps.namespace, ps.spec, ps.meta = p.Name, p.Namespace, spec, w.internMeta(p)
+	// The first reference names the pod; the volumes and containers then
+	// fill in theirs, which name it too.
+	objs[0] = ObjectReference{Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: uid}
+	ps.id, ps.spec, ps.meta = &objs[0], spec, w.internMeta(p)
 	ps.createdAt, ps.seq = now, w.created
 	for i := range spec.Volumes {
 		if v := &spec.Volumes[i]; v.Image != nil {
@@ -711,7 +723,7 @@ func (w *podWorkers) newContainer(cs *containerState, ps *podState, i int, obj *
 		cs.spec = &spec.Containers[i-ni]
 	}
 	cs.ref, cs.obj = spec.refs[i], obj
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid, FieldPath: spec.fieldPaths[i]}
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid(), FieldPath: spec.fieldPaths[i]}
 }
 
 // storedSpec is a pod spec as a node stores it, shared by the pods that
@@ -811,7 +823,7 @@ type imageVolume struct {
 // its object reference is to be kept.
 func (w *podWorkers) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
 	ref := w.parse(v.Image.Reference)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace, Name: ps.name, UID: ps.uid}
+	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid()}
 	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
 		ref:    ref,
@@ -868,7 +880,7 @@ func (w *podWorkers) newUIDIn(b *[uidLen]byte) string {
 func (ps *podState) export() Pod {
 	var all []ContainerStatus
 	var room []Container
-	p := Pod{Name: ps.name, Namespace: ps.namespace, UID: ps.uid, CreationTimestamp: ps.createdAt}
+	p := Pod{Name: ps.name(), Namespace: ps.namespace(), UID: ps.uid(), CreationTimestamp: ps.createdAt}
 	switch c := ps.ctrs; {
 	case len(c) == 1 && c[0].running:
 		one := new(exportRunning)
