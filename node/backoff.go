@@ -116,6 +116,9 @@ func (b *backOff) GC(now time.Time) {
 	}
 }
 
+// forget drops key's entry.
+func (b *backOff) forget(key backOffID) { delete(b.entries, key) }
+
 // inBackOffSince is client-go's IsInBackOffSince, the crash-loop check: key
 // has a live entry (eventTime, when the container exited, within twice the
 // maximum of the entry's last update) and less than its backoff has passed

@@ -3,6 +3,8 @@ package node
 import (
 	"testing"
 	"time"
+
+	"github.com/pullsim/pullsim/registry"
 )
 
 // The semantics of client-go's flowcontrol.Backoff without jitter, as the
@@ -113,5 +115,41 @@ func TestBackOffGCSkips(t *testing.T) {
 	}
 	if scans == 0 {
 		t.Fatal("no entry ever expired: the test shows nothing")
+	}
+}
+
+// A removed pod's backoff entries go with it: its image backoff (a pull
+// that failed) and its crash loop. Nothing can look them up again, as
+// their keys hold the pod's UID; a pod created again under the name gets
+// a new UID and starts afresh.
+func TestRemovedPodForgetsBackOffs(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("app:v1", registry.Image{Config: "app", Layers: []registry.Layer{{Content: "app", Size: 100}}})
+	n := MustNew("n", reg)
+	spec := PodSpec{Containers: []Container{{Name: "app", Image: "app:v1"}, {Name: "gone", Image: "gone:v1"}}}
+	n.MustCreatePod(Pod{Name: "p", Spec: spec})
+	if err := n.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ExitContainer("default", "p", "app", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := [2]int{len(n.manager.backOff.entries), len(n.workers.crashBackOff.entries)}; got != [2]int{1, 1} {
+		t.Fatalf("before the deletion: %v image and crash-loop entries, want [1 1]", got)
+	}
+	if err := n.DeletePod("default", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := n.Pod("default", "p"); ok {
+		t.Fatal("the pod is still on the node")
+	}
+	if got := [2]int{len(n.manager.backOff.entries), len(n.workers.crashBackOff.entries)}; got != [2]int{0, 0} {
+		t.Errorf("after the removal: %v image and crash-loop entries, want none", got)
 	}
 }

@@ -447,6 +447,30 @@ func (w *podWorkers) removePod(ps *podState) {
 	if ps.timers > 0 {
 		w.dropStaleTimers(ps)
 	}
+	w.forgetBackOffs(ps)
+}
+
+// forgetBackOffs drops a removed pod's image and crash-loop backoff
+// entries. The kubelet keeps them until a collection finds them expired,
+// which may never come; both are keyed by the pod's UID, which no pod has
+// again, so no lookup can find them: dropping them changes nothing a
+// caller sees and frees what the deleted pod left.
+func (w *podWorkers) forgetBackOffs(ps *podState) {
+	uid := ps.uid()
+	forget := func(c *containerState) {
+		if c.ref != nil {
+			w.manager.backOff.forget(backOffID{uid, c.ref.Requested()})
+		}
+		w.crashBackOff.forget(backOffID{uid, c.spec.Name})
+	}
+	for _, c := range ps.ctrs {
+		forget(c)
+	}
+	if vols := ps.volumes(); vols != nil {
+		for _, v := range vols.list {
+			forget(&v.state)
+		}
+	}
 }
 
 func later(a, b time.Time) time.Time {
