@@ -134,7 +134,7 @@ func TestCache(t *testing.T) {
 		{op: "remove", name: nginxLatest, err: `imagecache: remove "docker.io/library/nginx:latest": image not found`, is: imagecache.ErrNotFound},
 		{op: "remove", name: idB.String(), err: `imagecache: remove "` + idB.String() + `": image not found`, is: imagecache.ErrNotFound},
 		{op: "pin", name: nope, err: `imagecache: pin "docker.io/library/nope:1": image not found`, is: imagecache.ErrNotFound},
-		// 11-19: invalid entries change nothing, not even names that are valid.
+		// 11-20: invalid entries change nothing, not even names that are valid.
 		{op: "add", entry: imagecache.Entry{ID: "sha256:abc", Names: []string{busybox}},
 			err: `imagecache: image ID "sha256:abc": invalid checksum digest length`, is: digest.ErrDigestInvalidLength},
 		{op: "add", entry: imagecache.Entry{ID: "busybox", Names: []string{busybox}},
@@ -153,7 +153,10 @@ func TestCache(t *testing.T) {
 			err: "imagecache: image " + hd("f").String() + ": blob " + hd("9").String() + ": negative size -1"},
 		{op: "add", entry: imagecache.Entry{ID: hd("f"), Names: []string{busybox}, Blobs: []imagecache.Blob{{Digest: "layer", Size: 1}}},
 			err: "imagecache: image " + hd("f").String() + ": blob 0: invalid checksum digest format", is: digest.ErrDigestInvalidFormat},
-		// 20: the names survived the failed adds.
+		// 20: an image the cache holds, added again: the blobs it holds pass, an invalid one still fails.
+		{op: "add", entry: imagecache.Entry{ID: idA, Names: []string{nginx128}, Blobs: []imagecache.Blob{blobsD[0], {Digest: "layer", Size: 1}}},
+			err: "imagecache: image " + idA.String() + ": blob 1: invalid checksum digest format", is: digest.ErrDigestInvalidFormat},
+		// 21: the names survived the failed adds.
 		{op: "pin", name: busybox,
 			list: []imagecache.Image{
 				{ID: idD, Manifest: mD, RepoTags: []string{busybox}, Size: 97, Pinned: true, Blobs: blobsD},
@@ -161,12 +164,12 @@ func TestCache(t *testing.T) {
 			},
 			usage: 1797,
 			ids:   map[string]digest.Digest{busybox: idD, hd("f").String(): ""}},
-		// 21: remove by ID, even when pinned; the base layer goes with its last user.
+		// 22: remove by ID, even when pinned; the base layer goes with its last user.
 		{op: "remove", name: idA.String(),
 			list:  []imagecache.Image{{ID: idD, Manifest: mD, RepoTags: []string{busybox}, Size: 97, Pinned: true, Blobs: blobsD}},
 			usage: 97,
 			ids:   map[string]digest.Digest{nginx128: "", nginxA: "", idA.String(): ""}},
-		// 22: removing the last image by its tag empties the content store.
+		// 23: removing the last image by its tag empties the content store.
 		{op: "remove", name: busybox,
 			list:  []imagecache.Image{},
 			usage: 0,
