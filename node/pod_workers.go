@@ -321,8 +321,8 @@ func (w *podWorkers) endSync(ps *podState, now time.Time) {
 	if missing := ps.missingSecrets(); ps.pullFailed && len(missing) > 0 {
 		// SyncPod's warning: only for ErrImagePull, not BackOff or the
 		// classified reasons.
-		obj := &ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid()}
-		w.rec.record(now, evMissingSecrets, obj, "", strings.Join(missing, ", "))
+		obj := ps.ref("")
+		w.rec.record(now, evMissingSecrets, &obj, "", strings.Join(missing, ", "))
 	}
 	if ps.pending() {
 		w.setNextSync(ps, now.Add(w.cfg.resync))
@@ -459,6 +459,14 @@ type podRare struct {
 func (ps *podState) name() string      { return ps.id.Name }
 func (ps *podState) namespace() string { return ps.id.Namespace }
 func (ps *podState) uid() string       { return ps.id.UID }
+
+// ref returns an object reference to the pod, or with fieldPath to one of
+// its containers, for events.
+func (ps *podState) ref(fieldPath string) ObjectReference {
+	r := *ps.id
+	r.FieldPath = fieldPath
+	return r
+}
 
 // more returns ps's rare state, allocating it on first use.
 func (ps *podState) more() *podRare {
@@ -723,7 +731,7 @@ func (w *podWorkers) newContainer(cs *containerState, ps *podState, i int, obj *
 		cs.spec = &spec.Containers[i-ni]
 	}
 	cs.ref, cs.obj = spec.refs[i], obj
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid(), FieldPath: spec.fieldPaths[i]}
+	*obj = ps.ref(spec.fieldPaths[i])
 }
 
 // storedSpec is a pod spec as a node stores it, shared by the pods that
@@ -823,7 +831,7 @@ type imageVolume struct {
 // its object reference is to be kept.
 func (w *podWorkers) newImageVolume(ps *podState, v *Volume, obj *ObjectReference) *imageVolume {
 	ref := w.parse(v.Image.Reference)
-	*obj = ObjectReference{Kind: "Pod", Namespace: ps.namespace(), Name: ps.name(), UID: ps.uid()}
+	*obj = ps.ref("")
 	return &imageVolume{state: containerState{
 		spec:   &Container{Name: v.Name, Image: v.Image.Reference, ImagePullPolicy: v.Image.PullPolicy},
 		ref:    ref,
