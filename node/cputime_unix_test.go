@@ -7,14 +7,20 @@ import (
 	"time"
 )
 
+// rusage returns the process's resource usage; zero when it cannot be read.
+func rusage() syscall.Rusage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return syscall.Rusage{}
+	}
+	return ru
+}
+
 // cpuTime returns the CPU time the process has used, user and system, on
 // every thread: what a benchmark costs on a machine it shares, where the
 // wall-clock time depends on what else runs.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
+	ru := rusage()
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
@@ -23,10 +29,4 @@ func cpuTime() time.Duration {
 // Where a fault is dear (on a virtual machine that backs a page on first
 // use, one costs microseconds) they show how much of a benchmark's CPU
 // time is its memory's growth.
-func minorFaults() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Minflt
-}
+func minorFaults() int64 { return rusage().Minflt }
