@@ -378,7 +378,9 @@ func TestDriverNeedsSettableClock(t *testing.T) {
 }
 
 // A failing presence check is ImageInspectError with the kubelet's quirky
-// message, retried every sync with no backoff; Always does not check.
+// message, retried every sync with no backoff; Always does not check, but
+// the size the puller asks ImageStatus for after its pull is unknown then:
+// 0 bytes, and the real size once ImageStatus answers again.
 func TestImageInspectError(t *testing.T) {
 	const msg = `Failed to inspect image "": rpc error: code = DeadlineExceeded desc = context deadline exceeded`
 	w := newWorld(t)
@@ -391,9 +393,11 @@ func TestImageInspectError(t *testing.T) {
 		{action: create("a", "nginx:1.28", ""), reason: "ImageInspectError", events: []string{"Warning InspectFailed " + msg, startFailed("ImageInspectError")}},
 		{at: time.Second, action: syncPod("a"), reason: "ImageInspectError", events: []string{"Warning InspectFailed " + msg, startFailed("ImageInspectError")}},
 		{at: time.Second, action: create("b", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx", resolves: 1, blobs: 3,
-			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", 0)}},
 		{at: 2 * time.Second, action: do("fix ImageStatus", func(_ *world, n *node.Node) error { n.SetImageStatusError(nil); return nil })},
 		{at: 2 * time.Second, action: syncPod("a"), runs: "nginx", events: []string{present("nginx:1.28")}},
+		{at: 2 * time.Second, action: create("c", "nginx:1.28", pullpolicy.PullAlways), runs: "nginx", resolves: 1,
+			events: []string{pulling("nginx:1.28"), pulled("nginx:1.28", size("nginx"))}},
 	})
 	if got := w.node("").Attempts("", "a")[0].Message; got != msg {
 		t.Errorf("waiting message = %q, want %q", got, msg)

@@ -275,7 +275,9 @@ func (n *Node) StartupLatency(namespace, name string) (time.Duration, bool) {
 // SetImageStatusError makes the runtime's ImageStatus call (the kubelet's
 // presence check) fail with err until called again with nil. Starts under
 // IfNotPresent and Never then fail with ImageInspectError, retried on every
-// sync without backoff; Always skips the presence check and is unaffected.
+// sync without backoff; Always skips the presence check and pulls, but the
+// size the puller asks ImageStatus for after a pull is then unknown: its
+// Pulled event says "Image size: 0 bytes.".
 // Typical texts: "rpc error: code = DeadlineExceeded desc = context deadline
 // exceeded" (the 2m runtimeRequestTimeout), or `Id or size of image
 // "nginx:1.28" is not set`.

@@ -353,6 +353,11 @@ func (p *puller) finish(job *pullJob, at time.Time) {
 			res.id, res.size = img.ID, img.Size
 		}
 	}
+	if res.err == nil && p.images.statusErr != nil {
+		// The puller asks ImageStatus for the size after the pull, best
+		// effort: when that fails, the Pulled event says 0 bytes.
+		res.size = 0
+	}
 	if res.err == nil {
 		p.counts.bytes += res.bytes
 	} else {
