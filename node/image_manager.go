@@ -129,7 +129,7 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 			m.rec.record(now, m.presentKind(), c.obj, image, "")
 			return ensureOutcome{string(h.id), h.msg, nil}, nil
 		}
-		id, present = cache.ID(ref.Name())
+		id, present = m.images.imageStatus(ref)
 	}
 	lookup := credLookup{creds: m.creds, ps: ps, ref: ref}
 	anyPod := true

@@ -204,7 +204,7 @@ func (n *Node) RestartKubelet() {
 	n.manager.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
 	n.puller.restart()
 	n.workers.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
-	n.records.restart(n.images.cache, now)
+	n.records.restart(&n.images, now)
 	for ps := n.workers.first; ps != nil; ps = ps.next {
 		n.workers.syncPod(ps, now)
 	}

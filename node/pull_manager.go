@@ -8,7 +8,6 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
-	"github.com/pullsim/pullsim/imagecache"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
@@ -62,14 +61,14 @@ func newPullManager(cfg *config) pullManager {
 // restart is a kubelet restart: the intents of pulls that did not finish
 // become pulled records of the images that are there, as the kubelet's
 // initialisation turns leftover intents into records, and are gone.
-func (m *pullManager) restart(cache *imagecache.Cache, now time.Time) {
+func (m *pullManager) restart(images *imageService, now time.Time) {
 	m.gen++
 	for image, n := range m.intents {
 		if n == 0 {
 			continue // no pull left behind
 		}
 		if ref, err := m.cfg.refs.Parse(image); err == nil {
-			if id, ok := cache.ID(ref.Name()); ok && m.pulled[id] == nil {
+			if id, ok := images.imageStatus(ref); ok && m.pulled[id] == nil {
 				m.pulled[id] = &pullRecord{creds: make(map[string]*credentialEntry), updated: now.Truncate(time.Second)}
 			}
 		}

@@ -364,12 +364,35 @@ func (s *imageService) pullNamesMemo(ref *pullpolicy.ImageRef, manifest digest.D
 	return memo
 }
 
+// imageStatus is the runtime's ImageStatus lookup: the ID of the image ref
+// names, found by its name, or by its ID when ref is written as one
+// (containerd's LocalResolve).
+func (s *imageService) imageStatus(ref *pullpolicy.ImageRef) (digest.Digest, bool) {
+	if id := ref.ImageID(); id != "" {
+		return s.cache.ID(string(id))
+	}
+	return s.cache.ID(ref.Name())
+}
+
 // statusImage returns what a running container's status shows: the image
-// name the runtime knows it by and the repo@digest image ID.
+// name the runtime knows it by and the repo@digest image ID. A container
+// started from an image named by its ID shows the image's first repo:tag
+// name, as containerd does, or the ID when it has none.
 func (s *imageService) statusImage(ref *pullpolicy.ImageRef, id digest.Digest) (image, imageID string) {
 	manifest, _, ok := s.cache.Summary(id)
 	if !ok {
 		return ref.Requested(), string(id)
+	}
+	if ref.ImageID() != "" {
+		img, _ := s.cache.Get(string(id))
+		image, imageID = ref.Requested(), string(id)
+		if len(img.RepoTags) > 0 {
+			image = img.RepoTags[0]
+		}
+		if len(img.RepoDigests) > 0 {
+			imageID = img.RepoDigests[0]
+		}
+		return image, imageID
 	}
 	image, imageID = ref.Name(), string(id)
 	key := repoImage{ref.Repository(), manifest}

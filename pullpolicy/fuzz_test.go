@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/pullsim/pullsim/pullpolicy"
 )
@@ -93,6 +94,11 @@ func checkImageRef(t *testing.T, image string) {
 	}
 	if got, want := strings.HasSuffix(r.SpecImage(), ":latest"), dgst == "" && wantTag == "latest"; got != want {
 		t.Fatalf("ParseImageRef(%q): SpecImage() = %q ends in :latest = %v, want %v", image, r.SpecImage(), got, want)
+	}
+
+	// ImageID is the image as written exactly when that is a digest.
+	if id, err := digest.Parse(image); (err == nil) != (r.ImageID() != "") || (err == nil && r.ImageID() != id) {
+		t.Fatalf("ParseImageRef(%q): ImageID() = %q, digest.Parse = %q, %v", image, r.ImageID(), id, err)
 	}
 
 	// Name parses back to the same repository and is a fixed point.

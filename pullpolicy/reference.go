@@ -49,6 +49,7 @@ type ImageRef struct {
 	digest    digest.Digest // "" when the reference has none
 	name      string        // the runtime's name: repo:tag, or repo@digest when digested
 	untagged  string        // as written without tag and digest, not normalised
+	id        digest.Digest // the image ID, when written as one (sha256:<hex>)
 }
 
 // ParseImageRef parses image with [ParseImageName]. The error is the
@@ -73,6 +74,9 @@ func ParseImageRef(image string) (*ImageRef, error) {
 		r.name = repo + "@" + dgst.String()
 	} else {
 		r.name = repo + ":" + tag
+	}
+	if id, err := digest.Parse(image); err == nil {
+		r.id = id
 	}
 	return r, nil
 }
@@ -195,6 +199,19 @@ func (r *ImageRef) Name() string {
 		return ""
 	}
 	return r.name
+}
+
+// ImageID returns the image ID the reference is written as, such as
+// sha256:<64 hex> (the digest of an image's config), and "" for any other
+// reference, nginx@sha256:<hex> included. The kubelet parses such a string
+// as the image "sha256" with a tag, but the runtime (containerd's
+// LocalResolve) looks a bare digest up as an image ID, not as a name: a pod
+// may run a present image by its ID.
+func (r *ImageRef) ImageID() digest.Digest {
+	if r == nil {
+		return ""
+	}
+	return r.id
 }
 
 // RefCache memoises [ParseImageRef]: each distinct image string is parsed

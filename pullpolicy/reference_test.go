@@ -79,6 +79,37 @@ func TestParseImageRef(t *testing.T) {
 	}
 }
 
+// ImageID is the image ID a reference is written as: a bare digest, which
+// the kubelet parses as the image "sha256" with a tag and the runtime looks
+// up as an image ID.
+func TestImageID(t *testing.T) {
+	for i, tc := range []struct {
+		image string
+		want  digest.Digest
+	}{
+		{string(sha), sha},
+		{"nginx" + at, ""},
+		{"docker.io/library/sha256:" + hex64, ""},
+		{"sha256:" + hex64[:12], ""}, // short: a tag, not an ID
+		{"sha256", ""},
+		{"nginx:1.25", ""},
+	} {
+		r, err := pullpolicy.ParseImageRef(tc.image)
+		if err != nil {
+			t.Fatalf("case %d: ParseImageRef(%q) error = %v", i, tc.image, err)
+		}
+		if got := r.ImageID(); got != tc.want {
+			t.Errorf("case %d: ParseImageRef(%q).ImageID() = %q, want %q", i, tc.image, got, tc.want)
+		}
+		if r.Repository() != "docker.io/library/sha256" && tc.want != "" {
+			t.Errorf("case %d: ParseImageRef(%q).Repository() = %q, want docker.io/library/sha256", i, tc.image, r.Repository())
+		}
+	}
+	if got := (*pullpolicy.ImageRef)(nil).ImageID(); got != "" {
+		t.Errorf("nil ImageRef: ImageID() = %q, want \"\"", got)
+	}
+}
+
 // ParseImageRef agrees with ParseImageName on every row of §1, errors
 // included.
 func TestParseImageRefMatchesParseImageName(t *testing.T) {
