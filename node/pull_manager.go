@@ -171,7 +171,7 @@ func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.D
 			switch {
 			case hashes:
 				if !coords && len(e.secrets) < writeRecordWhileMatchingLimit {
-					e.secrets = mergeCreds(e.secrets, p)
+					e.secrets, _ = mergeCreds(e.secrets, p)
 					rec.touch(now)
 					m.gen++
 				}
@@ -179,7 +179,7 @@ func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.D
 			case coords && len(e.secrets) < writeRecordWhileMatchingLimit:
 				// A rotated secret admits the pod only if its new hash can
 				// be written back (MustAttemptImagePull).
-				e.secrets = mergeCreds(e.secrets, p)
+				e.secrets, _ = mergeCreds(e.secrets, p)
 				rec.touch(now)
 				m.gen++
 				return false, false, nil
@@ -201,13 +201,14 @@ func (m *pullManager) mustAttemptImagePull(ref *pullpolicy.ImageRef, id digest.D
 }
 
 // mergeCreds adds c to a sorted set keyed by (namespace, name, UID); a new
-// hash replaces the old one.
-func mergeCreds(set []trackedCred, c trackedCred) []trackedCred {
+// hash replaces the old one. changed reports whether the set changed.
+func mergeCreds(set []trackedCred, c trackedCred) (_ []trackedCred, changed bool) {
 	c.cred = registry.Credential{} // records keep coordinates and hashes, never secrets
 	for i, x := range set {
 		if x.namespace == c.namespace && x.name == c.name && x.uid == c.uid {
+			changed = set[i].hash != c.hash
 			set[i].hash = c.hash
-			return set
+			return set, changed
 		}
 	}
 	set = append(set, c)
@@ -220,7 +221,7 @@ func mergeCreds(set []trackedCred, c trackedCred) []trackedCred {
 		}
 		return strings.Compare(a.uid, b.uid)
 	})
-	return set
+	return set, true
 }
 
 func (m *pullManager) recordPullIntent(ref *pullpolicy.ImageRef) {
@@ -243,9 +244,9 @@ func (m *pullManager) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest,
 		rec = &pullRecord{creds: make(map[string]*credentialEntry)}
 		m.pulled[id] = rec
 	}
-	rec.touch(now)
 	key := ref.Untagged()
 	e := rec.creds[key]
+	changed := e == nil
 	if e == nil {
 		e = &credentialEntry{}
 		rec.creds[key] = e
@@ -253,11 +254,21 @@ func (m *pullManager) recordPullDone(ref *pullpolicy.ImageRef, id digest.Digest,
 	switch {
 	case e.nodePodsAccessible:
 	case used == nil || used.source == fromNode:
-		*e = credentialEntry{nodePodsAccessible: true}
+		*e, changed = credentialEntry{nodePodsAccessible: true}, true
 	case used.source == fromSecret:
-		e.secrets = mergeCreds(e.secrets, *used)
+		var merged bool
+		e.secrets, merged = mergeCreds(e.secrets, *used)
+		changed = changed || merged
 	case used.source == fromServiceAccount:
-		e.serviceAccounts = mergeCreds(e.serviceAccounts, *used)
+		var merged bool
+		e.serviceAccounts, merged = mergeCreds(e.serviceAccounts, *used)
+		changed = changed || merged
+	}
+	// The kubelet writes the record only when the pull changed it
+	// (writePulledRecordIfChanged): a pull with credentials already
+	// recorded leaves its time, which GC's pruning compares.
+	if changed {
+		rec.touch(now)
 	}
 }
 

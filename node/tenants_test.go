@@ -318,6 +318,32 @@ func TestGCPrunesRecordsOfImagesInUse(t *testing.T) {
 			step{at: time.Minute, action: createPod(podWith("a3", privateImage, "", "a")), runs: "app v1", events: []string{present(privateImage)}},
 		))
 	})
+	// The kubelet writes a record only when a pull changes it: A's second
+	// pull, with the secret already recorded, leaves the record's time at
+	// the first pull, so a GC in the same second as the second pull still
+	// prunes it. A pull with a new secret does write it, and then the
+	// record is too new to prune.
+	for _, tc := range []struct {
+		secret string
+		b      step
+	}{
+		{"a", step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), runs: "app v1", events: []string{present(privateImage)}}},
+		{"a-copy", step{at: time.Minute, action: createPod(podWith("b", privateImage, "")), reason: "ErrImagePull", resolves: 1,
+			events: []string{pulling(privateImage), failedPull(privateImage, private401), startFailed("ErrImagePull")}}},
+	} {
+		t.Run("above the threshold after a pull with secret "+tc.secret, func(t *testing.T) {
+			w, steps := base()
+			w.run(append(steps,
+				step{at: time.Minute, action: createSecret(node.DockerConfigSecret("", "a-copy", map[string]registry.Credential{"registry.example.com": credA}))},
+				step{at: time.Minute, action: createPod(podWith("a2", privateImage, pullpolicy.PullAlways, tc.secret)), resolves: 1, runs: "app v1",
+					events: []string{pulling(privateImage), pulled(privateImage, size("app v1"))}},
+				step{at: time.Minute, action: fill(55 << 20)},
+				step{at: time.Minute, action: do("gc", func(w *world, n *node.Node) error { n.GarbageCollect(); return nil }),
+					events: []string{"Warning FreeDiskSpaceFailed Insufficient free disk space on the node's image filesystem (91% of 100.0 MiB used). Failed to free sufficient space by deleting unused images (freed 0 bytes). Investigate disk usage, as it could be used by active images, logs, volumes, or other data."}},
+				tc.b,
+			))
+		})
+	}
 	t.Run("eviction", func(t *testing.T) {
 		w, steps := base()
 		w.run(append(steps,
