@@ -107,6 +107,22 @@ func TestGCSteps(t *testing.T) {
 			{at: 3 * time.Minute, gc: true, err: failed(91, 0)}, // detected 1m ago: younger than imageMinimumGCAge
 			{at: 4 * time.Minute, gc: true, want: "a:1/space"},  // never used: ties by first detection, then ID
 		}},
+		{"at the high threshold with 0 bytes to free, the first candidate still goes", []node.Option{node.WithImageFSCapacity(1_000_000_001), node.WithImageGCThresholds(85, 84)}, []step{
+			// The kubelet's freeSpace removes an image before it compares
+			// the bytes freed with the bytes to free. 160,000,000 bytes
+			// available is 85% used (rounded down to 15% free), and
+			// 1,000,000,001×16/100 − 160,000,000 is 0 bytes to free.
+			{at: 0, do: load("a:1", 1)},
+			{at: time.Minute, do: load("b:1", 1)},
+			{at: time.Minute, gc: true, want: ""}, // detects them
+			{at: 10 * time.Minute, do: func(_ *registry.Registry, n *node.Node) {
+				_, used := n.ImageFS()
+				if err := n.SetImageFSOtherUsage(1_000_000_001 - 160_000_000 - used); err != nil {
+					panic(err)
+				}
+			}},
+			{at: 10 * time.Minute, gc: true, want: "a:1/space"},
+		}},
 		{"never-used images go first, then least recently used", nil, []step{
 			{at: 0, do: run("p", "used:1")},
 			{at: 0, do: load("never:1", 300)},

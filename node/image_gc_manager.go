@@ -300,9 +300,6 @@ func (g *imageGCManager) freeSpace(res *GCResult, images []evictable, toFree int
 	var freed int64
 	kept := make(map[digest.Digest]bool)
 	for _, e := range images {
-		if freed >= toFree {
-			break
-		}
 		if e.record.pinned {
 			continue // not a candidate
 		}
@@ -315,6 +312,11 @@ func (g *imageGCManager) freeSpace(res *GCResult, images []evictable, toFree int
 			// image, layers shared with other images included, although
 			// removing it frees only what no other image holds.
 			freed += e.record.size
+			// The kubelet compares after a removal: with 0 bytes to
+			// free (usage at the threshold, rounded), one image goes.
+			if freed >= toFree {
+				break
+			}
 		} else {
 			kept[e.id] = true
 		}
