@@ -412,6 +412,17 @@ func TestGCValidation(t *testing.T) {
 		{[]node.Option{node.WithImageMaximumGCAge(time.Minute)}, "node n: invalid configuration: imageMaximumGCAge 1m0s must be greater than imageMinimumGCAge 2m0s"},
 		{[]node.Option{node.WithNodeStatusMaxImages(-2)}, "node n: invalid configuration: nodeStatusMaxImages (--node-status-max-images) -2 must be -1 or greater"},
 		{[]node.Option{node.WithImageFSCapacity(-1)}, "node n: image filesystem capacity -1 must not be negative"},
+		// Several errors come in the kubelet's order (ValidateKubeletConfiguration).
+		{[]node.Option{node.WithRegistryPullQPS(-1, 10), node.WithImageGCThresholds(101, 80), node.WithMaxParallelImagePulls(0), node.WithNodeStatusMaxImages(-2)},
+			"node n: [invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) 101 must be between 0 and 100, inclusive, " +
+				"invalid configuration: nodeStatusMaxImages (--node-status-max-images) -2 must be -1 or greater, " +
+				"invalid configuration: registryPullQPS (--registry-qps) -1 must not be a negative number, " +
+				"invalid configuration: maxParallelImagePulls 0 must be a positive number]"},
+		{[]node.Option{node.WithImageMaximumGCAge(-time.Second), node.WithFeatureGate(node.GateImageMaximumGCAge, false), node.WithKubeletVersion(node.KubeletV134)},
+			"node n: [invalid configuration: ImageMaximumGCAge feature gate is required for Kubelet configuration option imageMaximumGCAge, " +
+				"invalid configuration: imageMaximumGCAge -1s must not be negative]"},
+		// A feature gate the kubelet cannot set is its only error.
+		{[]node.Option{node.WithFeatureGate("NoSuchGate", true), node.WithImageGCThresholds(101, 80)}, "node n: unrecognized feature gate: NoSuchGate"},
 	} {
 		if _, err := node.New("n", reg, tc.opts...); err == nil || err.Error() != tc.want {
 			t.Errorf("case %d: error = %v, want %q", i, err, tc.want)

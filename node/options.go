@@ -138,7 +138,40 @@ func WithRegistryPullQPS(qps float64, burst int) Option {
 // validate checks the kubelet configuration the way the kubelet does and
 // returns its errors, aggregated as the kubelet aggregates them.
 func (o *config) validate() error {
-	errs := o.resolveGates()
+	// The kubelet's order (ValidateKubeletConfiguration): the feature
+	// gates first, alone when they fail; then the image GC settings,
+	// nodeStatusMaxImages and the pull settings; the checks that are
+	// pullsim's own, or that the kubelet makes elsewhere, come after.
+	if errs := o.resolveGates(); len(errs) > 0 {
+		return errors.New(errs[0])
+	}
+	var errs []string
+	if o.gcHigh < 0 || o.gcHigh > 100 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) %v must be between 0 and 100, inclusive", o.gcHigh))
+	}
+	if o.gcLow < 0 || o.gcLow > 100 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be between 0 and 100, inclusive", o.gcLow))
+	}
+	if o.gcLow >= o.gcHigh {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) %v", o.gcLow, o.gcHigh))
+	}
+	if o.gcMinAge < 0 {
+		// The spec's rule; the kubelet's text is modelled on the
+		// maximum age's.
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMinimumGCAge %v must not be negative", o.gcMinAge))
+	}
+	if o.gcMaxAge != 0 && !o.gatesInForce[GateImageMaximumGCAge] {
+		errs = append(errs, "invalid configuration: ImageMaximumGCAge feature gate is required for Kubelet configuration option imageMaximumGCAge")
+	}
+	if o.gcMaxAge < 0 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must not be negative", o.gcMaxAge))
+	}
+	if o.gcMaxAge > 0 && o.gcMaxAge <= o.gcMinAge {
+		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must be greater than imageMinimumGCAge %v", o.gcMaxAge, o.gcMinAge))
+	}
+	if o.statusMaxImages < -1 {
+		errs = append(errs, fmt.Sprintf("invalid configuration: nodeStatusMaxImages (--node-status-max-images) %v must be -1 or greater", o.statusMaxImages))
+	}
 	if o.burst < 0 {
 		errs = append(errs, fmt.Sprintf("invalid configuration: registryBurst (--registry-burst) %v must not be a negative number", o.burst))
 	}
@@ -176,32 +209,6 @@ func (o *config) validate() error {
 		// Not a kubelet check: its entries expire after twice the maximum,
 		// which must fit in a time.Duration.
 		errs = append(errs, fmt.Sprintf("image backoff max %v is too large: twice it must fit in a time.Duration (at most %v)", o.maxBackOff, time.Duration(math.MaxInt64/2)))
-	}
-	if o.gcHigh < 0 || o.gcHigh > 100 {
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCHighThresholdPercent (--image-gc-high-threshold) %v must be between 0 and 100, inclusive", o.gcHigh))
-	}
-	if o.gcLow < 0 || o.gcLow > 100 {
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be between 0 and 100, inclusive", o.gcLow))
-	}
-	if o.gcLow >= o.gcHigh {
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageGCLowThresholdPercent (--image-gc-low-threshold) %v must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) %v", o.gcLow, o.gcHigh))
-	}
-	if o.gcMinAge < 0 {
-		// The spec's rule; the kubelet's text is modelled on the
-		// maximum age's.
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageMinimumGCAge %v must not be negative", o.gcMinAge))
-	}
-	if o.gcMaxAge < 0 {
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must not be negative", o.gcMaxAge))
-	}
-	if o.gcMaxAge != 0 && !o.gatesInForce[GateImageMaximumGCAge] {
-		errs = append(errs, "invalid configuration: ImageMaximumGCAge feature gate is required for Kubelet configuration option imageMaximumGCAge")
-	}
-	if o.gcMaxAge > 0 && o.gcMaxAge <= o.gcMinAge {
-		errs = append(errs, fmt.Sprintf("invalid configuration: imageMaximumGCAge %v must be greater than imageMinimumGCAge %v", o.gcMaxAge, o.gcMinAge))
-	}
-	if o.statusMaxImages < -1 {
-		errs = append(errs, fmt.Sprintf("invalid configuration: nodeStatusMaxImages (--node-status-max-images) %v must be -1 or greater", o.statusMaxImages))
 	}
 	return aggregate(errs)
 }
