@@ -20,7 +20,7 @@
 //   - the image store: [Node.LoadImage], [Node.PinImage], [Node.Cache],
 //     [Node.StatusImages], [Node.GarbageCollect], [Node.DeleteUnusedImages],
 //     [Node.ImageFS];
-//   - kubectl: [Node.Describe], [Node.GetPods].
+//   - kubectl: [Node.Describe], [Node.GetPods], [Node.LogContainer].
 //
 // Package node/kube reads Kubernetes manifests into [Pod] values and
 // converts pods, statuses and events to and from the real core/v1 types.
@@ -114,7 +114,10 @@
 // [Node.Pod] and [Node.Pods] give status; [Node.Events], [Node.PodEvents]
 // and [Node.EventsSince] the events; [Node.Attempts] the start attempts of a
 // pod; [Node.Pulls] every runtime pull with its timing and bytes;
-// [Node.Describe] and [Node.GetPods] print what kubectl prints.
+// [Node.Describe] and [Node.GetPods] print what kubectl prints, and
+// [Node.LogContainer] answers `kubectl logs` as the kubelet does: which
+// instance's logs, or why there are none ("is waiting to start: image
+// can't be pulled").
 //
 // # Inside a Node
 //

@@ -116,3 +116,17 @@ func ExampleNode_EnsureImage() {
 	// ImagePullBackOff
 	// Back-off pulling image "nginx:9.9": ErrImagePull: failed to pull and unpack image "docker.io/library/nginx:9.9": failed to resolve reference "docker.io/library/nginx:9.9": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed
 }
+
+// kubectl logs on a container that waits for its image gets the kubelet's
+// reason instead of logs.
+func ExampleNode_LogContainer() {
+	reg := registry.New()
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("web", "my-app:2.0", "")) // never pushed
+	n.Advance(time.Second)                           // the pull fails
+
+	_, err := n.LogContainer("default", "web", "app", false)
+	fmt.Println("Error from server (BadRequest):", err)
+	// Output:
+	// Error from server (BadRequest): container "app" in pod "web" is waiting to start: image can't be pulled
+}

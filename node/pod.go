@@ -205,6 +205,7 @@ var (
 	ErrForbidden     = errors.New("Forbidden")
 	ErrAlreadyExists = errors.New("AlreadyExists")
 	ErrNotFound      = errors.New("NotFound")
+	ErrBadRequest    = errors.New("BadRequest")
 )
 
 type apiError struct {
