@@ -34,10 +34,34 @@ type Result struct {
 	// Pods are the pods the file's objects make, in document order; a
 	// workload's pods in the order its controller creates them.
 	Pods []node.Pod
-	// Skipped are the documents of kinds that carry no pods (Service,
-	// ConfigMap, custom resources, ...), in document order.
+	// ServiceAccounts are the ServiceAccount documents, in document order.
+	// kubectl apply creates a file's objects in document order, so a
+	// service account exists before the pods of the documents after it.
+	ServiceAccounts []ServiceAccount
+	// Skipped are the documents of kinds that carry no pods and pullsim
+	// does not model (Service, ConfigMap, custom resources, ...), in
+	// document order.
 	Skipped []Skipped
 }
+
+// ServiceAccount is a ServiceAccount document: what the cluster stores when
+// it is applied, and where it stands among the file's pods.
+type ServiceAccount struct {
+	// Index and Item are the document's position, as in [Skipped].
+	Index, Item int
+	// Pods is how many of [Result.Pods] the documents before it make: it
+	// is created after those and before the rest.
+	Pods int
+	// Account is the service account: its namespace ("default" when the
+	// document names none), name and imagePullSecrets, which the
+	// ServiceAccount admission plugin copies into pods that name it and
+	// list no secrets of their own.
+	Account node.ServiceAccount
+}
+
+// String renders the service account as kubectl names it:
+// "serviceaccount/builder".
+func (s ServiceAccount) String() string { return "serviceaccount/" + s.Account.Name }
 
 // Skipped is a document Decode read but made no pods from.
 type Skipped struct {
@@ -61,6 +85,7 @@ var (
 	gvPod        = corev1.SchemeGroupVersion.WithKind("Pod")
 	gvRC         = corev1.SchemeGroupVersion.WithKind("ReplicationController")
 	gvList       = corev1.SchemeGroupVersion.WithKind("List")
+	gvAccount    = corev1.SchemeGroupVersion.WithKind("ServiceAccount")
 	gvDeployment = appsv1.SchemeGroupVersion.WithKind("Deployment")
 	gvReplicaSet = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 	gvStateful   = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
@@ -69,8 +94,9 @@ var (
 	gvCronJob    = batchv1.SchemeGroupVersion.WithKind("CronJob")
 )
 
-// podGVKs are the objects Decode reads.
-var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob}
+// podGVKs are the objects Decode reads: those that carry pods, and service
+// accounts, which pods name.
+var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob, gvAccount}
 
 // typedList reports whether gvk is the typed list of a kind Decode reads
 // (PodList, DeploymentList, ...), whose items carry no apiVersion and kind.
@@ -85,7 +111,7 @@ func typedList(gvk schema.GroupVersionKind) bool {
 // since the object would make pods; the same kind in another group is a
 // custom resource, and skipped.
 var (
-	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ServiceAccount"}
 	builtinGroups = []string{"", "apps", "batch", "extensions"}
 )
 
@@ -305,12 +331,27 @@ func (d *decoder) object(doc document) error {
 			if m, err := apimeta.Accessor(it); err == nil {
 				item.name = m.GetName()
 			}
-			pods, err := expand(it, strconv.Itoa(d.index)+"/"+strconv.Itoa(i))
-			if err != nil {
-				return item.errorf("%v", err)
+			if err := item.add(it); err != nil {
+				return err
 			}
-			d.res.Pods = append(d.res.Pods, pods...)
 		}
+		return nil
+	}
+	return d.add(obj)
+}
+
+// add adds what a decoded object makes to the result: a service account,
+// or pods.
+func (d *decoder) add(obj runtime.Object) error {
+	if sa, ok := obj.(*corev1.ServiceAccount); ok {
+		if err := validateMeta(sa.ObjectMeta); err != nil {
+			return d.errorf("%v", err)
+		}
+		acct := node.ServiceAccount{Namespace: namespaceOf(sa.ObjectMeta), Name: workloadName(sa.ObjectMeta)}
+		for _, r := range sa.ImagePullSecrets {
+			acct.ImagePullSecrets = append(acct.ImagePullSecrets, r.Name)
+		}
+		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
 		return nil
 	}
 	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))

@@ -35,11 +35,14 @@ func TestDecodeGolden(t *testing.T) {
 	for _, name := range manifests {
 		res, err := kube.DecodeFile(filepath.Join("testdata", name))
 		require.NoError(t, err, name)
-		fmt.Fprintf(&b, "== %s: %d pods, %d skipped\n", name, len(res.Pods), len(res.Skipped))
+		fmt.Fprintf(&b, "== %s: %d pods, %d service accounts, %d skipped\n", name, len(res.Pods), len(res.ServiceAccounts), len(res.Skipped))
 		for _, p := range res.Pods {
 			js, err := json.Marshal(p)
 			require.NoError(t, err)
 			fmt.Fprintf(&b, "%s\n", js)
+		}
+		for _, s := range res.ServiceAccounts {
+			fmt.Fprintf(&b, "service account, document %d item %d, after %d pods: %+v\n", s.Index, s.Item, s.Pods, s.Account)
 		}
 		for _, s := range res.Skipped {
 			fmt.Fprintf(&b, "skipped %+v\n", s)
@@ -248,6 +251,43 @@ func TestDecodeSkipsCustomResources(t *testing.T) {
 		{Index: 0, Item: -1, APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Namespace: "shop", Name: "web"},
 		{Index: 1, Item: -1, APIVersion: "example.com/v1", Kind: "Job", Name: "j"},
 	}, res.Skipped)
+}
+
+// ServiceAccount documents are read, in document order among the pods, with
+// their namespace defaulted and their imagePullSecrets, as kubectl apply
+// creates them; in a List and a typed list too.
+func TestDecodeServiceAccounts(t *testing.T) {
+	pod := func(name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec: {serviceAccountName: builder, containers: [{name: c, image: x}]}\n"
+	}
+	for i, tc := range []struct {
+		in   string                // the manifest
+		want []kube.ServiceAccount // its service accounts
+	}{
+		{in: pod("a") + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder}\n---\n" + pod("b"),
+			want: []kube.ServiceAccount{{Index: 1, Item: -1, Pods: 1, Account: node.ServiceAccount{Namespace: "default", Name: "builder"}}}},
+		{in: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\nimagePullSecrets: [{name: regcred}, {name: other}]\n",
+			want: []kube.ServiceAccount{{Index: 0, Item: -1, Account: node.ServiceAccount{Namespace: "ci", Name: "builder", ImagePullSecrets: []string{"regcred", "other"}}}}},
+		{in: `{"apiVersion":"v1","kind":"List","items":[` + "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"s\"}}]}",
+			want: []kube.ServiceAccount{{Index: 0, Item: 0, Account: node.ServiceAccount{Namespace: "default", Name: "s"}}}},
+		{in: "apiVersion: v1\nkind: ServiceAccountList\nitems: [{metadata: {name: s, namespace: ci}}]\n",
+			want: []kube.ServiceAccount{{Index: 0, Item: 0, Account: node.ServiceAccount{Namespace: "ci", Name: "s"}}}},
+	} {
+		res, err := kube.Decode([]byte(tc.in))
+		if err != nil {
+			t.Errorf("step %d: Decode: %v", i, err)
+			continue
+		}
+		if !assert.Equal(t, tc.want, res.ServiceAccounts, "step %d", i) {
+			continue
+		}
+		assert.Empty(t, res.Skipped, "step %d: a service account is not skipped", i)
+	}
+	assert.Equal(t, "serviceaccount/builder", kube.ServiceAccount{Account: node.ServiceAccount{Name: "builder"}}.String())
+	_, err := kube.Decode([]byte("apiVersion: v1\nkind: ServiceAccount\nmetadata: {namespace: ci}\n"))
+	assert.EqualError(t, err, "document 0 (ServiceAccount): metadata.name: Required value: name or generateName is required")
+	_, err = kube.Decode([]byte("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\nimagePullSecret: [{name: x}]\n"))
+	assert.EqualError(t, err, `document 0 (ServiceAccount s): strict decoding error: unknown field "imagePullSecret"`)
 }
 
 // The deprecated spec.serviceAccount is read when serviceAccountName is

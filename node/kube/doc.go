@@ -42,6 +42,11 @@
 // a new pod: its uid, creationTimestamp and status (as an informer's object
 // carries them) are dropped, for the node to set.
 //
+// ServiceAccount documents are read into [Result.ServiceAccounts] (name,
+// namespace defaulted to "default", imagePullSecrets), each with its place
+// among the pods: kubectl apply creates a file's objects in document order,
+// and a pod that names a service account is refused unless it exists.
+//
 // Documents of other kinds (Service, ConfigMap, Ingress, custom resources,
 // ...) are no error: they are listed in [Result.Skipped], with their index
 // and, inside a v1 List, their item. Empty documents (only comments) are
