@@ -73,10 +73,11 @@ type ContainerExplanation struct {
 // has every image the pods name, and reports what the kubelet decided for
 // each container's first start.
 func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
-	pods, _, err := decodeManifests(manifest)
+	res, err := decodeManifests(manifest)
 	if err != nil {
 		return nil, err
 	}
+	pods, accounts := res.Pods, res.ServiceAccounts
 	if len(pods) == 0 {
 		return nil, errors.New("explain: the manifest holds no pod")
 	}
@@ -107,7 +108,13 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		}
 	}
 	out := &Explanation{KubeletVersion: n.KubeletVersion()}
-	for _, p := range pods {
+	for j, p := range pods {
+		// The service accounts of the documents before the pod exist.
+		for ; len(accounts) > 0 && accounts[0].Pods <= j; accounts = accounts[1:] {
+			if _, err := n.Cluster().CreateServiceAccount(accounts[0].Account); err != nil {
+				return nil, fmt.Errorf("explain: %s: %w", accounts[0], err)
+			}
+		}
 		p.Spec.NodeName = ""
 		onNode := map[string]bool{}
 		for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {

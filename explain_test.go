@@ -70,3 +70,16 @@ func TestExplainErrors(t *testing.T) {
 	_, err = pullsim.Explain([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"), "x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 	assert.ErrorContains(t, err, "--node-has")
 }
+
+// A ServiceAccount in the file exists for the pods after it, as kubectl
+// apply creates it first.
+func TestExplainServiceAccountInTheFile(t *testing.T) {
+	sa := "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app-sa, namespace: team-a}\n"
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: app, namespace: team-a}\nspec:\n  serviceAccountName: app-sa\n  containers: [{name: app, image: nginx:1.27}]\n"
+	e, err := pullsim.Explain([]byte(sa + "---\n" + pod))
+	require.NoError(t, err)
+	require.Len(t, e.Pods, 1)
+	assert.Equal(t, pullsim.VerdictPull, e.Pods[0].Containers[0].Decision)
+	_, err = pullsim.Explain([]byte(pod))
+	assert.EqualError(t, err, `explain: pods "app" is forbidden: error looking up service account team-a/app-sa: serviceaccount "app-sa" not found`)
+}

@@ -174,16 +174,17 @@ func WithTranscript(w io.Writer) RunOption {
 
 // world is a running scenario.
 type world struct {
-	s      *Scenario
-	reg    *registry.Registry
-	clock  *node.ManualClock
-	nodes  []*node.Node
-	builds map[string]registry.Image
-	names  map[digest.Digest]string // manifest digest -> build name
-	rec    *Recorder
-	pods   []*PodHistory
-	live   map[podKey]*PodHistory
-	marks  []Mark
+	s       *Scenario
+	reg     *registry.Registry
+	cluster *node.Cluster // the API server's side, shared by the nodes
+	clock   *node.ManualClock
+	nodes   []*node.Node
+	builds  map[string]registry.Image
+	names   map[digest.Digest]string // manifest digest -> build name
+	rec     *Recorder
+	pods    []*PodHistory
+	live    map[podKey]*PodHistory
+	marks   []Mark
 }
 
 // Run runs the scenario on a fresh simulated cluster and returns what
@@ -285,6 +286,7 @@ func (s *Scenario) newWorld() (*world, error) {
 		}
 	}
 	cluster := node.NewCluster()
+	w.cluster = cluster
 	cluster.SetAlwaysPullImages(s.Spec.Cluster.AlwaysPullImages)
 	for i, sec := range s.Spec.Cluster.Secrets {
 		auths := make(map[string]registry.Credential, len(sec.Auths))
@@ -355,7 +357,7 @@ func (w *world) step(i int, t *transcript) (StepResult, error) {
 		return nil
 	})
 	if err != nil {
-		return sr, s.errorf(path+failed, "%v", err)
+		return sr, s.errorf(path+failed, "%w", err)
 	}
 	if st.Expect != nil {
 		sr.Expectations = w.check(i, path+".expect", st.Expect, pl, sr.Record)
@@ -388,15 +390,35 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		}
 		w.mark(i, MarkPush, "", label)
 	case st.Apply != nil:
-		for _, np := range pl.pods {
+		// In document order: each service account before the pods of the
+		// documents after it.
+		accounts := pl.accounts
+		create := func(before int) error {
+			for len(accounts) > 0 && accounts[0].Pods <= before {
+				if !accounts[0].unchanged {
+					if _, err := w.cluster.CreateServiceAccount(accounts[0].Account); err != nil {
+						return fmt.Errorf("%s: %w", accounts[0].ServiceAccount, err)
+					}
+				}
+				accounts = accounts[1:]
+			}
+			return nil
+		}
+		for j, np := range pl.pods {
+			if err := create(j); err != nil {
+				return ".apply", err
+			}
 			n := w.nodes[np.node]
 			p, err := n.CreatePod(np.pod)
 			if err != nil {
-				return ".apply", err
+				return ".apply", withServiceAccountHint(err)
 			}
 			h := &PodHistory{Node: n.Name(), Namespace: p.Namespace, Name: p.Name, UID: p.UID, Created: w.clock.Now()}
 			w.pods = append(w.pods, h)
 			w.live[podKey{np.node, p.Namespace, p.Name}] = h
+		}
+		if err := create(len(pl.pods)); err != nil {
+			return ".apply", err
 		}
 	case st.Delete != nil:
 		k := podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}
@@ -481,9 +503,21 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		parts = append(parts, fmt.Sprintf("push %s (%q)", st.Push.Ref, st.Push.Build))
 	case st.Apply != nil:
 		var pods []string
-		for _, np := range pl.pods {
+		accounts := pl.accounts
+		account := func(before int) {
+			for ; len(accounts) > 0 && accounts[0].Pods <= before; accounts = accounts[1:] {
+				how := " created"
+				if accounts[0].unchanged {
+					how = " unchanged"
+				}
+				pods = append(pods, accounts[0].ServiceAccount.String()+how)
+			}
+		}
+		for j, np := range pl.pods {
+			account(j)
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
+		account(len(pl.pods))
 		for _, sk := range pl.skipped {
 			pods = append(pods, strings.ToLower(sk)+" skipped")
 		}
@@ -518,6 +552,15 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		return "check"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// withServiceAccountHint adds to the API server's refusal of a pod whose
+// service account does not exist where a scenario declares one.
+func withServiceAccountHint(err error) error {
+	if errors.Is(err, node.ErrForbidden) && strings.Contains(err.Error(), "error looking up service account") {
+		return fmt.Errorf("%w (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)", err)
+	}
+	return err
 }
 
 func nsFlag(ns string) string {

@@ -235,7 +235,10 @@ type Step struct {
 // ApplySpec names manifests: a file (relative to the scenario file) or an
 // inline object (a Pod, a workload, a v1 List) or a string of YAML
 // documents. Exactly one of Path and Manifest. Workloads yield the pods
-// their controllers would create (node/kube); documents of other kinds are
+// their controllers would create (node/kube); a ServiceAccount creates that
+// service account in the cluster, in document order, so that the pods after
+// it may name it (one the cluster has already, with the same
+// imagePullSecrets, is left unchanged); documents of other kinds are
 // skipped.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pullsim/pullsim"
+	"github.com/pullsim/pullsim/node"
 )
 
 // base is a valid scenario the bad-input cases below break one way each.
@@ -231,7 +232,63 @@ func TestRunError(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Run()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "bad.yaml:16: spec.steps[0].apply: ")
+	assert.EqualError(t, err, `bad.yaml:16: spec.steps[0].apply: pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)`)
+	assert.ErrorIs(t, err, node.ErrForbidden)
+}
+
+// A ServiceAccount document of an applied manifest creates the service
+// account, in document order: the pods after it may name it and get its
+// imagePullSecrets; pods before it may not. Applied again, or declared in
+// spec.cluster with the same secrets, it is left unchanged.
+func TestApplyServiceAccounts(t *testing.T) {
+	var out bytes.Buffer
+	s, err := pullsim.Load("testdata/scenarios/helm.yaml")
+	require.NoError(t, err)
+	r, err := s.Run(pullsim.WithTranscript(&out))
+	require.NoError(t, err)
+	assert.True(t, r.Passed(), "%v", r.Failures())
+	assert.Contains(t, out.String(), "kubectl apply -f manifests/mychart.yaml (serviceaccount/release-mychart created, pod/release-mychart-")
+
+	account := "        apiVersion: v1\n        kind: ServiceAccount\n        metadata: {name: builder}\n"
+	pod := strings.Replace(base[strings.Index(base, "        apiVersion: v1\n"):strings.Index(base, "    advance: 1m\n")],
+		"          containers:\n", "          serviceAccountName: builder\n          containers:\n", 1)
+	list := func(docs ...string) string {
+		return "      manifest:\n        apiVersion: v1\n        kind: List\n        items:\n" + strings.Join(docs, "")
+	}
+	item := func(doc string) string { // a document as an item of the List above
+		return "        - " + strings.TrimPrefix(strings.ReplaceAll(doc, "\n        ", "\n          "), "        ")
+	}
+	for i, tc := range []struct {
+		manifest string // what the apply step applies
+		cluster  string // spec.cluster, when set
+		action   string // a substring of the step's action
+		err      string // the error of Parse or Run; "" for none
+	}{
+		{manifest: list(item(account), item(pod)), action: "(serviceaccount/builder created, pod/app on node-1)"},
+		{manifest: list(item(pod), item(account)),
+			err: `bad.yaml:16: spec.steps[0].apply: pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)`},
+		{manifest: list(item(account), item(pod)), cluster: "  cluster: {serviceAccounts: [{name: builder}]}\n", action: "(serviceaccount/builder unchanged, pod/app on node-1)"},
+		{manifest: list(item(account), item(pod)), cluster: "  cluster: {serviceAccounts: [{name: builder, imagePullSecrets: [x]}]}\n",
+			err: `spec.steps[0].apply: serviceaccount/builder: service account default/builder exists already with imagePullSecrets ["x"]`},
+	} {
+		data := base[:strings.Index(base, "      manifest:\n")] + tc.manifest + base[strings.Index(base, "    advance: 1m\n"):]
+		data = strings.Replace(data, "  nodes:\n", tc.cluster+"  nodes:\n", 1)
+		var out bytes.Buffer
+		s, err := pullsim.Parse([]byte(data), "bad.yaml")
+		if err == nil {
+			_, err = s.Run(pullsim.WithTranscript(&out))
+		}
+		switch {
+		case tc.err != "" && err == nil:
+			t.Errorf("step %d: got no error, want %s", i, tc.err)
+		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
+			t.Errorf("step %d: got %v, want %s", i, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("step %d: %v", i, err)
+		case tc.err == "" && !strings.Contains(out.String(), tc.action):
+			t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), tc.action)
+		}
+	}
 }
 
 // Only a parsed scenario runs; a hand-made one is refused, not a panic.

@@ -13,16 +13,26 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/pullsim/pullsim/node"
+	"github.com/pullsim/pullsim/node/kube"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 )
 
 // plannedStep is what validation resolved for one step.
 type plannedStep struct {
-	node    int // the node the action is for; -1 when it needs none
-	pods    []nodePod
-	skipped []string      // documents of an apply step that carry no pods
-	at, end time.Duration // start, and start plus advance
+	node     int // the node the action is for; -1 when it needs none
+	pods     []nodePod
+	accounts []plannedAccount // service accounts an apply step creates
+	skipped  []string         // documents of an apply step that carry no pods
+	at, end  time.Duration    // start, and start plus advance
+}
+
+// plannedAccount is a ServiceAccount document of an apply step.
+type plannedAccount struct {
+	kube.ServiceAccount
+	// unchanged is set when the cluster has this service account already,
+	// with the same imagePullSecrets: kubectl apply leaves it as it is.
+	unchanged bool
 }
 
 // nodePod is a pod bound to a node of the scenario.
@@ -174,10 +184,14 @@ func (s *Scenario) validate() error {
 			bad(fmt.Sprintf("spec.cluster.secrets[%d].name", i), "required")
 		}
 	}
+	// The service accounts the cluster holds as the steps go: those of
+	// spec.cluster, then those apply steps create.
+	accounts := map[string][]string{} // namespace/name -> imagePullSecrets
 	for i, sa := range sp.Cluster.ServiceAccounts {
 		if sa.Name == "" {
 			bad(fmt.Sprintf("spec.cluster.serviceAccounts[%d].name", i), "required")
 		}
+		accounts[namespaceOr(sa.Namespace)+"/"+sa.Name] = sa.ImagePullSecrets
 	}
 
 	nodes := map[string]int{}
@@ -326,12 +340,25 @@ func (s *Scenario) validate() error {
 				delete(live, podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name})
 			}
 		case st.Apply != nil:
-			pods, skipped, err := s.applyPods(*st.Apply)
+			res, err := s.applyPods(*st.Apply)
 			if err != nil {
 				bad(p+".apply", "%v", err)
 				break
 			}
-			pl.skipped = skipped
+			pods := res.Pods
+			for _, sk := range res.Skipped {
+				pl.skipped = append(pl.skipped, sk.String())
+			}
+			for _, sa := range res.ServiceAccounts {
+				key := sa.Account.Namespace + "/" + sa.Account.Name
+				secrets, exists := accounts[key]
+				if exists && !slices.Equal(secrets, sa.Account.ImagePullSecrets) {
+					bad(p+".apply", "%s: service account %s exists already with imagePullSecrets %q: pullsim does not change a service account, give it its secrets where it is first declared", sa, key, secrets)
+					continue
+				}
+				accounts[key] = sa.Account.ImagePullSecrets
+				pl.accounts = append(pl.accounts, plannedAccount{ServiceAccount: sa, unchanged: exists})
+			}
 			spread := make([]int, 0, len(st.Apply.Nodes))
 			for j, name := range st.Apply.Nodes {
 				k, ok := nodes[name]
@@ -515,11 +542,11 @@ func hasContainer(p node.Pod, name string) bool {
 }
 
 // applyPods reads the manifests of an apply step.
-func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, []string, error) {
+func (s *Scenario) applyPods(a ApplySpec) (kube.Result, error) {
 	var data []byte
 	switch {
 	case a.Path != "" && len(a.Manifest) > 0:
-		return nil, nil, errors.New("give path or manifest, not both")
+		return kube.Result{}, errors.New("give path or manifest, not both")
 	case a.Path != "":
 		path := a.Path
 		if !filepath.IsAbs(path) {
@@ -527,7 +554,7 @@ func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, []string, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, nil, err
+			return kube.Result{}, err
 		}
 		data = b
 	case len(a.Manifest) > 0:
@@ -535,19 +562,19 @@ func (s *Scenario) applyPods(a ApplySpec) ([]node.Pod, []string, error) {
 		if data[0] == '"' { // a string of YAML documents
 			var text string
 			if err := json.Unmarshal(data, &text); err != nil {
-				return nil, nil, err
+				return kube.Result{}, err
 			}
 			data = []byte(text)
 		}
 	default:
-		return nil, nil, errors.New("give path or manifest")
+		return kube.Result{}, errors.New("give path or manifest")
 	}
-	pods, skipped, err := decodeManifests(data)
+	res, err := decodeManifests(data)
 	if err != nil {
-		return nil, nil, err
+		return kube.Result{}, err
 	}
-	if len(pods) == 0 {
-		return nil, nil, errors.New("the manifests hold no pod or workload")
+	if len(res.Pods) == 0 && len(res.ServiceAccounts) == 0 {
+		return kube.Result{}, errors.New("the manifests hold no pod, workload or service account")
 	}
-	return pods, skipped, nil
+	return res, nil
 }
