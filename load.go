@@ -1,9 +1,11 @@
 package pullsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"strconv"
@@ -72,12 +74,20 @@ func Load(path string) (*Scenario, error) {
 // strict: an unknown field, a value of the wrong type, an unparsable
 // duration or quantity is refused; so is a step out of time order, a
 // reference to a node, registry, build or pod that does not exist, and an
-// expectation that could never be checked. Every problem found is reported,
+// expectation that could never be checked. A file holds one scenario: a
+// second YAML document ("---") that is not empty is refused, since it would
+// never run. Every problem found is reported,
 // each as an *Error with file, line and field, joined with errors.Join.
 func Parse(data []byte, name string) (*Scenario, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, &Error{File: name, Line: yamlErrorLine(err), Err: err}
+	}
+	if line, err := secondDocument(data); err != nil || line > 0 {
+		if err != nil {
+			return nil, &Error{File: name, Line: yamlErrorLine(err), Err: err}
+		}
+		return nil, &Error{File: name, Line: line, Err: errors.New("document 1: only one scenario per file, and this second document would be ignored: put it in a file of its own")}
 	}
 	s := &Scenario{file: name, lines: map[string]int{}}
 	var errs []error
@@ -98,6 +108,27 @@ func Parse(data []byte, name string) (*Scenario, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// secondDocument returns the line of a second YAML document that holds
+// anything but comments, or 0 when there is none. A scenario file is one
+// object, as a Kubernetes object file is: a second scenario would never
+// run, and silently ignoring it would hide its expectations.
+func secondDocument(data []byte) (int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for i := 0; ; i++ {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 && len(doc.Content) > 0 && !(doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
+			return doc.Content[0].Line, nil
+		}
+	}
 }
 
 // Registry returns the scenario's registries as they stand before its first

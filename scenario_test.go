@@ -149,6 +149,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:1: apiVersion: got "pullsim.dev/v1", want "pullsim.dev/v1alpha1"`},
 		{"no name", "  name: t", "  name: ''",
 			`bad.yaml:4: metadata.name: required`},
+		{"a second scenario in the file", "        phase: Running", "        phase: Running\n---\napiVersion: pullsim.dev/v1alpha1",
+			`bad.yaml:30: document 1: only one scenario per file, and this second document would be ignored: put it in a file of its own`},
 		{"YAML syntax", "    advance: 1m", "    advance: [1m",
 			`bad.yaml:23: yaml: line 23: did not find expected ',' or ']'`},
 	} {
