@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pullsim/pullsim/node"
@@ -28,6 +29,36 @@ type PodExplanation struct {
 	Namespace  string                 `json:"namespace"`
 	Name       string                 `json:"name"`
 	Containers []ContainerExplanation `json:"containers"`
+	// Volumes are the pod's image volumes, which the kubelet ensures, by
+	// their own pull policy, before it starts a container.
+	Volumes []VolumeExplanation `json:"volumes,omitempty"`
+	// Events are the pod's events that are about no one container or
+	// image volume (a pull secret the kubelet could not retrieve, ...), as
+	// "<type> <reason> <message>".
+	Events []string `json:"events,omitempty"`
+}
+
+// VolumeExplanation is one image volume's answer: what the kubelet did
+// about its reference when the pod's containers first started.
+type VolumeExplanation struct {
+	Name      string `json:"name"`
+	Reference string `json:"reference"`
+	// Written is the pullPolicy as the manifest writes it; "" when it is
+	// left out.
+	Written pullpolicy.PullPolicy `json:"written,omitempty"`
+	// Policy is the pullPolicy after the API server's defaulting, by the
+	// containers' rule.
+	Policy     pullpolicy.PullPolicy `json:"policy"`
+	Defaulting string                `json:"defaulting"`
+	// OnNode reports whether the node had the image before the start.
+	OnNode bool `json:"onNode"`
+	// Decision is what the kubelet did; "" when it did not get to the
+	// image.
+	Decision Verdict `json:"decision"`
+	Why      string  `json:"why"`
+	// Events are the kubelet's events about the volume's image (they name
+	// the pod, and the image by its reference).
+	Events []string `json:"events"`
 }
 
 // Verdict is what the kubelet did about a container's image at its start.
@@ -67,11 +98,14 @@ type ContainerExplanation struct {
 	Events []string `json:"events"`
 }
 
-// Explain creates the pods of a manifest (a Pod or any workload) on a
-// fresh simulated node running the default kubelet that holds the images
-// nodeHas names (side-loaded, as tags: "nginx:1.28"), with a registry that
-// has every image the pods name, and reports what the kubelet decided for
-// each container's first start.
+// Explain creates each pod of a manifest (a Pod or any workload) on a
+// fresh simulated node running the default kubelet that holds only the
+// images nodeHas names (side-loaded, as tags: "nginx:1.28"), so that no pod
+// sees what another pulled, with a registry that has every image the pods
+// and their image volumes name, and reports what the kubelet decided for
+// each container's and image volume's first start. The manifest's
+// ServiceAccount documents exist for the pods after them, as kubectl apply
+// creates them in document order.
 func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 	res, err := decodeManifests(manifest)
 	if err != nil {
@@ -87,6 +121,11 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
 			images = append(images, c.Image)
 		}
+		for _, v := range p.Spec.Volumes {
+			if v.Image != nil {
+				images = append(images, v.Image.Reference)
+			}
+		}
 	}
 	for _, image := range images {
 		if ref, err := pullpolicy.ParseImageRef(image); err == nil && ref.Digest() == "" {
@@ -98,85 +137,161 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 			}
 		}
 	}
-	n, err := node.New("node-1", reg)
-	if err != nil {
-		return nil, err
-	}
-	for _, image := range nodeHas {
-		if _, err := n.LoadImage(image, registry.Image{Config: image + " (on the node)"}); err != nil {
-			return nil, fmt.Errorf("explain: --node-has %s: %w", image, err)
+	cluster := node.NewCluster()
+	// newNode returns a node that has exactly the nodeHas images.
+	newNode := func() (*node.Node, error) {
+		n, err := node.New("node-1", reg, node.WithCluster(cluster))
+		if err != nil {
+			return nil, err
 		}
+		for _, image := range nodeHas {
+			if _, err := n.LoadImage(image, registry.Image{Config: image + " (on the node)"}); err != nil {
+				return nil, fmt.Errorf("explain: --node-has %s: %w", image, err)
+			}
+		}
+		return n, nil
 	}
-	out := &Explanation{KubeletVersion: n.KubeletVersion()}
+	out := &Explanation{KubeletVersion: node.DefaultKubeletVersion}
 	for j, p := range pods {
 		// The service accounts of the documents before the pod exist.
 		for ; len(accounts) > 0 && accounts[0].Pods <= j; accounts = accounts[1:] {
-			if _, err := n.Cluster().CreateServiceAccount(accounts[0].Account); err != nil {
+			if _, err := cluster.CreateServiceAccount(accounts[0].Account); err != nil {
 				return nil, fmt.Errorf("explain: %s: %w", accounts[0], err)
 			}
 		}
-		p.Spec.NodeName = ""
-		onNode := map[string]bool{}
-		for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
-			name := c.Image
-			if ref, err := pullpolicy.ParseImageRef(c.Image); err == nil {
-				name = ref.Name()
-			}
-			_, ok := n.Cache().Get(name)
-			onNode[c.Name] = ok
-		}
-		created, err := n.CreatePod(p)
+		n, err := newNode()
 		if err != nil {
-			return nil, fmt.Errorf("explain: %w", err)
-		}
-		if _, err := n.Settle(); err != nil {
 			return nil, err
 		}
-		if len(p.Spec.InitContainers) > 0 {
-			n.Sync() // the init containers are done: the app containers start
-			if _, err := n.Settle(); err != nil {
-				return nil, err
-			}
-		}
-		pe := PodExplanation{Namespace: created.Namespace, Name: created.Name}
-		written := map[string]pullpolicy.PullPolicy{}
-		for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
-			written[c.Name] = c.ImagePullPolicy
-		}
-		events := n.PodEvents(created.Namespace, created.Name)
-		for _, c := range slices.Concat(created.Spec.InitContainers, created.Spec.Containers) {
-			ce := ContainerExplanation{Name: c.Name, Image: c.Image, Written: written[c.Name], Policy: c.ImagePullPolicy, OnNode: onNode[c.Name]}
-			ce.Defaulting = defaulting(c.Image, ce.Written, ce.Policy)
-			for _, e := range events {
-				if !strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") {
-					continue
-				}
-				var decision Verdict
-				switch {
-				case e.Reason == pullpolicy.EventPulling:
-					decision = VerdictPull
-				case e.Reason == pullpolicy.EventPulled && strings.Contains(e.Message, "already present"):
-					decision = VerdictCacheHit
-				case e.Reason == pullpolicy.EventErrImageNeverPull:
-					decision = VerdictNeverPull
-				}
-				if decision != "" && ce.Decision != "" {
-					break // a later start
-				}
-				if decision != "" {
-					ce.Decision = decision
-				}
-				ce.Events = append(ce.Events, e.String())
-			}
-			ce.Why = why(ce.Policy, ce.Decision, ce.OnNode)
-			pe.Containers = append(pe.Containers, ce)
+		out.KubeletVersion = n.KubeletVersion()
+		pe, err := explainPod(n, p)
+		if err != nil {
+			return nil, err
 		}
 		out.Pods = append(out.Pods, pe)
-		if err := n.DeletePod(created.Namespace, created.Name); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
+}
+
+// explainPod creates p on n, lets its containers start, and reads back what
+// the kubelet did.
+func explainPod(n *node.Node, p node.Pod) (PodExplanation, error) {
+	p.Spec.NodeName = ""
+	has := func(image string) bool {
+		name := image
+		if ref, err := pullpolicy.ParseImageRef(image); err == nil {
+			name = ref.Name()
+		}
+		_, ok := n.Cache().Get(name)
+		return ok
+	}
+	onNode := map[string]bool{}
+	written := map[string]pullpolicy.PullPolicy{}
+	for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
+		onNode[c.Name], written[c.Name] = has(c.Image), c.ImagePullPolicy
+	}
+	volOnNode := map[string]bool{}
+	volWritten := map[string]pullpolicy.PullPolicy{}
+	for _, v := range p.Spec.Volumes {
+		if v.Image != nil {
+			volOnNode[v.Name], volWritten[v.Name] = has(v.Image.Reference), v.Image.PullPolicy
+		}
+	}
+	created, err := n.CreatePod(p)
+	if err != nil {
+		return PodExplanation{}, fmt.Errorf("explain: %w", err)
+	}
+	if _, err := n.Settle(); err != nil {
+		return PodExplanation{}, err
+	}
+	if len(p.Spec.InitContainers) > 0 {
+		n.Sync() // the init containers are done: the app containers start
+		if _, err := n.Settle(); err != nil {
+			return PodExplanation{}, err
+		}
+	}
+	pe := PodExplanation{Namespace: created.Namespace, Name: created.Name}
+	events := n.PodEvents(created.Namespace, created.Name)
+	// Events about the pod itself: an image volume's name its image;
+	// the rest are the pod's.
+	claimed := make([]bool, len(events))
+	for _, v := range created.Spec.Volumes {
+		if v.Image == nil {
+			continue
+		}
+		ve := VolumeExplanation{Name: v.Name, Reference: v.Image.Reference, Written: volWritten[v.Name], Policy: v.Image.PullPolicy, OnNode: volOnNode[v.Name]}
+		ve.Defaulting = defaulting(ve.Reference, ve.Written, ve.Policy)
+		quoted := strconv.Quote(ve.Reference)
+		for i, e := range events {
+			if e.Object.FieldPath != "" || !strings.Contains(e.Message, quoted) {
+				continue
+			}
+			claimed[i] = true
+			decision := verdict(e)
+			if decision != "" && ve.Decision != "" {
+				break // a later start
+			}
+			if decision != "" {
+				ve.Decision = decision
+			}
+			ve.Events = append(ve.Events, e.String())
+		}
+		ve.Why = why(ve.Policy, ve.Decision, ve.OnNode, "the containers that mount it wait")
+		pe.Volumes = append(pe.Volumes, ve)
+	}
+	for i, e := range events {
+		if e.Object.FieldPath == "" && !claimed[i] {
+			pe.Events = append(pe.Events, e.String())
+		}
+	}
+	for _, c := range slices.Concat(created.Spec.InitContainers, created.Spec.Containers) {
+		ce := ContainerExplanation{Name: c.Name, Image: c.Image, Written: written[c.Name], Policy: c.ImagePullPolicy, OnNode: onNode[c.Name]}
+		ce.Defaulting = defaulting(c.Image, ce.Written, ce.Policy)
+		for _, e := range events {
+			if !strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") {
+				continue
+			}
+			decision := verdict(e)
+			if decision != "" && ce.Decision != "" {
+				break // a later start
+			}
+			if decision != "" {
+				ce.Decision = decision
+			}
+			ce.Events = append(ce.Events, e.String())
+		}
+		ce.Why = why(ce.Policy, ce.Decision, ce.OnNode, "the container waits")
+		if ce.Decision == "" {
+			for _, m := range c.VolumeMounts {
+				if slices.ContainsFunc(pe.Volumes, func(v VolumeExplanation) bool { return v.Name == m.Name && v.failed() }) {
+					ce.Why = fmt.Sprintf("the kubelet did not get to the image decision: the container mounts image volume %s, which is not ready (see the volume)", m.Name)
+					break
+				}
+			}
+		}
+		pe.Containers = append(pe.Containers, ce)
+	}
+	return pe, nil
+}
+
+// failed reports whether the kubelet warned about the volume's image: the
+// containers that mount it do not start.
+func (v VolumeExplanation) failed() bool {
+	return slices.ContainsFunc(v.Events, func(e string) bool { return strings.HasPrefix(e, pullpolicy.EventTypeWarning+" ") })
+}
+
+// verdict reads the kubelet's decision from an event; "" for an event that
+// is not one.
+func verdict(e node.Event) Verdict {
+	switch {
+	case e.Reason == pullpolicy.EventPulling:
+		return VerdictPull
+	case e.Reason == pullpolicy.EventPulled && strings.Contains(e.Message, "already present"):
+		return VerdictCacheHit
+	case e.Reason == pullpolicy.EventErrImageNeverPull:
+		return VerdictNeverPull
+	}
+	return ""
 }
 
 // defaulting explains the policy a container ended up with.
@@ -201,8 +316,9 @@ func defaulting(image string, written, policy pullpolicy.PullPolicy) string {
 	return fmt.Sprintf("left out; the API server defaulted it to %s because %s", policy, because)
 }
 
-// why explains a decision of the kubelet's EnsureImageExists.
-func why(policy pullpolicy.PullPolicy, decision Verdict, onNode bool) string {
+// why explains a decision of the kubelet's EnsureImageExists; waits says
+// who waits in ErrImageNeverPull.
+func why(policy pullpolicy.PullPolicy, decision Verdict, onNode bool, waits string) string {
 	switch {
 	case decision == VerdictPull && policy == pullpolicy.PullAlways && onNode:
 		return "Always contacts the registry on every container start, even though the node has the image; only the layers the node lacks are downloaded"
@@ -215,7 +331,7 @@ func why(policy pullpolicy.PullPolicy, decision Verdict, onNode bool) string {
 	case decision == VerdictCacheHit:
 		return fmt.Sprintf("%s uses the copy on the node without contacting the registry, even if the tag has moved there since", policy)
 	case decision == VerdictNeverPull:
-		return "Never does not pull, and the node does not have the image: the container waits in ErrImageNeverPull, retried on every sync until the image appears on the node"
+		return "Never does not pull, and the node does not have the image: " + waits + " in ErrImageNeverPull, retried on every sync until the image appears on the node"
 	}
 	return "the kubelet did not get to the image decision (see the events)"
 }

@@ -83,3 +83,72 @@ func TestExplainServiceAccountInTheFile(t *testing.T) {
 	_, err = pullsim.Explain([]byte(pod))
 	assert.EqualError(t, err, `explain: pods "app" is forbidden: error looking up service account team-a/app-sa: serviceaccount "app-sa" not found`)
 }
+
+// Each pod is judged on a node that has exactly what Explain was told: an
+// earlier pod's pull does not make a later pod's image present.
+func TestExplainFreshNodePerPod(t *testing.T) {
+	pod := func(name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec: {containers: [{name: c, image: 'nginx:1.28'}]}\n"
+	}
+	for i, tc := range []struct {
+		nodeHas []string        // images side-loaded onto each pod's node
+		want    pullsim.Verdict // both pods' decision
+		onNode  bool
+	}{
+		{nil, pullsim.VerdictPull, false},
+		{[]string{"nginx:1.28"}, pullsim.VerdictCacheHit, true},
+	} {
+		e, err := pullsim.Explain([]byte(pod("a")+"---\n"+pod("b")), tc.nodeHas...)
+		require.NoError(t, err, "step %d", i)
+		require.Len(t, e.Pods, 2)
+		for _, p := range e.Pods {
+			c := p.Containers[0]
+			if c.Decision != tc.want || c.OnNode != tc.onNode {
+				t.Errorf("step %d: pod %s: got %s, on node %v, want %s, on node %v", i, p.Name, c.Decision, c.OnNode, tc.want, tc.onNode)
+			}
+		}
+	}
+}
+
+// Image volumes get an answer of their own; their references are in the
+// registry like the containers' images; a container that waits for its
+// volume says so; the pod's own events are reported.
+func TestExplainImageVolumes(t *testing.T) {
+	manifest := func(policy string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  imagePullSecrets: [{name: regcred}]\n" +
+			"  containers: [{name: c, image: 'nginx:1.28', volumeMounts: [{name: model, mountPath: /m}]}]\n" +
+			"  volumes: [{name: model, image: {reference: 'quay.io/org/model:v1'" + policy + "}}]\n"
+	}
+	for i, tc := range []struct {
+		policy  string // the volume's pullPolicy, as written
+		nodeHas []string
+		want    pullsim.Verdict // the volume's decision
+		policyW pullpolicy.PullPolicy
+		event   string          // a substring of the volume's events
+		ctr     pullsim.Verdict // the container's decision
+		ctrWhy  string          // a substring of the container's why
+	}{
+		{"", nil, pullsim.VerdictPull, "IfNotPresent", "Successfully pulled image \"quay.io/org/model:v1\"", pullsim.VerdictPull, "IfNotPresent pulls"},
+		{", pullPolicy: Never", nil, pullsim.VerdictNeverPull, "Never", "is not present with pull policy of Never", "", "mounts image volume model, which is not ready"},
+		{", pullPolicy: Never", []string{"quay.io/org/model:v1"}, pullsim.VerdictCacheHit, "Never", "already present", pullsim.VerdictPull, "IfNotPresent pulls"},
+	} {
+		e, err := pullsim.Explain([]byte(manifest(tc.policy)), tc.nodeHas...)
+		require.NoError(t, err, "step %d", i)
+		p := e.Pods[0]
+		require.Len(t, p.Volumes, 1, "step %d", i)
+		v := p.Volumes[0]
+		assert.Equal(t, "quay.io/org/model:v1", v.Reference, "step %d", i)
+		assert.Equal(t, tc.want, v.Decision, "step %d: volume decision", i)
+		assert.Equal(t, tc.policyW, v.Policy, "step %d: volume policy", i)
+		assert.Contains(t, strings.Join(v.Events, "\n"), tc.event, "step %d: volume events", i)
+		assert.Equal(t, tc.ctr, p.Containers[0].Decision, "step %d: container decision", i)
+		assert.Contains(t, p.Containers[0].Why, tc.ctrWhy, "step %d: container why", i)
+		for _, ev := range p.Containers[0].Events {
+			assert.NotContains(t, ev, "quay.io/org/model", "step %d: a volume's event among the container's", i)
+		}
+	}
+	// A missing pull secret is the pod's event, about no one container.
+	e, err := pullsim.Explain([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  imagePullSecrets: [{name: regcred}]\n  containers: [{name: c, image: 'nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}]\n"))
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(e.Pods[0].Events, "\n"), "Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (regcred)")
+}

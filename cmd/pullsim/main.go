@@ -77,10 +77,12 @@ Example:
 		name:    "explain",
 		summary: "say whether a pod's containers pull, hit the cache or fail with ErrImageNeverPull",
 		usage:   "[--node-has IMAGE]... [-o text|json|yaml] POD.yaml",
-		help: `Creates the manifest's pods on a simulated node that holds the --node-has
-images (side-loaded) and a registry that has every image the pods name, and
-prints, per container, the imagePullPolicy after defaulting, the kubelet's
-decision (pull, cache hit, ErrImageNeverPull), why, and the events.
+		help: `Creates each of the manifest's pods on a fresh simulated node that holds
+only the --node-has images (side-loaded, as tags) and a registry that has
+every image the pods and their image volumes name, and prints, per container
+and per image volume, the pull policy after defaulting, the kubelet's
+decision (pull, cache hit, ErrImageNeverPull), why, and the events; then the
+pod's own events (a pull secret that does not exist, ...).
 
 Examples:
   pullsim explain examples/lab/testdata/pull-policy-pod.yaml
@@ -292,7 +294,7 @@ func validateVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	fs := flags(v, stderr)
 	var nodeHas stringList
-	fs.Var(&nodeHas, "node-has", "an image the node already has, as a pod writes it (repeatable)")
+	fs.Var(&nodeHas, "node-has", "an image the node already has, by tag as a pod writes it, such as nginx:1.28; not a digest, which side-loading cannot give (repeatable)")
 	output := fs.String("o", "text", "output format: text, json or yaml")
 	files, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -339,14 +341,40 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "  container %s: image %s (%s)\n", c.Name, c.Image, onNode)
 			fmt.Fprintf(stdout, "    imagePullPolicy: %s (%s)\n", c.Policy, c.Defaulting)
-			fmt.Fprintf(stdout, "    decision: %s: %s\n", c.Decision, c.Why)
-			fmt.Fprintln(stdout, "    events:")
-			for _, ev := range c.Events {
-				fmt.Fprintf(stdout, "      %s\n", ev)
+			fmt.Fprintf(stdout, "    decision: %s\n", decision(c.Decision, c.Why))
+			printEvents(stdout, "    events:", c.Events)
+		}
+		for _, v := range p.Volumes {
+			onNode := "not on the node"
+			if v.OnNode {
+				onNode = "on the node"
 			}
+			fmt.Fprintf(stdout, "  image volume %s: reference %s (%s)\n", v.Name, v.Reference, onNode)
+			fmt.Fprintf(stdout, "    pullPolicy: %s (%s)\n", v.Policy, v.Defaulting)
+			fmt.Fprintf(stdout, "    decision: %s\n", decision(v.Decision, v.Why))
+			printEvents(stdout, "    events:", v.Events)
+		}
+		if len(p.Events) > 0 {
+			printEvents(stdout, "  pod events:", p.Events)
 		}
 	}
 	return exitOK
+}
+
+// decision prints a verdict and why; "none" when the kubelet did not get to
+// the image.
+func decision(d pullsim.Verdict, why string) string {
+	if d == "" {
+		return "none: " + why
+	}
+	return string(d) + ": " + why
+}
+
+func printEvents(w io.Writer, title string, events []string) {
+	fmt.Fprintln(w, title)
+	for _, ev := range events {
+		fmt.Fprintf(w, "%s  %s\n", strings.Repeat(" ", len(title)-len(strings.TrimLeft(title, " "))), ev)
+	}
 }
 
 func count(n int, what string) string {

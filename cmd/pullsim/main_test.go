@@ -114,6 +114,8 @@ func TestExplain(t *testing.T) {
 		{"explain", lab + "pull-policy-pod.yaml", "--node-has", "nginx:1.28"},
 		{"explain", lab + "never-pod.yaml"},
 		{"explain", "--node-has", "busybox:1.36", lab + "never-pod.yaml"},
+		{"explain", "testdata/image-volume-pod.yaml"},
+		{"explain", "--node-has", "quay.io/acme/model:v1", "testdata/image-volume-pod.yaml"},
 	} {
 		status, out, errs := call(args...)
 		require.Equal(t, exitOK, status, errs)
