@@ -290,6 +290,12 @@ func (d *decoder) object(doc document) error {
 	switch {
 	case slices.Contains(podGVKs, gvk), typedList(gvk):
 	default:
+		// A kind the API server does not serve at a version it does
+		// (kind: pod, kind: Deploymnet) is refused as the server refuses
+		// it, instead of being skipped as if it made no pods.
+		if scheme.IsVersionRegistered(gv) && !scheme.Recognizes(gvk) {
+			return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
+		}
 		if base := strings.TrimSuffix(d.kind, "List"); slices.Contains(podKinds, base) && slices.Contains(builtinGroups, gv.Group) {
 			return d.errorf("no matches for kind %q in version %q", d.kind, apiVersion)
 		}

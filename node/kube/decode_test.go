@@ -176,6 +176,12 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 (Deployment web): no matches for kind "Deployment" in version "extensions/v1beta1"`},
 		{in: "apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\n",
 			want: `document 0 (Pod p): no matches for kind "Pod" in version "apps/v1"`},
+		{in: "apiVersion: v1\nkind: pod\nmetadata: {name: p}\n",
+			want: `document 0 (pod p): no matches for kind "pod" in version "v1"`},
+		{in: "apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n---\napiVersion: batch/v1\nkind: Cronjob\nmetadata: {name: c}\n",
+			want: "document 0 (Deploymnet web): no matches for kind \"Deploymnet\" in version \"apps/v1\"\ndocument 1 (Cronjob c): no matches for kind \"Cronjob\" in version \"batch/v1\""},
+		{in: "apiVersion: v1\nkind: Configmap\nmetadata: {name: c}\n",
+			want: `document 0 (Configmap c): no matches for kind "Configmap" in version "v1"`},
 		{in: "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: a, image: x}]}\n",
 			want: `document 0 (Pod): metadata.name: Required value: name or generateName is required`},
 		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: ' x'}, {name: a, image: z, imagePullPolicy: always}]}\n",
@@ -242,14 +248,19 @@ func TestDecodeNothingHalfCreated(t *testing.T) {
 }
 
 // Custom resources are skipped and reported, even under a kind name that
-// carries pods in Kubernetes' own groups.
+// carries pods in Kubernetes' own groups; so are the built-in kinds that
+// make no pods, and the kinds of groups pullsim does not read.
 func TestDecodeSkipsCustomResources(t *testing.T) {
-	res, err := kube.Decode([]byte("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Job\nmetadata: {name: j}\n"))
+	res, err := kube.Decode([]byte("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n---\napiVersion: example.com/v1\nkind: Job\nmetadata: {name: j}\n" +
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: ControllerRevision\nmetadata: {name: r}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n"))
 	require.NoError(t, err)
 	assert.Empty(t, res.Pods)
 	assert.Equal(t, []kube.Skipped{
 		{Index: 0, Item: -1, APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Namespace: "shop", Name: "web"},
 		{Index: 1, Item: -1, APIVersion: "example.com/v1", Kind: "Job", Name: "j"},
+		{Index: 2, Item: -1, APIVersion: "v1", Kind: "ConfigMap", Name: "c"},
+		{Index: 3, Item: -1, APIVersion: "apps/v1", Kind: "ControllerRevision", Name: "r"},
+		{Index: 4, Item: -1, APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Name: "i"},
 	}, res.Skipped)
 }
 

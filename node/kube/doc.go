@@ -49,7 +49,10 @@
 //
 // Documents of other kinds (Service, ConfigMap, Ingress, custom resources,
 // ...) are no error: they are listed in [Result.Skipped], with their index
-// and, inside a v1 List, their item. Empty documents (only comments) are
+// and, inside a v1 List, their item. A kind that an API group pullsim reads
+// (core/v1, apps/v1, batch/v1) does not have, such as "kind: pod" or
+// "kind: Deploymnet", is refused as the API server refuses it: no matches
+// for kind "pod" in version "v1". Empty documents (only comments) are
 // ignored and not counted.
 //
 // # What pullsim reads from a pod
