@@ -1,15 +1,20 @@
 package pullsim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/registry"
 )
 
-// fieldError is a kubelet setting pullsim cannot turn into a node option.
+// fieldError is a node setting pullsim cannot turn into a node option; field
+// is its path under the node ("kubelet.registryBurst").
 type fieldError struct {
 	field string
 	err   error
@@ -37,10 +42,10 @@ func (n NodeSpec) options() ([]node.Option, error) {
 			burst = *k.RegistryBurst
 		}
 		if qps < 0 {
-			return nil, &fieldError{"registryPullQPS", fmt.Errorf("must not be negative")}
+			return nil, &fieldError{"kubelet.registryPullQPS", fmt.Errorf("must not be negative")}
 		}
 		if burst < 0 {
-			return nil, &fieldError{"registryBurst", fmt.Errorf("must not be negative")}
+			return nil, &fieldError{"kubelet.registryBurst", fmt.Errorf("must not be negative")}
 		}
 		opts = append(opts, node.WithRegistryPullQPS(float64(qps), int(burst)))
 	}
@@ -79,10 +84,11 @@ func (n NodeSpec) options() ([]node.Option, error) {
 		opts = append(opts, node.WithNodeStatusMaxImages(int(*k.NodeStatusMaxImages)))
 	}
 	if n.ImageFSCapacity != nil {
-		if n.ImageFSCapacity.Sign() < 0 {
-			return nil, &fieldError{"imageFSCapacity", fmt.Errorf("must not be negative")}
+		capacity, err := bytesOf(*n.ImageFSCapacity)
+		if err != nil {
+			return nil, &fieldError{"imageFSCapacity", err}
 		}
-		opts = append(opts, node.WithImageFSCapacity(n.ImageFSCapacity.Value()))
+		opts = append(opts, node.WithImageFSCapacity(capacity))
 	}
 	if len(n.Credentials) > 0 {
 		auths := make(map[string]registry.Credential, len(n.Credentials))
@@ -92,4 +98,19 @@ func (n NodeSpec) options() ([]node.Option, error) {
 		opts = append(opts, node.WithNodeCredentials(auths))
 	}
 	return opts, nil
+}
+
+// bytesOf returns a quantity of bytes as an int64: an error for a negative
+// quantity, and for one too large for an int64 (1e100, 8Ei), which
+// resource.Quantity.Value would turn into another number (0 for 1e100).
+func bytesOf(q resource.Quantity) (int64, error) {
+	if q.Sign() < 0 {
+		return 0, errors.New("must not be negative")
+	}
+	// Value clamps or wraps what does not fit; AsInt64 says so (it also
+	// refuses fractions, which Value rounds up, as before).
+	if _, ok := q.AsInt64(); !ok && q.CmpInt64(math.MaxInt64) >= 0 {
+		return 0, fmt.Errorf("out of range: at most %d bytes", int64(math.MaxInt64))
+	}
+	return q.Value(), nil
 }

@@ -112,8 +112,8 @@ func (s *Scenario) validate() error {
 		}
 		builds[b.Name] = true
 		for j, l := range b.Layers {
-			if l.Size.Sign() < 0 {
-				bad(fmt.Sprintf("%s.layers[%d].size", p, j), "must not be negative")
+			if _, err := bytesOf(l.Size); err != nil {
+				bad(fmt.Sprintf("%s.layers[%d].size", p, j), "%v", err)
 			}
 		}
 	}
@@ -155,8 +155,10 @@ func (s *Scenario) validate() error {
 			if r.Link.Timeout != nil && r.Link.Timeout.Duration < 0 {
 				bad(p+".link.timeout", "must not be negative")
 			}
-			if r.Link.Bandwidth != nil && r.Link.Bandwidth.Sign() < 0 {
-				bad(p+".link.bandwidth", "must not be negative")
+			if r.Link.Bandwidth != nil {
+				if _, err := bytesOf(*r.Link.Bandwidth); err != nil {
+					bad(p+".link.bandwidth", "%v", err)
+				}
 			}
 		}
 		for j, im := range r.Images {
@@ -214,7 +216,7 @@ func (s *Scenario) validate() error {
 			var fe *fieldError
 			switch {
 			case errors.As(err, &fe):
-				bad(p+".kubelet."+fe.field, "%v", fe.err)
+				bad(p+"."+fe.field, "%v", fe.err)
 			case strings.Contains(err.Error(), "unsupported kubelet version"):
 				bad(p+".kubeletVersion", "%v", err)
 			case strings.Contains(err.Error(), "unknown container runtime"):
