@@ -74,7 +74,11 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		}
 		hash := podTemplateHash(&o.Spec.Template, o.Status.CollisionCount)
 		rs := w.name + "-" + hash
-		return w.pods(replicas(o.Spec.Replicas), func(i int) (string, map[string]string) {
+		n, err := replicas(o.Spec.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		return w.pods(n, func(i int) (string, map[string]string) {
 			return generateName(rs+"-", w.seed(i)), map[string]string{labelPodTemplateHash: hash}
 		})
 	case *appsv1.ReplicaSet:
@@ -82,7 +86,11 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
-		return w.pods(replicas(o.Spec.Replicas), w.generated)
+		n, err := replicas(o.Spec.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		return w.pods(n, w.generated)
 	case *corev1.ReplicationController:
 		if o.Spec.Template == nil {
 			return nil, fmt.Errorf("spec.template: Required value")
@@ -95,7 +103,11 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
-		return w.pods(replicas(o.Spec.Replicas), w.generated)
+		n, err := replicas(o.Spec.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		return w.pods(n, w.generated)
 	case *appsv1.DaemonSet:
 		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
 		if err != nil {
@@ -114,7 +126,11 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
-		return w.pods(replicas(o.Spec.Replicas), func(i int) (string, map[string]string) {
+		n, err := replicas(o.Spec.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		return w.pods(n, func(i int) (string, map[string]string) {
 			name := w.name + "-" + strconv.Itoa(i)
 			return name, map[string]string{labelStatefulPodName: name, labelStatefulIndex: strconv.Itoa(i)}
 		})
@@ -262,12 +278,17 @@ func jobPods(meta metav1.ObjectMeta, spec *batchv1.JobSpec, path string) ([]node
 	})
 }
 
-// replicas is spec.replicas with apps/v1's default of 1.
-func replicas(r *int32) int {
+// replicas is spec.replicas with apps/v1's default of 1; a negative count
+// is refused with the API server's validation error
+// (ValidateNonnegativeField).
+func replicas(r *int32) (int, error) {
 	if r == nil {
-		return 1
+		return 1, nil
 	}
-	return max(int(*r), 0)
+	if *r < 0 {
+		return 0, fmt.Errorf("spec.replicas: Invalid value: %d: must be greater than or equal to 0", *r)
+	}
+	return int(*r), nil
 }
 
 // workloadName is the object's name, or its generateName completed.
