@@ -77,3 +77,21 @@ func TestImageByIDPulledRecords(t *testing.T) {
 		})
 	}
 }
+
+// An image the node holds by digest alone has no repo:tag name: a
+// container started by its ID shows the ID as its image, as containerd
+// shows the image its config names when the image has no tag.
+func TestImageByIDWithoutTags(t *testing.T) {
+	nginx := imageID("nginx")
+	w := newWorld(t, node.WithEnsureSecretPulledImages(false))
+	byDigest := "nginx@" + manifestOf("nginx")
+	w.run([]step{
+		{action: push("nginx:1.28", "nginx")},
+		{action: create("a", byDigest, ""), runs: "nginx", resolves: 1, blobs: 3, events: []string{pulling(byDigest), pulled(byDigest, size("nginx"))}},
+		{action: create("b", nginx, pullpolicy.PullNever), runs: "nginx", events: []string{fmt.Sprintf("Normal Pulled Container image %q already present on machine", nginx)}},
+	})
+	p, _ := w.node("").Pod("", "b")
+	if cs := p.Status.ContainerStatuses[0]; cs.Image != nginx || cs.ImageID != "docker.io/library/"+byDigest {
+		t.Errorf("status image, imageID = %q, %q, want %q, %q", cs.Image, cs.ImageID, nginx, "docker.io/library/"+byDigest)
+	}
+}
