@@ -165,8 +165,11 @@ func (n *Node) describeEvents(w io.Writer, ps *podState, now time.Time) {
 	slices.SortStableFunc(agg, func(a, b *aggregatedEvent) int { return a.last.Compare(b.last) })
 	fmt.Fprintf(w, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
 	fmt.Fprintf(w, "  ----\t------\t----\t----\t-------\n")
-	fmt.Fprintf(w, "  Normal\tScheduled\t%s\tdefault-scheduler\tSuccessfully assigned %s/%s to %s\n",
-		HumanDuration(now.Sub(ps.createdAt)), ps.namespace(), ps.name(), n.name)
+	if !ps.bound {
+		// A pod created with spec.nodeName set was never scheduled.
+		fmt.Fprintf(w, "  Normal\tScheduled\t%s\tdefault-scheduler\tSuccessfully assigned %s/%s to %s\n",
+			HumanDuration(now.Sub(ps.createdAt)), ps.namespace(), ps.name(), n.name)
+	}
 	for _, a := range agg {
 		age := HumanDuration(now.Sub(a.first))
 		if a.count > 1 {

@@ -124,3 +124,31 @@ Events:
 		t.Errorf("Describe =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// kubectl describe pod lists the scheduler's Scheduled event first, except
+// for a pod created with spec.nodeName set: no scheduler placed it.
+func TestDescribeScheduled(t *testing.T) {
+	w := newWorld(t)
+	w.reg.MustPush("busybox:1.36", build("busybox"))
+	n := w.node("")
+	n.MustCreatePod(appPod("scheduled", "busybox:1.36", ""))
+	bound := appPod("bound", "busybox:1.36", "")
+	bound.Spec.NodeName = "node-1"
+	n.MustCreatePod(bound)
+	for i, tc := range []struct {
+		pod  string
+		want bool
+	}{{"scheduled", true}, {"bound", false}} {
+		var b strings.Builder
+		if err := n.Describe(&b, "default", tc.pod); err != nil {
+			t.Fatal(err)
+		}
+		line := "default-scheduler  Successfully assigned default/" + tc.pod + " to node-1"
+		if got := strings.Contains(b.String(), line); got != tc.want {
+			t.Errorf("case %d: describe %s has %q: %v, want %v\n%s", i, tc.pod, line, got, tc.want, b.String())
+		}
+		if !strings.Contains(b.String(), "Container started") {
+			t.Errorf("case %d: describe %s lists no kubelet event:\n%s", i, tc.pod, b.String())
+		}
+	}
+}

@@ -331,6 +331,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 	// The pod is bound to the node (nothing validates nodeName), and a
 	// spec equal to one the node stores is valid: only the metadata needs
 	// checking then (see validatePodSpec).
+	bound := p.Spec.NodeName != "" // no scheduler placed it
 	p.Spec.NodeName = n.name
 	stored := n.workers.stored(&p.Spec)
 	errs := validateObjectMeta(p.Namespace, p.Name)
@@ -348,6 +349,7 @@ func (n *Node) CreatePod(p Pod) (Pod, error) {
 		return Pod{}, &apiError{ErrAlreadyExists, fmt.Sprintf("pods %q already exists", p.Name)}
 	}
 	ps := n.workers.add(&p, stored, key, n.now())
+	ps.bound = bound
 	return ps.export(), nil
 }
 
@@ -366,8 +368,8 @@ func (n *Node) MustCreatePod(p Pod) Pod {
 // killed when terminationGracePeriodSeconds (30 by default) ends; then the
 // native sidecars, in reverse order, with what is left of the grace period.
 // Until then the pod is Terminating: it keeps its name and its images stay
-// in use. Its images stay on the node; its backoff entries stay too, under
-// its UID, and are forgotten after 2×max without failures.
+// in use. Its images stay on the node; its backoff entries, under its UID,
+// go with it when it is removed.
 func (n *Node) DeletePod(namespace, name string) error {
 	n.catchUp()
 	key := podID(namespace, name)

@@ -437,6 +437,7 @@ type podState struct {
 	terminating bool          // deleted: its containers are being stopped
 	ready       bool          // every app container has started once
 	removed     bool          // taken off the node
+	bound       bool          // created with spec.nodeName set: no scheduler placed it
 }
 
 // attempt is an [Attempt] as a pod keeps it: its time since the pod's
