@@ -15,7 +15,10 @@ import (
 	"github.com/pullsim/pullsim/node"
 	"github.com/pullsim/pullsim/pullpolicy"
 	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // PodFromCore converts a core/v1 Pod into the pod pullsim models: the fields
@@ -151,12 +154,29 @@ func stateFromCore(s corev1.ContainerState, id string) (node.ContainerState, err
 	return out, nil
 }
 
-// validateMeta checks that an object has a name or generateName.
-func validateMeta(m metav1.ObjectMeta) error {
-	if m.Name == "" && m.GenerateName == "" {
-		return errors.New("metadata.name: Required value: name or generateName is required")
+// validateMeta returns the API server's errors for the metadata of an
+// object being created (k8s.io/apimachinery/pkg/api/validation:
+// ValidateObjectMeta): name or generateName as nameFn wants them, the
+// namespace a DNS label, labels, annotations, owner references and
+// finalizers. As the API server does before it validates, the namespace
+// defaults to "default" and a generateName is completed.
+func validateMeta(m metav1.ObjectMeta, nameFn apivalidation.ValidateNameFunc) []string {
+	if m.Namespace == "" {
+		m.Namespace = "default"
 	}
-	return nil
+	if m.Name == "" && m.GenerateName != "" {
+		m.Name = workloadName(m)
+	}
+	return fieldErrors(apivalidation.ValidateObjectMeta(&m, true, nameFn, field.NewPath("metadata")))
+}
+
+// fieldErrors returns the texts of field errors.
+func fieldErrors(errs field.ErrorList) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = e.Error()
+	}
+	return out
 }
 
 // validatePodSpec returns the API server's field errors for the parts of a
@@ -187,14 +207,18 @@ func validatePodSpec(path string, s *corev1.PodSpec, policies []corev1.RestartPo
 		}
 	}
 	names := map[string]bool{}
-	check := func(field string, cs []corev1.Container, init bool) {
+	check := func(list string, cs []corev1.Container, init bool) {
 		for i, c := range cs {
-			p := path + "." + field + "[" + strconv.Itoa(i) + "]"
+			p := path + "." + list + "[" + strconv.Itoa(i) + "]"
 			switch {
 			case c.Name == "":
 				errs = append(errs, p+".name: Required value")
 			case names[c.Name]:
 				errs = append(errs, fmt.Sprintf("%s.name: Duplicate value: %q", p, c.Name))
+			default:
+				for _, msg := range validation.IsDNS1123Label(c.Name) {
+					errs = append(errs, field.Invalid(field.NewPath(p+".name"), c.Name, msg).Error())
+				}
 			}
 			names[c.Name] = true
 			switch {

@@ -22,6 +22,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -350,8 +351,8 @@ func (d *decoder) object(doc document) error {
 // or pods.
 func (d *decoder) add(obj runtime.Object) error {
 	if sa, ok := obj.(*corev1.ServiceAccount); ok {
-		if err := validateMeta(sa.ObjectMeta); err != nil {
-			return d.errorf("%v", err)
+		if errs := validateMeta(sa.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
+			return d.errorf("%v", joinFieldErrors(errs))
 		}
 		acct := node.ServiceAccount{Namespace: namespaceOf(sa.ObjectMeta), Name: workloadName(sa.ObjectMeta)}
 		for _, r := range sa.ImagePullSecrets {

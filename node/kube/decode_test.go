@@ -216,6 +216,22 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 item 0 (Deployment web): spec.selector: Required value`},
 		{in: "apiVersion: apps/v1beta1\nkind: DeploymentList\nitems: []\n",
 			want: `document 0 (DeploymentList): no matches for kind "DeploymentList" in version "apps/v1beta1"`},
+		// Names and namespaces as the API server's ValidateObjectMeta
+		// checks them; container names are DNS labels.
+		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: My_Pod}\nspec: {containers: [{name: C_1, image: x}]}\n",
+			want: `document 0 (Pod My_Pod): [metadata.name: Invalid value: "My_Pod": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'), spec.containers[0].name: Invalid value: "C_1": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]`},
+		{in: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: Bad NS}\nspec: {containers: [{name: c, image: x}]}\n",
+			want: `document 0 (Pod p): metadata.namespace: Invalid value: "Bad NS": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`},
+		{in: "apiVersion: v1\nkind: Pod\nmetadata: {generateName: Web_}\nspec: {containers: [{name: c, image: x}]}\n",
+			want: `document 0 (Pod Web_*): [metadata.generateName: Invalid value: "Web_": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'), metadata.name: Invalid value: "Web_7flns": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')]`},
+		{in: deployment("Web", "", "nginx:1.28"),
+			want: `document 0 (Deployment Web): metadata.name: Invalid value: "Web": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
+		{in: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ci, namespace: Team}\n",
+			want: `document 0 (ServiceAccount ci): metadata.namespace: Invalid value: "Team": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`},
+		// Ephemeral containers, which only kubectl debug adds to a running
+		// pod, are refused in any pod template (ValidatePodTemplateSpec).
+		{in: strings.Replace(deployment("web", "", "nginx:1.28"), "      containers:\n", "      ephemeralContainers: [{name: dbg, image: busybox}]\n      containers:\n", 1),
+			want: `document 0 (Deployment web): spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template`},
 		{in: "apiVersion: v1\nkind: Pod\n--- junk\n", want: "document 0: invalid Yaml document separator: junk"},
 		{in: `{"apiVersion":"v1"} {`, want: "document 1: unexpected EOF"},
 	} {

@@ -79,4 +79,13 @@
 //
 //	document 1 (Deployment web): strict decoding error: unknown field "spec.template.spec.containers[0].imagePulPolicy"
 //	document 0 (Job migrate): spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"
+//
+// Metadata is checked as the API server checks it at create, with
+// apimachinery's ValidateObjectMeta and its texts: names (and generateName
+// prefixes) are DNS subdomains, a StatefulSet's a DNS label, namespaces DNS
+// labels; labels and annotations are well-formed. Container names are DNS
+// labels. A pod template may not hold ephemeral containers ("ephemeral
+// containers not allowed in pod template"); a Pod document's are kept, as
+// an informer's object carries them, and the node refuses them at create
+// ("cannot be set on create").
 package kube

@@ -23,10 +23,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Labels the controllers put on the pods they create.
@@ -49,10 +52,14 @@ const maxGeneratedNameLength = 63 - 5
 func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		if err := validateMeta(o.ObjectMeta); err != nil {
-			return nil, err
+		// Ephemeral containers, which an informer's object may carry, are
+		// kept: the node refuses them at create, as the API server does.
+		if o.Name == "" && o.GenerateName != "" {
+			o.Name = generateName(o.GenerateName, seed(o, at))
 		}
-		if errs := validatePodSpec("spec", &o.Spec, nil); len(errs) > 0 {
+		errs := validateMeta(o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
+		errs = append(errs, validatePodSpec("spec", &o.Spec, nil)...)
+		if len(errs) > 0 {
 			return nil, joinFieldErrors(errs)
 		}
 		p, err := PodFromCore(o)
@@ -60,15 +67,12 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 			return nil, err
 		}
 		p.Namespace = namespaceOf(o.ObjectMeta)
-		if p.Name == "" {
-			p.Name = generateName(o.GenerateName, seed(o, at))
-		}
 		// Applying a manifest creates a new object: the node gives it a
 		// UID, a creation time and a status.
 		p.UID, p.CreationTimestamp, p.Status = "", time.Time{}, node.PodStatus{}
 		return []node.Pod{p}, nil
 	case *appsv1.Deployment:
-		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always, apivalidation.NameIsDNSSubdomain)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +86,7 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 			return generateName(rs+"-", w.seed(i)), map[string]string{labelPodTemplateHash: hash}
 		})
 	case *appsv1.ReplicaSet:
-		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always, apivalidation.NameIsDNSSubdomain)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +103,7 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		if o.Spec.Selector != nil {
 			sel = &metav1.LabelSelector{MatchLabels: o.Spec.Selector}
 		}
-		w, err := newWorkloadAt(o.ObjectMeta, sel, o.Spec.Template, always, "spec.")
+		w, err := newWorkloadAt(o.ObjectMeta, sel, o.Spec.Template, always, apivalidation.NameIsDNSSubdomain, "spec.")
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +113,7 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		}
 		return w.pods(n, w.generated)
 	case *appsv1.DaemonSet:
-		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always)
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always, apivalidation.NameIsDNSSubdomain)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +126,7 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim.Name + "-" + o.Name},
 			}})
 		}
-		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, t, always)
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, t, always, apivalidation.NameIsDNSLabel)
 		if err != nil {
 			return nil, err
 		}
@@ -137,8 +141,8 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 	case *batchv1.Job:
 		return jobPods(o.ObjectMeta, &o.Spec, "spec.")
 	case *batchv1.CronJob:
-		if err := validateMeta(o.ObjectMeta); err != nil {
-			return nil, err
+		if errs := validateMeta(o.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
+			return nil, joinFieldErrors(errs)
 		}
 		if o.Spec.Suspend != nil && *o.Spec.Suspend {
 			return nil, nil
@@ -166,20 +170,29 @@ type workload struct {
 }
 
 // newWorkload validates an apps/v1 workload, whose selector is required.
-func newWorkload(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *corev1.PodTemplateSpec, policies []corev1.RestartPolicy) (*workload, error) {
+func newWorkload(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *corev1.PodTemplateSpec, policies []corev1.RestartPolicy, nameFn apivalidation.ValidateNameFunc) (*workload, error) {
 	if selector == nil {
 		return nil, fmt.Errorf("spec.selector: Required value")
 	}
-	return newWorkloadAt(meta, selector, t, policies, "spec.")
+	return newWorkloadAt(meta, selector, t, policies, nameFn, "spec.")
 }
 
 // newWorkloadAt validates a workload whose spec is at the path spec (with
-// its trailing dot); a nil selector is not checked.
-func newWorkloadAt(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *corev1.PodTemplateSpec, policies []corev1.RestartPolicy, spec string) (*workload, error) {
-	if err := validateMeta(meta); err != nil {
-		return nil, err
+// its trailing dot); a nil selector is not checked. nameFn is how the API
+// server checks the kind's names: a DNS subdomain, except a StatefulSet's,
+// a DNS label (ValidateStatefulSetName), since its pods' names are
+// hostnames.
+func newWorkloadAt(meta metav1.ObjectMeta, selector *metav1.LabelSelector, t *corev1.PodTemplateSpec, policies []corev1.RestartPolicy, nameFn apivalidation.ValidateNameFunc, spec string) (*workload, error) {
+	errs := validateMeta(meta, nameFn)
+	// ValidatePodTemplateSpec: the template's labels and annotations, its
+	// spec, and no ephemeral containers.
+	tp := field.NewPath(spec + "template")
+	errs = append(errs, fieldErrors(metav1validation.ValidateLabels(t.Labels, tp.Child("labels")))...)
+	errs = append(errs, fieldErrors(apivalidation.ValidateAnnotations(t.Annotations, tp.Child("annotations")))...)
+	errs = append(errs, validatePodSpec(spec+"template.spec", &t.Spec, policies)...)
+	if len(t.Spec.EphemeralContainers) > 0 {
+		errs = append(errs, field.Forbidden(tp.Child("spec", "ephemeralContainers"), "ephemeral containers not allowed in pod template").Error())
 	}
-	errs := validatePodSpec(spec+"template.spec", &t.Spec, policies)
 	if selector != nil {
 		sel, err := metav1.LabelSelectorAsSelector(selector)
 		switch {
@@ -247,7 +260,7 @@ func (w *workload) seed(i int) []byte {
 
 // jobPods returns the pods of a Job (or a CronJob's Job template at path).
 func jobPods(meta metav1.ObjectMeta, spec *batchv1.JobSpec, path string) ([]node.Pod, error) {
-	w, err := newWorkloadAt(meta, nil, &spec.Template, jobPolicy, path)
+	w, err := newWorkloadAt(meta, nil, &spec.Template, jobPolicy, apivalidation.NameIsDNSSubdomain, path)
 	if err != nil {
 		return nil, err
 	}
