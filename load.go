@@ -73,8 +73,12 @@ func Load(path string) (*Scenario, error) {
 // errors, and the directory of apply steps' relative paths. Decoding is
 // strict: an unknown field, a value of the wrong type, an unparsable
 // duration or quantity is refused; so is a step out of time order, a
-// reference to a node, registry, build or pod that does not exist, and an
-// expectation that could never be checked. A file holds one scenario: a
+// reference to a node, registry, build or pod that does not exist, an
+// expectation that could never be checked, and a pod or service account the
+// API server would refuse at create: each apply step's objects are created,
+// in order, on throwaway nodes with the scenario's settings and a cluster
+// as it stands at that step, through the calls Run makes, so Run does not
+// refuse what Parse passed. A file holds one scenario: a
 // second YAML document ("---") that is not empty is refused, since it would
 // never run. Every problem found is reported,
 // each as an *Error with file, line and field, joined with errors.Join.

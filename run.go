@@ -285,23 +285,11 @@ func (s *Scenario) newWorld() (*world, error) {
 			}
 		}
 	}
-	cluster := node.NewCluster()
+	cluster, err := s.newCluster()
+	if err != nil {
+		return nil, err
+	}
 	w.cluster = cluster
-	cluster.SetAlwaysPullImages(s.Spec.Cluster.AlwaysPullImages)
-	for i, sec := range s.Spec.Cluster.Secrets {
-		auths := make(map[string]registry.Credential, len(sec.Auths))
-		for loc, c := range sec.Auths {
-			auths[loc] = registry.Credential(c)
-		}
-		if _, err := cluster.CreateSecret(node.DockerConfigSecret(sec.Namespace, sec.Name, auths)); err != nil {
-			return nil, s.errorf(fmt.Sprintf("spec.cluster.secrets[%d]", i), "%v", err)
-		}
-	}
-	for i, sa := range s.Spec.Cluster.ServiceAccounts {
-		if _, err := cluster.CreateServiceAccount(node.ServiceAccount{Namespace: sa.Namespace, Name: sa.Name, ImagePullSecrets: sa.ImagePullSecrets}); err != nil {
-			return nil, s.errorf(fmt.Sprintf("spec.cluster.serviceAccounts[%d]", i), "%v", err)
-		}
-	}
 	for i, ns := range s.Spec.Nodes {
 		p := fmt.Sprintf("spec.nodes[%d]", i)
 		opts, err := ns.options()
@@ -321,6 +309,33 @@ func (s *Scenario) newWorld() (*world, error) {
 	}
 	w.rec = NewRecorder(w.reg, w.nodes...)
 	return w, nil
+}
+
+// newCluster returns the API server's side of the scenario as it stands
+// before the first step: spec.cluster's admission plugin, secrets and
+// service accounts. Every object it cannot create is reported.
+func (s *Scenario) newCluster() (*node.Cluster, error) {
+	cluster := node.NewCluster()
+	cluster.SetAlwaysPullImages(s.Spec.Cluster.AlwaysPullImages)
+	var errs []error
+	for i, sec := range s.Spec.Cluster.Secrets {
+		auths := make(map[string]registry.Credential, len(sec.Auths))
+		for loc, c := range sec.Auths {
+			auths[loc] = registry.Credential(c)
+		}
+		if _, err := cluster.CreateSecret(node.DockerConfigSecret(sec.Namespace, sec.Name, auths)); err != nil {
+			errs = append(errs, s.errorf(fmt.Sprintf("spec.cluster.secrets[%d]", i), "%v", err))
+		}
+	}
+	for i, sa := range s.Spec.Cluster.ServiceAccounts {
+		if _, err := cluster.CreateServiceAccount(node.ServiceAccount{Namespace: sa.Namespace, Name: sa.Name, ImagePullSecrets: sa.ImagePullSecrets}); err != nil {
+			errs = append(errs, s.errorf(fmt.Sprintf("spec.cluster.serviceAccounts[%d]", i), "%v", err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cluster, nil
 }
 
 // runTo lets virtual time run to t on every node.

@@ -145,6 +145,14 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:15: spec.steps[0]: a step has at most one action, this one has 2: [apply restartKubelet]`},
 		{"bad manifest", "          - {name: app, image: app:1}", "          - {name: app, image: app:1, imagePulPolicy: Always}",
 			`bad.yaml:16: spec.steps[0].apply: `},
+		// What the API server refuses at create is refused here too: Parse
+		// creates each step's pods on throwaway nodes, as Run will.
+		{"ephemeral containers on create", "          - {name: app, image: app:1}", "          - {name: app, image: app:1}\n          ephemeralContainers: [{name: dbg, image: app:1}]",
+			`bad.yaml:16: spec.steps[0].apply: Pod "app" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create`},
+		{"a service account that does not exist", "          containers:", "          serviceAccountName: builder\n          containers:",
+			`bad.yaml:16: spec.steps[0].apply: pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)`},
+		{"a bad pod name", "        metadata: {name: app}", "        metadata: {name: My_App}",
+			`bad.yaml:16: spec.steps[0].apply: document 0 (Pod My_App): metadata.name: Invalid value: "My_App": a lowercase RFC 1123 subdomain`},
 		{"kubelet settings that do not combine", "  - name: node-1", "  - name: node-1\n    kubelet: {imageGCHighThresholdPercent: 50}",
 			`bad.yaml:14: spec.nodes[0].kubelet: `},
 		{"unknown feature gate", "  - name: node-1", "  - name: node-1\n    kubelet: {featureGates: {ImageVolume: true}}",
@@ -233,14 +241,13 @@ func TestRunFileStopsOnBadInput(t *testing.T) {
 	assert.True(t, rec.fatal)
 }
 
-// A step that cannot be carried out is an error naming the step.
-func TestRunError(t *testing.T) {
+// A pod the API server would refuse is refused by Parse, before anything
+// runs, with the API server's error, which errors.Is finds.
+func TestParseRefusesWhatTheAPIServerRefuses(t *testing.T) {
 	// Valid as a manifest, refused by the API server's admission: the
 	// service account does not exist.
 	data := strings.Replace(base, "          containers:\n", "          serviceAccountName: builder\n          containers:\n", 1)
-	s, err := pullsim.Parse([]byte(data), "bad.yaml")
-	require.NoError(t, err)
-	_, err = s.Run()
+	_, err := pullsim.Parse([]byte(data), "bad.yaml")
 	require.Error(t, err)
 	assert.EqualError(t, err, `bad.yaml:16: spec.steps[0].apply: pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)`)
 	assert.ErrorIs(t, err, node.ErrForbidden)

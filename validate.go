@@ -181,9 +181,11 @@ func (s *Scenario) validate() error {
 		}
 	}
 
+	named := true
 	for i, sec := range sp.Cluster.Secrets {
 		if sec.Name == "" {
 			bad(fmt.Sprintf("spec.cluster.secrets[%d].name", i), "required")
+			named = false
 		}
 	}
 	// The service accounts the cluster holds as the steps go: those of
@@ -192,9 +194,21 @@ func (s *Scenario) validate() error {
 	for i, sa := range sp.Cluster.ServiceAccounts {
 		if sa.Name == "" {
 			bad(fmt.Sprintf("spec.cluster.serviceAccounts[%d].name", i), "required")
+			named = false
 		}
 		accounts[namespaceOr(sa.Namespace)+"/"+sa.Name] = sa.ImagePullSecrets
 	}
+	// dry is the API server's side as the run will have it, step by step:
+	// apply steps create their service accounts and pods in it, on
+	// throwaway nodes with the scenario's settings (see dryApply).
+	var dry *node.Cluster
+	if named {
+		var err error
+		if dry, err = s.newCluster(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	dryOpts := make([][]node.Option, len(sp.Nodes)) // nil for a node that cannot be made
 
 	nodes := map[string]int{}
 	if len(sp.Nodes) == 0 {
@@ -211,6 +225,9 @@ func (s *Scenario) validate() error {
 		opts, err := n.options()
 		if err == nil {
 			_, err = node.New(n.Name, registry.New(), opts...)
+		}
+		if err == nil {
+			dryOpts[i] = append([]node.Option{}, opts...) // not nil, even for the defaults
 		}
 		if err != nil {
 			var fe *fieldError
@@ -397,6 +414,11 @@ func (s *Scenario) validate() error {
 				s.known[k] = np
 				pl.pods = append(pl.pods, np)
 			}
+			if dry != nil {
+				for _, err := range s.dryApply(pl, dry, dryOpts) {
+					bad(p+".apply", "%w", err)
+				}
+			}
 		}
 		if st.Expect != nil {
 			s.validateExpect(p+".expect", st.Expect, pl, live, nodes, builds, bad)
@@ -501,6 +523,51 @@ func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map
 	if e.Bytes != nil && *e.Bytes < 0 {
 		bad(p+".bytes", "must not be negative")
 	}
+}
+
+// dryApply does what Run's apply does with an apply step's service
+// accounts and pods, in the same order and through the same calls
+// (Cluster.CreateServiceAccount, Node.CreatePod: defaulting, admission,
+// validation), on cluster and on a throwaway node per node the pods go to,
+// made with opts, the options of each scenario node. It returns every
+// refusal, as Run words it: what the API server refuses at create is
+// refused before anything runs, and validate and run cannot disagree.
+// Pods of a node whose options are nil are not tried.
+func (s *Scenario) dryApply(pl *plannedStep, cluster *node.Cluster, opts [][]node.Option) []error {
+	var errs []error
+	nodes := map[int]*node.Node{}
+	accounts := pl.accounts
+	create := func(before int) {
+		for ; len(accounts) > 0 && accounts[0].Pods <= before; accounts = accounts[1:] {
+			if accounts[0].unchanged {
+				continue
+			}
+			if _, err := cluster.CreateServiceAccount(accounts[0].Account); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", accounts[0].ServiceAccount, err))
+			}
+		}
+	}
+	for j, np := range pl.pods {
+		create(j)
+		if opts[np.node] == nil {
+			continue
+		}
+		n := nodes[np.node]
+		if n == nil {
+			var err error
+			n, err = node.New(s.Spec.Nodes[np.node].Name, registry.New(), append(slices.Clip(opts[np.node]), node.WithCluster(cluster))...)
+			if err != nil {
+				errs = append(errs, err) // unreachable: validate made this node
+				continue
+			}
+			nodes[np.node] = n
+		}
+		if _, err := n.CreatePod(np.pod); err != nil {
+			errs = append(errs, withServiceAccountHint(err))
+		}
+	}
+	create(len(pl.pods))
+	return errs
 }
 
 // createdBy reports whether np is created by a step up to and including pl.

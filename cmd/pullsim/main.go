@@ -67,7 +67,9 @@ Examples:
 		usage:   "FILE...",
 		help: `Decodes and validates each scenario: unknown fields, steps out of time order,
 references to nodes, registries, builds or pods that do not exist, unparsable
-durations. Problems are printed as FILE:LINE: FIELD: what is wrong.
+durations, and pods the API server would refuse at create (each apply step's
+pods are created on throwaway nodes, as run creates them). Problems are
+printed as FILE:LINE: FIELD: what is wrong.
 
 Example:
   pullsim validate testdata/scenarios/*.yaml`,
