@@ -533,9 +533,7 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
 		account(len(pl.pods))
-		for _, sk := range pl.skipped {
-			pods = append(pods, strings.ToLower(sk)+" skipped")
-		}
+		pods = append(pods, pl.skipped...)
 		src := "inline manifest"
 		if st.Apply.Path != "" {
 			src = st.Apply.Path

@@ -239,7 +239,9 @@ type Step struct {
 // service account in the cluster, in document order, so that the pods after
 // it may name it (one the cluster has already, with the same
 // imagePullSecrets, is left unchanged); documents of other kinds are
-// skipped.
+// skipped. A workload that makes no pods (replicas: 0, suspend: true) is
+// named in the step's action with why; manifests that would create
+// nothing at all are refused.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`

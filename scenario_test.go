@@ -153,6 +153,9 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:16: spec.steps[0].apply: pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found (declare it in spec.cluster.serviceAccounts, or apply a ServiceAccount document before the pod)`},
 		{"a bad pod name", "        metadata: {name: app}", "        metadata: {name: My_App}",
 			`bad.yaml:16: spec.steps[0].apply: document 0 (Pod My_App): metadata.name: Invalid value: "My_App": a lowercase RFC 1123 subdomain`},
+		{"a workload that makes no pods", "        apiVersion: v1\n        kind: Pod\n        metadata: {name: app}\n        spec:\n          containers:\n          - {name: app, image: app:1}",
+			"        apiVersion: apps/v1\n        kind: Deployment\n        metadata: {name: web}\n        spec:\n          replicas: 0\n          selector: {matchLabels: {app: web}}\n          template:\n            metadata: {labels: {app: web}}\n            spec: {containers: [{name: app, image: app:1}]}",
+			`bad.yaml:16: spec.steps[0].apply: deployment/web makes no pods (replicas: 0): the step would create nothing`},
 		{"kubelet settings that do not combine", "  - name: node-1", "  - name: node-1\n    kubelet: {imageGCHighThresholdPercent: 50}",
 			`bad.yaml:14: spec.nodes[0].kubelet: `},
 		{"unknown feature gate", "  - name: node-1", "  - name: node-1\n    kubelet: {featureGates: {ImageVolume: true}}",
@@ -428,4 +431,32 @@ func BenchmarkRun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A workload that makes no pods beside one that does is no error: the
+// step's action names it, and why.
+func TestApplyIdleWorkload(t *testing.T) {
+	manifest := `      manifest: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 0
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: app, image: app:1}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: app}
+        spec: {containers: [{name: app, image: app:1}]}
+`
+	data := base[:strings.Index(base, "      manifest:\n")] + manifest + base[strings.Index(base, "    advance: 1m\n"):]
+	s, err := pullsim.Parse([]byte(data), "idle.yaml")
+	require.NoError(t, err, data)
+	var out bytes.Buffer
+	_, err = s.Run(pullsim.WithTranscript(&out))
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "kubectl apply -f inline manifest (pod/app on node-1, deployment/web makes no pods (replicas: 0))")
 }

@@ -23,7 +23,7 @@ type plannedStep struct {
 	node     int // the node the action is for; -1 when it needs none
 	pods     []nodePod
 	accounts []plannedAccount // service accounts an apply step creates
-	skipped  []string         // documents of an apply step that carry no pods
+	skipped  []string         // documents of an apply step that make no pods, and why: "service/web skipped"
 	at, end  time.Duration    // start, and start plus advance
 }
 
@@ -366,7 +366,10 @@ func (s *Scenario) validate() error {
 			}
 			pods := res.Pods
 			for _, sk := range res.Skipped {
-				pl.skipped = append(pl.skipped, sk.String())
+				pl.skipped = append(pl.skipped, strings.ToLower(sk.String())+" skipped")
+			}
+			for _, w := range res.Idle {
+				pl.skipped = append(pl.skipped, w.String())
 			}
 			for _, sa := range res.ServiceAccounts {
 				key := sa.Account.Namespace + "/" + sa.Account.Name
@@ -643,6 +646,13 @@ func (s *Scenario) applyPods(a ApplySpec) (kube.Result, error) {
 		return kube.Result{}, err
 	}
 	if len(res.Pods) == 0 && len(res.ServiceAccounts) == 0 {
+		if len(res.Idle) > 0 {
+			idle := make([]string, len(res.Idle))
+			for i, w := range res.Idle {
+				idle[i] = w.String()
+			}
+			return kube.Result{}, fmt.Errorf("%s: the step would create nothing", strings.Join(idle, ", "))
+		}
 		return kube.Result{}, errors.New("the manifests hold no pod, workload or service account")
 	}
 	return res, nil

@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -43,6 +44,29 @@ type Result struct {
 	// does not model (Service, ConfigMap, custom resources, ...), in
 	// document order.
 	Skipped []Skipped
+	// Idle are the workloads that make no pods as written (zero replicas,
+	// a suspended Job or CronJob), in document order: valid objects that
+	// their controllers leave without pods.
+	Idle []IdleWorkload
+}
+
+// IdleWorkload is a workload Decode read that makes no pods, and why.
+type IdleWorkload struct {
+	// Index and Item are the document's position, as in [Skipped].
+	Index, Item int
+	Kind        string
+	Namespace   string // "default" when the document names none
+	Name        string
+	// Why is the field that leaves it without pods, as written:
+	// "replicas: 0", "suspend: true", "parallelism: 0", "completions: 0",
+	// or a CronJob's "jobTemplate.spec.suspend: true".
+	Why string
+}
+
+// String renders the workload as kubectl names it, and why it makes no
+// pods: "deployment/web makes no pods (replicas: 0)".
+func (w IdleWorkload) String() string {
+	return strings.ToLower(w.Kind) + "/" + w.Name + " makes no pods (" + w.Why + ")"
 }
 
 // ServiceAccount is a ServiceAccount document: what the cluster stores when
@@ -364,6 +388,13 @@ func (d *decoder) add(obj runtime.Object) error {
 	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))
 	if err != nil {
 		return d.errorf("%v", err)
+	}
+	if len(pods) == 0 {
+		if why := idle(obj); why != "" {
+			m, _ := apimeta.Accessor(obj) // every kind Decode reads has metadata
+			meta := metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace()}
+			d.res.Idle = append(d.res.Idle, IdleWorkload{Index: d.index, Item: d.item, Kind: d.kind, Namespace: namespaceOf(meta), Name: workloadName(meta), Why: why})
+		}
 	}
 	d.res.Pods = append(d.res.Pods, pods...)
 	return nil

@@ -442,3 +442,38 @@ func TestDecodeTooManyPods(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, res.Pods, 10000)
 }
+
+// A workload that makes no pods as written (zero replicas, suspended) is
+// no error: it is reported in Result.Idle, in document order, with why.
+func TestDecodeIdleWorkloads(t *testing.T) {
+	job := "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  %s\n  template:\n    spec: {restartPolicy: Never, containers: [{name: a, image: x}]}\n"
+	cron := "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '@daily'\n  %s\n  jobTemplate:\n    spec:\n      %s\n      template:\n        spec: {restartPolicy: Never, containers: [{name: a, image: x}]}\n"
+	for i, tc := range []struct {
+		in   string // the manifest
+		want string // Result.Idle, one String per line
+		pods int    // the pods the manifest makes besides
+	}{
+		{in: deployment("web", "replicas: 0", "nginx:1.28"), want: "deployment/web makes no pods (replicas: 0)"},
+		{in: strings.Replace(deployment("db", "replicas: 0", "x"), "kind: Deployment", "kind: StatefulSet", 1), want: "statefulset/db makes no pods (replicas: 0)"},
+		{in: fmt.Sprintf(job, "suspend: true"), want: "job/j makes no pods (suspend: true)"},
+		{in: fmt.Sprintf(job, "parallelism: 0"), want: "job/j makes no pods (parallelism: 0)"},
+		{in: fmt.Sprintf(job, "completions: 0"), want: "job/j makes no pods (completions: 0)"},
+		{in: fmt.Sprintf(cron, "suspend: true", ""), want: "cronjob/nightly makes no pods (suspend: true)"},
+		{in: fmt.Sprintf(cron, "", "suspend: true"), want: "cronjob/nightly makes no pods (jobTemplate.spec.suspend: true)"},
+		{in: deployment("web", "replicas: 0", "x") + "---\n" + deployment("api", "replicas: 1", "x"), want: "deployment/web makes no pods (replicas: 0)", pods: 1},
+		{in: deployment("api", "", "x"), want: "", pods: 1},
+	} {
+		res, err := kube.Decode([]byte(tc.in))
+		if err != nil {
+			t.Errorf("step %d: %v", i, err)
+			continue
+		}
+		var got []string
+		for _, w := range res.Idle {
+			got = append(got, w.String())
+		}
+		if strings.Join(got, "\n") != tc.want || len(res.Pods) != tc.pods {
+			t.Errorf("step %d: got %q and %d pods, want %q and %d", i, got, len(res.Pods), tc.want, tc.pods)
+		}
+	}
+}

@@ -30,7 +30,8 @@
 //	CronJob                 its Job's pods                  the Job is <name>-<minutes since 1970 of node.Epoch>
 //
 // Jobs default parallelism and completions to 1; a suspended Job or CronJob
-// and a workload with zero replicas yield no pods. The generated characters
+// and a workload with zero replicas yield no pods, and are listed in
+// [Result.Idle] with the field that says so. The generated characters
 // come from the controllers' alphabet (bcdfghjklmnpqrstvwxz2456789), like
 // the pod-template-hash, but are derived from the content instead of drawn at
 // random: the same input gives the same names on every run. Pods get their

@@ -156,6 +156,52 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 	return nil, fmt.Errorf("%T carries no pods", obj) // unreachable: Decode lists the kinds
 }
 
+// idle returns why a valid workload that expand gave no pods makes none:
+// the field, as written, that its controller reads as "no pods"; "" when
+// it makes some.
+func idle(obj runtime.Object) string {
+	zero := func(r *int32) bool { return r != nil && *r == 0 }
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return when(zero(o.Spec.Replicas), "replicas: 0")
+	case *appsv1.ReplicaSet:
+		return when(zero(o.Spec.Replicas), "replicas: 0")
+	case *appsv1.StatefulSet:
+		return when(zero(o.Spec.Replicas), "replicas: 0")
+	case *corev1.ReplicationController:
+		return when(zero(o.Spec.Replicas), "replicas: 0")
+	case *batchv1.Job:
+		return idleJob(&o.Spec, "")
+	case *batchv1.CronJob:
+		if o.Spec.Suspend != nil && *o.Spec.Suspend {
+			return "suspend: true"
+		}
+		return idleJob(&o.Spec.JobTemplate.Spec, "jobTemplate.spec.")
+	}
+	return ""
+}
+
+// idleJob is idle for a Job's spec at path (with its trailing dot).
+func idleJob(spec *batchv1.JobSpec, path string) string {
+	switch {
+	case spec.Suspend != nil && *spec.Suspend:
+		return path + "suspend: true"
+	case spec.Parallelism != nil && *spec.Parallelism == 0:
+		return path + "parallelism: 0"
+	case spec.Completions != nil && *spec.Completions == 0:
+		return path + "completions: 0"
+	}
+	return ""
+}
+
+// when returns s if cond holds, else "".
+func when(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}
+
 // The restart policies a workload's template may have.
 var (
 	always    = []corev1.RestartPolicy{corev1.RestartPolicyAlways}
