@@ -10,6 +10,6 @@ import (
 // service accounts (each with its place among the pods). Documents of kinds
 // without pods are skipped, and named in Result.Skipped; workloads that
 // make no pods as written are named in Result.Idle.
-func decodeManifests(data []byte) (kube.Result, error) {
-	return kube.Decode(data)
+func decodeManifests(data []byte, opts ...kube.Option) (kube.Result, error) {
+	return kube.Decode(data, opts...)
 }

@@ -247,7 +247,9 @@ type ApplySpec struct {
 	Manifest json.RawMessage `json:"manifest,omitempty"`
 	// Nodes places the pods without spec.nodeName on these nodes in turn,
 	// as a scheduler spreading a workload would; unset, they go to the
-	// step's node.
+	// step's node. A DaemonSet makes one pod on each of these nodes, as its
+	// controller makes one per node; unset, on the step's node, or on every
+	// node of the scenario when the step names none.
 	Nodes []string `json:"nodes,omitempty"`
 }
 

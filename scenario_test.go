@@ -460,3 +460,31 @@ func TestApplyIdleWorkload(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), "kubectl apply -f inline manifest (pod/app on node-1, deployment/web makes no pods (replicas: 0))")
 }
+
+// A DaemonSet applied to several nodes makes one pod on each, as the
+// DaemonSet controller does; a Deployment beside it is spread in turn.
+func TestApplyDaemonSetOnEveryNode(t *testing.T) {
+	manifest := `      nodes: [node-1, node-2, node-3]
+      manifest: |
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec:
+          selector: {matchLabels: {app: agent}}
+          template:
+            metadata: {labels: {app: agent}}
+            spec: {containers: [{name: agent, image: app:1}]}
+`
+	data := base[:strings.Index(base, "      manifest:\n")] + manifest + "    advance: 1m\n"
+	data = strings.Replace(data, "  - name: node-1\n", "  - name: node-1\n  - name: node-2\n  - name: node-3\n", 1)
+	s, err := pullsim.Parse([]byte(data), "ds.yaml")
+	require.NoError(t, err)
+	r, err := s.Run()
+	require.NoError(t, err)
+	var got []string
+	for _, p := range r.Pods {
+		require.True(t, strings.HasPrefix(p.Name, "agent-"), p.Name)
+		got = append(got, p.Node)
+	}
+	assert.Equal(t, []string{"node-1", "node-2", "node-3"}, got)
+}

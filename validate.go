@@ -359,7 +359,24 @@ func (s *Scenario) validate() error {
 				delete(live, podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name})
 			}
 		case st.Apply != nil:
-			res, err := s.applyPods(*st.Apply)
+			// The nodes a DaemonSet covers: apply.nodes, else the step's
+			// node, else every node of the scenario.
+			var covered []string
+			for _, name := range st.Apply.Nodes {
+				if _, ok := nodes[name]; ok && !slices.Contains(covered, name) {
+					covered = append(covered, name)
+				}
+			}
+			switch {
+			case len(st.Apply.Nodes) > 0:
+			case pl.node >= 0:
+				covered = []string{sp.Nodes[pl.node].Name}
+			default:
+				for _, n := range sp.Nodes {
+					covered = append(covered, n.Name)
+				}
+			}
+			res, err := s.applyPods(*st.Apply, kube.WithNodes(covered...))
 			if err != nil {
 				bad(p+".apply", "%v", err)
 				break
@@ -614,7 +631,7 @@ func hasContainer(p node.Pod, name string) bool {
 }
 
 // applyPods reads the manifests of an apply step.
-func (s *Scenario) applyPods(a ApplySpec) (kube.Result, error) {
+func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, error) {
 	var data []byte
 	switch {
 	case a.Path != "" && len(a.Manifest) > 0:
@@ -641,7 +658,7 @@ func (s *Scenario) applyPods(a ApplySpec) (kube.Result, error) {
 	default:
 		return kube.Result{}, errors.New("give path or manifest")
 	}
-	res, err := decodeManifests(data)
+	res, err := decodeManifests(data, opts...)
 	if err != nil {
 		return kube.Result{}, err
 	}

@@ -156,12 +156,31 @@ func newScheme() *runtime.Scheme {
 	return s
 }
 
+// Option configures Decode.
+type Option func(*config)
+
+type config struct {
+	nodes []string
+}
+
+// WithNodes names the cluster's nodes a manifest is applied to: a DaemonSet
+// makes one pod on each, bound to it (spec.nodeName), in the order given,
+// as the DaemonSet controller makes one pod per node. Without it a
+// DaemonSet makes one pod, unbound. Other kinds are not affected.
+func WithNodes(names ...string) Option {
+	return func(c *config) { c.nodes = names }
+}
+
 // Decode reads a manifest: YAML documents separated by "---", or a stream of
 // JSON objects, each a Kubernetes object or a v1 List of them. It returns
 // the pods the objects make and the objects that make none (see the package
 // documentation for names and defaults). If any document is bad, Decode
 // returns an error naming every bad document, and no pods.
-func Decode(data []byte) (Result, error) {
+func Decode(data []byte, opts ...Option) (Result, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	docs, err := split(data)
 	if err != nil {
 		return Result{}, err
@@ -171,7 +190,7 @@ func Decode(data []byte) (Result, error) {
 		errs []error
 	)
 	for i, doc := range docs {
-		d := &decoder{res: &res, index: i, item: -1}
+		d := &decoder{res: &res, cfg: &cfg, index: i, item: -1}
 		if err := d.object(doc); err != nil {
 			errs = append(errs, err)
 		}
@@ -183,12 +202,12 @@ func Decode(data []byte) (Result, error) {
 }
 
 // DecodeFile reads a manifest file with Decode; errors name the file.
-func DecodeFile(path string) (Result, error) {
+func DecodeFile(path string, opts ...Option) (Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := Decode(data)
+	res, err := Decode(data, opts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -247,6 +266,7 @@ func split(data []byte) ([]document, error) {
 // decoder decodes one document, or one item of a List.
 type decoder struct {
 	res         *Result
+	cfg         *config
 	index, item int
 	// what the error names
 	kind, name string
@@ -342,7 +362,7 @@ func (d *decoder) object(doc document) error {
 			return d.errorf("a List inside a List is not supported")
 		}
 		for i, it := range l.Items {
-			item := &decoder{res: d.res, index: d.index, item: i}
+			item := &decoder{res: d.res, cfg: d.cfg, index: d.index, item: i}
 			if err := item.object(document{data: it.Raw, json: it.Raw}); err != nil {
 				return err
 			}
@@ -358,7 +378,7 @@ func (d *decoder) object(doc document) error {
 			return d.errorf("%v", err) // unreachable: the scheme's lists have items
 		}
 		for i, it := range items {
-			item := &decoder{res: d.res, index: d.index, item: i, kind: strings.TrimSuffix(d.kind, "List")}
+			item := &decoder{res: d.res, cfg: d.cfg, index: d.index, item: i, kind: strings.TrimSuffix(d.kind, "List")}
 			if m, err := apimeta.Accessor(it); err == nil {
 				item.name = m.GetName()
 			}
@@ -385,7 +405,7 @@ func (d *decoder) add(obj runtime.Object) error {
 		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
 		return nil
 	}
-	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item))
+	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item), d.cfg.nodes)
 	if err != nil {
 		return d.errorf("%v", err)
 	}

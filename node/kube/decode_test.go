@@ -477,3 +477,33 @@ func TestDecodeIdleWorkloads(t *testing.T) {
 		}
 	}
 }
+
+// The DaemonSet controller makes one pod per node: given the cluster's
+// nodes, a DaemonSet makes one pod on each, bound to it; without them, one
+// pod, unbound. Other workloads are not spread by WithNodes.
+func TestDecodeDaemonSetOnEveryNode(t *testing.T) {
+	ds := strings.Replace(deployment("fluent", "", "fluent-bit:3.0"), "kind: Deployment", "kind: DaemonSet", 1)
+	for i, tc := range []struct {
+		nodes []string // WithNodes
+		want  []string // the pods' nodeName, one per pod
+	}{
+		{nodes: nil, want: []string{""}},
+		{nodes: []string{"n1"}, want: []string{"n1"}},
+		{nodes: []string{"n1", "n2", "n3"}, want: []string{"n1", "n2", "n3"}},
+	} {
+		res, err := kube.Decode([]byte(ds+"---\n"+deployment("web", "replicas: 2", "x")), kube.WithNodes(tc.nodes...))
+		require.NoError(t, err)
+		var got []string
+		names := map[string]bool{}
+		for _, p := range res.Pods[:len(res.Pods)-2] {
+			got = append(got, p.Spec.NodeName)
+			names[p.Name] = true
+			assert.True(t, strings.HasPrefix(p.Name, "fluent-"), "step %d: %s", i, p.Name)
+		}
+		assert.Equal(t, tc.want, got, "step %d", i)
+		assert.Len(t, names, len(tc.want), "step %d: names must differ", i)
+		for _, p := range res.Pods[len(res.Pods)-2:] {
+			assert.Empty(t, p.Spec.NodeName, "step %d: %s", i, p.Name)
+		}
+	}
+}

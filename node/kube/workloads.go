@@ -48,8 +48,9 @@ const maxGeneratedNameLength = 63 - 5
 
 // expand returns the pods a decoded object makes; at is the object's place
 // in the manifest, which a Pod's generated name derives from with its
-// content, so that two equal documents make two pods.
-func expand(obj runtime.Object, at string) ([]node.Pod, error) {
+// content, so that two equal documents make two pods. nodes are the nodes
+// a DaemonSet makes a pod on (see WithNodes).
+func expand(obj runtime.Object, at string, nodes []string) ([]node.Pod, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		// Ephemeral containers, which an informer's object may carry, are
@@ -117,7 +118,17 @@ func expand(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
-		return w.pods(1, w.generated)
+		if len(nodes) == 0 {
+			return w.pods(1, w.generated)
+		}
+		// One pod per node, bound to it; each name derives from the node's.
+		pods, err := w.pods(len(nodes), func(i int) (string, map[string]string) {
+			return generateName(w.name+"-", append(w.seed(0), "/"+nodes[i%len(nodes)]+"/"+strconv.Itoa(i/len(nodes))...)), nil
+		})
+		for i := range pods {
+			pods[i].Spec.NodeName = nodes[i]
+		}
+		return pods, err
 	case *appsv1.StatefulSet:
 		// The controller gives each pod a volume per claim template.
 		t := o.Spec.Template.DeepCopy()
