@@ -113,7 +113,7 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 	}
 	pods, accounts := res.Pods, res.ServiceAccounts
 	if len(pods) == 0 {
-		return nil, errors.New("explain: the manifest holds no pod")
+		return nil, errors.New("the manifest holds no pod")
 	}
 	reg := registry.New()
 	var images []string
@@ -133,7 +133,7 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 			// pushed under an arbitrary content; pulling it fails, after the
 			// decision this explains.)
 			if _, err := reg.Push(image, registry.Image{Config: image + " (registry)"}); err != nil {
-				return nil, fmt.Errorf("explain: %w", err)
+				return nil, err
 			}
 		}
 	}
@@ -146,7 +146,7 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		}
 		for _, image := range nodeHas {
 			if _, err := n.LoadImage(image, registry.Image{Config: image + " (on the node)"}); err != nil {
-				return nil, fmt.Errorf("explain: --node-has %s: %w", image, err)
+				return nil, fmt.Errorf("--node-has %s: %w", image, err)
 			}
 		}
 		return n, nil
@@ -156,7 +156,7 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 		// The service accounts of the documents before the pod exist.
 		for ; len(accounts) > 0 && accounts[0].Pods <= j; accounts = accounts[1:] {
 			if _, err := cluster.CreateServiceAccount(accounts[0].Account); err != nil {
-				return nil, fmt.Errorf("explain: %s: %w", accounts[0], err)
+				return nil, fmt.Errorf("%s: %w", accounts[0], err)
 			}
 		}
 		n, err := newNode()
@@ -199,7 +199,7 @@ func explainPod(n *node.Node, p node.Pod) (PodExplanation, error) {
 	}
 	created, err := n.CreatePod(p)
 	if err != nil {
-		return PodExplanation{}, fmt.Errorf("explain: %w", err)
+		return PodExplanation{}, err
 	}
 	if _, err := n.Settle(); err != nil {
 		return PodExplanation{}, err

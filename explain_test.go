@@ -81,7 +81,7 @@ func TestExplainServiceAccountInTheFile(t *testing.T) {
 	require.Len(t, e.Pods, 1)
 	assert.Equal(t, pullsim.VerdictPull, e.Pods[0].Containers[0].Decision)
 	_, err = pullsim.Explain([]byte(pod))
-	assert.EqualError(t, err, `explain: pods "app" is forbidden: error looking up service account team-a/app-sa: serviceaccount "app-sa" not found`)
+	assert.EqualError(t, err, `pods "app" is forbidden: error looking up service account team-a/app-sa: serviceaccount "app-sa" not found`)
 }
 
 // Each pod is judged on a node that has exactly what Explain was told: an

@@ -99,21 +99,48 @@ func main() {
 }
 
 func pullsimMain(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return exitError
+	switch {
+	case len(args) == 0: // a usage error: the usage goes to standard error
+		usage(stderr)
+		return exitError
+	case len(args) > 1 && args[0] == "help": // pullsim help run: run's help, asked for
+		if v := lookup(args[1]); v != nil {
+			return v.run(v, []string{"-h"}, stdout, stdout)
 		}
+		fmt.Fprintf(stderr, "pullsim help: unknown command %q\n", args[1])
+		usage(stderr)
+		return exitError
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		usage(stdout)
 		return exitOK
 	}
-	for i := range verbs {
-		if v := &verbs[i]; v.name == args[0] {
-			return v.run(v, args[1:], stdout, stderr)
-		}
+	if v := lookup(args[0]); v != nil {
+		return v.run(v, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "pullsim: unknown command %q\n", args[0])
 	usage(stderr)
 	return exitError
+}
+
+// lookup returns the verb of that name, or nil.
+func lookup(name string) *verb {
+	for i := range verbs {
+		if verbs[i].name == name {
+			return &verbs[i]
+		}
+	}
+	return nil
+}
+
+// printLoadError prints an error of pullsim.Load: a *pullsim.Error as it
+// is (FILE:LINE: FIELD: ...), anything else (a file that cannot be read)
+// after the verb's name.
+func printLoadError(w io.Writer, verb string, err error) {
+	if se := (*pullsim.Error)(nil); errors.As(err, &se) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintf(w, "pullsim %s: %v\n", verb, err)
 }
 
 func usage(w io.Writer) {
@@ -129,7 +156,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", v.name, v.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, `Run "pullsim <command> -h" for a command's flags and examples.`)
+	fmt.Fprintln(w, `Run "pullsim help <command>" or "pullsim <command> -h" for a command's flags and examples.`)
 }
 
 // flags returns a flag set for a verb whose -h prints its help.
@@ -198,7 +225,7 @@ func runVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	for i, file := range files {
 		s, err := pullsim.Load(file)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			printLoadError(stderr, "run", err)
 			status = exitError
 			continue
 		}
@@ -284,7 +311,7 @@ func validateVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	for _, file := range files {
 		s, err := pullsim.Load(file)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			printLoadError(stderr, "validate", err)
 			status = exitError
 			continue
 		}

@@ -141,6 +141,8 @@ func TestExitStatus(t *testing.T) {
 	require.NoError(t, os.WriteFile(failing, data, 0o644))
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: pullsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec:\n  nodes: [{name: n, kubelet: {serializeImagePull: true}}]\n"), 0o644))
+	eph := filepath.Join(dir, "eph.yaml")
+	require.NoError(t, os.WriteFile(eph, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: eph}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n  ephemeralContainers: [{name: dbg, image: busybox}]\n"), 0o644))
 
 	for i, tc := range []struct {
 		args   []string
@@ -152,7 +154,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"run", "-o", "json", failing}, exitFailed, `"ok": false`, ""},
 		{[]string{"run", bad}, exitError, "", `bad.yaml:5: spec.nodes[0].kubelet.serializeImagePull: unknown field "serializeImagePull"`},
 		{[]string{"run", scenarios + "lab.yaml", bad}, exitError, "PASS lab", "bad.yaml:5:"},
-		{[]string{"run", scenarios + "missing.yaml"}, exitError, "", "no such file"},
+		{[]string{"run", scenarios + "missing.yaml"}, exitError, "", "pullsim run: open " + scenarios + "missing.yaml: no such file"},
+		{[]string{"validate", scenarios + "missing.yaml"}, exitError, "", "pullsim validate: open " + scenarios + "missing.yaml: no such file"},
 		{[]string{"run"}, exitError, "", "name at least one scenario file"},
 		{[]string{"run", "-o", "xml", scenarios + "lab.yaml"}, exitError, "", "want text, json or yaml"},
 		{[]string{"run", "-o", "yaml", scenarios + "lab.yaml"}, exitOK, "\nname: lab\n", ""},
@@ -170,7 +173,10 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"serve", "--addr", "192.0.2.1:5000"}, exitError, "", "loopback"},
 		{[]string{"frobnicate"}, exitError, "", `unknown command "frobnicate"`},
 		{[]string{"--help"}, exitOK, "pullsim explain [--node-has IMAGE]...", ""},
-		{nil, exitError, "Usage:", ""},
+		{nil, exitError, "", "Usage:"},
+		{[]string{"help", "run"}, exitOK, "pullsim run --timeline quiz2.svg", ""},
+		{[]string{"help", "frobnicate"}, exitError, "", `unknown command "frobnicate"`},
+		{[]string{"explain", eph}, exitError, "", "pullsim explain: " + eph + `: Pod "eph" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create` + "\n"},
 	} {
 		status, out, errs := call(tc.args...)
 		if status != tc.status {
