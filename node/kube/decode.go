@@ -175,7 +175,8 @@ func WithNodes(names ...string) Option {
 // JSON objects, each a Kubernetes object or a v1 List of them. It returns
 // the pods the objects make and the objects that make none (see the package
 // documentation for names and defaults). If any document is bad, Decode
-// returns an error naming every bad document, and no pods.
+// returns an error naming every bad document and every bad item of a List,
+// and no pods.
 func Decode(data []byte, opts ...Option) (Result, error) {
 	var cfg config
 	for _, o := range opts {
@@ -361,13 +362,14 @@ func (d *decoder) object(doc document) error {
 		if d.item >= 0 {
 			return d.errorf("a List inside a List is not supported")
 		}
+		var errs []error // every bad item, as every bad document
 		for i, it := range l.Items {
 			item := &decoder{res: d.res, cfg: d.cfg, index: d.index, item: i}
 			if err := item.object(document{data: it.Raw, json: it.Raw}); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	if typedList(gvk) {
 		if d.item >= 0 {
@@ -377,16 +379,17 @@ func (d *decoder) object(doc document) error {
 		if err != nil {
 			return d.errorf("%v", err) // unreachable: the scheme's lists have items
 		}
+		var errs []error
 		for i, it := range items {
 			item := &decoder{res: d.res, cfg: d.cfg, index: d.index, item: i, kind: strings.TrimSuffix(d.kind, "List")}
 			if m, err := apimeta.Accessor(it); err == nil {
 				item.name = m.GetName()
 			}
 			if err := item.add(it); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	return d.add(obj)
 }

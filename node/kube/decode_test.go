@@ -214,6 +214,10 @@ func TestDecodeErrors(t *testing.T) {
 			want: "document 0 (Pod x): spec.containers: Required value\ndocument 2 (Deployment web): apiVersion not set"},
 		{in: "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: web}\n  spec: {template: {spec: {containers: [{name: a, image: x}]}}}\n",
 			want: `document 0 item 0 (Deployment web): spec.selector: Required value`},
+		{in: `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a"}]}},{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"}}]}`,
+			want: "document 0 item 0 (Pod p): spec.containers[0].image: Required value\ndocument 0 item 1 (Pod q): spec.containers: Required value"},
+		{in: "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: web}\n  spec: {template: {spec: {containers: [{name: a, image: x}]}}}\n- metadata: {name: api}\n  spec: {template: {spec: {containers: [{name: a, image: x}]}}}\n",
+			want: "document 0 item 0 (Deployment web): spec.selector: Required value\ndocument 0 item 1 (Deployment api): spec.selector: Required value"},
 		{in: "apiVersion: apps/v1beta1\nkind: DeploymentList\nitems: []\n",
 			want: `document 0 (DeploymentList): no matches for kind "DeploymentList" in version "apps/v1beta1"`},
 		// Names and namespaces as the API server's ValidateObjectMeta
