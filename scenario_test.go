@@ -488,3 +488,20 @@ func TestApplyDaemonSetOnEveryNode(t *testing.T) {
 	}
 	assert.Equal(t, []string{"node-1", "node-2", "node-3"}, got)
 }
+
+// An error in a manifest file an apply step names says which file.
+func TestApplyPathErrorNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "badman.yaml"), []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"), 0o644))
+	data := base[:strings.Index(base, "      manifest:\n")] + "      path: badman.yaml\n    advance: 1m\n"
+	_, err := pullsim.Load(writeFile(t, dir, "s.yaml", data))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "s.yaml:16: spec.steps[0].apply: badman.yaml: document 0 (Pod p): spec.containers: Required value")
+}
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+	return path
+}

@@ -659,6 +659,9 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 		return kube.Result{}, errors.New("give path or manifest")
 	}
 	res, err := decodeManifests(data, opts...)
+	if err != nil && a.Path != "" {
+		return kube.Result{}, fmt.Errorf("%s: %w", a.Path, err) // as kube.DecodeFile names the file
+	}
 	if err != nil {
 		return kube.Result{}, err
 	}
