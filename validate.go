@@ -407,16 +407,23 @@ func (s *Scenario) validate() error {
 				spread = append(spread, k)
 			}
 			unbound := 0
-			for _, pod := range pods {
+			for i, pod := range pods {
 				np := nodePod{node: pl.node, pod: pod}
-				if pod.Spec.NodeName == "" && len(spread) > 0 {
+				// A DaemonSet's pod goes to its node (res.Nodes), a pod
+				// bound in spec.nodeName to that node, any other to the
+				// step's node or the next of apply.nodes.
+				bound := res.Nodes[i]
+				if bound == "" {
+					bound = pod.Spec.NodeName
+				}
+				if bound == "" && len(spread) > 0 {
 					np.node = spread[unbound%len(spread)]
 					unbound++
 				}
-				if pod.Spec.NodeName != "" {
-					j, ok := nodes[pod.Spec.NodeName]
+				if bound != "" {
+					j, ok := nodes[bound]
 					if !ok {
-						bad(p+".apply", "pod %s is bound to node %q, which is not in spec.nodes", pod.Name, pod.Spec.NodeName)
+						bad(p+".apply", "pod %s is bound to node %q, which is not in spec.nodes", pod.Name, bound)
 						continue
 					}
 					np.node = j

@@ -36,6 +36,12 @@ type Result struct {
 	// Pods are the pods the file's objects make, in document order; a
 	// workload's pods in the order its controller creates them.
 	Pods []node.Pod
+	// Nodes holds, for each of Pods, the node its controller placed it on:
+	// a DaemonSet's pods, one per node given to WithNodes, which the
+	// controller pins with node affinity and the scheduler then binds.
+	// It is "" for a pod the scheduler places anywhere, and for one that
+	// names its node itself in spec.nodeName (which no scheduler sees).
+	Nodes []string
 	// ServiceAccounts are the ServiceAccount documents, in document order.
 	// kubectl apply creates a file's objects in document order, so a
 	// service account exists before the pods of the documents after it.
@@ -164,9 +170,12 @@ type config struct {
 }
 
 // WithNodes names the cluster's nodes a manifest is applied to: a DaemonSet
-// makes one pod on each, bound to it (spec.nodeName), in the order given,
-// as the DaemonSet controller makes one pod per node. Without it a
-// DaemonSet makes one pod, unbound. Other kinds are not affected.
+// makes one pod for each, in the order given, as the DaemonSet controller
+// makes one pod per node, and [Result.Nodes] names each pod's node. The
+// controller pins a pod to its node with node affinity and the scheduler
+// binds it, so spec.nodeName stays unset (and the pod gets a Scheduled
+// event). Without it a DaemonSet makes one pod, unplaced. Other kinds are
+// not affected.
 func WithNodes(names ...string) Option {
 	return func(c *config) { c.nodes = names }
 }
@@ -408,7 +417,7 @@ func (d *decoder) add(obj runtime.Object) error {
 		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
 		return nil
 	}
-	pods, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item), d.cfg.nodes)
+	pods, nodes, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item), d.cfg.nodes)
 	if err != nil {
 		return d.errorf("%v", err)
 	}
@@ -420,6 +429,10 @@ func (d *decoder) add(obj runtime.Object) error {
 		}
 	}
 	d.res.Pods = append(d.res.Pods, pods...)
+	if nodes == nil {
+		nodes = make([]string, len(pods))
+	}
+	d.res.Nodes = append(d.res.Nodes, nodes...)
 	return nil
 }
 

@@ -483,8 +483,9 @@ func TestDecodeIdleWorkloads(t *testing.T) {
 }
 
 // The DaemonSet controller makes one pod per node: given the cluster's
-// nodes, a DaemonSet makes one pod on each, bound to it; without them, one
-// pod, unbound. Other workloads are not spread by WithNodes.
+// nodes, a DaemonSet makes one pod for each (Result.Nodes), pinned by node
+// affinity rather than spec.nodeName; without them, one pod, unplaced.
+// Other workloads are not spread by WithNodes.
 func TestDecodeDaemonSetOnEveryNode(t *testing.T) {
 	ds := strings.Replace(deployment("fluent", "", "fluent-bit:3.0"), "kind: Deployment", "kind: DaemonSet", 1)
 	for i, tc := range []struct {
@@ -497,17 +498,16 @@ func TestDecodeDaemonSetOnEveryNode(t *testing.T) {
 	} {
 		res, err := kube.Decode([]byte(ds+"---\n"+deployment("web", "replicas: 2", "x")), kube.WithNodes(tc.nodes...))
 		require.NoError(t, err)
-		var got []string
+		require.Len(t, res.Nodes, len(res.Pods), "step %d", i)
 		names := map[string]bool{}
 		for _, p := range res.Pods[:len(res.Pods)-2] {
-			got = append(got, p.Spec.NodeName)
 			names[p.Name] = true
 			assert.True(t, strings.HasPrefix(p.Name, "fluent-"), "step %d: %s", i, p.Name)
-		}
-		assert.Equal(t, tc.want, got, "step %d", i)
-		assert.Len(t, names, len(tc.want), "step %d: names must differ", i)
-		for _, p := range res.Pods[len(res.Pods)-2:] {
+			// Pinned by node affinity, bound by the scheduler: spec.nodeName unset.
 			assert.Empty(t, p.Spec.NodeName, "step %d: %s", i, p.Name)
 		}
+		assert.Equal(t, tc.want, res.Nodes[:len(res.Nodes)-2], "step %d", i)
+		assert.Len(t, names, len(tc.want), "step %d: names must differ", i)
+		assert.Equal(t, []string{"", ""}, res.Nodes[len(res.Nodes)-2:], "step %d", i)
 	}
 }

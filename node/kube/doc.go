@@ -25,7 +25,7 @@
 //	ReplicaSet              spec.replicas (default 1)       <name>-<5 characters>
 //	ReplicationController   spec.replicas (default 1)       <name>-<5 characters>
 //	StatefulSet             spec.replicas (default 1)       <name>-0, <name>-1, ...
-//	DaemonSet               one per node (WithNodes), or one <name>-<5 characters>, bound to its node
+//	DaemonSet               one per node (WithNodes), or 1  <name>-<5 characters>; Result.Nodes names each one's node
 //	Job                     min(parallelism, completions)   <name>-<5 characters>; Indexed: <name>-<index>-<5 characters>
 //	CronJob                 its Job's pods                  the Job is <name>-<minutes since 1970 of node.Epoch>
 //

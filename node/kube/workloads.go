@@ -49,8 +49,29 @@ const maxGeneratedNameLength = 63 - 5
 // expand returns the pods a decoded object makes; at is the object's place
 // in the manifest, which a Pod's generated name derives from with its
 // content, so that two equal documents make two pods. nodes are the nodes
-// a DaemonSet makes a pod on (see WithNodes).
-func expand(obj runtime.Object, at string, nodes []string) ([]node.Pod, error) {
+// a DaemonSet makes a pod on (see WithNodes); placed, when not nil, holds
+// the node of each pod (see Result.Nodes).
+func expand(obj runtime.Object, at string, nodes []string) (pods []node.Pod, placed []string, err error) {
+	if o, ok := obj.(*appsv1.DaemonSet); ok && len(nodes) > 0 {
+		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always, apivalidation.NameIsDNSSubdomain)
+		if err != nil {
+			return nil, nil, err
+		}
+		// One pod per node, pinned to it by node affinity, which the
+		// pod's spec.nodeName does not show: the scheduler binds it. Each
+		// name derives from the node's.
+		pods, err := w.pods(len(nodes), func(i int) (string, map[string]string) {
+			return generateName(w.name+"-", append(w.seed(0), "/"+nodes[i%len(nodes)]+"/"+strconv.Itoa(i/len(nodes))...)), nil
+		})
+		return pods, nodes[:len(pods)], err
+	}
+	pods, err = expandObject(obj, at)
+	return pods, nil, err
+}
+
+// expandObject returns the pods a decoded object makes, a DaemonSet's one
+// pod when no nodes are given.
+func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		// Ephemeral containers, which an informer's object may carry, are
@@ -118,17 +139,7 @@ func expand(obj runtime.Object, at string, nodes []string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(nodes) == 0 {
-			return w.pods(1, w.generated)
-		}
-		// One pod per node, bound to it; each name derives from the node's.
-		pods, err := w.pods(len(nodes), func(i int) (string, map[string]string) {
-			return generateName(w.name+"-", append(w.seed(0), "/"+nodes[i%len(nodes)]+"/"+strconv.Itoa(i/len(nodes))...)), nil
-		})
-		for i := range pods {
-			pods[i].Spec.NodeName = nodes[i]
-		}
-		return pods, err
+		return w.pods(1, w.generated)
 	case *appsv1.StatefulSet:
 		// The controller gives each pod a volume per claim template.
 		t := o.Spec.Template.DeepCopy()
