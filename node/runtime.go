@@ -229,22 +229,30 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 		}
 		return
 	}
-	res.requests++
-	m, err := s.source.FetchManifest(ref, desc.Digest, cred)
-	if err != nil {
-		res.fail(s.runtime.fetchError(ref, "manifests", desc.Digest, err), err)
-		return
-	}
-	if !isVerified(desc.Digest, m) {
-		if got := digest.FromBytes(m.Raw); got != desc.Digest {
-			res.err = s.runtime.commitError(ref, "manifest", desc.Digest, got)
+	// The manifest, and for an index or manifest list the manifest of the
+	// node's platform in it (linux/amd64), each fetched and verified.
+	var indexes []registry.Descriptor
+	var m registry.Manifest
+	for want := desc.Digest; ; {
+		res.requests++
+		var err error
+		if m, err = s.source.FetchManifest(ref, want, cred); err != nil {
+			res.fail(s.runtime.fetchError(ref, "manifests", want, err), err)
 			return
 		}
-		if err := checkManifest(m); err != nil {
-			res.err = fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), desc.Digest, err)
+		if res.err = s.verifyManifest(ref, want, m); res.err != nil {
 			return
 		}
-		setVerified(desc.Digest, m)
+		if !m.IsIndex() {
+			break
+		}
+		child, ok := m.PlatformManifest(nodeOS, nodeArch)
+		if !ok || len(indexes) == maxIndexDepth {
+			res.err = s.runtime.platformError(ref, m)
+			return
+		}
+		indexes = append(indexes, m.Descriptor)
+		want = child
 	}
 	for i := -1; i < len(m.Layers); i++ {
 		d, kind := m.Config, "config"
@@ -273,7 +281,7 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 			return
 		}
 		res.bytes += b.Size
-		if got := digest.FromBytes(b.Data); got != d.Digest {
+		if got := registry.DigestOf(d.Digest.Algorithm(), b.Data); got != d.Digest {
 			res.err = s.runtime.commitError(ref, kind, d.Digest, got)
 			return
 		}
@@ -284,10 +292,45 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 		job.fetched = append(job.fetched, d.Digest)
 	}
 	entry := cacheEntry(m)
+	res.size = m.ImageSize()
+	if len(indexes) > 0 {
+		// The image is named by the index it was pulled by, and holds it.
+		entry.Manifest = desc.Digest
+		for _, d := range indexes {
+			entry.Blobs = append(entry.Blobs, imagecache.Blob{Digest: d.Digest, Size: d.Size})
+			res.size += d.Size
+		}
+	}
 	entry.Names = names
 	res.entry, res.commit = entry, true
-	res.size = m.ImageSize()
 	return
+}
+
+// The platform of the simulated nodes, whose manifest a pull picks from an
+// index; maxIndexDepth bounds indexes nested in indexes.
+const (
+	nodeOS, nodeArch = "linux", "amd64"
+	maxIndexDepth    = 8
+)
+
+// verifyManifest checks a manifest fetched by digest want as the runtime
+// does before it uses it: its bytes must hash to want, and an image
+// manifest's fields must be those of its bytes. A manifest verified once
+// is remembered (see isVerified).
+func (s *imageService) verifyManifest(ref *pullpolicy.ImageRef, want digest.Digest, m registry.Manifest) error {
+	if isVerified(want, m) {
+		return nil
+	}
+	if got := registry.DigestOf(want.Algorithm(), m.Raw); got != want {
+		return s.runtime.commitError(ref, "manifest", want, got)
+	}
+	if !m.IsIndex() {
+		if err := checkManifest(m); err != nil {
+			return fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), want, err)
+		}
+	}
+	setVerified(want, m)
+	return nil
 }
 
 // checkManifest refuses a manifest whose fields disagree with its own

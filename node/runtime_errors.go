@@ -206,6 +206,19 @@ func (r ContainerRuntime) fetchError(ref *pullpolicy.ImageRef, kind string, dgst
 	}
 }
 
+// platformError is the runtime's failure to find the node's platform
+// (linux/amd64) in an index or manifest list.
+func (r ContainerRuntime) platformError(ref *pullpolicy.ImageRef, index registry.Manifest) error {
+	if r == CRIO {
+		kind := "image index"
+		if index.MediaType == registry.MediaTypeDockerManifestList {
+			kind = "manifest list"
+		}
+		return fmt.Errorf("choosing image instance: no image found in %s for architecture %q, variant \"\", OS %q", kind, nodeArch, nodeOS)
+	}
+	return fmt.Errorf("rpc error: code = NotFound desc = failed to pull and unpack image %q: no match for platform in manifest: not found", ref.Name())
+}
+
 // commitError is the runtime's digest verification failure.
 func (r ContainerRuntime) commitError(ref *pullpolicy.ImageRef, kind string, want, got digest.Digest) error {
 	if r == CRIO {

@@ -244,3 +244,36 @@ func TestRunOrderAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// Content addressed with SHA-512 (the distribution API accepts it) pulls
+// as SHA-256 content does: the runtime verifies each blob and the manifest
+// with their own digest's algorithm, and the image is named by it.
+func TestSHA512Content(t *testing.T) {
+	reg := registry.New()
+	s512 := func(b []byte) digest.Digest { return digest.SHA512.FromBytes(b) }
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := []byte("a layer")
+	for _, b := range [][]byte{cfg, layer} {
+		if _, err := reg.PutBlob("docker.io/team/app", s512(b), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
+		registry.MediaTypeManifest, s512(cfg), len(cfg), s512(layer), len(layer)))
+	if _, err := reg.PutManifest("docker.io/team/app@"+s512(raw).String(), registry.MediaTypeManifest, raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Tag("docker.io/team/app:1", s512(raw)); err != nil {
+		t.Fatal(err)
+	}
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("p", "team/app:1", pullpolicy.PullAlways))
+	if _, err := n.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := n.Pod("default", "p")
+	cs := p.Status.ContainerStatuses[0]
+	if cs.State.Running == nil || cs.ImageID != "docker.io/team/app@"+s512(raw).String() {
+		t.Errorf("state %+v, imageID %q, want running docker.io/team/app@%s", cs.State, cs.ImageID, s512(raw))
+	}
+}

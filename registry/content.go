@@ -61,10 +61,20 @@ type Blob struct {
 // Verify reports whether the blob's data matches its digest, as a client
 // must check before it commits content.
 func (b Blob) Verify() error {
-	if got := digest.FromBytes(b.Data); got != b.Digest {
+	if got := DigestOf(b.Digest.Algorithm(), b.Data); got != b.Digest {
 		return fmt.Errorf("unexpected commit digest %s, expected %s: failed precondition", got, b.Digest)
 	}
 	return nil
+}
+
+// DigestOf returns the digest of data with the algorithm alg, as a client
+// verifies content against a digest of that algorithm; SHA-256 when alg is
+// not one this process can compute.
+func DigestOf(alg digest.Algorithm, data []byte) digest.Digest {
+	if !alg.Available() {
+		alg = digest.SHA256
+	}
+	return alg.FromBytes(data)
 }
 
 // Manifest is an OCI image manifest: the config and the layers of one
@@ -84,6 +94,28 @@ type Manifest struct {
 	subject      digest.Digest   // the referrers API's subject
 	artifactType string
 	annotations  map[string]string
+}
+
+// IsIndex reports whether m is an index or a manifest list (pushed over
+// the distribution API): a manifest of manifests, one per platform.
+func (m Manifest) IsIndex() bool { return m.index }
+
+// PlatformManifest returns the digest of the manifest an index holds for a
+// platform, as containerd's platform matcher picks it: the first entry for
+// that os and architecture, else the first entry that names no platform.
+// false when m is not an index or holds neither, which containerd reports
+// as "no match for platform in manifest".
+func (m Manifest) PlatformManifest(os, arch string) (digest.Digest, bool) {
+	var any digest.Digest
+	for _, c := range m.children {
+		switch {
+		case c.os == os && c.arch == arch:
+			return c.digest, true
+		case c.os == "" && c.arch == "" && any == "":
+			any = c.digest
+		}
+	}
+	return any, any != ""
 }
 
 // ImageSize is the size the runtime reports for the image: the manifest,

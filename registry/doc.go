@@ -21,8 +21,9 @@
 // deletes) and read through [Registry.HeadManifest], [Registry.GetManifest],
 // [Registry.StatBlob], [Registry.Referrers] and [Registry.TagsPage], which
 // count and meet faults as nodes' requests do; package
-// registry/ociserver serves them over HTTP. What they push, nodes pull: an
-// index resolves, for a node, to its linux/amd64 manifest.
+// registry/ociserver serves them over HTTP. What they push, nodes pull:
+// from an index, a node fetches the index, then its linux/amd64 manifest
+// ([Manifest.PlatformManifest]).
 //
 // Faults ([Registry.SetFault]) make a host or a repository unavailable,
 // slow, unauthorized, rate-limited, failing, unsigned or corrupt, forever or

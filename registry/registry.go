@@ -373,8 +373,9 @@ func (r *Registry) count(p *pullpolicy.ImageRef, delta Counters) {
 }
 
 // Resolve implements [Source]. It counts one resolve, failed or not. A
-// reference to an index or manifest list resolves to the manifest a
-// linux/amd64 node pulls: the linux/amd64 entry, else the first.
+// reference to an index or manifest list resolves to the index, as a
+// registry answers a HEAD: the client fetches it and picks its platform's
+// manifest (see [Manifest.PlatformManifest]).
 func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descriptor, error) {
 	if ref == nil {
 		return Descriptor{}, &Error{Op: "resolve", Err: ErrNameInvalid}
@@ -397,16 +398,6 @@ func (r *Registry) Resolve(ref *pullpolicy.ImageRef, cred Credential) (Descripto
 	m, err := resolveIn(h, rp, "resolve", ref)
 	if err != nil {
 		return Descriptor{}, err
-	}
-	// An index or manifest list pushed over HTTP resolves, for a node, to
-	// the manifest of its linux/amd64 entry (else its first entry), as
-	// containerd's platform matcher picks on a linux/amd64 node.
-	if m.index {
-		child, ok := rp.platformChild(m)
-		if !ok {
-			return Descriptor{}, &Error{Op: "resolve", Repository: ref.Repository(), Reference: refString(ref), Err: fmt.Errorf("no manifest for linux/amd64 in index %s: %w", m.Digest, ErrManifestUnknown)}
-		}
-		return child.Descriptor, nil
 	}
 	return m.Descriptor, nil
 }

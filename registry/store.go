@@ -611,29 +611,6 @@ func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred C
 	return d, nil
 }
 
-// platformChild is the manifest a node pulls for an index: the linux/amd64
-// entry, else the first, followed through nested indexes. Callers hold r.mu.
-func (rp *repository) platformChild(m Manifest) (Manifest, bool) {
-	for depth := 0; m.index && depth < 8; depth++ {
-		if len(m.children) == 0 {
-			return Manifest{}, false
-		}
-		pick := m.children[0]
-		for _, c := range m.children {
-			if c.os == "linux" && c.arch == "amd64" {
-				pick = c
-				break
-			}
-		}
-		next, ok := rp.manifests[pick.digest]
-		if !ok {
-			return Manifest{}, false
-		}
-		m = next
-	}
-	return m, !m.index
-}
-
 // Subject returns the digest of the manifest's subject (the referrers
 // API's link), or "" when it has none.
 func (m Manifest) Subject() digest.Digest { return m.subject }

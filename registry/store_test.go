@@ -161,16 +161,24 @@ func TestIndexResolvesToPlatform(t *testing.T) {
 	entry := func(d digest.Digest, os, arch string) string {
 		return fmt.Sprintf(`{"mediaType":%q,"digest":%q,"size":1,"platform":{"os":%q,"architecture":%q}}`, registry.MediaTypeManifest, d, os, arch)
 	}
+	noPlatform := func(d digest.Digest) string {
+		return fmt.Sprintf(`{"mediaType":%q,"digest":%q,"size":1}`, registry.MediaTypeManifest, d)
+	}
+	// Resolve names the index, as a HEAD does; a linux/amd64 client then
+	// picks from it as containerd's matcher does: the entry for its
+	// platform, else one that names no platform, else none.
 	steps := []struct {
 		name    string
 		index   string
-		want    digest.Digest
-		wantErr error
+		want    digest.Digest // the platform manifest; "" when none
+		wantErr error         // of fetching it
 	}{
 		{"amd64 second", index(entry(arm, "linux", "arm64"), entry(amd, "linux", "amd64")), amd, nil},
-		{"no amd64: the first", index(entry(arm, "linux", "arm64"), entry(amd, "windows", "amd64")), arm, nil},
-		{"missing child", index(entry(digest.FromString("gone"), "linux", "amd64")), "", registry.ErrManifestUnknown},
-		{"empty index", index(), "", registry.ErrManifestUnknown},
+		{"no amd64", index(entry(arm, "linux", "arm64"), entry(amd, "windows", "amd64")), "", nil},
+		{"no platform named", index(entry(arm, "linux", "arm64"), noPlatform(amd)), amd, nil},
+		{"amd64 before one with no platform", index(noPlatform(arm), entry(amd, "linux", "amd64")), amd, nil},
+		{"missing child", index(entry(digest.FromString("gone"), "linux", "amd64")), digest.FromString("gone"), registry.ErrManifestUnknown},
+		{"empty index", index(), "", nil},
 	}
 	p, err := pullpolicy.ParseImageRef("team/app:multi")
 	require.NoError(t, err)
@@ -178,8 +186,19 @@ func TestIndexResolvesToPlatform(t *testing.T) {
 		idx, err := r.PutManifest("docker.io/team/app:multi", registry.MediaTypeIndex, []byte(s.index))
 		require.NoError(t, err)
 		got, err := r.Resolve(p, registry.Credential{})
-		if got.Digest != s.want || !errors.Is(err, s.wantErr) {
-			t.Errorf("step %d (%s): Resolve = %s, %v, want %s, %v", i, s.name, got.Digest, err, s.want, s.wantErr)
+		if got.Digest != idx || err != nil || got.MediaType != registry.MediaTypeIndex {
+			t.Errorf("step %d (%s): Resolve = %v, %v, want the index %s", i, s.name, got, err, idx)
+		}
+		m, err := r.FetchManifest(p, idx, registry.Credential{})
+		require.NoError(t, err)
+		child, ok := m.PlatformManifest("linux", "amd64")
+		if !m.IsIndex() || child != s.want || ok != (s.want != "") {
+			t.Errorf("step %d (%s): IsIndex = %v, PlatformManifest = %s, %v, want true, %s", i, s.name, m.IsIndex(), child, ok, s.want)
+		}
+		if ok {
+			if _, err := r.FetchManifest(p, child, registry.Credential{}); !errors.Is(err, s.wantErr) || (s.wantErr == nil && err != nil) {
+				t.Errorf("step %d (%s): FetchManifest(%s) error = %v, want %v", i, s.name, child, err, s.wantErr)
+			}
 		}
 		head, err := r.HeadManifest(p, registry.Credential{})
 		if err != nil || head.Digest != idx || head.MediaType != registry.MediaTypeIndex {
@@ -188,6 +207,12 @@ func TestIndexResolvesToPlatform(t *testing.T) {
 		if looked, _ := r.Lookup("team/app:multi"); looked != idx {
 			t.Errorf("step %d (%s): Lookup = %s, want the index %s", i, s.name, looked, idx)
 		}
+	}
+	// An image manifest is no index and names no platform manifest.
+	m, err := r.FetchManifest(p, amd, registry.Credential{})
+	require.NoError(t, err)
+	if d, ok := m.PlatformManifest("linux", "amd64"); m.IsIndex() || ok {
+		t.Errorf("image manifest: IsIndex = %v, PlatformManifest = %s, %v, want false, \"\", false", m.IsIndex(), d, ok)
 	}
 }
 

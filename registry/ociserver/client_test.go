@@ -149,8 +149,11 @@ func TestGoPushCranePulls(t *testing.T) {
 	require.Contains(t, string(data), "rootfs")
 }
 
-// TestIndexResolvesForNodes: an index pushed by a client resolves, for a
-// node, to its linux/amd64 manifest; crane still gets the index.
+// TestIndexResolvesForNodes: an index pushed by a client resolves to the
+// index; a node fetches it, then its linux/amd64 manifest, and names the
+// image by the index's digest, as containerd does: the pod's imageID is
+// repo@<index digest>. An index without linux/amd64 fails the pull as
+// containerd and CRI-O fail it.
 func TestIndexResolvesForNodes(t *testing.T) {
 	reg := registry.New()
 	host := serve(t, reg)
@@ -173,14 +176,52 @@ func TestIndexResolvesForNodes(t *testing.T) {
 	require.NoError(t, err)
 	got, err := reg.Resolve(p, registry.Credential{})
 	require.NoError(t, err)
-	require.Equal(t, imageDigest(t, amd), got.Digest, "a node resolves the linux/amd64 entry")
+	require.Equal(t, idxDigest.String(), got.Digest.String(), "a node resolves the index")
 
 	n := node.MustNew("node-1", reg)
+	before := reg.Counters()
 	n.MustCreatePod(appPod("multi", "multi:1", pullpolicy.PullAlways))
 	_, err = n.Settle()
 	require.NoError(t, err)
 	pod, _ := n.Pod("default", "multi")
-	require.Equal(t, "docker.io/library/multi@"+imageDigest(t, amd).String(), pod.Status.ContainerStatuses[0].ImageID)
+	require.Equal(t, "docker.io/library/multi@"+idxDigest.String(), pod.Status.ContainerStatuses[0].ImageID)
+	after := reg.Counters()
+	require.Equal(t, 1, after.Resolves-before.Resolves)
+	require.Equal(t, 2, after.Manifests-before.Manifests, "the index, then the linux/amd64 manifest")
+	amdConfig, err := amd.ConfigName()
+	require.NoError(t, err)
+	img, ok := n.Cache().Get("docker.io/library/multi:1")
+	require.True(t, ok)
+	require.Equal(t, amdConfig.String(), img.ID.String(), "the image is the linux/amd64 build")
+
+	// Pulled again under Always: one round trip, the content is there.
+	before = reg.Counters()
+	n.MustCreatePod(appPod("again", "multi:1", pullpolicy.PullAlways))
+	_, err = n.Settle()
+	require.NoError(t, err)
+	require.Equal(t, 1, reg.Counters().Requests()-before.Requests())
+
+	// An index with no linux/amd64 manifest.
+	armOnly := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	)
+	require.NoError(t, remote.WriteIndex(ref(t, host+"/arm:1"), armOnly))
+	for _, tc := range []struct {
+		runtime node.ContainerRuntime
+		want    string
+	}{
+		{node.Containerd, `rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/arm:1": no match for platform in manifest: not found`},
+		{node.CRIO, `choosing image instance: no image found in image index for architecture "amd64", variant "", OS "linux"`},
+	} {
+		n := node.MustNew("node-1", reg, node.WithContainerRuntime(tc.runtime))
+		n.MustCreatePod(appPod("arm", "arm:1", pullpolicy.PullAlways))
+		_, _ = n.Settle()
+		pod, _ := n.Pod("default", "arm")
+		w := pod.Status.ContainerStatuses[0].State.Waiting
+		require.NotNil(t, w, tc.runtime)
+		require.Equal(t, "ErrImagePull", w.Reason, tc.runtime)
+		require.Equal(t, tc.want, w.Message, tc.runtime)
+	}
 }
 
 // TestConcurrentClients: clients push and pull different tags of one
@@ -256,7 +297,9 @@ func TestDockerMediaTypes(t *testing.T) {
 	_, err := n.Settle()
 	require.NoError(t, err)
 	p, _ := n.Pod("default", "d")
-	require.Equal(t, "docker.io/team/docker@"+imageDigest(t, amd).String(), p.Status.ContainerStatuses[0].ImageID)
+	listDigest, err := list.Digest()
+	require.NoError(t, err)
+	require.Equal(t, "docker.io/team/docker@"+listDigest.String(), p.Status.ContainerStatuses[0].ImageID, "named by the manifest list")
 }
 
 // TestReferrersThroughClient: an artifact pushed with a subject is listed

@@ -14,8 +14,9 @@
 // [registry.Source], and what a test pushes in Go with
 // [registry.Registry.Push] is what a client pulls. A manifest PUT by tag
 // moves the tag and is recorded in [registry.Registry.History] as Push
-// records it. An index or manifest list resolves, for a node, to its
-// linux/amd64 entry (else its first), while HTTP clients get the index.
+// records it. From an index or manifest list a node pulls its linux/amd64
+// entry (else one that names no platform) and names the image by the
+// index's digest, as containerd does; with neither, the pull fails.
 // Reads over HTTP count in [registry.Registry.Counters] as a node's do: a
 // manifest HEAD is a resolve, a manifest GET a manifest fetch, a blob HEAD
 // or GET a blob fetch. Layers pushed in Go are simulated: their bytes are
