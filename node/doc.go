@@ -117,7 +117,8 @@
 // [Node.Describe] and [Node.GetPods] print what kubectl prints, and
 // [Node.LogContainer] answers `kubectl logs` as the kubelet does: which
 // instance's logs, or why there are none ("is waiting to start: image
-// can't be pulled").
+// can't be pulled"). [Node.WriteMetrics] writes the kubelet's image
+// metrics as its /metrics endpoint serves them.
 //
 // # Inside a Node
 //

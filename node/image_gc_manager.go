@@ -37,6 +37,7 @@ type imageGCManager struct {
 	fsOther        int64      // bytes on the image filesystem that are not images
 	runs           []GCResult // the latest MaxGCRuns at least
 	failed         bool       // the last periodic GC failed
+	collected      [2]int64   // images removed for space (the eviction manager's too) and for age
 }
 
 // restart is a kubelet restart at now: what was detected is forgotten and
@@ -334,6 +335,13 @@ func (g *imageGCManager) removeImage(res *GCResult, e evictable, reason string) 
 	_ = g.images.cache.Remove(string(e.id))
 	delete(g.detected, e.id)
 	res.Removed = append(res.Removed, RemovedImage{ID: e.id, Names: append(img.RepoTags, img.RepoDigests...), Size: e.record.size, Reason: reason, LastUsed: e.record.lastUsed})
+	// kubelet_image_garbage_collected_total's reason: the eviction
+	// manager frees space with the size pass's code.
+	if reason == "age" {
+		g.collected[1]++
+	} else {
+		g.collected[0]++
+	}
 	return true
 }
 

@@ -25,6 +25,7 @@ type imageManager struct {
 	creds   *credentials
 	backOff *backOff
 	counts  struct{ ensure, hits int }
+	metrics metrics
 	// The "already present" and ErrImageNeverPull texts, built once per
 	// image as written.
 	presentMsgs, neverMsgs map[string]string
@@ -110,16 +111,19 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 		_, err := m.cfg.refs.Parse(image) // memoised: the error of the first parse
 		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
 		m.rec.record(now, evInvalidName, c.obj, image, msg)
+		m.metrics.ensured(policy, labelUnknown, labelUnknown)
 		return ensureOutcome{"", msg, pullpolicy.ErrInvalidImageName}, nil
 	}
 
 	var id digest.Digest
 	present := false
+	found := labelUnknown // present_locally: Always does not check
 	if pullpolicy.NeedsPresenceCheck(policy) {
 		if m.images.statusErr != nil {
 			// The quirk is the kubelet's: it quotes the (empty) image ref.
 			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", m.images.statusErr)
 			m.rec.record(now, evInspectFailed, c.obj, image, msg)
+			m.metrics.ensured(policy, labelUnknown, labelUnknown)
 			return ensureOutcome{"", msg, pullpolicy.ErrImageInspect}, nil
 		}
 		cache := m.images.cache
@@ -127,9 +131,11 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 			h.cacheGen == cache.Generation() && h.recordsGen == m.records.gen {
 			m.counts.hits++
 			m.rec.record(now, m.presentKind(), c.obj, image, "")
+			m.metrics.ensured(policy, labelTrue, labelFalse)
 			return ensureOutcome{string(h.id), h.msg, nil}, nil
 		}
 		id, present = m.images.imageStatus(ref)
+		found = known(present)
 	}
 	lookup := credLookup{creds: m.creds, ps: ps, ref: ref}
 	anyPod := true
@@ -139,6 +145,7 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 		// reads "not present", as the kubelet means it to.
 		must, forAll, err := m.records.mustAttemptImagePull(ref, id, lookup.get, now)
 		if err != nil {
+			m.metrics.ensured(policy, labelTrue, labelUnknown)
 			return ensureOutcome{"", err.Error(), err}, nil
 		}
 		present, anyPod = !must, forAll
@@ -151,17 +158,26 @@ func (m *imageManager) ensureImage(ps *podState, c *containerState, now time.Tim
 			cache := m.images.cache
 			m.hit = presentMemo{ref: ref, policy: policy, cache: cache, cacheGen: cache.Generation(), recordsGen: m.records.gen, id: id, msg: msg}
 		}
+		m.metrics.ensured(policy, labelTrue, labelFalse)
 		return ensureOutcome{string(id), msg, nil}, nil
 	case pullpolicy.NeverPull:
+		// Absent, the kubelet returns before deciding; present but not
+		// for this pod (KEP-2535), it has decided to pull.
+		required := labelUnknown
+		if found == labelTrue {
+			required = labelTrue
+		}
+		m.metrics.ensured(policy, found, required)
 		return m.neverPull(c, image, now), nil
 	}
 	creds, err := lookup.get()
 	if err != nil {
 		// A pull secret that does not parse: the raw error, whose text
 		// becomes the waiting reason.
+		m.metrics.ensured(policy, found, labelTrue)
 		return ensureOutcome{"", err.Error(), err}, nil
 	}
-	return m.pullImage(ps, c, ref, creds, now)
+	return m.pullImage(ps, c, ref, creds, found, now)
 }
 
 // presentMessage records the "already present" event and returns its text,
@@ -202,7 +218,7 @@ func (m *imageManager) neverPull(c *containerState, image string, now time.Time)
 
 // pullImage is the kubelet's pullImage up to handing the request to the
 // puller: intent, backoff, Pulling.
-func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, creds []trackedCred, now time.Time) (ensureOutcome, *pullJob) {
+func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolicy.ImageRef, creds []trackedCred, found tristate, now time.Time) (ensureOutcome, *pullJob) {
 	image := ref.Requested()
 	if m.cfg.ensureSecret {
 		m.records.recordPullIntent(ref)
@@ -213,11 +229,12 @@ func (m *imageManager) pullImage(ps *podState, c *containerState, ref *pullpolic
 			m.records.recordPullDone(ref, "", false, nil, now)
 		}
 		m.rec.record(now, evBackOff, c.obj, image, "")
+		m.metrics.ensured(c.spec.ImagePullPolicy, found, labelTrue)
 		return ensureOutcome{"", e.msg, pullpolicy.ErrImagePullBackOff}, nil
 	}
 	m.rec.record(now, evPulling, c.obj, image, "")
 	job := m.puller.newJob()
-	job.ps, job.c, job.ref, job.key, job.creds = ps, c, ref, key, creds
+	job.ps, job.c, job.ref, job.key, job.creds, job.found = ps, c, ref, key, creds, found
 	// Held while requested: a pull that finishes at once must not be
 	// reused before its outcome is read here.
 	job.holds++
@@ -239,6 +256,7 @@ func (m *imageManager) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	if m.cfg.ensureSecret {
 		m.records.recordPullDone(ref, res.id, res.err == nil, res.used, at)
 	}
+	m.metrics.ensured(job.c.spec.ImagePullPolicy, job.found, labelTrue)
 	if res.err != nil {
 		m.rec.record(at, evPullFailed, job.c.obj, ref.Requested(), res.err.Error())
 		msg, reason := evalCRIPullErr(ref, res.err)
@@ -248,6 +266,7 @@ func (m *imageManager) pullDone(job *pullJob, at time.Time) ensureOutcome {
 	pull := at.Sub(job.started).Truncate(time.Millisecond)
 	total := at.Sub(job.requested).Truncate(time.Millisecond)
 	m.rec.recordPulled(at, job.c.obj, ref.Requested(), pull, total, res.size)
+	m.metrics.pulled(total, res.size)
 	m.backOff.GC(at)
 	return ensureOutcome{string(res.id), "", nil}
 }

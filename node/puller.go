@@ -133,7 +133,8 @@ type pullJob struct {
 	res                          pullResult
 	fetched                      []digest.Digest // blobs this job downloads
 
-	throttled bool // refused by the QPS throttle: the runtime was never called
+	found     tristate // whether the image manager found the image (present_locally)
+	throttled bool     // refused by the QPS throttle: the runtime was never called
 	done      bool
 	outcome   ensureOutcome
 	blocked   bool // the pod's sync waits for this job
