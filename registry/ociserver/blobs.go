@@ -16,9 +16,12 @@ import (
 )
 
 // upload is one blob upload session. Its bytes live here until the final
-// PUT; only a verified blob reaches the registry.
+// PUT; only a verified blob reaches the registry, in the repository (and
+// so the host) the session was started for.
 type upload struct {
 	id   string
+	host string
+	ns   string
 	name string
 	repo string
 	data []byte
@@ -144,10 +147,14 @@ func (s *server) serveUpload(rq *request, id string) {
 	s.mu.Lock()
 	u := s.uploads[id]
 	s.mu.Unlock()
-	if u == nil || u.repo != rq.repo {
+	// A session belongs to the repository path it was started for and
+	// commits into that host, even when a request of it leaves out the ns
+	// parameter that chose the host; one naming another host does not find it.
+	if u == nil || u.name != rq.name || (rq.ns != "" && rq.ns != u.ns) {
 		writeError(rq.w, http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "upload "+quote(id)+" unknown to the repository", nil)
 		return
 	}
+	rq.host, rq.ns, rq.repo = u.host, u.ns, u.repo
 	if !s.authorizeWrite(rq) {
 		return
 	}
@@ -211,7 +218,7 @@ func (s *server) startUpload(rq *request) {
 		return
 	}
 	s.nextID++
-	u := &upload{id: "pullsim-" + strconv.Itoa(s.nextID), name: rq.name, repo: rq.repo}
+	u := &upload{id: "pullsim-" + strconv.Itoa(s.nextID), host: rq.host, ns: rq.ns, name: rq.name, repo: rq.repo}
 	s.uploads[u.id] = u
 	s.mu.Unlock()
 	s.uploadStatus(rq, u, http.StatusAccepted)
@@ -279,7 +286,7 @@ func (s *server) uploadHeaders(rq *request, u *upload) {
 	n := len(u.data)
 	s.mu.Unlock()
 	h := rq.w.Header()
-	h.Set("Location", "/v2/"+u.name+"/blobs/uploads/"+u.id)
+	h.Set("Location", rq.url("/blobs/uploads/"+u.id, nil))
 	h.Set("Docker-Upload-UUID", u.id)
 	h.Set("Range", "0-"+strconv.Itoa(max(n-1, 0)))
 }
@@ -306,7 +313,7 @@ func (s *server) commitBlob(rq *request, dgst digest.Digest, data []byte) {
 
 func (s *server) created(rq *request, dgst digest.Digest) {
 	h := rq.w.Header()
-	h.Set("Location", "/v2/"+rq.name+"/blobs/"+dgst.String())
+	h.Set("Location", rq.url("/blobs/"+dgst.String(), nil))
 	h.Set("Docker-Content-Digest", dgst.String())
 	h.Set("Content-Length", "0")
 	rq.w.WriteHeader(http.StatusCreated)

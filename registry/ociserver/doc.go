@@ -67,7 +67,11 @@
 //	[host."http://127.0.0.1:5000"]
 //	  capabilities = ["pull", "resolve", "push"]
 //
-// and the same with registry.example.com for a host of that name.
+// and the same with registry.example.com for a host of that name. Every
+// URL the server hands out (upload, blob and manifest Locations, the tag
+// list's Link) carries the request's ns parameter, so a client that
+// follows it stays on that host, and an upload session commits into the
+// host it was started for.
 //
 // # Faults and access
 //

@@ -90,7 +90,7 @@ func (s *server) serveManifest(rq *request, arg string) {
 		if len(tagged) > 0 {
 			h.Set("OCI-Tag", strings.Join(tagged, ","))
 		}
-		h.Set("Location", "/v2/"+rq.name+"/manifests/"+dgst.String())
+		h.Set("Location", rq.url("/manifests/"+dgst.String(), nil))
 		h.Set("Docker-Content-Digest", dgst.String())
 		h.Set("Content-Length", "0")
 		rq.w.WriteHeader(http.StatusCreated)
@@ -154,7 +154,7 @@ func (s *server) serveTags(rq *request) {
 	}
 	if more && len(tags) > 0 {
 		next := url.Values{"last": {tags[len(tags)-1]}, "n": {strconv.Itoa(n)}}
-		rq.w.Header().Set("Link", `</v2/`+rq.name+`/tags/list?`+next.Encode()+`>; rel="next"`)
+		rq.w.Header().Set("Link", "<"+rq.url("/tags/list", next)+`>; rel="next"`)
 	}
 	if tags == nil {
 		tags = []string{}

@@ -3,6 +3,7 @@ package ociserver
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -130,6 +131,7 @@ type request struct {
 	w    http.ResponseWriter
 	r    *http.Request
 	host string // the registry host chosen
+	ns   string // the ns parameter, carried into every URL handed out
 	name string // repository path as the client wrote it
 	repo string // host/name, fully qualified
 	cred registry.Credential
@@ -149,7 +151,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "not a distribution API path: "+r.URL.Path, nil)
 		return
 	}
-	rq := &request{w: w, r: r, host: s.hostOf(r)}
+	rq := &request{w: w, r: r, host: s.hostOf(r), ns: r.URL.Query().Get("ns")}
 	cred, bad := s.credential(r)
 	rq.cred = cred
 	seg := strings.Split(strings.TrimPrefix(r.URL.Path, "/v2/"), "/")
@@ -211,6 +213,23 @@ func (s *server) hostOf(r *http.Request) string {
 		return r.Host
 	}
 	return s.opt.defaultHost
+}
+
+// url is a URL the server hands out (a Location, a Link) for path on the
+// request's repository, with query and the request's ns parameter, so
+// that a client following it through a mirror reaches the same host.
+func (rq *request) url(path string, query url.Values) string {
+	if rq.ns != "" {
+		if query == nil {
+			query = url.Values{}
+		}
+		query.Set("ns", rq.ns)
+	}
+	u := "/v2/" + rq.name + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	return u
 }
 
 // servePing answers GET /v2/: 200, or 401 with a challenge when the host

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pullsim/pullsim/registry"
@@ -237,5 +239,82 @@ func TestBadOptions(t *testing.T) {
 		if got, _, _ := call(t, s.method, base+s.path, "application/octet-stream", s.body); got != s.want {
 			t.Errorf("step %d: %s %s = %d, want %d", i, s.method, s.path, got, s.want)
 		}
+	}
+}
+
+// TestMirrorPush follows containerd pushing through a mirror of
+// registry.example.com: every URL the server hands out (upload, blob and
+// manifest Locations, the tags Link) carries ns, so a client following
+// them stays on that host, and an upload session commits into the host it
+// was started for even when a request of it leaves ns out.
+func TestMirrorPush(t *testing.T) {
+	reg := registry.New()
+	for _, tag := range []string{"a", "b"} {
+		reg.MustPush("registry.example.com/team/app:"+tag, registry.Image{Config: tag})
+	}
+	reg.MustPush("docker.io/team/app:hub", registry.Image{Config: "hub"}) // where a lost ns leads
+	base := "http://" + serve(t, reg)
+	const ns = "ns=registry.example.com"
+	layer, cfg, other := "layer bytes", `{"architecture":"amd64","os":"linux"}`, "other bytes"
+	ld, cd, od := digest.FromString(layer), digest.FromString(cfg), digest.FromString(other)
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
+		ociManifest, registry.MediaTypeConfig, cd, len(cfg), registry.MediaTypeLayer, ld, len(layer))
+	md := digest.FromString(manifest)
+
+	steps := []struct {
+		method string
+		url    string // "<loc>" is the Location of the step before
+		query  string // added to url
+		body   string
+		want   int
+		header string // Location, or Link for a tag list
+		wantH  string
+	}{
+		{"POST", "/v2/team/app/blobs/uploads/?" + ns, "", "", 202, "Location", "/v2/team/app/blobs/uploads/pullsim-1?" + ns},
+		{"PATCH", "<loc>", "", layer, 202, "Location", "/v2/team/app/blobs/uploads/pullsim-1?" + ns},
+		{"PUT", "<loc>", "digest=" + ld.String(), "", 201, "Location", "/v2/team/app/blobs/" + ld.String() + "?" + ns},
+		{"POST", "/v2/team/app/blobs/uploads/?" + ns, "digest=" + cd.String(), cfg, 201, "Location", "/v2/team/app/blobs/" + cd.String() + "?" + ns},
+		{"POST", "/v2/team/copy/blobs/uploads/?" + ns, "from=team/app&mount=" + ld.String(), "", 201, "Location", "/v2/team/copy/blobs/" + ld.String() + "?" + ns},
+		{"PUT", "/v2/team/app/manifests/c?" + ns, "", manifest, 201, "Location", "/v2/team/app/manifests/" + md.String() + "?" + ns},
+		{"GET", "/v2/team/app/tags/list?" + ns, "n=2", "", 200, "Link", `</v2/team/app/tags/list?last=b&n=2&` + ns + `>; rel="next"`},
+		// A session started through the mirror, finished without ns.
+		{"POST", "/v2/team/app/blobs/uploads/?" + ns, "", "", 202, "Location", "/v2/team/app/blobs/uploads/pullsim-2?" + ns},
+		{"PUT", "/v2/team/app/blobs/uploads/pullsim-2", "digest=" + od.String(), other, 201, "Location", "/v2/team/app/blobs/" + od.String() + "?" + ns},
+	}
+	loc := ""
+	for i, s := range steps {
+		u := s.url
+		if u == "<loc>" {
+			u = loc
+		}
+		if s.query != "" {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			u += sep + s.query
+		}
+		contentType := "application/octet-stream"
+		if strings.Contains(u, "/manifests/") {
+			contentType = ociManifest
+		}
+		status, code, h := call(t, s.method, base+u, contentType, s.body)
+		if status != s.want || h.Get(s.header) != s.wantH {
+			t.Errorf("step %d: %s %s = %d %s (%s %q), want %d (%s %q)", i, s.method, u, status, code, s.header, h.Get(s.header), s.want, s.header, s.wantH)
+		}
+		loc = h.Get("Location")
+	}
+	got, err := reg.Lookup("registry.example.com/team/app:c")
+	require.NoError(t, err)
+	require.Equal(t, md, got)
+	for _, repo := range []string{"registry.example.com/team/app", "registry.example.com/team/copy"} {
+		_, ok := reg.LookupBlob(repo, ld)
+		require.True(t, ok, "the layer is a blob of %s", repo)
+	}
+	_, ok := reg.LookupBlob("registry.example.com/team/app", od)
+	require.True(t, ok, "the session finished without ns committed into its own host")
+	for _, d := range []digest.Digest{ld, cd, od} {
+		_, ok := reg.LookupBlob("docker.io/team/app", d)
+		require.False(t, ok, "nothing reached docker.io")
 	}
 }
