@@ -90,10 +90,18 @@ func (s *server) tokenFor(cred registry.Credential) string {
 
 // serveToken is the token endpoint of the Docker token protocol: GET with
 // Basic credentials (or none, for an anonymous token), or an OAuth2 POST
-// with grant_type=password, as containerd sends. Credentials a requested
-// private repository rejects get 401; anything else gets a token that
-// carries the credentials to the requests that present it. The service
-// names the registry host whose repositories the scopes name.
+// with grant_type=password, as containerd sends. The service names the
+// registry host whose repositories the scopes name.
+//
+// The registry's accounts are the credentials its private repositories
+// accept ([registry.Registry.SetPrivate]). So credentials are valid for a
+// host when one of its private repositories accepts them, and, when the
+// scopes name private repositories, when each of those does; a host
+// without private repositories has no accounts and takes any credentials.
+// Invalid credentials get 401 UNAUTHORIZED whatever the scope, as Docker
+// Hub answers docker login with a wrong password. Anything else, an
+// anonymous request included, gets a token that carries the credentials
+// to the requests that present it.
 func (s *server) serveToken(w http.ResponseWriter, r *http.Request) {
 	var cred registry.Credential
 	var service string
@@ -128,6 +136,11 @@ func (s *server) serveToken(w http.ResponseWriter, r *http.Request) {
 		host = service
 	}
 	if !cred.Anonymous() {
+		if s.reg.HasPrivate(host) && !s.reg.AcceptsCredential(host, cred) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="pullsim"`)
+			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "invalid username/password for "+strconv.Quote(host), nil)
+			return
+		}
 		for _, sc := range scopes {
 			name, _, ok := parseScope(sc)
 			if !ok {

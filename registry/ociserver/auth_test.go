@@ -124,3 +124,81 @@ func TestMirrorFlow(t *testing.T) {
 	require.Equal(t, want.String(), h.Get("Docker-Content-Digest"))
 	require.Equal(t, registry.Counters{Resolves: 2}, reg.CountersFor("registry.example.com/team/app"))
 }
+
+// TestTokenChecksCredentials: the token endpoint refuses credentials the
+// host does not know whatever the scope, as docker login meets it (a token
+// request with no scope, then a ping with the token); an anonymous
+// request still gets a token, and a host without private repositories has
+// no accounts to check credentials against.
+func TestTokenChecksCredentials(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("team/app:1", registry.Image{Config: "1"})
+	reg.MustPush("registry.example.com/team/open:1", registry.Image{Config: "1"})
+	require.NoError(t, reg.SetPrivate("team/app", registry.Credential{Username: "alice", Password: "s3cret"}))
+	base := "http://" + serve(t, reg)
+
+	steps := []struct {
+		method     string // GET with Basic credentials, POST with a password grant
+		user, pass string // empty: no credentials
+		service    string
+		scope      string // empty: none, as docker login asks
+		wantToken  int    // status of the token request
+		wantCode   string // its error code
+		wantPing   int    // status of GET /v2/ with the token
+	}{
+		{"GET", "", "", "docker.io", "", 200, "", 401},
+		{"GET", "alice", "WRONG", "docker.io", "", 401, "UNAUTHORIZED", 0},
+		{"GET", "alice", "WRONG", "docker.io", "repository:team/open:pull", 401, "UNAUTHORIZED", 0},
+		{"GET", "mallory", "s3cret", "docker.io", "", 401, "UNAUTHORIZED", 0},
+		{"GET", "alice", "s3cret", "docker.io", "", 200, "", 200},
+		{"POST", "alice", "WRONG", "docker.io", "", 401, "UNAUTHORIZED", 0},
+		{"POST", "alice", "s3cret", "docker.io", "", 200, "", 200},
+		{"GET", "anyone", "anything", "registry.example.com", "", 200, "", 200},
+	}
+	for i, s := range steps {
+		var req *http.Request
+		var err error
+		if s.method == "GET" {
+			q := url.Values{"account": {s.user}, "service": {s.service}}
+			if s.scope != "" {
+				q.Set("scope", s.scope)
+			}
+			req, err = http.NewRequest("GET", base+"/token?"+q.Encode(), nil)
+			require.NoError(t, err)
+			if s.user != "" {
+				req.SetBasicAuth(s.user, s.pass)
+			}
+		} else {
+			form := url.Values{"grant_type": {"password"}, "username": {s.user}, "password": {s.pass}, "service": {s.service}}
+			if s.scope != "" {
+				form.Set("scope", s.scope)
+			}
+			req, err = http.NewRequest("POST", base+"/token", strings.NewReader(form.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var body struct {
+			Token  string `json:"token"`
+			Errors []struct{ Code string }
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		code := ""
+		if len(body.Errors) > 0 {
+			code = body.Errors[0].Code
+		}
+		if resp.StatusCode != s.wantToken || code != s.wantCode {
+			t.Errorf("step %d: %s token for %q on %s: %d %s, want %d %s", i, s.method, s.user, s.service, resp.StatusCode, code, s.wantToken, s.wantCode)
+			continue
+		}
+		if resp.StatusCode != 200 {
+			continue
+		}
+		ping := base + "/v2/?ns=" + s.service
+		if got, _, _ := call(t, "GET", ping, "", "", "Authorization", "Bearer "+body.Token); got != s.wantPing {
+			t.Errorf("step %d: ping with the token: %d, want %d", i, got, s.wantPing)
+		}
+	}
+}

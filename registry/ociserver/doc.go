@@ -99,6 +99,11 @@
 // (pull,push for writes), and GET /v2/ challenges too when the host has a
 // private repository, as Docker Hub's does. The token endpoint checks Basic
 // credentials (or an OAuth2 password grant) against those the registry
-// holds and issues a token standing for them; Basic credentials are also
-// accepted on every request directly.
+// holds: the host's accounts are the credentials its private repositories
+// accept, so credentials no private repository of the host accepts get
+// 401 whatever the scope (docker login with a wrong password fails), a
+// request without credentials gets an anonymous token for public
+// repositories, and a host without private repositories takes any
+// credentials. A token stands for the credentials it was issued for;
+// Basic credentials are also accepted on every request directly.
 package ociserver
