@@ -78,6 +78,10 @@ const (
 	OpManifest Op = "manifest"
 	// OpBlob: the GET of a blob (the config or a layer).
 	OpBlob Op = "blob"
+
+	// opOther: any other request of the distribution API, which no fault
+	// names (see RequestFault).
+	opOther Op = "other"
 )
 
 // MessageError is what a request meets under [FaultMessage]: its Error is
@@ -246,6 +250,37 @@ func (r *Registry) faultFor(ref *pullpolicy.ImageRef, op Op) error {
 	return f.err(op)
 }
 
+// RequestFault returns the error a request of scope (a host, or a
+// repository with its host) that is none of a pull's meets, consuming one
+// request of a counted fault, or nil: a ping, a tag list, a referrers
+// query, an upload, a manifest push, a delete. The faults that fail every
+// request (Unavailable, Timeout, Unauthorized, ServerError, Message) fail
+// these as well, unless limited to an Op; the others concern a pull's own
+// requests (a rate limit its manifest and blob GETs). It counts no request
+// in [Counters].
+func (r *Registry) RequestFault(scope string) error {
+	key, err := faultKey(scope)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.faults[key]
+	if f == nil && !isHost(key) {
+		p, err := pullpolicy.SharedRefs.Parse(key)
+		if err != nil {
+			return &Error{Op: "request", Repository: key, Err: fmt.Errorf("%w: %v", ErrNameInvalid, err)}
+		}
+		key = p.Domain()
+		f = r.faults[key]
+	}
+	if f == nil || !f.affects(opOther) {
+		return nil
+	}
+	r.consume(key, f)
+	return &Error{Op: "request", Repository: scope, Err: f.err(opOther)}
+}
+
 // peekFault returns the fault that would apply, without consuming it.
 func (r *Registry) peekFault(ref *pullpolicy.ImageRef, op Op) (string, *fault) {
 	if len(r.faults) == 0 {
@@ -283,7 +318,7 @@ func (f *fault) affects(op Op) bool {
 	case FaultCorruptBlob:
 		return op == OpBlob
 	case FaultTooManyRequests:
-		return op != OpResolve
+		return op == OpManifest || op == OpBlob
 	default:
 		return true
 	}

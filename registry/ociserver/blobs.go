@@ -34,8 +34,12 @@ func (rq *request) repoRef() *pullpolicy.ImageRef {
 	return p
 }
 
-// authorizeWrite checks that the request may write its repository.
+// authorizeWrite meets the repository's fault and checks that the request
+// may write the repository.
 func (s *server) authorizeWrite(rq *request) bool {
+	if !s.meetFault(rq) {
+		return false
+	}
 	if err := s.reg.Authorize(rq.repo, rq.cred); err != nil {
 		s.fail(rq, err)
 		return false

@@ -84,8 +84,13 @@
 // Timeout by hanging until the client gives up ([WithTimeoutHang]) and
 // dropping the connection; Unavailable by dropping the connection, after
 // the headers and half the bytes for a blob; Message with 500 UNKNOWN
-// carrying the fault's text. A fault limited to an op (OpBlob, say) fails
-// only those requests, so a client resolves and then fails mid-download.
+// carrying the fault's text. The kinds that fail every request
+// (Unavailable, Timeout, Unauthorized, ServerError, Message) fail every
+// endpoint alike, as an outage does: the ping (the host's fault), tag
+// lists, referrers, uploads, manifest pushes (which then move no tag) and
+// deletes. The other kinds concern a pull: a rate limit meets manifest
+// and blob GETs only. A fault limited to an op (OpBlob, say) fails only
+// those requests, so a client resolves and then fails mid-download.
 // Fault kinds this package does not know answer 500 UNKNOWN with the
 // registry's error text. Unknown
 // repositories, tags and blobs answer 404 NAME_UNKNOWN, MANIFEST_UNKNOWN

@@ -2,6 +2,7 @@ package ociserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pullsim/pullsim/registry"
@@ -117,7 +119,8 @@ func TestFaultsThroughClient(t *testing.T) {
 		{"server error", fault(registry.FaultServerError), fixed("/app:1"), getManifest, nil, 500, transport.UnknownErrorCode, ""},
 		{"signature", fault(registry.FaultSignature), fixed("/app:1"), getManifest, nil, 403, transport.DeniedErrorCode, ""},
 		{"corrupt blob", fault(registry.FaultCorruptBlob), layer, readLayer, nil, 0, "", "error verifying sha256 checksum"},
-		{"dropped mid-blob", fault(registry.FaultUnavailable), layer, readLayer, nil, 0, "", "unexpected EOF"},
+		// The repository's outage, not the host's: the ping (a request of the host) passes.
+		{"dropped mid-blob", setFault(registry.Fault{Scope: "app", Kind: registry.FaultUnavailable}), layer, readLayer, nil, 0, "", "unexpected EOF"},
 		{"unavailable", fault(registry.FaultUnavailable), fixed("/app:1"), getManifest, nil, 0, "", "EOF"},
 		{"message fault: the text as a 500", setFault(registry.Fault{Scope: "app", Kind: registry.FaultMessage, Message: "RegistryUnavailable: lab outage"}), fixed("/app:1"), getManifest, nil, 500, transport.UnknownErrorCode, "RegistryUnavailable: lab outage"},
 		{"unavailable at the blob stage: the pull resolves, then the blob drops", func(r *registry.Registry) {
@@ -278,6 +281,90 @@ func TestBasicAuthDirectly(t *testing.T) {
 		}
 		if s.want == http.StatusUnauthorized {
 			require.Equal(t, `Bearer realm="http://`+host+`/token",service="docker.io",scope="repository:library/app:pull"`, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
+
+// TestFaultsOnEveryEndpoint: a fault that fails every request fails the
+// ping, tag lists, referrers, uploads, manifest pushes and deletes too,
+// with the answers reads get, and a push during it moves no tag; faults
+// of a pull's own requests (a rate limit, NotFound, Signature, corrupt
+// blobs, a fault limited to an op) leave these endpoints alone.
+func TestFaultsOnEveryEndpoint(t *testing.T) {
+	chunk := "chunk"
+	endpoints := []struct {
+		method, path, body string
+		healthy            int // the status without a fault
+	}{
+		{"GET", "/v2/", "", 200},
+		{"GET", "/v2/library/app/tags/list", "", 200},
+		{"GET", "/v2/library/app/referrers/" + digest.FromString("x").String(), "", 200},
+		{"POST", "/v2/library/app/blobs/uploads/", "", 202},
+		{"PATCH", "/v2/library/app/blobs/uploads/pullsim-1", chunk, 202},
+		{"GET", "/v2/library/app/blobs/uploads/pullsim-1", "", 204},
+		{"PUT", "/v2/library/app/blobs/uploads/pullsim-1?digest=" + digest.FromString(chunk).String(), "", 201},
+		{"PUT", "/v2/library/app/manifests/1", "<manifest>", 201},
+		{"DELETE", "/v2/library/app/manifests/1", "", 202},
+		{"DELETE", "/v2/library/app/blobs/<config>", "", 202},
+	}
+	steps := []struct {
+		fault    registry.Fault
+		healthy  bool   // every endpoint answers as without the fault
+		want     int    // else every endpoint's status; 0 when the connection drops
+		wantCode string // and its error code
+	}{
+		{registry.Fault{Kind: registry.FaultUnavailable}, false, 0, ""},
+		{registry.Fault{Kind: registry.FaultTimeout}, false, 0, ""},
+		{registry.Fault{Kind: registry.FaultServerError}, false, 500, "UNKNOWN"},
+		{registry.Fault{Kind: registry.FaultUnauthorized}, false, 401, "UNAUTHORIZED"},
+		{registry.Fault{Kind: registry.FaultMessage, Message: "RegistryUnavailable: lab outage"}, false, 500, "UNKNOWN"},
+		{registry.Fault{Kind: registry.FaultTooManyRequests}, true, 0, ""},
+		{registry.Fault{Kind: registry.FaultNotFound}, true, 0, ""},
+		{registry.Fault{Kind: registry.FaultSignature}, true, 0, ""},
+		{registry.Fault{Kind: registry.FaultCorruptBlob}, true, 0, ""},
+		{registry.Fault{Kind: registry.FaultServerError, Op: registry.OpBlob}, true, 0, ""},
+	}
+	for i, s := range steps {
+		reg := registry.New()
+		old := reg.MustPush("app:1", appImage)
+		cfg, err := reg.PutBlob("docker.io/library/app", "", []byte("{}"))
+		require.NoError(t, err)
+		manifest := `{"schemaVersion":2,"mediaType":"` + ociManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + cfg.Digest.String() + `","size":2},"layers":[]}`
+		base := "http://" + serve(t, reg, ociserver.WithTimeoutHang(0))
+		if status, _, _ := call(t, "POST", base+"/v2/library/app/blobs/uploads/", "", ""); status != 202 {
+			t.Fatalf("step %d: opening the session: %d", i, status)
+		}
+		s.fault.Scope = "docker.io"
+		require.NoError(t, reg.SetFault(s.fault))
+		for _, e := range endpoints {
+			path := strings.Replace(e.path, "<config>", cfg.Digest.String(), 1)
+			body, contentType := e.body, "application/octet-stream"
+			if body == "<manifest>" {
+				body, contentType = manifest, ociManifest
+			}
+			status, code := 0, ""
+			req, err := http.NewRequest(e.method, base+path, strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", contentType)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				var doc struct{ Errors []struct{ Code string } }
+				_ = json.NewDecoder(resp.Body).Decode(&doc)
+				resp.Body.Close()
+				status = resp.StatusCode
+				if len(doc.Errors) > 0 {
+					code = doc.Errors[0].Code
+				}
+			}
+			want, wantCode := s.want, s.wantCode
+			if s.healthy {
+				want, wantCode = e.healthy, ""
+			}
+			if status != want || code != wantCode {
+				t.Errorf("step %d (%v, op %q): %s %s = %d %s, want %d %s", i, s.fault.Kind, s.fault.Op, e.method, e.path, status, code, want, wantCode)
+			}
+		}
+		if got := reg.History("app:1"); !s.healthy && !equalDigests(got, []digest.Digest{old}) {
+			t.Errorf("step %d (%v): history of app:1 %v after a push during the fault, want %v", i, s.fault.Kind, got, old)
 		}
 	}
 }

@@ -109,9 +109,13 @@ func (s *server) serveManifest(rq *request, arg string) {
 	}
 }
 
-// authorizeRead checks that the request may read its repository, for the
-// endpoints that do not go through a counted read.
+// authorizeRead meets the repository's fault and checks that the request
+// may read the repository, for the endpoints that do not go through a
+// counted read.
 func (s *server) authorizeRead(rq *request) bool {
+	if !s.meetFault(rq) {
+		return false
+	}
 	if err := s.reg.Authorize(rq.repo, rq.cred); err != nil {
 		s.fail(rq, err)
 		return false

@@ -242,6 +242,9 @@ func (s *server) servePing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := s.hostOf(r)
+	if !s.meetFault(&request{w: w, r: r, host: host}) {
+		return
+	}
 	if cred, bad := s.credential(r); (cred.Anonymous() || bad) && s.reg.HasPrivate(host) {
 		s.challenge(w, r, host, "", "")
 		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required", nil)
@@ -253,6 +256,21 @@ func (s *server) servePing(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		_, _ = w.Write([]byte("{}"))
 	}
+}
+
+// meetFault fails a request that is none of a pull's reads (those meet
+// faults in the registry) with its repository's or host's fault, as an
+// outage fails every request, and reports whether the request may go on.
+func (s *server) meetFault(rq *request) bool {
+	scope := rq.repo
+	if scope == "" {
+		scope = rq.host
+	}
+	if err := s.reg.RequestFault(scope); err != nil {
+		s.fail(rq, err)
+		return false
+	}
+	return true
 }
 
 // logged wraps the handler with request logging.
