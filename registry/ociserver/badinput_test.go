@@ -56,6 +56,7 @@ func TestBadInput(t *testing.T) {
 	base := "http://" + serve(t, reg, ociserver.WithMaxBlobSize(64), ociserver.WithMaxManifestSize(1024))
 	good := `{"schemaVersion":2,"mediaType":"` + ociManifest + `","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + cfg.Digest.String() + `","size":2},"layers":[]}`
 	missing := strings.Replace(good, cfg.Digest.Encoded(), strings.Repeat("0", 64), 1)
+	goodDigest := digest.FromString(good)
 	data := "some bytes"
 	dataDigest := digest.FromString(data)
 
@@ -90,6 +91,10 @@ func TestBadInput(t *testing.T) {
 		{"anonymous delete in private", "DELETE", "/v2/team/secret/manifests/1", "", "", 401, "UNAUTHORIZED"},
 		{"bad tag page size", "GET", "/v2/team/app/tags/list?n=-1", "", "", 400, "PAGINATION_NUMBER_INVALID"},
 		{"referrers of a malformed digest", "GET", "/v2/team/app/referrers/sha256:zz", "", "", 400, "DIGEST_INVALID"},
+		{"invalid tag parameter", "PUT", "/v2/team/app/manifests/" + goodDigest.String() + "?tag=bad!tag", ociManifest, good, 400, "TAG_INVALID"},
+		{"tag parameter with a leading dash", "PUT", "/v2/team/app/manifests/" + goodDigest.String() + "?tag=-leading", ociManifest, good, 400, "TAG_INVALID"},
+		{"empty tag parameter", "PUT", "/v2/team/app/manifests/" + goodDigest.String() + "?tag=", ociManifest, good, 400, "TAG_INVALID"},
+		{"one invalid tag parameter of two", "PUT", "/v2/team/app/manifests/" + goodDigest.String() + "?tag=fine&tag=bad!tag", ociManifest, good, 400, "TAG_INVALID"},
 		{"unknown media type is accepted", "PUT", "/v2/team/app/manifests/custom", "application/vnd.example.thing.v1+json", `{"hello":"world"}`, 201, ""},
 	}
 	for i, s := range steps {
@@ -108,6 +113,8 @@ func TestBadInput(t *testing.T) {
 		_, ok := reg.LookupBlob("docker.io/team/app", d)
 		require.False(t, ok, "blob %s stored", d)
 	}
+	status, _, _ := call(t, "HEAD", base+"/v2/team/app/manifests/"+goodDigest.String(), "", "")
+	require.Equal(t, 404, status, "the manifest pushed with invalid tags is not stored")
 	status, _, h := call(t, "GET", base+"/v2/team/app/manifests/custom", "", "")
 	require.Equal(t, 200, status)
 	require.Equal(t, "application/vnd.example.thing.v1+json", h.Get("Content-Type"), "the media type as pushed")

@@ -38,7 +38,9 @@
 // Manifests are stored with their media type exactly as pushed: OCI image
 // manifests and indexes, Docker schema 2 manifests and manifest lists, and
 // manifests of any other media type as long as they are JSON objects (Docker
-// schema 1 is refused). A mount without from mounts from any repository of
+// schema 1 is refused). A PUT by digest may move tags with ?tag=; one
+// invalid tag among them fails it with 400 TAG_INVALID, storing nothing.
+// A mount without from mounts from any repository of
 // the host that holds the blob and that the client may read.
 //
 // # Hosts

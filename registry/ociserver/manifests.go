@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
@@ -27,6 +28,24 @@ func (rq *request) reference(arg string) (string, bool) {
 		return "", false
 	}
 	return rq.repo + ":" + arg, true
+}
+
+// validTags checks the tag parameters of a manifest PUT before anything is
+// stored: a tag distribution/reference refuses fails the push with 400
+// TAG_INVALID, as distribution answers.
+func (rq *request) validTags(tags []string) bool {
+	named, err := reference.ParseNormalizedNamed(rq.repo)
+	if err != nil { // ParseRepository accepted it
+		writeError(rq.w, http.StatusBadRequest, "NAME_INVALID", err.Error(), nil)
+		return false
+	}
+	for _, tag := range tags {
+		if _, err := reference.WithTag(named, tag); err != nil {
+			writeError(rq.w, http.StatusBadRequest, "TAG_INVALID", "invalid tag "+quote(tag)+": "+err.Error(), nil)
+			return false
+		}
+	}
+	return true
 }
 
 // serveManifest answers GET, HEAD, PUT and DELETE of
@@ -66,6 +85,10 @@ func (s *server) serveManifest(rq *request, arg string) {
 		if !s.authorizeWrite(rq) {
 			return
 		}
+		tags := rq.r.URL.Query()["tag"]
+		if !rq.validTags(tags) {
+			return
+		}
 		raw, ok := s.readBody(rq, s.opt.maxManifestSize)
 		if !ok {
 			return
@@ -77,7 +100,7 @@ func (s *server) serveManifest(rq *request, arg string) {
 			return
 		}
 		var tagged []string
-		for _, tag := range rq.r.URL.Query()["tag"] {
+		for _, tag := range tags {
 			if err := s.reg.Tag(rq.repo+":"+tag, dgst); err != nil {
 				s.fail(rq, err)
 				return
