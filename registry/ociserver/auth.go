@@ -91,7 +91,8 @@ func (s *server) tokenFor(cred registry.Credential) string {
 // serveToken is the token endpoint of the Docker token protocol: GET with
 // Basic credentials (or none, for an anonymous token), or an OAuth2 POST
 // with grant_type=password, as containerd sends. The service names the
-// registry host whose repositories the scopes name.
+// registry host whose repositories the scopes name, held by the registry
+// or not (a push may create it); without one, the default host.
 //
 // The registry's accounts are the credentials its private repositories
 // accept ([registry.Registry.SetPrivate]). So credentials are valid for a
@@ -132,7 +133,7 @@ func (s *server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := s.opt.defaultHost
-	if service != "" && s.reg.HasHost(service) {
+	if service != "" && checkHost(service) == nil {
 		host = service
 	}
 	if !cred.Anonymous() {

@@ -154,6 +154,7 @@ func TestTokenChecksCredentials(t *testing.T) {
 		{"POST", "alice", "WRONG", "docker.io", "", 401, "UNAUTHORIZED", 0},
 		{"POST", "alice", "s3cret", "docker.io", "", 200, "", 200},
 		{"GET", "anyone", "anything", "registry.example.com", "", 200, "", 200},
+		{"GET", "anyone", "anything", "new.example.com", "", 200, "", 200}, // a host pushes will create
 	}
 	for i, s := range steps {
 		var req *http.Request

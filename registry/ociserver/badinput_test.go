@@ -17,8 +17,9 @@ import (
 	"github.com/pullsim/pullsim/registry/ociserver"
 )
 
-// call makes one request and returns the status and the first error code
-// of the body ("" when there is none).
+// call makes one request, with header's name-value pairs ("Host" sets the
+// request's host), and returns the status and the first error code of the
+// body ("" when there is none).
 func call(t *testing.T, method, url, contentType, body string, header ...string) (int, string, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -27,6 +28,10 @@ func call(t *testing.T, method, url, contentType, body string, header ...string)
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)

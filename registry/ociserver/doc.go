@@ -48,7 +48,10 @@
 // One server serves every host of the registry. A request reaches:
 //
 //  1. the host named by the ns query parameter, which containerd adds when
-//     it talks to a mirror, if the registry holds that host;
+//     it talks to a mirror, whether or not the registry holds it: reads of
+//     a host it lacks answer 404 NAME_UNKNOWN, as a node resolving it
+//     fails, and pushes create it (an ns that is not a lowercase registry
+//     host answers 400 NAME_INVALID);
 //  2. else the host named by the Host header, if the registry holds it;
 //  3. else the default host, docker.io unless [WithDefaultHost] says
 //     otherwise.

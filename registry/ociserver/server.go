@@ -1,6 +1,7 @@
 package ociserver
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/pullsim/pullsim/registry"
 )
 
@@ -24,8 +26,8 @@ type options struct {
 	hang            time.Duration
 }
 
-// WithDefaultHost names the registry host a request reaches when neither
-// an ns query parameter nor its Host header names a host the registry
+// WithDefaultHost names the registry host a request reaches when it has
+// no ns query parameter and its Host header names no host the registry
 // holds: what a client pointed at 127.0.0.1:5000 talks to. The default is
 // "docker.io"; an empty host keeps it.
 func WithDefaultHost(host string) Option {
@@ -151,7 +153,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "not a distribution API path: "+r.URL.Path, nil)
 		return
 	}
-	rq := &request{w: w, r: r, host: s.hostOf(r), ns: r.URL.Query().Get("ns")}
+	host, err := s.hostOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "NAME_INVALID", err.Error(), nil)
+		return
+	}
+	rq := &request{w: w, r: r, host: host, ns: r.URL.Query().Get("ns")}
 	cred, bad := s.credential(r)
 	rq.cred = cred
 	seg := strings.Split(strings.TrimPrefix(r.URL.Path, "/v2/"), "/")
@@ -202,17 +209,35 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// hostOf chooses the registry host of a request: the ns query parameter
-// containerd adds when it talks to a mirror, else the Host header when the
-// registry holds that host, else the default host.
-func (s *server) hostOf(r *http.Request) string {
-	if ns := r.URL.Query().Get("ns"); ns != "" && s.reg.HasHost(ns) {
-		return ns
+// hostOf chooses the registry host of a request: the host the ns query
+// parameter names, which containerd adds when it talks to a mirror, held
+// by the registry or not (reads of a host it lacks answer 404, pushes
+// create it); else the Host header when the registry holds that host;
+// else the default host. A malformed ns is an error.
+func (s *server) hostOf(r *http.Request) (string, error) {
+	if ns := r.URL.Query().Get("ns"); ns != "" {
+		if err := checkHost(ns); err != nil {
+			return "", fmt.Errorf("invalid ns parameter: %w", err)
+		}
+		return ns, nil
 	}
 	if r.Host != "" && s.reg.HasHost(r.Host) {
-		return r.Host
+		return r.Host, nil
 	}
-	return s.opt.defaultHost
+	return s.opt.defaultHost, nil
+}
+
+// checkHost checks that host is a registry host as distribution/reference
+// reads the domain of a reference ("docker.io", "registry.example.com",
+// "localhost:5000", "[::1]:5000"), written as it stays: lowercase, and not
+// a name reference would read as a path ("library") or rewrite
+// ("index.docker.io").
+func checkHost(host string) error {
+	named, err := reference.ParseNormalizedNamed(host + "/x")
+	if err != nil || reference.Domain(named) != host || strings.ToLower(host) != host {
+		return fmt.Errorf("%q is not a registry host; want a lowercase host such as docker.io or localhost:5000", host)
+	}
+	return nil
 }
 
 // url is a URL the server hands out (a Location, a Link) for path on the
@@ -241,7 +266,11 @@ func (s *server) servePing(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" on /v2/", nil)
 		return
 	}
-	host := s.hostOf(r)
+	host, err := s.hostOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "NAME_INVALID", err.Error(), nil)
+		return
+	}
 	if !s.meetFault(&request{w: w, r: r, host: host}) {
 		return
 	}

@@ -17,13 +17,16 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pullsim/pullsim/pullpolicy"
 	"github.com/pullsim/pullsim/registry"
 	"github.com/pullsim/pullsim/registry/ociserver"
 )
 
-// TestHosts: the ns parameter (containerd's mirror requests) and the Host
-// header choose among the registry's hosts; anything else reaches the
-// default host.
+// TestHosts: the ns parameter (containerd's mirror requests) names the
+// host, one the registry lacks included (its reads answer 404, as a node
+// resolving it fails), and a malformed one is refused; else the Host
+// header chooses among the registry's hosts, and anything else reaches
+// the default host.
 func TestHosts(t *testing.T) {
 	reg := registry.New()
 	hub := reg.MustPush("docker.io/library/app:1", registry.Image{Config: "hub"})
@@ -32,30 +35,71 @@ func TestHosts(t *testing.T) {
 	base := "http://" + serve(t, reg, ociserver.WithDefaultHost("localhost:5000"))
 
 	steps := []struct {
-		url, host string
-		want      string
+		url, host  string
+		wantStatus int
+		wantCode   string
+		want       string // the digest served
 	}{
-		{"/v2/library/app/manifests/1", "", local.String()},
-		{"/v2/library/app/manifests/1?ns=registry.example.com", "", example.String()},
-		{"/v2/library/app/manifests/1?ns=docker.io", "", hub.String()},
-		{"/v2/library/app/manifests/1?ns=unknown.example.org", "", local.String()},
-		{"/v2/library/app/manifests/1", "registry.example.com", example.String()},
-		{"/v2/library/app/manifests/1", "docker.io", hub.String()},
-		{"/v2/library/app/manifests/1", "elsewhere.example.org", local.String()},
+		{"/v2/library/app/manifests/1", "", 200, "", local.String()},
+		{"/v2/library/app/manifests/1?ns=registry.example.com", "", 200, "", example.String()},
+		{"/v2/library/app/manifests/1?ns=docker.io", "", 200, "", hub.String()},
+		{"/v2/library/app/manifests/1?ns=unknown.example.org", "", 404, "NAME_UNKNOWN", ""},
+		{"/v2/library/app/tags/list?ns=unknown.example.org", "", 404, "NAME_UNKNOWN", ""},
+		{"/v2/library/app/blobs/" + digest.FromString("x").String() + "?ns=unknown.example.org", "", 404, "NAME_UNKNOWN", ""},
+		{"/v2/library/app/manifests/1?ns=unknown.example.org", "registry.example.com", 404, "NAME_UNKNOWN", ""},
+		{"/v2/library/app/manifests/1?ns=Docker.IO", "", 400, "NAME_INVALID", ""},
+		{"/v2/library/app/manifests/1?ns=library", "", 400, "NAME_INVALID", ""},
+		{"/v2/library/app/manifests/1?ns=https://docker.io", "", 400, "NAME_INVALID", ""},
+		{"/v2/?ns=not+a+host", "", 400, "NAME_INVALID", ""},
+		{"/v2/library/app/manifests/1", "registry.example.com", 200, "", example.String()},
+		{"/v2/library/app/manifests/1", "docker.io", 200, "", hub.String()},
+		{"/v2/library/app/manifests/1", "elsewhere.example.org", 200, "", local.String()},
 	}
 	for i, s := range steps {
-		req, err := http.NewRequest(http.MethodHead, base+s.url, nil)
-		require.NoError(t, err)
+		header := []string{}
 		if s.host != "" {
-			req.Host = s.host
+			header = []string{"Host", s.host}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		if got := resp.Header.Get("Docker-Content-Digest"); got != s.want {
-			t.Errorf("step %d: %s (Host %q) gave %s, want %s", i, s.url, s.host, got, s.want)
+		status, code, h := call(t, http.MethodGet, base+s.url, "", "", header...)
+		if status != s.wantStatus || code != s.wantCode || h.Get("Docker-Content-Digest") != s.want {
+			t.Errorf("step %d: %s (Host %q) gave %d %s %s, want %d %s %s", i, s.url, s.host, status, code, h.Get("Docker-Content-Digest"), s.wantStatus, s.wantCode, s.want)
 		}
 	}
+}
+
+// TestPushToNewHost: a push through a mirror of a host the registry does
+// not hold yet (ns=new.example.com) creates the content under that host,
+// which a node then resolves, and nothing under the default host.
+func TestPushToNewHost(t *testing.T) {
+	reg := registry.New()
+	base := "http://" + serve(t, reg)
+	const ns = "ns=new.example.com"
+	cfg := `{"architecture":"amd64","os":"linux"}`
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[]}`,
+		ociManifest, registry.MediaTypeConfig, digest.FromString(cfg), len(cfg))
+	steps := []struct {
+		method, url, contentType, body string
+		want                           int
+	}{
+		{"GET", "/v2/?" + ns, "", "", 200},
+		{"POST", "/v2/team/app/blobs/uploads/?" + ns + "&digest=" + digest.FromString(cfg).String(), "application/octet-stream", cfg, 201},
+		{"PUT", "/v2/team/app/manifests/1?" + ns, ociManifest, manifest, 201},
+		{"HEAD", "/v2/team/app/manifests/1?" + ns, "", "", 200},
+		{"HEAD", "/v2/team/app/manifests/1", "", "", 404},
+	}
+	for i, s := range steps {
+		if got, code, _ := call(t, s.method, base+s.url, s.contentType, s.body); got != s.want {
+			t.Errorf("step %d: %s %s = %d %s, want %d", i, s.method, s.url, got, code, s.want)
+		}
+	}
+	require.Contains(t, reg.Hosts(), "new.example.com")
+	p, err := pullpolicy.ParseImageRef("new.example.com/team/app:1")
+	require.NoError(t, err)
+	d, err := reg.Resolve(p, registry.Credential{})
+	require.NoError(t, err, "a node resolves what the mirror pushed")
+	require.Equal(t, digest.FromString(manifest), d.Digest)
+	_, err = reg.Lookup("docker.io/team/app:1")
+	require.Error(t, err, "nothing under docker.io")
 }
 
 // TestPushByTagRecordsHistory: a PUT by tag moves the tag and is recorded
