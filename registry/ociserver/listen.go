@@ -17,8 +17,13 @@ import (
 // prints the URL to out and serves until ctx is done, then shuts down,
 // letting requests in flight finish for up to five seconds. It refuses
 // any address that is not loopback: the registry has no real
-// authentication and is a test tool.
+// authentication and is a test tool. An invalid option fails it before it
+// listens.
 func ListenAndServe(ctx context.Context, addr string, reg *registry.Registry, out io.Writer, opts ...Option) error {
+	handler, err := newHandler(reg, opts...)
+	if err != nil {
+		return err
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("ociserver: listen %q: %w", addr, err)
@@ -30,7 +35,7 @@ func ListenAndServe(ctx context.Context, addr string, reg *registry.Registry, ou
 	if err != nil {
 		return fmt.Errorf("ociserver: %w", err)
 	}
-	srv := &http.Server{Handler: New(reg, opts...), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	if _, err := fmt.Fprintf(out, "serving the registry at http://%s/\n", ln.Addr()); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("ociserver: %w", err)

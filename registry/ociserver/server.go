@@ -24,17 +24,28 @@ type options struct {
 	maxManifestSize int64
 	maxUploads      int
 	hang            time.Duration
+	err             error // the first invalid option
 }
 
 // WithDefaultHost names the registry host a request reaches when it has
 // no ns query parameter and its Host header names no host the registry
 // holds: what a client pointed at 127.0.0.1:5000 talks to. The default is
-// "docker.io"; an empty host keeps it.
+// "docker.io"; an empty host keeps it. The host must be a registry host as
+// distribution/reference reads the domain of a reference, lowercase
+// ("registry.example.com", "localhost:5000"): anything else ("Docker.IO",
+// "https://docker.io") makes [ListenAndServe] fail and [New] panic.
 func WithDefaultHost(host string) Option {
 	return func(o *options) {
-		if host != "" {
-			o.defaultHost = host
+		if host == "" {
+			return
 		}
+		if err := checkHost(host); err != nil {
+			if o.err == nil {
+				o.err = fmt.Errorf("ociserver: WithDefaultHost: %w", err)
+			}
+			return
+		}
+		o.defaultHost = host
 	}
 }
 
@@ -105,8 +116,18 @@ type server struct {
 
 // New returns an http.Handler that serves reg over the OCI distribution
 // API v1.1. See the package documentation for hosts, authentication and
-// faults.
+// faults. It panics on an invalid option, as a test tool does on misuse;
+// [ListenAndServe] returns the error instead.
 func New(reg *registry.Registry, opts ...Option) http.Handler {
+	h, err := newHandler(reg, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// newHandler is New, failing on an invalid option.
+func newHandler(reg *registry.Registry, opts ...Option) (http.Handler, error) {
 	s := &server{
 		reg: reg,
 		opt: options{
@@ -122,10 +143,13 @@ func New(reg *registry.Registry, opts ...Option) http.Handler {
 	for _, o := range opts {
 		o(&s.opt)
 	}
-	if s.opt.logger == nil {
-		return s
+	if s.opt.err != nil {
+		return nil, s.opt.err
 	}
-	return logged{s}
+	if s.opt.logger == nil {
+		return s, nil
+	}
+	return logged{s}, nil
 }
 
 // request is one parsed request of the distribution API.

@@ -362,3 +362,44 @@ func TestMirrorPush(t *testing.T) {
 		require.False(t, ok, "nothing reached docker.io")
 	}
 }
+
+// TestInvalidDefaultHost: WithDefaultHost takes a registry host as
+// distribution/reference reads one, lowercase; anything else makes
+// ListenAndServe fail before it listens, naming the option, and New panic.
+func TestInvalidDefaultHost(t *testing.T) {
+	reg := registry.New()
+	steps := []struct {
+		host  string
+		valid bool
+	}{
+		{"docker.io", true},
+		{"registry.example.com", true},
+		{"localhost:5000", true},
+		{"[::1]:5000", true},
+		{"Docker.IO", false},
+		{"not a host", false},
+		{"https://docker.io", false},
+		{"docker.io/library", false},
+		{"library", false},
+		{"index.docker.io", false}, // reference reads it as docker.io
+	}
+	for i, s := range steps {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // a valid server stops at once
+		err := ociserver.ListenAndServe(ctx, "127.0.0.1:0", reg, io.Discard, ociserver.WithDefaultHost(s.host))
+		if s.valid && err != nil {
+			t.Errorf("step %d: ListenAndServe with WithDefaultHost(%q): %v, want nil", i, s.host, err)
+		}
+		if !s.valid && (err == nil || !strings.Contains(err.Error(), "WithDefaultHost") || !strings.Contains(err.Error(), strconv.Quote(s.host))) {
+			t.Errorf("step %d: ListenAndServe with WithDefaultHost(%q): %v, want an error naming the option and the host", i, s.host, err)
+		}
+		panicked := func() (p bool) {
+			defer func() { p = recover() != nil }()
+			ociserver.New(reg, ociserver.WithDefaultHost(s.host))
+			return false
+		}()
+		if panicked == s.valid {
+			t.Errorf("step %d: New with WithDefaultHost(%q) panicked: %v, want %v", i, s.host, panicked, !s.valid)
+		}
+	}
+}
