@@ -360,18 +360,3 @@ func faultErr(k FaultKind) error {
 	}
 	return nil
 }
-
-// AcceptsCredential reports whether a private repository of host accepts
-// cred: whether cred is one of the host's accounts, as a token server
-// checks a login that names no repository. A host without private
-// repositories has no accounts, and accepts no credentials.
-func (r *Registry) AcceptsCredential(host string, cred Credential) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for name, accepted := range r.private {
-		if strings.HasPrefix(name, host+"/") && slices.Contains(accepted, cred) {
-			return true
-		}
-	}
-	return false
-}

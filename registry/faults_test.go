@@ -126,15 +126,16 @@ func TestFaultKinds(t *testing.T) {
 		manifest error              // the sentinel FetchManifest fails with; nil: it succeeds
 		blob     error              // the sentinel FetchBlob fails with; nil: it serves the blob
 		corrupt  bool               // whether the served blob fails Verify
+		stat     error              // the sentinel StatBlob (a blob HEAD) fails with
 	}{
-		{registry.FaultUnavailable, registry.ErrUnavailable, registry.ErrUnavailable, registry.ErrUnavailable, false},
-		{registry.FaultTimeout, registry.ErrTimeout, registry.ErrTimeout, registry.ErrTimeout, false},
-		{registry.FaultNotFound, registry.ErrManifestUnknown, nil, nil, false},
-		{registry.FaultUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, false},
-		{registry.FaultTooManyRequests, nil, registry.ErrTooManyRequests, registry.ErrTooManyRequests, false}, // a HEAD is not metered
-		{registry.FaultServerError, registry.ErrServerError, registry.ErrServerError, registry.ErrServerError, false},
-		{registry.FaultSignature, registry.ErrSignatureInvalid, nil, nil, false},
-		{registry.FaultCorruptBlob, nil, nil, nil, true},
+		{registry.FaultUnavailable, registry.ErrUnavailable, registry.ErrUnavailable, registry.ErrUnavailable, false, registry.ErrUnavailable},
+		{registry.FaultTimeout, registry.ErrTimeout, registry.ErrTimeout, registry.ErrTimeout, false, registry.ErrTimeout},
+		{registry.FaultNotFound, registry.ErrManifestUnknown, nil, nil, false, nil},
+		{registry.FaultUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, false, registry.ErrUnauthorized},
+		{registry.FaultTooManyRequests, nil, registry.ErrTooManyRequests, registry.ErrTooManyRequests, false, nil}, // a HEAD is not metered
+		{registry.FaultServerError, registry.ErrServerError, registry.ErrServerError, registry.ErrServerError, false, registry.ErrServerError},
+		{registry.FaultSignature, registry.ErrSignatureInvalid, nil, nil, false, nil},
+		{registry.FaultCorruptBlob, nil, nil, nil, true, nil},
 	}
 	cred := registry.Credential{Username: "u", Password: "p"}
 	for i, tt := range tests {
@@ -157,6 +158,9 @@ func TestFaultKinds(t *testing.T) {
 			if tt.manifest == nil && !reflect.DeepEqual(m, f.nginx) {
 				t.Errorf("step %d: %v on %q: FetchManifest(nginx) = %+v, want %+v", i, tt.kind, scope, m.Descriptor, f.nginx.Descriptor)
 			}
+
+			_, err = f.r.StatBlob(ref, layer.Digest, cred)
+			checkFaultErr(t, i, tt.kind, scope, "StatBlob", err, tt.stat, "blob", layer.Digest.String())
 
 			b, err := f.r.FetchBlob(ref, layer.Digest, cred)
 			checkFaultErr(t, i, tt.kind, scope, "FetchBlob", err, tt.blob, "blob", layer.Digest.String())
@@ -960,5 +964,85 @@ func TestFaultOpAndMessage(t *testing.T) {
 	}
 	if got := f.r.Faults(); len(got) != 1 || got[0].Message != "x: y" || got[0].Op != registry.OpManifest {
 		t.Errorf("Faults() = %+v, want the message fault with its op and text", got)
+	}
+}
+
+// TestRequestFault: the requests that are no pull's (a ping, a push, a
+// tag list, ...) meet the faults that fail every request, of the host or
+// of the repository, and use up counted ones; the faults of a pull's own
+// requests and those limited to an Op leave them alone.
+func TestRequestFault(t *testing.T) {
+	for i, tc := range []struct {
+		fault registry.Fault
+		scope string // of the request
+		want  error  // nil: it passes
+	}{
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable}, "docker.io", registry.ErrUnavailable},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable}, "docker.io/team/app", registry.ErrUnavailable},
+		{registry.Fault{Scope: "team/app", Kind: registry.FaultServerError}, "docker.io/team/app", registry.ErrServerError},
+		{registry.Fault{Scope: "team/app", Kind: registry.FaultServerError}, "docker.io/team/other", nil},
+		{registry.Fault{Scope: "team/app", Kind: registry.FaultServerError}, "docker.io", nil},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultUnauthorized}, "docker.io/team/app", registry.ErrUnauthorized},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultTimeout}, "docker.io", registry.ErrTimeout},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultTooManyRequests}, "docker.io/team/app", nil},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultNotFound}, "docker.io/team/app", nil},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultSignature}, "docker.io/team/app", nil},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultCorruptBlob}, "docker.io/team/app", nil},
+		{registry.Fault{Scope: "docker.io", Kind: registry.FaultUnavailable, Op: registry.OpBlob}, "docker.io/team/app", nil},
+		{registry.Fault{Scope: "localhost:5000", Kind: registry.FaultUnavailable}, "docker.io/team/app", nil},
+	} {
+		r := registry.New()
+		if err := r.SetFault(tc.fault); err != nil {
+			t.Fatalf("case %d: SetFault(%+v) = %v", i, tc.fault, err)
+		}
+		if err := r.RequestFault(tc.scope); !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("case %d: %v on %q: RequestFault(%q) = %v, want %v", i, tc.fault.Kind, tc.fault.Scope, tc.scope, err, tc.want)
+		}
+	}
+	// A counted fault is used up by these requests too.
+	r := registry.New()
+	if err := r.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultServerError, Requests: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []error{registry.ErrServerError, registry.ErrServerError, nil} {
+		if err := r.RequestFault("docker.io"); !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("request %d of a 2-request fault: %v, want %v", i, err, want)
+		}
+	}
+	if err := r.RequestFault("not a scope!"); err == nil {
+		t.Error(`RequestFault("not a scope!") = nil, want an error`)
+	}
+}
+
+// TestAcceptsCredential: a host's accounts are the credentials its private
+// repositories accept.
+func TestAcceptsCredential(t *testing.T) {
+	r := registry.New()
+	alice, bob := registry.Credential{Username: "alice", Password: "s3cret"}, registry.Credential{Username: "bob", Password: "hunter2"}
+	r.MustPush("registry.example.com/team/app:1", registry.Image{Config: "app"})
+	r.MustPush("registry.example.com/team/web:1", registry.Image{Config: "web"})
+	r.MustPush("quay.io/org/app:1", registry.Image{Config: "quay"})
+	if err := r.SetPrivate("registry.example.com/team/app", alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetPrivate("quay.io/org/app", bob); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		host string
+		cred registry.Credential
+		want bool
+	}{
+		{"registry.example.com", alice, true},
+		{"registry.example.com", bob, false},
+		{"registry.example.com", registry.Credential{Username: "alice", Password: "wrong"}, false},
+		{"registry.example.com", registry.Credential{}, false},
+		{"quay.io", bob, true},
+		{"docker.io", alice, false},
+		{"registry.example", alice, false}, // a host whose name prefixes another's
+	} {
+		if got := r.AcceptsCredential(tc.host, tc.cred); got != tc.want {
+			t.Errorf("case %d: AcceptsCredential(%q, %q) = %v, want %v", i, tc.host, tc.cred.Username, got, tc.want)
+		}
 	}
 }

@@ -435,8 +435,8 @@ func (r *Registry) FetchManifest(ref *pullpolicy.ImageRef, dgst digest.Digest, c
 // linked to ref's repository. A blob of another repository on the same
 // host is not served through this one, as distribution's registry checks
 // links. Callers hold r.mu and count the request.
-func (r *Registry) blobLocked(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Blob, error) {
-	if key, f := r.peekFault(ref, OpBlob); f != nil && f.kind != FaultCorruptBlob {
+func (r *Registry) blobLocked(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential, head bool) (Blob, error) {
+	if key, f := r.peekFault(ref, OpBlob); f != nil && f.kind != FaultCorruptBlob && !(head && f.kind == FaultTooManyRequests) {
 		r.consume(key, f)
 		return Blob{}, &Error{Op: "blob", Repository: ref.Repository(), Reference: dgst.String(), Err: f.err(OpBlob)}
 	}
@@ -464,7 +464,7 @@ func (r *Registry) FetchBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred 
 	defer r.mu.Unlock()
 	fkey, f := r.peekFault(ref, OpBlob)
 	corrupt := f != nil && f.kind == FaultCorruptBlob
-	b, err := r.blobLocked(ref, dgst, cred)
+	b, err := r.blobLocked(ref, dgst, cred, false)
 	if err != nil {
 		r.count(ref, Counters{Blobs: 1})
 		return Blob{}, err

@@ -594,7 +594,8 @@ func (r *Registry) manifestRequest(op string, ref *pullpolicy.ImageRef, cred Cre
 
 // StatBlob answers a HEAD of a blob: its descriptor, Size being the bytes
 // a GET serves. It counts one blob request without bytes and meets the
-// faults of a blob fetch, except that a corrupt blob's HEAD is fine.
+// faults of a blob fetch, except that a corrupt blob's HEAD is fine and a
+// HEAD is not rate-limited (nor uses up a counted rate limit).
 func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred Credential) (Descriptor, error) {
 	if ref == nil {
 		return Descriptor{}, &Error{Op: "blob", Reference: dgst.String(), Err: ErrNameInvalid}
@@ -602,7 +603,7 @@ func (r *Registry) StatBlob(ref *pullpolicy.ImageRef, dgst digest.Digest, cred C
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count(ref, Counters{Blobs: 1})
-	b, err := r.blobLocked(ref, dgst, cred)
+	b, err := r.blobLocked(ref, dgst, cred, true)
 	if err != nil {
 		return Descriptor{}, err
 	}

@@ -180,7 +180,7 @@ func TestNegativeContentLength(t *testing.T) {
 	req := httptest.NewRequest("POST", "/v2/app/blobs/uploads/?digest="+d.String(), strings.NewReader("x"))
 	req.ContentLength = -5
 	rec := httptest.NewRecorder()
-	ociserver.New(reg).ServeHTTP(rec, req)
+	ociserver.MustNew(reg).ServeHTTP(rec, req)
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.Contains(t, rec.Body.String(), "SIZE_INVALID")
 	_, ok := reg.LookupBlob("docker.io/library/app", d)

@@ -27,7 +27,7 @@ import (
 // host:port; the server stops when the test ends.
 func serve(t testing.TB, reg *registry.Registry, opts ...ociserver.Option) string {
 	t.Helper()
-	srv := httptest.NewServer(ociserver.New(reg, opts...))
+	srv := httptest.NewServer(ociserver.MustNew(reg, opts...))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }

@@ -46,7 +46,7 @@ func TestConformance(t *testing.T) {
 	bin := conformance(t)
 	for _, version := range []string{"1.1", "dev"} {
 		t.Run(version, func(t *testing.T) {
-			srv := httptest.NewServer(ociserver.New(registry.New()))
+			srv := httptest.NewServer(ociserver.MustNew(registry.New()))
 			defer srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()

@@ -16,7 +16,7 @@ import (
 func ExampleNew() {
 	reg := registry.New()
 	dgst := reg.MustPush("nginx:1.28", registry.Image{Config: "nginx 1.28.0"})
-	srv := httptest.NewServer(ociserver.New(reg))
+	srv := httptest.NewServer(ociserver.MustNew(reg))
 	defer srv.Close()
 
 	resp, err := http.Head(srv.URL + "/v2/library/nginx/manifests/1.28")
@@ -40,7 +40,7 @@ func ExampleNew_rateLimit() {
 	if err := reg.SetFault(registry.Fault{Scope: "docker.io", Kind: registry.FaultTooManyRequests}); err != nil {
 		panic(err)
 	}
-	srv := httptest.NewServer(ociserver.New(reg))
+	srv := httptest.NewServer(ociserver.MustNew(reg))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/v2/library/nginx/manifests/1.28")
@@ -66,7 +66,7 @@ func ExampleNew_private() {
 	if err := reg.SetPrivate("team/app", registry.Credential{Username: "alice", Password: "s3cret"}); err != nil {
 		panic(err)
 	}
-	srv := httptest.NewServer(ociserver.New(reg, ociserver.WithTokenRealm("https://auth.example.com/token")))
+	srv := httptest.NewServer(ociserver.MustNew(reg, ociserver.WithTokenRealm("https://auth.example.com/token")))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/v2/team/app/manifests/1")
@@ -85,7 +85,7 @@ func ExampleNew_private() {
 // it.
 func ExampleNew_history() {
 	reg := registry.New()
-	srv := httptest.NewServer(ociserver.New(reg))
+	srv := httptest.NewServer(ociserver.MustNew(reg))
 	defer srv.Close()
 	cfg, err := reg.PutBlob("docker.io/team/app", "", []byte(`{"architecture":"amd64","os":"linux"}`))
 	if err != nil {

@@ -56,7 +56,7 @@ func FuzzHandler(f *testing.F) {
 	}
 	reg := registry.New()
 	reg.MustPush("library/app:1", registry.Image{Config: "app"})
-	h := New(reg)
+	h := MustNew(reg)
 	f.Fuzz(func(t *testing.T, method, target, body string) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
 			return

@@ -115,18 +115,22 @@ type server struct {
 }
 
 // New returns an http.Handler that serves reg over the OCI distribution
-// API v1.1. See the package documentation for hosts, authentication and
-// faults. It panics on an invalid option, as a test tool does on misuse;
-// [ListenAndServe] returns the error instead.
-func New(reg *registry.Registry, opts ...Option) http.Handler {
-	h, err := newHandler(reg, opts...)
+// API v1.1, or an error naming an invalid option. See the package
+// documentation for hosts, authentication and faults.
+func New(reg *registry.Registry, opts ...Option) (http.Handler, error) {
+	return newHandler(reg, opts...)
+}
+
+// MustNew is New for tests and examples: it panics on an invalid option.
+func MustNew(reg *registry.Registry, opts ...Option) http.Handler {
+	h, err := New(reg, opts...)
 	if err != nil {
 		panic(err)
 	}
 	return h
 }
 
-// newHandler is New, failing on an invalid option.
+// newHandler is New.
 func newHandler(reg *registry.Registry, opts ...Option) (http.Handler, error) {
 	s := &server{
 		reg: reg,

@@ -393,13 +393,12 @@ func TestInvalidDefaultHost(t *testing.T) {
 		if !s.valid && (err == nil || !strings.Contains(err.Error(), "WithDefaultHost") || !strings.Contains(err.Error(), strconv.Quote(s.host))) {
 			t.Errorf("step %d: ListenAndServe with WithDefaultHost(%q): %v, want an error naming the option and the host", i, s.host, err)
 		}
-		panicked := func() (p bool) {
-			defer func() { p = recover() != nil }()
-			ociserver.New(reg, ociserver.WithDefaultHost(s.host))
-			return false
-		}()
-		if panicked == s.valid {
-			t.Errorf("step %d: New with WithDefaultHost(%q) panicked: %v, want %v", i, s.host, panicked, !s.valid)
+		h, err := ociserver.New(reg, ociserver.WithDefaultHost(s.host))
+		if (err == nil) != s.valid || (h == nil) == s.valid {
+			t.Errorf("step %d: New with WithDefaultHost(%q) = %v, %v, want an error: %v", i, s.host, h, err, !s.valid)
+		}
+		if !s.valid && (err == nil || !strings.Contains(err.Error(), strconv.Quote(s.host))) {
+			t.Errorf("step %d: New with WithDefaultHost(%q): %v, want an error naming the host", i, s.host, err)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestTranscript(t *testing.T) {
 	if err := reg.SetPrivate("team/secret", registry.Credential{Username: "alice", Password: "s3cret"}); err != nil {
 		t.Fatal(err)
 	}
-	h := ociserver.New(reg)
+	h := ociserver.MustNew(reg)
 
 	cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
 	layer := []byte("hello, layer")
