@@ -52,6 +52,18 @@ func serve(v *verb, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitError
 	}
+	var opts []ociserver.Option
+	if *host != "" {
+		opts = append(opts, ociserver.WithDefaultHost(*host))
+	}
+	// The flags are checked before the scenario is read.
+	if _, err := ociserver.New(registry.New(), opts...); err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
+		fmt.Fprintf(stderr, "pullsim serve: --default-host: %v\n", err)
+		return exitError
+	}
 	reg := registry.New()
 	switch len(files) {
 	case 0:
@@ -68,10 +80,6 @@ func serve(v *verb, args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintln(stderr, "pullsim serve: name at most one scenario file")
 		return exitError
-	}
-	var opts []ociserver.Option
-	if *host != "" {
-		opts = append(opts, ociserver.WithDefaultHost(*host))
 	}
 	ctx, stop := interrupted()
 	defer stop()

@@ -64,6 +64,9 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"serve", "--addr", "0.0.0.0:0"}, "loopback"},
 		{[]string{"serve", "a.yaml", "b.yaml"}, "name at most one scenario file"},
 		{[]string{"serve", "missing.yaml"}, "missing.yaml"},
+		// The flag is checked before the scenario file is read.
+		{[]string{"serve", "--default-host", "Docker.IO", "missing.yaml"}, `pullsim serve: --default-host: "Docker.IO" is not a registry host`},
+		{[]string{"serve", "--default-host", "https://docker.io"}, `--default-host: "https://docker.io" is not a registry host`},
 	} {
 		var stdout, stderr strings.Builder
 		assert.Equal(t, exitError, pullsimMain(tc.args, &stdout, &stderr), "%v", tc.args)
