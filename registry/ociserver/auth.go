@@ -12,12 +12,16 @@ import (
 	"github.com/pullsim/pullsim/registry"
 )
 
-// credential reads the Authorization header: Basic credentials as they
-// are, a Bearer token as the credentials it was issued for. bad reports a
-// token this server never issued.
-func (s *server) credential(r *http.Request) (cred registry.Credential, bad bool) {
+// credential reads the Authorization header of a request to host: Basic
+// credentials as they are, a Bearer token as the credentials it was issued
+// for. bad reports a token this server never issued, or Basic credentials
+// that are none of the host's accounts (the credentials its private
+// repositories accept; a host without them takes any), as the token
+// endpoint refuses them.
+func (s *server) credential(r *http.Request, host string) (cred registry.Credential, bad bool) {
 	if u, p, ok := r.BasicAuth(); ok {
-		return registry.Credential{Username: u, Password: p}, false
+		cred = registry.Credential{Username: u, Password: p}
+		return cred, s.reg.HasPrivate(host) && !s.reg.AcceptsCredential(host, cred)
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")

@@ -203,3 +203,40 @@ func TestTokenChecksCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestBasicChecksCredentials: Basic credentials on a request are checked
+// as the token endpoint checks them: on a host with private repositories
+// they must be one of its accounts, even to read a public repository; a
+// host without private repositories takes any.
+func TestBasicChecksCredentials(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("team/app:1", registry.Image{Config: "1"})
+	reg.MustPush("team/open:1", registry.Image{Config: "1"})
+	reg.MustPush("registry.example.com/team/open:1", registry.Image{Config: "1"})
+	require.NoError(t, reg.SetPrivate("team/app", registry.Credential{Username: "alice", Password: "s3cret"}))
+	base := "http://" + serve(t, reg)
+	for i, s := range []struct {
+		path       string
+		user, pass string
+		want       int
+	}{
+		{"/v2/team/open/manifests/1", "", "", 200},
+		{"/v2/team/open/manifests/1", "alice", "s3cret", 200},
+		{"/v2/team/open/manifests/1", "alice", "WRONG", 401},
+		{"/v2/team/app/manifests/1", "alice", "s3cret", 200},
+		{"/v2/team/app/manifests/1", "alice", "WRONG", 401},
+		{"/v2/team/open/manifests/1?ns=registry.example.com", "anyone", "anything", 200},
+	} {
+		req, err := http.NewRequest("HEAD", base+s.path, nil)
+		require.NoError(t, err)
+		if s.user != "" {
+			req.SetBasicAuth(s.user, s.pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != s.want {
+			t.Errorf("step %d: HEAD %s as %q: %d, want %d", i, s.path, s.user, resp.StatusCode, s.want)
+		}
+	}
+}

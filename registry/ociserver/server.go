@@ -187,7 +187,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq := &request{w: w, r: r, host: host, ns: r.URL.Query().Get("ns")}
-	cred, bad := s.credential(r)
+	cred, bad := s.credential(r, host)
 	rq.cred = cred
 	seg := strings.Split(strings.TrimPrefix(r.URL.Path, "/v2/"), "/")
 	n := len(seg)
@@ -219,7 +219,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.repo = repo
 	if bad {
 		// A token this server never issued, as a registry answers an
-		// expired or forged one, whatever the repository.
+		// expired or forged one, or credentials that are no account of
+		// the host, whatever the repository.
 		s.fail(rq, registry.ErrBadCredentials)
 		return
 	}
@@ -302,7 +303,7 @@ func (s *server) servePing(w http.ResponseWriter, r *http.Request) {
 	if !s.meetFault(&request{w: w, r: r, host: host}) {
 		return
 	}
-	if cred, bad := s.credential(r); (cred.Anonymous() || bad) && s.reg.HasPrivate(host) {
+	if cred, bad := s.credential(r, host); (cred.Anonymous() || bad) && s.reg.HasPrivate(host) {
 		s.challenge(w, r, host, "", "")
 		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required", nil)
 		return
