@@ -54,6 +54,101 @@ type Result struct {
 	// a suspended Job or CronJob), in document order: valid objects that
 	// their controllers leave without pods.
 	Idle []IdleWorkload
+	// Workloads are the objects that carry pods (Pods, and controllers with
+	// a pod template, idle ones included), in document order, each with the
+	// range of Pods it makes: what the API server stores under each one's
+	// kind, namespace and name.
+	Workloads []Workload
+}
+
+// Workload is an object of a manifest that carries pods: a Pod, or a
+// controller with a pod template. kubectl apply finds it again under its
+// kind, namespace and name; a later apply of the same object is an update,
+// compared with what is stored (see [Workload.PodsFrom]).
+type Workload struct {
+	// Index and Item are the document's position, as in [Skipped].
+	Index, Item int
+	Kind        string // as the document names it: Deployment, Pod, ...
+	Namespace   string // "default" when the document names none
+	// Name is metadata.name; it is "" for an object named only by
+	// generateName, which every apply creates anew.
+	Name string
+	// Template is the pod template as written, imagePullPolicy left empty
+	// where the manifest leaves it out: a Pod's metadata and spec, a
+	// controller's spec.template (a CronJob's
+	// spec.jobTemplate.spec.template). A StatefulSet's claim volumes are
+	// not in it.
+	Template *corev1.PodTemplateSpec
+	// Pods is how many of [Result.Pods] the documents before it make, and
+	// Count how many it makes: its pods are Result.Pods[Pods:Pods+Count].
+	Pods, Count int
+
+	obj   runtime.Object // as decoded
+	at    string         // its place in the manifest, see expand
+	nodes []string       // see WithNodes
+}
+
+// PodsFrom returns the pods w's controller makes once the API server
+// stores template t for it, as after an update that changed the template:
+// a Deployment's new ReplicaSet is named by t's pod-template-hash. A
+// revision other than 0 changes the generated characters, as a rollout's
+// new pods get new random ones even from a template stored before (a
+// rollback); PodsFrom(w.Template, 0) returns the pods Decode returned.
+// nodes holds the node of each pod, as [Result.Nodes] does, or is nil.
+// t must have w.Template's containers; its pods are not validated again.
+func (w Workload) PodsFrom(t *corev1.PodTemplateSpec, revision int) (pods []node.Pod, nodes []string, err error) {
+	if w.obj == nil {
+		return nil, nil, errors.New("kube: PodsFrom needs a Workload that Decode returned")
+	}
+	obj := w.obj.DeepCopyObject()
+	t = t.DeepCopy()
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		o.ObjectMeta, o.Spec = t.ObjectMeta, t.Spec
+	case *appsv1.Deployment:
+		o.Spec.Template = *t
+	case *appsv1.ReplicaSet:
+		o.Spec.Template = *t
+	case *corev1.ReplicationController:
+		o.Spec.Template = t
+	case *appsv1.DaemonSet:
+		o.Spec.Template = *t
+	case *appsv1.StatefulSet:
+		o.Spec.Template = *t
+	case *batchv1.Job:
+		o.Spec.Template = *t
+	case *batchv1.CronJob:
+		o.Spec.JobTemplate.Spec.Template = *t
+	}
+	pods, nodes, err = expand(obj, w.at, w.nodes, revision)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pods, nodes, nil
+}
+
+// templateOf returns a copy of the pod template an object carries, as
+// written.
+func templateOf(obj runtime.Object) *corev1.PodTemplateSpec {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		return &corev1.PodTemplateSpec{ObjectMeta: *o.ObjectMeta.DeepCopy(), Spec: *o.Spec.DeepCopy()}
+	case *appsv1.Deployment:
+		return o.Spec.Template.DeepCopy()
+	case *appsv1.ReplicaSet:
+		return o.Spec.Template.DeepCopy()
+	case *corev1.ReplicationController:
+		return o.Spec.Template.DeepCopy()
+	case *appsv1.DaemonSet:
+		return o.Spec.Template.DeepCopy()
+	case *appsv1.StatefulSet:
+		return o.Spec.Template.DeepCopy()
+	case *batchv1.Job:
+		return o.Spec.Template.DeepCopy()
+	case *batchv1.CronJob:
+		return o.Spec.JobTemplate.Spec.Template.DeepCopy()
+	}
+	return nil // unreachable: Decode lists the kinds
 }
 
 // IdleWorkload is a workload Decode read that makes no pods, and why.
@@ -417,17 +512,21 @@ func (d *decoder) add(obj runtime.Object) error {
 		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
 		return nil
 	}
-	pods, nodes, err := expand(obj, strconv.Itoa(d.index)+"/"+strconv.Itoa(d.item), d.cfg.nodes)
+	at := strconv.Itoa(d.index) + "/" + strconv.Itoa(d.item)
+	decoded := obj.DeepCopyObject() // expand fills in a Pod's generated name
+	pods, nodes, err := expand(obj, at, d.cfg.nodes, 0)
 	if err != nil {
 		return d.errorf("%v", err)
 	}
+	m, _ := apimeta.Accessor(decoded) // every kind Decode reads has metadata
+	meta := metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace()}
 	if len(pods) == 0 {
 		if why := idle(obj); why != "" {
-			m, _ := apimeta.Accessor(obj) // every kind Decode reads has metadata
-			meta := metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace()}
 			d.res.Idle = append(d.res.Idle, IdleWorkload{Index: d.index, Item: d.item, Kind: d.kind, Namespace: namespaceOf(meta), Name: workloadName(meta), Why: why})
 		}
 	}
+	d.res.Workloads = append(d.res.Workloads, Workload{Index: d.index, Item: d.item, Kind: d.kind, Namespace: namespaceOf(meta), Name: meta.Name,
+		Template: templateOf(decoded), Pods: len(d.res.Pods), Count: len(pods), obj: decoded, at: at, nodes: d.cfg.nodes})
 	d.res.Pods = append(d.res.Pods, pods...)
 	if nodes == nil {
 		nodes = make([]string, len(pods))

@@ -16,6 +16,7 @@ import (
 	"github.com/pullsim/pullsim/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // manifests are the real-world files under testdata.
@@ -509,5 +510,52 @@ func TestDecodeDaemonSetOnEveryNode(t *testing.T) {
 		assert.Equal(t, tc.want, res.Nodes[:len(res.Nodes)-2], "step %d", i)
 		assert.Len(t, names, len(tc.want), "step %d: names must differ", i)
 		assert.Equal(t, []string{"", ""}, res.Nodes[len(res.Nodes)-2:], "step %d", i)
+	}
+}
+
+// Every object that carries pods is a Workload, in document order, with
+// its template as written and its range of Pods; PodsFrom makes the pods
+// of a template the API server stored for it: the same template gives
+// Decode's pods, a changed one a new pod-template-hash, and a revision new
+// generated characters under the same hash.
+func TestDecodeWorkloads(t *testing.T) {
+	in := deployment("idle", "replicas: 0", "x") + "---\n" + deployment("web", "replicas: 2", "web:2.4") +
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: job-}\nspec: {containers: [{name: a, image: x}]}\n"
+	res, err := kube.Decode([]byte(in))
+	require.NoError(t, err)
+	var got []string
+	for _, w := range res.Workloads {
+		got = append(got, fmt.Sprintf("%d %s %s/%s pods[%d:%d]", w.Index, w.Kind, w.Namespace, w.Name, w.Pods, w.Pods+w.Count))
+	}
+	assert.Equal(t, []string{"0 Deployment default/idle pods[0:0]", "1 Deployment default/web pods[0:2]", "2 Pod default/ pods[2:3]"}, got)
+
+	web := res.Workloads[1]
+	assert.Empty(t, web.Template.Spec.Containers[0].ImagePullPolicy, "the template as written")
+	hash := res.Pods[0].Labels["pod-template-hash"]
+	changed := web.Template.DeepCopy()
+	changed.Spec.Containers[0].Image = "web:latest"
+	for i, tc := range []struct {
+		template *corev1.PodTemplateSpec
+		revision int
+		same     bool // the pods are Decode's
+		sameHash bool // under Decode's pod-template-hash
+	}{
+		{template: web.Template, revision: 0, same: true, sameHash: true},
+		{template: web.Template, revision: 1, same: false, sameHash: true},
+		{template: changed, revision: 0, same: false, sameHash: false},
+		{template: changed, revision: 2, same: false, sameHash: false},
+	} {
+		pods, nodes, err := web.PodsFrom(tc.template, tc.revision)
+		require.NoError(t, err, "step %d", i)
+		require.Len(t, pods, 2, "step %d", i)
+		assert.Nil(t, nodes, "step %d", i)
+		h := pods[0].Labels["pod-template-hash"]
+		if got := pods[0].Name == res.Pods[0].Name && pods[1].Name == res.Pods[1].Name; got != tc.same {
+			t.Errorf("step %d: got %s, %s, want the same as Decode's %s, %s: %v", i, pods[0].Name, pods[1].Name, res.Pods[0].Name, res.Pods[1].Name, tc.same)
+		}
+		if (h == hash) != tc.sameHash || !strings.HasPrefix(pods[0].Name, "web-"+h+"-") {
+			t.Errorf("step %d: got hash %s (pod %s), Decode's %s, want the same: %v", i, h, pods[0].Name, hash, tc.sameHash)
+		}
+		assert.Equal(t, tc.template.Spec.Containers[0].Image, pods[0].Spec.Containers[0].Image, "step %d", i)
 	}
 }

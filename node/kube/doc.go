@@ -39,6 +39,13 @@
 // annotations, and the labels the controller adds (pod-template-hash,
 // statefulset.kubernetes.io/pod-name, job-name, ...).
 //
+// Every object that carries pods is also listed in [Result.Workloads]
+// under its kind, namespace and name, with its pod template as written and
+// its range of pods: what a later apply of the same object updates.
+// [Workload.PodsFrom] makes the pods of the template the API server stores
+// after such an update, with the names the controller would give them (a
+// Deployment's new pod-template-hash).
+//
 // A workload makes at most [MaxPodsPerWorkload] pods. A Pod document makes
 // a new pod: its uid, creationTimestamp and status (as an informer's object
 // carries them) are dropped, for the node to set.

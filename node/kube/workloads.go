@@ -50,13 +50,15 @@ const maxGeneratedNameLength = 63 - 5
 // in the manifest, which a Pod's generated name derives from with its
 // content, so that two equal documents make two pods. nodes are the nodes
 // a DaemonSet makes a pod on (see WithNodes); placed, when not nil, holds
-// the node of each pod (see Result.Nodes).
-func expand(obj runtime.Object, at string, nodes []string) (pods []node.Pod, placed []string, err error) {
+// the node of each pod (see Result.Nodes). rev, when not 0, changes the
+// generated characters of a controller's pods (see Workload.PodsFrom).
+func expand(obj runtime.Object, at string, nodes []string, rev int) (pods []node.Pod, placed []string, err error) {
 	if o, ok := obj.(*appsv1.DaemonSet); ok && len(nodes) > 0 {
 		w, err := newWorkload(o.ObjectMeta, o.Spec.Selector, &o.Spec.Template, always, apivalidation.NameIsDNSSubdomain)
 		if err != nil {
 			return nil, nil, err
 		}
+		w.rev = rev
 		// One pod per node, pinned to it by node affinity, which the
 		// pod's spec.nodeName does not show: the scheduler binds it. Each
 		// name derives from the node's.
@@ -65,13 +67,13 @@ func expand(obj runtime.Object, at string, nodes []string) (pods []node.Pod, pla
 		})
 		return pods, nodes[:len(pods)], err
 	}
-	pods, err = expandObject(obj, at)
+	pods, err = expandObject(obj, at, rev)
 	return pods, nil, err
 }
 
 // expandObject returns the pods a decoded object makes, a DaemonSet's one
 // pod when no nodes are given.
-func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
+func expandObject(obj runtime.Object, at string, rev int) ([]node.Pod, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		// Ephemeral containers, which an informer's object may carry, are
@@ -98,6 +100,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.rev = rev
 		hash := podTemplateHash(&o.Spec.Template, o.Status.CollisionCount)
 		rs := w.name + "-" + hash
 		n, err := replicas(o.Spec.Replicas)
@@ -112,6 +115,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.rev = rev
 		n, err := replicas(o.Spec.Replicas)
 		if err != nil {
 			return nil, err
@@ -129,6 +133,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.rev = rev
 		n, err := replicas(o.Spec.Replicas)
 		if err != nil {
 			return nil, err
@@ -139,6 +144,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.rev = rev
 		return w.pods(1, w.generated)
 	case *appsv1.StatefulSet:
 		// The controller gives each pod a volume per claim template.
@@ -152,6 +158,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 		if err != nil {
 			return nil, err
 		}
+		w.rev = rev
 		n, err := replicas(o.Spec.Replicas)
 		if err != nil {
 			return nil, err
@@ -161,7 +168,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 			return name, map[string]string{labelStatefulPodName: name, labelStatefulIndex: strconv.Itoa(i)}
 		})
 	case *batchv1.Job:
-		return jobPods(o.ObjectMeta, &o.Spec, "spec.")
+		return jobPods(o.ObjectMeta, &o.Spec, "spec.", rev)
 	case *batchv1.CronJob:
 		if errs := validateMeta(o.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
 			return nil, joinFieldErrors(errs)
@@ -173,7 +180,7 @@ func expandObject(obj runtime.Object, at string) ([]node.Pod, error) {
 			Name:      workloadName(o.ObjectMeta) + "-" + strconv.FormatInt(node.Epoch.Unix()/60, 10),
 			Namespace: o.Namespace,
 		}
-		return jobPods(job, &o.Spec.JobTemplate.Spec, "spec.jobTemplate.spec.")
+		return jobPods(job, &o.Spec.JobTemplate.Spec, "spec.jobTemplate.spec.", rev)
 	}
 	return nil, fmt.Errorf("%T carries no pods", obj) // unreachable: Decode lists the kinds
 }
@@ -235,6 +242,7 @@ type workload struct {
 	name, namespace string
 	template        *corev1.PodTemplateSpec
 	tmplHash        string
+	rev             int // see Workload.PodsFrom
 }
 
 // newWorkload validates an apps/v1 workload, whose selector is required.
@@ -321,17 +329,22 @@ func (w *workload) generated(i int) (string, map[string]string) {
 }
 
 // seed is what pod i's generated characters derive from: the workload, its
-// template and the pod's position.
+// template, the pod's position and, after a rollout, the revision.
 func (w *workload) seed(i int) []byte {
-	return []byte(w.namespace + "/" + w.name + "/" + w.tmplHash + "/" + strconv.Itoa(i))
+	s := w.namespace + "/" + w.name + "/" + w.tmplHash + "/" + strconv.Itoa(i)
+	if w.rev != 0 {
+		s += "/r" + strconv.Itoa(w.rev)
+	}
+	return []byte(s)
 }
 
 // jobPods returns the pods of a Job (or a CronJob's Job template at path).
-func jobPods(meta metav1.ObjectMeta, spec *batchv1.JobSpec, path string) ([]node.Pod, error) {
+func jobPods(meta metav1.ObjectMeta, spec *batchv1.JobSpec, path string, rev int) ([]node.Pod, error) {
 	w, err := newWorkloadAt(meta, nil, &spec.Template, jobPolicy, apivalidation.NameIsDNSSubdomain, path)
 	if err != nil {
 		return nil, err
 	}
+	w.rev = rev
 	if spec.Suspend != nil && *spec.Suspend {
 		return nil, nil
 	}
