@@ -435,15 +435,14 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		if err := create(len(pl.pods)); err != nil {
 			return ".apply", err
 		}
-	case st.Delete != nil:
-		k := podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}
-		if h := w.live[k]; h != nil {
-			w.finish(h, w.clock.Now())
-			now := w.clock.Now()
-			h.Deleted = &now
-			delete(w.live, k)
+		// A rollout's old pods go once the new ones are created.
+		for _, k := range pl.deletes {
+			if err := w.deletePod(k); err != nil {
+				return ".apply", err
+			}
 		}
-		if err := n.DeletePod(k.namespace, k.name); err != nil {
+	case st.Delete != nil:
+		if err := w.deletePod(podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}); err != nil {
 			return ".delete", err
 		}
 	case st.LoadImage != nil:
@@ -481,6 +480,18 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		}
 	}
 	return "", nil
+}
+
+// deletePod deletes a pod from its node (node.DeletePod: it terminates
+// with its grace period) and closes its history.
+func (w *world) deletePod(k podKey) error {
+	if h := w.live[k]; h != nil {
+		now := w.clock.Now()
+		w.finish(h, now)
+		h.Deleted = &now
+		delete(w.live, k)
+	}
+	return w.nodes[k.node].DeletePod(k.namespace, k.name)
 }
 
 // finish fills in a pod's attempts and pulls as they stand at t.
@@ -528,11 +539,22 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 				pods = append(pods, accounts[0].ServiceAccount.String()+how)
 			}
 		}
+		updates := pl.updates
+		update := func(before int) {
+			for ; len(updates) > 0 && updates[0].Pods <= before; updates = updates[1:] {
+				pods = append(pods, updates[0].label)
+			}
+		}
 		for j, np := range pl.pods {
 			account(j)
+			update(j)
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
 		account(len(pl.pods))
+		update(len(pl.pods))
+		for _, k := range pl.deletes {
+			pods = append(pods, fmt.Sprintf("pod/%s on %s deleted", k.name, w.nodes[k.node].Name()))
+		}
 		pods = append(pods, pl.skipped...)
 		src := "inline manifest"
 		if st.Apply.Path != "" {

@@ -242,6 +242,25 @@ type Step struct {
 // skipped. A workload that makes no pods (replicas: 0, suspend: true) is
 // named in the step's action with why; manifests that would create
 // nothing at all are refused.
+//
+// An object an earlier step applied (same kind, namespace and name; a Pod
+// also on the same node) is updated as kubectl apply updates it. Its pull
+// policies follow the three-way rule: a field the new manifest sets takes
+// that value; one the previous manifest set and the new one leaves out is
+// defaulted again from the new image; one neither sets keeps the value the
+// API server stored at create, so web:2.4 changed to web:latest stays
+// IfNotPresent. Applied with the same template it is "unchanged". A changed
+// template is "configured": a Deployment or DaemonSet rolls out, its new
+// pods (a Deployment's named by the new pod-template-hash) created first,
+// placed as on a create, then its old pods deleted (they terminate with
+// their grace period), all at the step's time, where a RollingUpdate
+// (maxSurge and maxUnavailable 25%) replaces them a few at a time as the
+// new ones become available; a ReplicaSet, ReplicationController or
+// CronJob keeps its pods, as its controller does. Refused: a Pod's changed
+// image (kubectl would patch it in place, which pullsim does not model;
+// delete the pod first), any other change to a Pod or a Job's template
+// (the API server refuses it), a StatefulSet's rollout, and a change of
+// replicas alone.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`

@@ -505,3 +505,73 @@ func writeFile(t *testing.T, dir, name, data string) string {
 	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
 	return path
 }
+
+// An object applied again is an update of the one stored, as kubectl apply
+// makes it: unchanged, configured (a Deployment rolls out: new pods, the
+// old ones deleted; a ReplicaSet keeps its pods), or refused with what the
+// API server or kubectl would do.
+func TestApplyAgain(t *testing.T) {
+	pod := func(extra, image string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  " + extra + "\n  containers: [{name: app, image: \"" + image + "\"}]\n"
+	}
+	workload := func(kind, extra, image string) string {
+		return "apiVersion: apps/v1\nkind: " + kind + "\nmetadata: {name: web}\nspec:\n  " + extra +
+			"\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: \"" + image + "\"}]}\n"
+	}
+	job := func(image string) string {
+		return "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n    spec: {restartPolicy: Never, containers: [{name: m, image: \"" + image + "\"}]}\n"
+	}
+	indent := func(doc string) string {
+		return "        " + strings.ReplaceAll(strings.TrimSuffix(doc, "\n"), "\n", "\n        ") + "\n"
+	}
+	for i, tc := range []struct {
+		first, second string // the manifests of the two apply steps
+		between       string // a step between them, when set
+		action        string // a substring of the second step's action
+		err           string // a substring of Parse's error; "" for none
+	}{
+		{first: pod("", "app:1"), second: pod("", "app:1"), action: "(pod/app unchanged)"},
+		{first: pod("", "app:1"), second: pod("", "app:2"), err: "pod/app: kubectl apply would change the pod's images in place"},
+		{first: pod("", "app:1"), second: pod("restartPolicy: Never", "app:1"), err: "pod/app: The Pod \"app\" is invalid: spec: Forbidden: pod updates may not change fields other than"},
+		{first: pod("", "app:1"), second: pod("", "app:2"), between: "  - at: 1m\n    delete: {name: app}\n", action: "(pod/app on node-1)"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:1"), action: "(deployment/web unchanged)"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:latest"), action: "(deployment/web configured, pod/web-"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 2", "app:1"), err: "deployment/web: spec.replicas changed from 1 to 2 with the same pod template: pullsim does not scale"},
+		{first: workload("ReplicaSet", "replicas: 1", "app:1"), second: workload("ReplicaSet", "replicas: 1", "app:2"), action: "(replicaset/web configured)"},
+		{first: workload("StatefulSet", "replicas: 1", "app:1"), second: workload("StatefulSet", "replicas: 1", "app:2"), err: "statefulset/web: the pod template changed: pullsim does not roll out a StatefulSet"},
+		{first: job("app:1"), second: job("app:2"), err: "job/migrate: The Job \"migrate\" is invalid: spec.template: Invalid value: field is immutable"},
+	} {
+		data := base[:strings.Index(base, "      manifest:\n")] + "      manifest: |\n" + indent(tc.first) + "    advance: 1m\n" + tc.between +
+			"  - at: 2m\n    apply:\n      manifest: |\n" + indent(tc.second) + "    advance: 1m\n"
+		var out bytes.Buffer
+		s, err := pullsim.Parse([]byte(data), "again.yaml")
+		if err == nil {
+			_, err = s.Run(pullsim.WithTranscript(&out))
+		}
+		switch {
+		case tc.err != "" && err == nil:
+			t.Errorf("step %d: got no error, want %s", i, tc.err)
+		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
+			t.Errorf("step %d: got %v, want %s", i, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("step %d: %v", i, err)
+		case tc.err == "" && !strings.Contains(out.String(), "at 2m0s: kubectl apply -f inline manifest "+tc.action):
+			t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), tc.action)
+		}
+	}
+}
+
+// The reviewer's case: a Deployment of web:2.4 without imagePullPolicy,
+// applied again with web:latest, keeps IfNotPresent, and its one replica
+// is replaced, not joined.
+func TestApplyAgainKeepsTheStoredPolicy(t *testing.T) {
+	r := pullsim.RunFile(t, "testdata/scenarios/reapply.yaml")
+	live := 0
+	for _, p := range r.Pods {
+		if p.Deleted == nil {
+			live++
+		}
+	}
+	assert.Equal(t, 1, live, "replicas: 1")
+	assert.Len(t, r.Pods, 3, "one pod per rollout")
+}

@@ -24,6 +24,8 @@ type plannedStep struct {
 	pods     []nodePod
 	accounts []plannedAccount // service accounts an apply step creates
 	skipped  []string         // documents of an apply step that make no pods, and why: "service/web skipped"
+	updates  []plannedUpdate  // objects an apply step applies again
+	deletes  []podKey         // pods an apply step's rollouts delete, after it creates pods
 	at, end  time.Duration    // start, and start plus advance
 }
 
@@ -33,6 +35,14 @@ type plannedAccount struct {
 	// unchanged is set when the cluster has this service account already,
 	// with the same imagePullSecrets: kubectl apply leaves it as it is.
 	unchanged bool
+}
+
+// plannedUpdate is an object an apply step applies again: "deployment/web
+// configured" or "deployment/web unchanged", said before the pods it
+// creates, pods[Pods:].
+type plannedUpdate struct {
+	Pods  int
+	label string
 }
 
 // nodePod is a pod bound to a node of the scenario.
@@ -209,6 +219,9 @@ func (s *Scenario) validate() error {
 		}
 	}
 	dryOpts := make([][]node.Option, len(sp.Nodes)) // nil for a node that cannot be made
+	// The defaulting rule of each node's API server side, which fills in
+	// pull policies at create.
+	defaulting := make([]pullpolicy.Defaulting, len(sp.Nodes))
 
 	nodes := map[string]int{}
 	if len(sp.Nodes) == 0 {
@@ -223,11 +236,13 @@ func (s *Scenario) validate() error {
 		}
 		nodes[n.Name] = i
 		opts, err := n.options()
+		var made *node.Node
 		if err == nil {
-			_, err = node.New(n.Name, registry.New(), opts...)
+			made, err = node.New(n.Name, registry.New(), opts...)
 		}
 		if err == nil {
 			dryOpts[i] = append([]node.Option{}, opts...) // not nil, even for the defaults
+			defaulting[i] = made.Defaulting()
 		}
 		if err != nil {
 			var fe *fieldError
@@ -251,6 +266,8 @@ func (s *Scenario) validate() error {
 	s.plan = make([]plannedStep, len(sp.Steps))
 	s.known = map[podKey]nodePod{}
 	live := map[podKey]bool{}
+	// The objects apply steps created, as the API server stores them.
+	applied := map[workloadKey]*appliedWorkload{}
 	var prevEnd time.Duration
 	for i := range sp.Steps {
 		st := &sp.Steps[i]
@@ -356,7 +373,9 @@ func (s *Scenario) validate() error {
 			} else if pl.node >= 0 && !live[podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}] {
 				bad(p+".delete", "no earlier step creates pod %s/%s on %s", namespaceOr(st.Delete.Namespace), st.Delete.Name, sp.Nodes[pl.node].Name)
 			} else {
-				delete(live, podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name})
+				k := podKey{pl.node, namespaceOr(st.Delete.Namespace), st.Delete.Name}
+				delete(live, k)
+				forgetPod(applied, k)
 			}
 		case st.Apply != nil:
 			// The nodes a DaemonSet covers: apply.nodes, else the step's
@@ -381,7 +400,11 @@ func (s *Scenario) validate() error {
 				bad(p+".apply", "%v", err)
 				break
 			}
-			pods := res.Pods
+			d, stepNode := defaulting[max(pl.node, 0)], ""
+			if pl.node >= 0 {
+				stepNode = sp.Nodes[pl.node].Name
+			}
+			pods, boundTo, owners := planUpdates(res, pl, stepNode, applied, d, func(err error) { bad(p+".apply", "%v", err) })
 			for _, sk := range res.Skipped {
 				pl.skipped = append(pl.skipped, strings.ToLower(sk.String())+" skipped")
 			}
@@ -412,7 +435,7 @@ func (s *Scenario) validate() error {
 				// A DaemonSet's pod goes to its node (res.Nodes), a pod
 				// bound in spec.nodeName to that node, any other to the
 				// step's node or the next of apply.nodes.
-				bound := res.Nodes[i]
+				bound := boundTo[i]
 				if bound == "" {
 					bound = pod.Spec.NodeName
 				}
@@ -440,6 +463,12 @@ func (s *Scenario) validate() error {
 				live[k] = true
 				s.known[k] = np
 				pl.pods = append(pl.pods, np)
+				if owners[i] != nil {
+					owners[i].pods = append(owners[i].pods, k)
+				}
+			}
+			for _, k := range pl.deletes {
+				delete(live, k)
 			}
 			if dry != nil {
 				for _, err := range s.dryApply(pl, dry, dryOpts) {
