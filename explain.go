@@ -39,26 +39,14 @@ type PodExplanation struct {
 }
 
 // VolumeExplanation is one image volume's answer: what the kubelet did
-// about its reference when the pod's containers first started.
+// about its reference when the pod's containers first started. Its
+// Written and Policy are the volume's pullPolicy, defaulted by the
+// containers' rule; its events name the pod, and the image by its
+// reference.
 type VolumeExplanation struct {
 	Name      string `json:"name"`
 	Reference string `json:"reference"`
-	// Written is the pullPolicy as the manifest writes it; "" when it is
-	// left out.
-	Written pullpolicy.PullPolicy `json:"written,omitempty"`
-	// Policy is the pullPolicy after the API server's defaulting, by the
-	// containers' rule.
-	Policy     pullpolicy.PullPolicy `json:"policy"`
-	Defaulting string                `json:"defaulting"`
-	// OnNode reports whether the node had the image before the start.
-	OnNode bool `json:"onNode"`
-	// Decision is what the kubelet did; "" when it did not get to the
-	// image.
-	Decision Verdict `json:"decision"`
-	Why      string  `json:"why"`
-	// Events are the kubelet's events about the volume's image (they name
-	// the pod, and the image by its reference).
-	Events []string `json:"events"`
+	ImageDecision
 }
 
 // Verdict is what the kubelet did about a container's image at its start.
@@ -78,8 +66,14 @@ const (
 type ContainerExplanation struct {
 	Name  string `json:"name"`
 	Image string `json:"image"`
-	// Written is the imagePullPolicy as the manifest writes it; "" when it
-	// is left out.
+	ImageDecision
+}
+
+// ImageDecision is what the kubelet decided about a container's or an
+// image volume's image, and why.
+type ImageDecision struct {
+	// Written is the pull policy as the manifest writes it; "" when it is
+	// left out.
 	Written pullpolicy.PullPolicy `json:"written,omitempty"`
 	// Policy is the policy after the API server's defaulting: what kubectl
 	// describe shows and what the kubelet acts on.
@@ -93,9 +87,29 @@ type ContainerExplanation struct {
 	Decision Verdict `json:"decision"`
 	// Why explains the decision.
 	Why string `json:"why"`
-	// Events are the kubelet's events for the container's start, as
+	// Events are the kubelet's events for the first start, as
 	// "<type> <reason> <message>".
 	Events []string `json:"events"`
+}
+
+// newDecision starts the decision about image, its policy as written and
+// as defaulted.
+func newDecision(image string, written, policy pullpolicy.PullPolicy, onNode bool) ImageDecision {
+	return ImageDecision{Written: written, Policy: policy, Defaulting: defaulting(image, written, policy), OnNode: onNode}
+}
+
+// add takes the next event about the image, and reports false, taking
+// nothing, for the decision of a later start.
+func (d *ImageDecision) add(e node.Event) bool {
+	decision := verdict(e)
+	if decision != "" && d.Decision != "" {
+		return false
+	}
+	if decision != "" {
+		d.Decision = decision
+	}
+	d.Events = append(d.Events, e.String())
+	return true
 }
 
 // Explain creates each pod of a manifest (a Pod or any workload) on a
@@ -219,22 +233,17 @@ func explainPod(n *node.Node, p node.Pod) (PodExplanation, error) {
 		if v.Image == nil {
 			continue
 		}
-		ve := VolumeExplanation{Name: v.Name, Reference: v.Image.Reference, Written: volWritten[v.Name], Policy: v.Image.PullPolicy, OnNode: volOnNode[v.Name]}
-		ve.Defaulting = defaulting(ve.Reference, ve.Written, ve.Policy)
+		ve := VolumeExplanation{Name: v.Name, Reference: v.Image.Reference,
+			ImageDecision: newDecision(v.Image.Reference, volWritten[v.Name], v.Image.PullPolicy, volOnNode[v.Name])}
 		quoted := strconv.Quote(ve.Reference)
 		for i, e := range events {
 			if e.Object.FieldPath != "" || !strings.Contains(e.Message, quoted) {
 				continue
 			}
 			claimed[i] = true
-			decision := verdict(e)
-			if decision != "" && ve.Decision != "" {
-				break // a later start
+			if !ve.add(e) {
+				break
 			}
-			if decision != "" {
-				ve.Decision = decision
-			}
-			ve.Events = append(ve.Events, e.String())
 		}
 		ve.Why = why(ve.Policy, ve.Decision, ve.OnNode, "the containers that mount it wait")
 		pe.Volumes = append(pe.Volumes, ve)
@@ -245,20 +254,12 @@ func explainPod(n *node.Node, p node.Pod) (PodExplanation, error) {
 		}
 	}
 	for _, c := range slices.Concat(created.Spec.InitContainers, created.Spec.Containers) {
-		ce := ContainerExplanation{Name: c.Name, Image: c.Image, Written: written[c.Name], Policy: c.ImagePullPolicy, OnNode: onNode[c.Name]}
-		ce.Defaulting = defaulting(c.Image, ce.Written, ce.Policy)
+		ce := ContainerExplanation{Name: c.Name, Image: c.Image,
+			ImageDecision: newDecision(c.Image, written[c.Name], c.ImagePullPolicy, onNode[c.Name])}
 		for _, e := range events {
-			if !strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") {
-				continue
+			if strings.HasSuffix(e.Object.FieldPath, "{"+c.Name+"}") && !ce.add(e) {
+				break
 			}
-			decision := verdict(e)
-			if decision != "" && ce.Decision != "" {
-				break // a later start
-			}
-			if decision != "" {
-				ce.Decision = decision
-			}
-			ce.Events = append(ce.Events, e.String())
 		}
 		ce.Why = why(ce.Policy, ce.Decision, ce.OnNode, "the container waits")
 		if ce.Decision == "" {

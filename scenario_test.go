@@ -293,21 +293,29 @@ func TestApplyServiceAccounts(t *testing.T) {
 	} {
 		data := base[:strings.Index(base, "      manifest:\n")] + tc.manifest + base[strings.Index(base, "    advance: 1m\n"):]
 		data = strings.Replace(data, "  nodes:\n", tc.cluster+"  nodes:\n", 1)
-		var out bytes.Buffer
-		s, err := pullsim.Parse([]byte(data), "bad.yaml")
-		if err == nil {
-			_, err = s.Run(pullsim.WithTranscript(&out))
-		}
-		switch {
-		case tc.err != "" && err == nil:
-			t.Errorf("step %d: got no error, want %s", i, tc.err)
-		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
-			t.Errorf("step %d: got %v, want %s", i, err, tc.err)
-		case tc.err == "" && err != nil:
-			t.Errorf("step %d: %v", i, err)
-		case tc.err == "" && !strings.Contains(out.String(), tc.action):
-			t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), tc.action)
-		}
+		checkRun(t, i, data, "bad.yaml", tc.action, tc.err)
+	}
+}
+
+// checkRun parses and runs the scenario data (named file) and checks step
+// i of a table: Parse or Run fails with an error holding wantErr, or, when
+// wantErr is "", the transcript holds action.
+func checkRun(t *testing.T, i int, data, file, action, wantErr string) {
+	t.Helper()
+	var out bytes.Buffer
+	s, err := pullsim.Parse([]byte(data), file)
+	if err == nil {
+		_, err = s.Run(pullsim.WithTranscript(&out))
+	}
+	switch {
+	case wantErr != "" && err == nil:
+		t.Errorf("step %d: got no error, want %s", i, wantErr)
+	case wantErr != "" && !strings.Contains(err.Error(), wantErr):
+		t.Errorf("step %d: got %v, want %s", i, err, wantErr)
+	case wantErr == "" && err != nil:
+		t.Errorf("step %d: %v", i, err)
+	case wantErr == "" && !strings.Contains(out.String(), action):
+		t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), action)
 	}
 }
 
@@ -543,21 +551,7 @@ func TestApplyAgain(t *testing.T) {
 	} {
 		data := base[:strings.Index(base, "      manifest:\n")] + "      manifest: |\n" + indent(tc.first) + "    advance: 1m\n" + tc.between +
 			"  - at: 2m\n    apply:\n      manifest: |\n" + indent(tc.second) + "    advance: 1m\n"
-		var out bytes.Buffer
-		s, err := pullsim.Parse([]byte(data), "again.yaml")
-		if err == nil {
-			_, err = s.Run(pullsim.WithTranscript(&out))
-		}
-		switch {
-		case tc.err != "" && err == nil:
-			t.Errorf("step %d: got no error, want %s", i, tc.err)
-		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
-			t.Errorf("step %d: got %v, want %s", i, err, tc.err)
-		case tc.err == "" && err != nil:
-			t.Errorf("step %d: %v", i, err)
-		case tc.err == "" && !strings.Contains(out.String(), "at 2m0s: kubectl apply -f inline manifest "+tc.action):
-			t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), tc.action)
-		}
+		checkRun(t, i, data, "again.yaml", "at 2m0s: kubectl apply -f inline manifest "+tc.action, tc.err)
 	}
 }
 

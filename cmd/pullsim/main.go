@@ -364,24 +364,10 @@ func explainVerb(v *verb, args []string, stdout, stderr io.Writer) int {
 	for _, p := range e.Pods {
 		fmt.Fprintf(stdout, "pod %s/%s on a kubelet v%s node that has %s:\n", p.Namespace, p.Name, e.KubeletVersion, has)
 		for _, c := range p.Containers {
-			onNode := "not on the node"
-			if c.OnNode {
-				onNode = "on the node"
-			}
-			fmt.Fprintf(stdout, "  container %s: image %s (%s)\n", c.Name, c.Image, onNode)
-			fmt.Fprintf(stdout, "    imagePullPolicy: %s (%s)\n", c.Policy, c.Defaulting)
-			fmt.Fprintf(stdout, "    decision: %s\n", decision(c.Decision, c.Why))
-			printEvents(stdout, "    events:", c.Events)
+			printDecision(stdout, fmt.Sprintf("container %s: image %s", c.Name, c.Image), "imagePullPolicy", c.ImageDecision)
 		}
 		for _, v := range p.Volumes {
-			onNode := "not on the node"
-			if v.OnNode {
-				onNode = "on the node"
-			}
-			fmt.Fprintf(stdout, "  image volume %s: reference %s (%s)\n", v.Name, v.Reference, onNode)
-			fmt.Fprintf(stdout, "    pullPolicy: %s (%s)\n", v.Policy, v.Defaulting)
-			fmt.Fprintf(stdout, "    decision: %s\n", decision(v.Decision, v.Why))
-			printEvents(stdout, "    events:", v.Events)
+			printDecision(stdout, fmt.Sprintf("image volume %s: reference %s", v.Name, v.Reference), "pullPolicy", v.ImageDecision)
 		}
 		if len(p.Events) > 0 {
 			printEvents(stdout, "  pod events:", p.Events)
@@ -397,6 +383,20 @@ func decision(d pullsim.Verdict, why string) string {
 		return "none: " + why
 	}
 	return string(d) + ": " + why
+}
+
+// printDecision writes what explain found about one image: what (the
+// container or the volume, and its image), its policy field's name, the
+// policy and why, the decision and the events.
+func printDecision(w io.Writer, what, field string, d pullsim.ImageDecision) {
+	onNode := "not on the node"
+	if d.OnNode {
+		onNode = "on the node"
+	}
+	fmt.Fprintf(w, "  %s (%s)\n", what, onNode)
+	fmt.Fprintf(w, "    %s: %s (%s)\n", field, d.Policy, d.Defaulting)
+	fmt.Fprintf(w, "    decision: %s\n", decision(d.Decision, d.Why))
+	printEvents(w, "    events:", d.Events)
 }
 
 func printEvents(w io.Writer, title string, events []string) {

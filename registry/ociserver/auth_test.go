@@ -227,16 +227,23 @@ func TestBasicChecksCredentials(t *testing.T) {
 		{"/v2/team/app/manifests/1", "alice", "WRONG", 401},
 		{"/v2/team/open/manifests/1?ns=registry.example.com", "anyone", "anything", 200},
 	} {
-		req, err := http.NewRequest("HEAD", base+s.path, nil)
-		require.NoError(t, err)
-		if s.user != "" {
-			req.SetBasicAuth(s.user, s.pass)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		if resp.StatusCode != s.want {
-			t.Errorf("step %d: HEAD %s as %q: %d, want %d", i, s.path, s.user, resp.StatusCode, s.want)
+		if got, _ := statusAs(t, http.MethodHead, base+s.path, s.user, s.pass); got != s.want {
+			t.Errorf("step %d: HEAD %s as %q: %d, want %d", i, s.path, s.user, got, s.want)
 		}
 	}
+}
+
+// statusAs returns the status and the headers of the answer to a request
+// to url with Basic credentials, none when user is empty.
+func statusAs(t *testing.T, method, url, user, pass string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	require.NoError(t, err)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
 }

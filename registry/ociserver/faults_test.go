@@ -268,19 +268,12 @@ func TestBasicAuthDirectly(t *testing.T) {
 		{"alice", "s3cret", http.StatusOK},
 	}
 	for i, s := range steps {
-		req, err := http.NewRequest(http.MethodGet, "http://"+host+"/v2/library/app/manifests/1", nil)
-		require.NoError(t, err)
-		if s.user != "" {
-			req.SetBasicAuth(s.user, s.pass)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		if resp.StatusCode != s.want {
-			t.Errorf("step %d: got %d, want %d", i, resp.StatusCode, s.want)
+		got, header := statusAs(t, http.MethodGet, "http://"+host+"/v2/library/app/manifests/1", s.user, s.pass)
+		if got != s.want {
+			t.Errorf("step %d: got %d, want %d", i, got, s.want)
 		}
 		if s.want == http.StatusUnauthorized {
-			require.Equal(t, `Bearer realm="http://`+host+`/token",service="docker.io",scope="repository:library/app:pull"`, resp.Header.Get("WWW-Authenticate"))
+			require.Equal(t, `Bearer realm="http://`+host+`/token",service="docker.io",scope="repository:library/app:pull"`, header.Get("WWW-Authenticate"))
 		}
 	}
 }
