@@ -129,7 +129,7 @@ func ExampleParseImageRef() {
 }
 
 // A digested reference is filed under repo@digest; the tag beside the digest
-// only names it for people.
+// plays no part in the pull (it still decides the default policy).
 func ExampleImageRef_Name() {
 	for _, image := range []string{
 		"nginx",
