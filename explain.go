@@ -307,6 +307,9 @@ func defaulting(image string, written, policy pullpolicy.PullPolicy) string {
 		because = "the image does not parse, and only a latest tag means Always"
 	case policy == pullpolicy.PullAlways && tag == "latest" && !strings.Contains(image, ":latest"):
 		because = "an image without a tag means :latest"
+	case policy == pullpolicy.PullAlways && dgst != "":
+		// §14: the docs and the code disagree; say which rule is in force.
+		because = "the tag is latest: the API server looks only at the tag, although the kubernetes.io Images page says a digest means IfNotPresent (the rule KEP-6083's DigestAwareImagePullPolicyDefaulting proposes)"
 	case policy == pullpolicy.PullAlways:
 		because = "the tag is latest"
 	case tag == "" && dgst != "":

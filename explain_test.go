@@ -37,6 +37,9 @@ func TestExplainFlowchart(t *testing.T) {
 		{"nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", nil, "IfNotPresent", pullsim.VerdictPull, false,
 			"the image names a digest and no tag", "IfNotPresent pulls", 3}, // not in the registry: the pull fails after the decision
 		{"NGINX", "", nil, "IfNotPresent", "", false, "the image does not parse", "did not get to the image decision", 2},
+		// The docs say a digest means IfNotPresent; the code looks at the tag.
+		{"nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", nil, "Always", pullsim.VerdictPull, false,
+			"the API server looks only at the tag, although the kubernetes.io Images page says a digest means IfNotPresent", "Always contacts", 3},
 	} {
 		manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: " + tc.image + "\n"
 		if tc.policy != "" {
