@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pullsim/pullsim/pullpolicy"
@@ -18,9 +20,16 @@ type metrics struct {
 	// ensure counts EnsureImageExists calls by pull_policy, present_locally
 	// and pull_required, each indexed as in ensureLabels.
 	ensure [3][3][3]int64
-	// pulls are the pull durations by image size bucket (imageSizeBuckets,
-	// then "N/A" for an unknown size).
-	pulls [len(imageSizeBuckets) + 1]durationHistogram
+	// pulls are the pull durations of the image size buckets pulled so
+	// far, in the order first pulled: a fleet's nodes keep one or two.
+	pulls []sizedHistogram
+}
+
+// sizedHistogram is the series of one image size bucket: an index of
+// imageSizeBuckets, len(imageSizeBuckets) for "N/A".
+type sizedHistogram struct {
+	size int
+	durationHistogram
 }
 
 // tristate is a label that is "false", "true" or "unknown": what the
@@ -119,7 +128,15 @@ func (h *durationHistogram) observe(d time.Duration) {
 // pulled observes a successful pull: its time including the wait, as the
 // Pulled event gives it, by the size the puller reported.
 func (m *metrics) pulled(total time.Duration, size int64) {
-	m.pulls[sizeBucket(size)].observe(total)
+	b := sizeBucket(size)
+	for i := range m.pulls {
+		if m.pulls[i].size == b {
+			m.pulls[i].observe(total)
+			return
+		}
+	}
+	m.pulls = append(m.pulls, sizedHistogram{size: b})
+	m.pulls[len(m.pulls)-1].observe(total)
 }
 
 // WriteMetrics writes the kubelet's image metrics as its /metrics endpoint
@@ -168,14 +185,13 @@ func (n *Node) WriteMetrics(w io.Writer) error {
 			}
 		}
 	}
-	if m.pulls != [len(m.pulls)]durationHistogram{} {
+	if len(m.pulls) > 0 {
 		family("kubelet_image_pull_duration_seconds", "histogram", "Duration in seconds to pull an image.")
-		for _, i := range sizeLabelOrder() {
-			h := &m.pulls[i]
-			if h.count == 0 {
-				continue
-			}
-			label := sizeLabel(i)
+		pulls := slices.Clone(m.pulls)
+		slices.SortFunc(pulls, func(a, b sizedHistogram) int { return strings.Compare(sizeLabel(a.size), sizeLabel(b.size)) })
+		for i := range pulls {
+			h := &pulls[i]
+			label := sizeLabel(h.size)
 			var cum int64
 			for j, le := range imagePullDurationBuckets {
 				cum += h.buckets[j]
@@ -187,19 +203,4 @@ func (n *Node) WriteMetrics(w io.Writer) error {
 		}
 	}
 	return b.Flush()
-}
-
-// sizeLabelOrder returns the size buckets' indexes in their labels' order,
-// as the exposition sorts series.
-func sizeLabelOrder() []int {
-	order := make([]int, len(imageSizeBuckets)+1)
-	for i := range order {
-		order[i] = i
-	}
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && sizeLabel(order[j]) < sizeLabel(order[j-1]); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-	return order
 }

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,14 @@ func TestWriteMetrics(t *testing.T) {
 		}
 		n.DeletePod("default", s.pod)
 	}
+	// A pull whose size ImageStatus cannot tell goes in the "N/A" series.
+	n.SetImageStatusError(errors.New("rpc error: code = Unavailable desc = connection error"))
+	n.MustCreatePod(appPod("unsized", "nginx:1.28", pullpolicy.PullAlways))
+	if err := n.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	n.DeletePod("default", "unsized")
+	n.SetImageStatusError(nil)
 	n.GarbageCollect() // detects the image
 	clock.Step(10 * time.Minute)
 	n.SetImageFSOtherUsage(90 << 20)
