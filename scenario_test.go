@@ -170,6 +170,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:4: metadata.name: required`},
 		{"a second scenario in the file", "        phase: Running", "        phase: Running\n---\napiVersion: pullsim.dev/v1alpha1",
 			`bad.yaml:30: document 1: only one scenario per file, and this second document would be ignored: put it in a file of its own`},
+		{"no nodes", "  nodes:\n  - name: node-1", "  nodes: []",
+			`bad.yaml:12: spec.nodes: a scenario needs at least one node`},
 		{"YAML syntax", "    advance: 1m", "    advance: [1m",
 			`bad.yaml:23: yaml: line 23: did not find expected ',' or ']'`},
 	} {

@@ -400,7 +400,13 @@ func (s *Scenario) validate() error {
 				bad(p+".apply", "%v", err)
 				break
 			}
-			d, stepNode := defaulting[max(pl.node, 0)], ""
+			// The step's node's defaulting rule, else the first node's (the
+			// API server's rule when the scenario has none, already refused).
+			var d pullpolicy.Defaulting
+			if len(defaulting) > 0 {
+				d = defaulting[max(pl.node, 0)]
+			}
+			stepNode := ""
 			if pl.node >= 0 {
 				stepNode = sp.Nodes[pl.node].Name
 			}
