@@ -47,6 +47,7 @@ func (g *imageGCManager) restart(now time.Time) {
 	g.kubeletStarted = now
 	g.nextGC = now
 	g.failed = false
+	g.collected = [2]int64{}
 }
 
 // periodic is the GC the kubelet runs every ImageGCPeriod, at now: a

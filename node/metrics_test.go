@@ -93,3 +93,31 @@ func TestWriteMetricsV134(t *testing.T) {
 		t.Errorf("v1.34 metrics:\n%s", b.String())
 	}
 }
+
+// A kubelet's metrics live in its process: a restart starts them at zero.
+func TestWriteMetricsAfterRestart(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("nginx:1.28", build("nginx"))
+	clock := node.NewManualClock(node.Epoch)
+	n := node.MustNew("node-1", reg, node.WithClock(clock), node.WithImageFSCapacity(100<<20))
+	n.MustCreatePod(appPod("a", "nginx:1.28", ""))
+	n.Settle()
+	n.DeletePod("default", "a")
+	n.GarbageCollect()
+	clock.Step(10 * time.Minute)
+	n.SetImageFSOtherUsage(90 << 20)
+	n.GarbageCollect()
+	var before, after bytes.Buffer
+	if err := n.WriteMetrics(&before); err != nil {
+		t.Fatal(err)
+	}
+	n.RestartKubelet()
+	if err := n.WriteMetrics(&after); err != nil {
+		t.Fatal(err)
+	}
+	for _, family := range []string{"ensure_image_requests_total", "image_pull_duration_seconds", "image_garbage_collected_total"} {
+		if !strings.Contains(before.String(), family) || strings.Contains(after.String(), family) {
+			t.Errorf("%s: before the restart %v, after %v; want before only", family, strings.Contains(before.String(), family), strings.Contains(after.String(), family))
+		}
+	}
+}

@@ -196,12 +196,14 @@ func (n *Node) periodicGC(now time.Time) {
 // now present. Everything the kubelet keeps in memory starts afresh: image
 // GC records (so every image is new for imageMinimumGCAge again), image
 // pull backoff, the GC's idea of when the kubelet started and whether the
-// last GC failed. Pods are synced again.
+// last GC failed, and the metrics (see WriteMetrics). Pods are synced
+// again.
 func (n *Node) RestartKubelet() {
 	n.catchUp()
 	now := n.now()
 	n.gc.restart(now)
 	n.manager.backOff = newBackOff(n.cfg.backOff, n.cfg.maxBackOff)
+	n.manager.metrics = metrics{}
 	n.puller.restart()
 	n.workers.crashBackOff = newCrashLoopBackOff(n.cfg.crashLoopPeriods())
 	n.records.restart(&n.images, now)
