@@ -21,7 +21,7 @@ import (
 func (s *server) credential(r *http.Request, host string) (cred registry.Credential, bad bool) {
 	if u, p, ok := r.BasicAuth(); ok {
 		cred = registry.Credential{Username: u, Password: p}
-		return cred, s.reg.HasPrivate(host) && !s.reg.AcceptsCredential(host, cred)
+		return cred, s.badAccount(host, cred)
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
@@ -32,6 +32,13 @@ func (s *server) credential(r *http.Request, host string) (cred registry.Credent
 	defer s.mu.Unlock()
 	cred, ok = s.tokens[strings.TrimSpace(token)]
 	return cred, !ok
+}
+
+// badAccount reports whether cred is none of host's accounts: the
+// credentials its private repositories accept. A host without private
+// repositories has no accounts, and takes any credentials.
+func (s *server) badAccount(host string, cred registry.Credential) bool {
+	return s.reg.HasPrivate(host) && !s.reg.AcceptsCredential(host, cred)
 }
 
 // scopeActions is what a request needs: pull to read, pull,push to write.
@@ -137,11 +144,16 @@ func (s *server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := s.opt.defaultHost
-	if service != "" && checkHost(service) == nil {
+	if service != "" {
+		// The service is the host the challenge named, as ns names one.
+		if err := checkHost(service); err != nil {
+			writeError(w, http.StatusBadRequest, "NAME_INVALID", "token request: service: "+err.Error(), nil)
+			return
+		}
 		host = service
 	}
 	if !cred.Anonymous() {
-		if s.reg.HasPrivate(host) && !s.reg.AcceptsCredential(host, cred) {
+		if s.badAccount(host, cred) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="pullsim"`)
 			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "invalid username/password for "+strconv.Quote(host), nil)
 			return

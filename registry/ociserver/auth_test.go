@@ -247,3 +247,38 @@ func statusAs(t *testing.T, method, url, user, pass string) (int, http.Header) {
 	resp.Body.Close()
 	return resp.StatusCode, resp.Header
 }
+
+// TestUploadSessionCredentials: a session continued without ns is checked
+// against the host it was started on, whose account the client is; a
+// malformed token service is refused as a malformed ns is.
+func TestUploadSessionCredentials(t *testing.T) {
+	reg := registry.New()
+	reg.MustPush("registry.example.com/team/app:1", registry.Image{Config: "1"})
+	reg.MustPush("team/other:1", registry.Image{Config: "1"})
+	require.NoError(t, reg.SetPrivate("registry.example.com/team/app", registry.Credential{Username: "bob", Password: "pw"}))
+	require.NoError(t, reg.SetPrivate("team/other", registry.Credential{Username: "alice", Password: "x"}))
+	base := "http://" + serve(t, reg)
+	code, header := statusAs(t, http.MethodPost, base+"/v2/team/app/blobs/uploads/?ns=registry.example.com", "bob", "pw")
+	require.Equal(t, http.StatusAccepted, code)
+	loc, err := url.Parse(header.Get("Location"))
+	require.NoError(t, err)
+	for i, s := range []struct {
+		url, user, pass string
+		want            int
+	}{
+		{base + loc.String(), "bob", "pw", http.StatusNoContent},
+		{base + loc.Path, "bob", "pw", http.StatusNoContent}, // ns left out: the session's host still
+		{base + loc.Path, "bob", "wrong", http.StatusUnauthorized},
+		{base + loc.Path, "alice", "x", http.StatusUnauthorized}, // docker.io's account, not the session host's
+	} {
+		if got, _ := statusAs(t, http.MethodGet, s.url, s.user, s.pass); got != s.want {
+			t.Errorf("step %d: GET %s as %q: %d, want %d", i, s.url, s.user, got, s.want)
+		}
+	}
+	for _, service := range []string{"Docker.IO", "https://evil", "library"} {
+		q := url.Values{"service": {service}, "scope": {"repository:team/other:pull"}}
+		if got, _ := statusAs(t, http.MethodGet, base+"/token?"+q.Encode(), "alice", "x"); got != http.StatusBadRequest {
+			t.Errorf("token for service %q: %d, want 400", service, got)
+		}
+	}
+}

@@ -159,6 +159,10 @@ func (s *server) serveUpload(rq *request, id string) {
 		return
 	}
 	rq.host, rq.ns, rq.repo = u.host, u.ns, u.repo
+	if _, bad := s.credential(rq.r, rq.host); bad {
+		s.fail(rq, registry.ErrBadCredentials)
+		return
+	}
 	if !s.authorizeWrite(rq) {
 		return
 	}

@@ -115,5 +115,7 @@
 // request without credentials gets an anonymous token for public
 // repositories, and a host without private repositories takes any
 // credentials. A token stands for the credentials it was issued for;
-// Basic credentials are also accepted on every request directly.
+// Basic credentials are also accepted on every request directly, checked
+// as the token endpoint checks them: on a host with private repositories
+// they must be one of its accounts, even to read a public repository.
 package ociserver

@@ -16,7 +16,11 @@ import (
 func ExampleNew() {
 	reg := registry.New()
 	dgst := reg.MustPush("nginx:1.28", registry.Image{Config: "nginx 1.28.0"})
-	srv := httptest.NewServer(ociserver.MustNew(reg))
+	h, err := ociserver.New(reg)
+	if err != nil { // an invalid option
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	resp, err := http.Head(srv.URL + "/v2/library/nginx/manifests/1.28")

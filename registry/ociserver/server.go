@@ -33,7 +33,8 @@ type options struct {
 // "docker.io"; an empty host keeps it. The host must be a registry host as
 // distribution/reference reads the domain of a reference, lowercase
 // ("registry.example.com", "localhost:5000"): anything else ("Docker.IO",
-// "https://docker.io") makes [ListenAndServe] fail and [New] panic.
+// "https://docker.io") makes [ListenAndServe] and [New] return an error
+// (and [MustNew] panic).
 func WithDefaultHost(host string) Option {
 	return func(o *options) {
 		if host == "" {
@@ -217,10 +218,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.repo = repo
-	if bad {
+	if bad && (route != "upload" || arg == "") {
 		// A token this server never issued, as a registry answers an
 		// expired or forged one, or credentials that are no account of
-		// the host, whatever the repository.
+		// the host, whatever the repository. An upload session's host is
+		// its own: serveUpload checks against it.
 		s.fail(rq, registry.ErrBadCredentials)
 		return
 	}
