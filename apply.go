@@ -34,7 +34,18 @@ type workloadKey struct {
 }
 
 // String names the object as the transcript does: "deployment/web".
-func (k workloadKey) String() string { return strings.ToLower(k.kind) + "/" + k.name }
+func (k workloadKey) String() string {
+	// kubectl names a resource with its API group: deployment.apps/web,
+	// job.batch/migrate, pod/app.
+	group := ""
+	switch k.kind {
+	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
+		group = ".apps"
+	case "Job", "CronJob":
+		group = ".batch"
+	}
+	return strings.ToLower(k.kind) + group + "/" + k.name
+}
 
 // appliedWorkload is what the API server holds for an object an apply step
 // created: the manifest applied last, the template as stored, and the
@@ -141,42 +152,42 @@ func imageVolumeNamed(vs []corev1.Volume, name string) corev1.ImageVolumeSource 
 }
 
 // update is what applying w again does to the object a, as the API server
-// and w's controller would: the pods to make, if any (a rollout, after
-// which a's pods are to be deleted), and the word kubectl prints. It
-// returns an error for an update pullsim refuses: one the API server
-// refuses (a Pod's fields other than its images, a Job's template), one
-// the node cannot carry out (a Pod's image, which kubectl would patch in
-// place) and one pullsim does not model (a StatefulSet's rollout, a
-// change of replicas alone).
-func (a *appliedWorkload) update(k workloadKey, w kube.Workload, d pullpolicy.Defaulting) (rollout bool, word string, err error) {
-	merged := mergePullPolicies(a.last, a.stored, w.Template, d)
+// and w's controller would: the template the API server stores
+// (merged), whether it rolls out (new pods, after which a's pods are to
+// be deleted), and the word kubectl prints. It changes nothing: the
+// caller commits the update once its pods are made. It returns an error
+// for an update pullsim refuses: one the API server refuses (a Pod's
+// fields other than its images, a Job's template), one the node cannot
+// carry out (a Pod's image, which kubectl would patch in place) and one
+// pullsim does not model (a StatefulSet's rollout, a change of replicas
+// alone, a DaemonSet applied to other nodes than before).
+func (a *appliedWorkload) update(k workloadKey, w kube.Workload, d pullpolicy.Defaulting) (merged *corev1.PodTemplateSpec, rollout bool, word string, err error) {
+	merged = mergePullPolicies(a.last, a.stored, w.Template, d)
 	sameManifest := equality.Semantic.DeepEqual(a.last, w.Template) && a.count == w.Count
 	sameTemplate := equality.Semantic.DeepEqual(a.stored, merged)
 	switch {
 	case sameManifest:
-		return false, "unchanged", nil
-	case sameTemplate && a.count != w.Count && k.kind != "DaemonSet":
-		return false, "", fmt.Errorf("%s: spec.replicas changed from %d to %d with the same pod template: pullsim does not scale a workload; apply it under another name", k, a.count, w.Count)
+		return merged, false, "unchanged", nil
+	case a.count != w.Count && k.kind == "DaemonSet":
+		return nil, false, "", fmt.Errorf("%s: applied to %d nodes, and to %d before: pullsim keeps a DaemonSet on the nodes it was first applied to; apply it to the same nodes (apply.nodes), or under another name", k, w.Count, a.count)
+	case sameTemplate && a.count != w.Count:
+		return nil, false, "", fmt.Errorf("%s: spec.replicas changed from %d to %d with the same pod template: pullsim does not scale a workload; apply it under another name", k, a.count, w.Count)
 	case sameTemplate:
 	case k.kind == "Pod":
 		if onlyImages(a.stored, merged) {
-			return false, "", fmt.Errorf("%s: kubectl apply would change the pod's images in place (a pod's image may be updated; the kubelet then restarts the container with the new image), which pullsim does not model: delete the pod in an earlier step, then apply it", k)
+			return nil, false, "", fmt.Errorf("%s: kubectl apply would change the pod's images in place (a pod's image may be updated; the kubelet then restarts the container with the new image), which pullsim does not model: delete the pod in an earlier step, then apply it", k)
 		}
-		return false, "", fmt.Errorf("%s: The Pod %q is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", k, k.name)
+		return nil, false, "", fmt.Errorf("%s: The Pod %q is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", k, k.name)
 	case k.kind == "Job":
-		return false, "", fmt.Errorf("%s: The Job %q is invalid: spec.template: Invalid value: field is immutable (apply the changed Job under another name)", k, k.name)
+		return nil, false, "", fmt.Errorf("%s: The Job %q is invalid: spec.template: Invalid value: field is immutable (apply the changed Job under another name)", k, k.name)
 	case k.kind == "StatefulSet":
-		return false, "", fmt.Errorf("%s: the pod template changed: pullsim does not roll out a StatefulSet (its controller would delete each pod, from the highest ordinal, and create it again under the same name); apply it under another name", k)
+		return nil, false, "", fmt.Errorf("%s: the pod template changed: pullsim does not roll out a StatefulSet (its controller would delete each pod, from the highest ordinal, and create it again under the same name); apply it under another name", k)
 	case k.kind == "Deployment" || k.kind == "DaemonSet":
 		rollout = true
 	}
 	// ReplicaSets, ReplicationControllers and CronJobs store the new
 	// template and leave their pods: only pods they make later use it.
-	a.last, a.stored, a.count = w.Template, merged, w.Count
-	if rollout {
-		a.revision++
-	}
-	return rollout, "configured", nil
+	return merged, rollout, "configured", nil
 }
 
 // onlyImages reports whether two pod templates differ at most in their
@@ -244,20 +255,28 @@ func planUpdates(res kube.Result, pl *plannedStep, stepNode string, applied map[
 			add(created, nodes, a)
 			continue
 		}
-		rollout, word, err := a.update(k, w, d)
+		merged, rollout, word, err := a.update(k, w, d)
 		if err != nil {
 			bad(err)
 			continue
+		}
+		var ps []node.Pod
+		var ns []string
+		if rollout {
+			if ps, ns, err = w.PodsFrom(merged, a.revision+1); err != nil {
+				bad(fmt.Errorf("%s: %w", k, err))
+				continue
+			}
+		}
+		// The update holds: the API server stores it.
+		if word != "unchanged" {
+			a.last, a.stored, a.count = w.Template, merged, w.Count
 		}
 		pl.updates = append(pl.updates, plannedUpdate{Pods: len(pods), label: k.String() + " " + word})
 		if !rollout {
 			continue
 		}
-		ps, ns, err := w.PodsFrom(a.stored, a.revision)
-		if err != nil {
-			bad(fmt.Errorf("%s: %w", k, err))
-			continue
-		}
+		a.revision++
 		pl.deletes = append(pl.deletes, a.pods...)
 		a.pods = nil
 		add(ps, ns, a)

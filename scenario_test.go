@@ -544,12 +544,12 @@ func TestApplyAgain(t *testing.T) {
 		{first: pod("", "app:1"), second: pod("", "app:2"), err: "pod/app: kubectl apply would change the pod's images in place"},
 		{first: pod("", "app:1"), second: pod("restartPolicy: Never", "app:1"), err: "pod/app: The Pod \"app\" is invalid: spec: Forbidden: pod updates may not change fields other than"},
 		{first: pod("", "app:1"), second: pod("", "app:2"), between: "  - at: 1m\n    delete: {name: app}\n", action: "(pod/app on node-1)"},
-		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:1"), action: "(deployment/web unchanged)"},
-		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:latest"), action: "(deployment/web configured, pod/web-"},
-		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 2", "app:1"), err: "deployment/web: spec.replicas changed from 1 to 2 with the same pod template: pullsim does not scale"},
-		{first: workload("ReplicaSet", "replicas: 1", "app:1"), second: workload("ReplicaSet", "replicas: 1", "app:2"), action: "(replicaset/web configured)"},
-		{first: workload("StatefulSet", "replicas: 1", "app:1"), second: workload("StatefulSet", "replicas: 1", "app:2"), err: "statefulset/web: the pod template changed: pullsim does not roll out a StatefulSet"},
-		{first: job("app:1"), second: job("app:2"), err: "job/migrate: The Job \"migrate\" is invalid: spec.template: Invalid value: field is immutable"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:1"), action: "(deployment.apps/web unchanged)"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 1", "app:latest"), action: "(deployment.apps/web configured, pod/web-"},
+		{first: workload("Deployment", "replicas: 1", "app:1"), second: workload("Deployment", "replicas: 2", "app:1"), err: "deployment.apps/web: spec.replicas changed from 1 to 2 with the same pod template: pullsim does not scale"},
+		{first: workload("ReplicaSet", "replicas: 1", "app:1"), second: workload("ReplicaSet", "replicas: 1", "app:2"), action: "(replicaset.apps/web configured)"},
+		{first: workload("StatefulSet", "replicas: 1", "app:1"), second: workload("StatefulSet", "replicas: 1", "app:2"), err: "statefulset.apps/web: the pod template changed: pullsim does not roll out a StatefulSet"},
+		{first: job("app:1"), second: job("app:2"), err: "job.batch/migrate: The Job \"migrate\" is invalid: spec.template: Invalid value: field is immutable"},
 	} {
 		data := base[:strings.Index(base, "      manifest:\n")] + "      manifest: |\n" + indent(tc.first) + "    advance: 1m\n" + tc.between +
 			"  - at: 2m\n    apply:\n      manifest: |\n" + indent(tc.second) + "    advance: 1m\n"
@@ -570,4 +570,45 @@ func TestApplyAgainKeepsTheStoredPolicy(t *testing.T) {
 	}
 	assert.Equal(t, 1, live, "replicas: 1")
 	assert.Len(t, r.Pods, 3, "one pod per rollout")
+}
+
+// A DaemonSet applied again to the nodes it was first applied to rolls
+// out on each; applied to other nodes, it is refused: pullsim keeps a
+// DaemonSet on its first nodes.
+func TestApplyDaemonSetAgain(t *testing.T) {
+	ds := func(image string) string {
+		return "        apiVersion: apps/v1\n        kind: DaemonSet\n        metadata: {name: agent}\n        spec:\n          selector: {matchLabels: {app: agent}}\n" +
+			"          template:\n            metadata: {labels: {app: agent}}\n            spec: {containers: [{name: agent, image: \"" + image + "\"}]}\n"
+	}
+	scenario := func(second, nodes string) string {
+		return `apiVersion: pullsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ds}
+spec:
+  builds: [{name: b1}]
+  registries: [{host: docker.io, images: [{ref: "agent:1", build: b1}, {ref: "agent:2", build: b1}]}]
+  nodes: [{name: node-1}, {name: node-2}]
+  steps:
+  - at: 0s
+    apply:
+      nodes: [node-1, node-2]
+      manifest: |
+` + ds("agent:1") + `    advance: 1m
+  - at: 2m
+    apply:
+      nodes: ` + nodes + `
+      manifest: |
+` + ds(second) + `    advance: 1m
+`
+	}
+	for i, tc := range []struct {
+		second, nodes string
+		action, err   string
+	}{
+		{"agent:1", "[node-1, node-2]", "(daemonset.apps/agent unchanged)", ""},
+		{"agent:2", "[node-1, node-2]", "(daemonset.apps/agent configured, pod/agent-", ""},
+		{"agent:1", "[node-1]", "", "daemonset.apps/agent: applied to 1 nodes, and to 2 before: pullsim keeps a DaemonSet on the nodes it was first applied to"},
+	} {
+		checkRun(t, i, scenario(tc.second, tc.nodes), "ds.yaml", tc.action, tc.err)
+	}
 }

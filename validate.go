@@ -37,8 +37,9 @@ type plannedAccount struct {
 	unchanged bool
 }
 
-// plannedUpdate is an object an apply step applies again: "deployment/web
-// configured" or "deployment/web unchanged", said before the pods it
+// plannedUpdate is an object an apply step applies again:
+// "deployment.apps/web configured" or "deployment.apps/web unchanged",
+// said before the pods it
 // creates, pods[Pods:].
 type plannedUpdate struct {
 	Pods  int
