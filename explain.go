@@ -308,7 +308,8 @@ func defaulting(image string, written, policy pullpolicy.PullPolicy) string {
 	case policy == pullpolicy.PullAlways && tag == "latest" && !strings.Contains(image, ":latest"):
 		because = "an image without a tag means :latest"
 	case policy == pullpolicy.PullAlways && dgst != "":
-		// §14: the docs and the code disagree; say which rule is in force.
+		// The kubernetes.io Images page and SetDefaults_Container
+		// (pkg/apis/core/v1/defaults.go) disagree: say which rule is in force.
 		because = "the tag is latest: the API server looks only at the tag, although the kubernetes.io Images page says a digest means IfNotPresent (the rule KEP-6083's DigestAwareImagePullPolicyDefaulting proposes)"
 	case policy == pullpolicy.PullAlways:
 		because = "the tag is latest"

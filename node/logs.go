@@ -24,14 +24,7 @@ func LogContainer(p Pod, c string, previous bool) (containerID string, err error
 	bad := func(format string, args ...any) error {
 		return &apiError{ErrBadRequest, fmt.Sprintf(format, args...)}
 	}
-	var cs *ContainerStatus
-	for _, list := range [2][]ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
-		for i := range list {
-			if list[i].Name == c && cs == nil {
-				cs = &list[i]
-			}
-		}
-	}
+	cs := p.ContainerStatus(c)
 	if cs == nil {
 		return "", bad("container %q in pod %q is not available", c, p.Name)
 	}

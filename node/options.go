@@ -141,7 +141,8 @@ func (o *config) validate() error {
 	// The kubelet's order (ValidateKubeletConfiguration): the feature
 	// gates first, alone when they fail; then the image GC settings,
 	// nodeStatusMaxImages and the pull settings; the checks that are
-	// pullsim's own, or that the kubelet makes elsewhere, come after.
+	// pullsim's own, or that the kubelet makes elsewhere, come after, but
+	// for imageMinimumGCAge's, which stands with the other GC ages.
 	if errs := o.resolveGates(); len(errs) > 0 {
 		return errors.New(errs[0])
 	}

@@ -281,7 +281,10 @@ func (s *imageService) fetchWith(job *pullJob, cred registry.Credential) (waitUn
 			return
 		}
 		res.bytes += b.Size
-		if got := registry.DigestOf(d.Digest.Algorithm(), b.Data); got != d.Digest {
+		if got, err := registry.DigestOf(d.Digest.Algorithm(), b.Data); err != nil {
+			res.err = fmt.Errorf("failed to pull and unpack image %q: %s %s: %w", ref.Name(), kind, d.Digest, err)
+			return
+		} else if got != d.Digest {
 			res.err = s.runtime.commitError(ref, kind, d.Digest, got)
 			return
 		}
@@ -321,7 +324,9 @@ func (s *imageService) verifyManifest(ref *pullpolicy.ImageRef, want digest.Dige
 	if isVerified(want, m) {
 		return nil
 	}
-	if got := registry.DigestOf(want.Algorithm(), m.Raw); got != want {
+	if got, err := registry.DigestOf(want.Algorithm(), m.Raw); err != nil {
+		return fmt.Errorf("failed to pull and unpack image %q: manifest %s: %w", ref.Name(), want, err)
+	} else if got != want {
 		return s.runtime.commitError(ref, "manifest", want, got)
 	}
 	if !m.IsIndex() {

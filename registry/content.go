@@ -61,20 +61,24 @@ type Blob struct {
 // Verify reports whether the blob's data matches its digest, as a client
 // must check before it commits content.
 func (b Blob) Verify() error {
-	if got := DigestOf(b.Digest.Algorithm(), b.Data); got != b.Digest {
+	got, err := DigestOf(b.Digest.Algorithm(), b.Data)
+	if err != nil {
+		return err
+	}
+	if got != b.Digest {
 		return fmt.Errorf("unexpected commit digest %s, expected %s: failed precondition", got, b.Digest)
 	}
 	return nil
 }
 
 // DigestOf returns the digest of data with the algorithm alg, as a client
-// verifies content against a digest of that algorithm; SHA-256 when alg is
-// not one this process can compute.
-func DigestOf(alg digest.Algorithm, data []byte) digest.Digest {
+// verifies content against a digest of that algorithm (sha256, sha384 or
+// sha512), or an error naming an algorithm it cannot compute.
+func DigestOf(alg digest.Algorithm, data []byte) (digest.Digest, error) {
 	if !alg.Available() {
-		alg = digest.SHA256
+		return "", fmt.Errorf("unsupported digest algorithm %q", string(alg))
 	}
-	return alg.FromBytes(data)
+	return alg.FromBytes(data), nil
 }
 
 // Manifest is an OCI image manifest: the config and the layers of one

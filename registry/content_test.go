@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -256,5 +257,31 @@ func BenchmarkBuild(b *testing.B) {
 		if _, _, err := registry.Build(img); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// DigestOf hashes with the digest's own algorithm, and names one it
+// cannot compute.
+func TestDigestOf(t *testing.T) {
+	data := []byte("a layer")
+	for i, tc := range []struct {
+		alg     digest.Algorithm
+		want    digest.Digest
+		wantErr string
+	}{
+		{digest.SHA256, digest.SHA256.FromBytes(data), ""},
+		{digest.SHA512, digest.SHA512.FromBytes(data), ""},
+		{digest.SHA384, digest.SHA384.FromBytes(data), ""},
+		{"md5", "", `unsupported digest algorithm "md5"`},
+		{"", "", `unsupported digest algorithm ""`},
+	} {
+		got, err := registry.DigestOf(tc.alg, data)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
+			t.Errorf("case %d: DigestOf(%q) = %q, %v, want %q, %q", i, tc.alg, got, err, tc.want, tc.wantErr)
+		}
+	}
+	b := registry.Blob{Descriptor: registry.Descriptor{Digest: "md5:0123"}, Data: data}
+	if err := b.Verify(); err == nil || !strings.Contains(err.Error(), "unsupported digest algorithm") {
+		t.Errorf("Verify of an md5 blob: %v, want the unsupported algorithm", err)
 	}
 }

@@ -272,6 +272,7 @@ type config struct {
 // event). Without it a DaemonSet makes one pod, unplaced. Other kinds are
 // not affected.
 func WithNodes(names ...string) Option {
+	names = slices.Clone(names) // the caller's slice may change
 	return func(c *config) { c.nodes = names }
 }
 
