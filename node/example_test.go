@@ -130,3 +130,26 @@ func ExampleNode_LogContainer() {
 	// Output:
 	// Error from server (BadRequest): container "app" in pod "web" is waiting to start: image can't be pulled
 }
+
+// The kubelet's image metrics, as its /metrics endpoint serves them: one
+// pull of an absent image under IfNotPresent, then a cache hit.
+func ExampleNode_WriteMetrics() {
+	reg := registry.New()
+	reg.MustPush("my-app:1.0", registry.Image{Config: "build 1"})
+	n := node.MustNew("node-1", reg)
+	n.MustCreatePod(appPod("a", "my-app:1.0", ""))
+	n.Settle()
+	n.MustCreatePod(appPod("b", "my-app:1.0", ""))
+
+	var b strings.Builder
+	n.WriteMetrics(&b)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "kubelet_image_manager_ensure_image_requests_total") || strings.HasPrefix(line, "kubelet_image_pull_duration_seconds_count") {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// kubelet_image_manager_ensure_image_requests_total{present_locally="false",pull_policy="ifnotpresent",pull_required="true"} 1
+	// kubelet_image_manager_ensure_image_requests_total{present_locally="true",pull_policy="ifnotpresent",pull_required="false"} 1
+	// kubelet_image_pull_duration_seconds_count{image_size_in_bytes="0-10MB"} 1
+}

@@ -142,3 +142,39 @@ func ExampleEventToCore() {
 	// Normal Pulling Pulling image "nginx:1.28"
 	// kubelet node-1 1
 }
+
+// A Helm chart's ServiceAccount comes before the pods that name it, and a
+// DaemonSet makes one pod per node given with WithNodes, placed through
+// Result.Nodes: the scheduler binds it, so spec.nodeName stays unset.
+func ExampleWithNodes() {
+	res, err := kube.Decode([]byte(`
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: agent}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      serviceAccountName: agent
+      containers: [{name: agent, image: "fluent-bit:3.0"}]
+`), kube.WithNodes("node-1", "node-2"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, sa := range res.ServiceAccounts {
+		fmt.Println(sa, "before pod", sa.Pods)
+	}
+	for i, p := range res.Pods {
+		fmt.Printf("%s on %s, spec.nodeName %q\n", strings.TrimRight(p.Name, "bcdfghjklmnpqrstvwxz2456789"), res.Nodes[i], p.Spec.NodeName)
+	}
+	// Output:
+	// serviceaccount/agent before pod 0
+	// agent- on node-1, spec.nodeName ""
+	// agent- on node-2, spec.nodeName ""
+}
