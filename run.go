@@ -408,20 +408,9 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		// In document order: each service account before the pods of the
 		// documents after it.
 		accounts := pl.accounts
-		create := func(before int) error {
-			for len(accounts) > 0 && accounts[0].Pods <= before {
-				if !accounts[0].unchanged {
-					if _, err := w.cluster.CreateServiceAccount(accounts[0].Account); err != nil {
-						return fmt.Errorf("%s: %w", accounts[0].ServiceAccount, err)
-					}
-				}
-				accounts = accounts[1:]
-			}
-			return nil
-		}
 		for j, np := range pl.pods {
-			if err := create(j); err != nil {
-				return ".apply", err
+			if errs := createAccounts(w.cluster, due(&accounts, j)); len(errs) > 0 {
+				return ".apply", errs[0]
 			}
 			n := w.nodes[np.node]
 			p, err := n.CreatePod(np.pod)
@@ -432,8 +421,8 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 			w.pods = append(w.pods, h)
 			w.live[podKey{np.node, p.Namespace, p.Name}] = h
 		}
-		if err := create(len(pl.pods)); err != nil {
-			return ".apply", err
+		if errs := createAccounts(w.cluster, accounts); len(errs) > 0 {
+			return ".apply", errs[0]
 		}
 		// A rollout's old pods go once the new ones are created.
 		for _, k := range pl.deletes {
@@ -529,29 +518,24 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		parts = append(parts, fmt.Sprintf("push %s (%q)", st.Push.Ref, st.Push.Build))
 	case st.Apply != nil:
 		var pods []string
-		accounts := pl.accounts
-		account := func(before int) {
-			for ; len(accounts) > 0 && accounts[0].Pods <= before; accounts = accounts[1:] {
+		accounts, updates := pl.accounts, pl.updates
+		objects := func(pod int) {
+			for _, a := range due(&accounts, pod) {
 				how := " created"
-				if accounts[0].unchanged {
+				if a.unchanged {
 					how = " unchanged"
 				}
-				pods = append(pods, accounts[0].ServiceAccount.String()+how)
+				pods = append(pods, a.ServiceAccount.String()+how)
 			}
-		}
-		updates := pl.updates
-		update := func(before int) {
-			for ; len(updates) > 0 && updates[0].Pods <= before; updates = updates[1:] {
-				pods = append(pods, updates[0].label)
+			for _, u := range due(&updates, pod) {
+				pods = append(pods, u.label)
 			}
 		}
 		for j, np := range pl.pods {
-			account(j)
-			update(j)
+			objects(j)
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
-		account(len(pl.pods))
-		update(len(pl.pods))
+		objects(len(pl.pods))
 		for _, k := range pl.deletes {
 			pods = append(pods, fmt.Sprintf("pod/%s on %s deleted", k.name, w.nodes[k.node].Name()))
 		}

@@ -46,6 +46,37 @@ type plannedUpdate struct {
 	label string
 }
 
+func (a plannedAccount) before() int { return a.Pods }
+func (u plannedUpdate) before() int  { return u.Pods }
+
+// due returns the entries of *list that come before the step's pod at
+// index pod (their documents come first) and drops them from *list:
+// pod = len(pods) takes the rest.
+func due[T interface{ before() int }](list *[]T, pod int) []T {
+	n := 0
+	for n < len(*list) && (*list)[n].before() <= pod {
+		n++
+	}
+	out := (*list)[:n]
+	*list = (*list)[n:]
+	return out
+}
+
+// createAccounts creates the service accounts of an apply step the cluster
+// does not have yet, and returns the cluster's refusals.
+func createAccounts(cluster *node.Cluster, accounts []plannedAccount) []error {
+	var errs []error
+	for _, a := range accounts {
+		if a.unchanged {
+			continue
+		}
+		if _, err := cluster.CreateServiceAccount(a.Account); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.ServiceAccount, err))
+		}
+	}
+	return errs
+}
+
 // nodePod is a pod bound to a node of the scenario.
 type nodePod struct {
 	node int
@@ -600,18 +631,8 @@ func (s *Scenario) dryApply(pl *plannedStep, cluster *node.Cluster, opts [][]nod
 	var errs []error
 	nodes := map[int]*node.Node{}
 	accounts := pl.accounts
-	create := func(before int) {
-		for ; len(accounts) > 0 && accounts[0].Pods <= before; accounts = accounts[1:] {
-			if accounts[0].unchanged {
-				continue
-			}
-			if _, err := cluster.CreateServiceAccount(accounts[0].Account); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", accounts[0].ServiceAccount, err))
-			}
-		}
-	}
 	for j, np := range pl.pods {
-		create(j)
+		errs = append(errs, createAccounts(cluster, due(&accounts, j))...)
 		if opts[np.node] == nil {
 			continue
 		}
@@ -629,8 +650,7 @@ func (s *Scenario) dryApply(pl *plannedStep, cluster *node.Cluster, opts [][]nod
 			errs = append(errs, withServiceAccountHint(err))
 		}
 	}
-	create(len(pl.pods))
-	return errs
+	return append(errs, createAccounts(cluster, accounts)...)
 }
 
 // createdBy reports whether np is created by a step up to and including pl.
