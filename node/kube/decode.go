@@ -102,23 +102,10 @@ func (w Workload) PodsFrom(t *corev1.PodTemplateSpec, revision int) (pods []node
 	}
 	obj := w.obj.DeepCopyObject()
 	t = t.DeepCopy()
-	switch o := obj.(type) {
-	case *corev1.Pod:
+	if o, ok := obj.(*corev1.Pod); ok {
 		o.ObjectMeta, o.Spec = t.ObjectMeta, t.Spec
-	case *appsv1.Deployment:
-		o.Spec.Template = *t
-	case *appsv1.ReplicaSet:
-		o.Spec.Template = *t
-	case *corev1.ReplicationController:
-		o.Spec.Template = t
-	case *appsv1.DaemonSet:
-		o.Spec.Template = *t
-	case *appsv1.StatefulSet:
-		o.Spec.Template = *t
-	case *batchv1.Job:
-		o.Spec.Template = *t
-	case *batchv1.CronJob:
-		o.Spec.JobTemplate.Spec.Template = *t
+	} else if in := templateIn(obj); in != nil {
+		*in = *t
 	}
 	pods, nodes, err = expand(obj, w.at, w.nodes, revision)
 	if err != nil {
@@ -128,25 +115,32 @@ func (w Workload) PodsFrom(t *corev1.PodTemplateSpec, revision int) (pods []node
 }
 
 // templateOf returns a copy of the pod template an object carries, as
-// written.
+// written: a Pod's metadata and spec for a Pod.
 func templateOf(obj runtime.Object) *corev1.PodTemplateSpec {
-	switch o := obj.(type) {
-	case *corev1.Pod:
+	if o, ok := obj.(*corev1.Pod); ok {
 		return &corev1.PodTemplateSpec{ObjectMeta: *o.ObjectMeta.DeepCopy(), Spec: *o.Spec.DeepCopy()}
+	}
+	return templateIn(obj).DeepCopy()
+}
+
+// templateIn returns the pod template a workload carries, in place; nil
+// for a Pod, which is its own template.
+func templateIn(obj runtime.Object) *corev1.PodTemplateSpec {
+	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		return o.Spec.Template.DeepCopy()
+		return &o.Spec.Template
 	case *appsv1.ReplicaSet:
-		return o.Spec.Template.DeepCopy()
+		return &o.Spec.Template
 	case *corev1.ReplicationController:
-		return o.Spec.Template.DeepCopy()
+		return o.Spec.Template
 	case *appsv1.DaemonSet:
-		return o.Spec.Template.DeepCopy()
+		return &o.Spec.Template
 	case *appsv1.StatefulSet:
-		return o.Spec.Template.DeepCopy()
+		return &o.Spec.Template
 	case *batchv1.Job:
-		return o.Spec.Template.DeepCopy()
+		return &o.Spec.Template
 	case *batchv1.CronJob:
-		return o.Spec.JobTemplate.Spec.Template.DeepCopy()
+		return &o.Spec.JobTemplate.Spec.Template
 	}
 	return nil // unreachable: Decode lists the kinds
 }
