@@ -117,15 +117,16 @@ func (d *ImageDecision) add(e node.Event) bool {
 // images nodeHas names (side-loaded, as tags: "nginx:1.28"), so that no pod
 // sees what another pulled, with a registry that has every image the pods
 // and their image volumes name, and reports what the kubelet decided for
-// each container's and image volume's first start. The manifest's
-// ServiceAccount documents exist for the pods after them, as kubectl apply
-// creates them in document order.
+// each container's and image volume's first start. The manifest's Secret
+// and ServiceAccount documents exist for the pods after them, as kubectl
+// apply creates them in document order.
 func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 	res, err := decodeManifests(manifest)
 	if err != nil {
 		return nil, err
 	}
-	pods, accounts := res.Pods, res.ServiceAccounts
+	pods := res.Pods
+	objects := objectsOf(res)
 	if len(pods) == 0 {
 		return nil, errors.New("the manifest holds no pod")
 	}
@@ -167,11 +168,10 @@ func Explain(manifest []byte, nodeHas ...string) (*Explanation, error) {
 	}
 	out := &Explanation{KubeletVersion: node.DefaultKubeletVersion}
 	for j, p := range pods {
-		// The service accounts of the documents before the pod exist.
-		for ; len(accounts) > 0 && accounts[0].Pods <= j; accounts = accounts[1:] {
-			if _, err := cluster.CreateServiceAccount(accounts[0].Account); err != nil {
-				return nil, fmt.Errorf("%s: %w", accounts[0], err)
-			}
+		// The secrets and service accounts of the documents before the
+		// pod exist.
+		if errs := objects.create(cluster, j); len(errs) > 0 {
+			return nil, errs[0]
 		}
 		n, err := newNode()
 		if err != nil {

@@ -319,11 +319,7 @@ func (s *Scenario) newCluster() (*node.Cluster, error) {
 	cluster.SetAlwaysPullImages(s.Spec.Cluster.AlwaysPullImages)
 	var errs []error
 	for i, sec := range s.Spec.Cluster.Secrets {
-		auths := make(map[string]registry.Credential, len(sec.Auths))
-		for loc, c := range sec.Auths {
-			auths[loc] = registry.Credential(c)
-		}
-		if _, err := cluster.CreateSecret(node.DockerConfigSecret(sec.Namespace, sec.Name, auths)); err != nil {
+		if _, err := cluster.CreateSecret(clusterSecret(sec)); err != nil {
 			errs = append(errs, s.errorf(fmt.Sprintf("spec.cluster.secrets[%d]", i), "%v", err))
 		}
 	}
@@ -336,6 +332,15 @@ func (s *Scenario) newCluster() (*node.Cluster, error) {
 		return nil, errors.Join(errs...)
 	}
 	return cluster, nil
+}
+
+// clusterSecret is the secret spec.cluster.secrets declares.
+func clusterSecret(sec SecretSpec) node.Secret {
+	auths := make(map[string]registry.Credential, len(sec.Auths))
+	for loc, c := range sec.Auths {
+		auths[loc] = registry.Credential(c)
+	}
+	return node.DockerConfigSecret(sec.Namespace, sec.Name, auths)
 }
 
 // runTo lets virtual time run to t on every node.
@@ -407,9 +412,9 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 	case st.Apply != nil:
 		// In document order: each service account before the pods of the
 		// documents after it.
-		accounts := pl.accounts
+		objects := pl.objects()
 		for j, np := range pl.pods {
-			if errs := createAccounts(w.cluster, due(&accounts, j)); len(errs) > 0 {
+			if errs := objects.create(w.cluster, j); len(errs) > 0 {
 				return ".apply", errs[0]
 			}
 			n := w.nodes[np.node]
@@ -421,7 +426,7 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 			w.pods = append(w.pods, h)
 			w.live[podKey{np.node, p.Namespace, p.Name}] = h
 		}
-		if errs := createAccounts(w.cluster, accounts); len(errs) > 0 {
+		if errs := objects.create(w.cluster, len(pl.pods)); len(errs) > 0 {
 			return ".apply", errs[0]
 		}
 		// A rollout's old pods go once the new ones are created.
@@ -518,15 +523,9 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		parts = append(parts, fmt.Sprintf("push %s (%q)", st.Push.Ref, st.Push.Build))
 	case st.Apply != nil:
 		var pods []string
-		accounts, updates := pl.accounts, pl.updates
+		created, updates := pl.objects(), pl.updates
 		objects := func(pod int) {
-			for _, a := range due(&accounts, pod) {
-				how := " created"
-				if a.unchanged {
-					how = " unchanged"
-				}
-				pods = append(pods, a.ServiceAccount.String()+how)
-			}
+			pods = append(pods, created.said(pod)...)
 			for _, u := range due(&updates, pod) {
 				pods = append(pods, u.label)
 			}

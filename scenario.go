@@ -235,11 +235,11 @@ type Step struct {
 // ApplySpec names manifests: a file (relative to the scenario file) or an
 // inline object (a Pod, a workload, a v1 List) or a string of YAML
 // documents. Exactly one of Path and Manifest. Workloads yield the pods
-// their controllers would create (node/kube); a ServiceAccount creates that
-// service account in the cluster, in document order, so that the pods after
-// it may name it (one the cluster has already, with the same
-// imagePullSecrets, is left unchanged); documents of other kinds are
-// skipped. A workload that makes no pods (replicas: 0, suspend: true) is
+// their controllers would create (node/kube); a ServiceAccount or a Secret
+// (such as an image pull secret) creates that object in the cluster, in
+// document order, so that the pods after it may name it (one the cluster
+// has already, with the same imagePullSecrets or data, is left unchanged;
+// with others, refused); documents of other kinds are skipped. A workload that makes no pods (replicas: 0, suspend: true) is
 // named in the step's action with why; manifests that would create
 // nothing at all are refused.
 //
@@ -260,7 +260,7 @@ type Step struct {
 // image (kubectl would patch it in place, which pullsim does not model;
 // delete the pod first), any other change to a Pod or a Job's template
 // (the API server refuses it), a StatefulSet's rollout, and a change of
-// replicas alone.
+// replicas alone, and a DaemonSet applied to other nodes than before.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`

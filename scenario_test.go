@@ -2,6 +2,7 @@ package pullsim_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -611,4 +612,60 @@ spec:
 	} {
 		checkRun(t, i, scenario(tc.second, tc.nodes), "ds.yaml", tc.action, tc.err)
 	}
+}
+
+// A manifest's image pull Secret (kubernetes.io/dockerconfigjson) is
+// created in document order, before the pods after it: a pod that names it
+// pulls a private image. The same secret applied again is unchanged; with
+// other data it is refused.
+func TestApplySecrets(t *testing.T) {
+	auth := base64.StdEncoding.EncodeToString([]byte(`{"auths":{"registry.example.com":{"username":"ci","password":"s3cret"}}}`))
+	secret := func(data string) string {
+		return "        apiVersion: v1\n        kind: Secret\n        metadata: {name: regcred}\n        type: kubernetes.io/dockerconfigjson\n        data: {.dockerconfigjson: " + data + "}\n        ---\n"
+	}
+	pod := "        apiVersion: v1\n        kind: Pod\n        metadata: {name: app}\n        spec:\n          imagePullSecrets: [{name: regcred}]\n          containers: [{name: app, image: registry.example.com/team/app:1}]\n"
+	scenario := func(first, second string) string {
+		data := `apiVersion: pullsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: secrets}
+spec:
+  builds: [{name: b1}]
+  registries:
+  - host: registry.example.com
+    images: [{ref: "registry.example.com/team/app:1", build: b1}]
+    private: [{repository: registry.example.com/team/app, credentials: [{username: ci, password: s3cret}]}]
+  nodes: [{name: node-1}]
+  steps:
+  - at: 0s
+    apply:
+      manifest: |
+` + first + `    advance: 1m
+    expect:
+      pods: [{name: app, phase: Running}]
+`
+		if second != "" {
+			data += "  - at: 2m\n    delete: {name: app}\n  - at: 3m\n    apply:\n      manifest: |\n" + second + "    advance: 1m\n"
+		}
+		return data
+	}
+	for i, tc := range []struct {
+		first, second string
+		action, err   string
+	}{
+		{first: secret(auth) + pod, action: "(secret/regcred created, pod/app on node-1)"},
+		{first: secret(auth) + pod, second: secret(auth) + pod, action: "at 3m0s: kubectl apply -f inline manifest (secret/regcred unchanged, pod/app on node-1)"},
+		{first: secret(auth) + pod, second: secret(base64.StdEncoding.EncodeToString([]byte(`{"auths":{}}`))) + pod,
+			err: "secret/regcred: secret default/regcred exists already with other data"},
+	} {
+		checkRun(t, i, scenario(tc.first, tc.second), "secrets.yaml", tc.action, tc.err)
+	}
+	// Without the secret the private image cannot be pulled.
+	r := func() *pullsim.Result {
+		s, err := pullsim.Parse([]byte(scenario(pod, "")), "secrets.yaml")
+		require.NoError(t, err)
+		r, err := s.Run()
+		require.NoError(t, err)
+		return r
+	}()
+	assert.False(t, r.Passed(), "a pod whose pull secret is missing runs")
 }

@@ -1,9 +1,11 @@
 package pullsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +25,7 @@ type plannedStep struct {
 	node     int // the node the action is for; -1 when it needs none
 	pods     []nodePod
 	accounts []plannedAccount // service accounts an apply step creates
+	secrets  []plannedSecret  // secrets an apply step creates
 	skipped  []string         // documents of an apply step that make no pods, and why: "service/web skipped"
 	updates  []plannedUpdate  // objects an apply step applies again
 	deletes  []podKey         // pods an apply step's rollouts delete, after it creates pods
@@ -37,6 +40,14 @@ type plannedAccount struct {
 	unchanged bool
 }
 
+// plannedSecret is a Secret document of an apply step.
+type plannedSecret struct {
+	kube.Secret
+	// unchanged is set when the cluster has this secret already, with the
+	// same type and data: kubectl apply leaves it as it is.
+	unchanged bool
+}
+
 // plannedUpdate is an object an apply step applies again:
 // "deployment.apps/web configured" or "deployment.apps/web unchanged",
 // said before the pods it
@@ -47,6 +58,7 @@ type plannedUpdate struct {
 }
 
 func (a plannedAccount) before() int { return a.Pods }
+func (s plannedSecret) before() int  { return s.Pods }
 func (u plannedUpdate) before() int  { return u.Pods }
 
 // due returns the entries of *list that come before the step's pod at
@@ -62,11 +74,43 @@ func due[T interface{ before() int }](list *[]T, pod int) []T {
 	return out
 }
 
-// createAccounts creates the service accounts of an apply step the cluster
-// does not have yet, and returns the cluster's refusals.
-func createAccounts(cluster *node.Cluster, accounts []plannedAccount) []error {
+// stepObjects are an apply step's secrets and service accounts not
+// created yet.
+type stepObjects struct {
+	secrets  []plannedSecret
+	accounts []plannedAccount
+}
+
+func (pl *plannedStep) objects() stepObjects { return stepObjects{pl.secrets, pl.accounts} }
+
+// objectsOf returns the secrets and service accounts of a decoded manifest,
+// all to be created.
+func objectsOf(res kube.Result) stepObjects {
+	var o stepObjects
+	for _, s := range res.Secrets {
+		o.secrets = append(o.secrets, plannedSecret{Secret: s})
+	}
+	for _, a := range res.ServiceAccounts {
+		o.accounts = append(o.accounts, plannedAccount{ServiceAccount: a})
+	}
+	return o
+}
+
+// create creates the secrets and service accounts of the documents before
+// the step's pod at index pod that the cluster does not have yet, as
+// kubectl apply creates a file's objects in document order, and returns
+// the cluster's refusals.
+func (o *stepObjects) create(cluster *node.Cluster, pod int) []error {
 	var errs []error
-	for _, a := range accounts {
+	for _, s := range due(&o.secrets, pod) {
+		if s.unchanged {
+			continue
+		}
+		if _, err := cluster.CreateSecret(s.Secret.Secret); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Secret, err))
+		}
+	}
+	for _, a := range due(&o.accounts, pod) {
 		if a.unchanged {
 			continue
 		}
@@ -75,6 +119,25 @@ func createAccounts(cluster *node.Cluster, accounts []plannedAccount) []error {
 		}
 	}
 	return errs
+}
+
+// said returns what kubectl apply says of the objects before the step's
+// pod at index pod: "secret/regcred created", "serviceaccount/ci unchanged".
+func (o *stepObjects) said(pod int) []string {
+	var out []string
+	how := func(unchanged bool) string {
+		if unchanged {
+			return " unchanged"
+		}
+		return " created"
+	}
+	for _, s := range due(&o.secrets, pod) {
+		out = append(out, s.Secret.String()+how(s.unchanged))
+	}
+	for _, a := range due(&o.accounts, pod) {
+		out = append(out, a.ServiceAccount.String()+how(a.unchanged))
+	}
+	return out
 }
 
 // nodePod is a pod bound to a node of the scenario.
@@ -224,11 +287,16 @@ func (s *Scenario) validate() error {
 	}
 
 	named := true
+	// The secrets the cluster holds as the steps go: those of
+	// spec.cluster, then those apply steps create.
+	secrets := map[string]node.Secret{} // namespace/name -> the secret
 	for i, sec := range sp.Cluster.Secrets {
 		if sec.Name == "" {
 			bad(fmt.Sprintf("spec.cluster.secrets[%d].name", i), "required")
 			named = false
 		}
+		stored := clusterSecret(sec)
+		secrets[namespaceOr(stored.Namespace)+"/"+stored.Name] = stored
 	}
 	// The service accounts the cluster holds as the steps go: those of
 	// spec.cluster, then those apply steps create.
@@ -449,6 +517,16 @@ func (s *Scenario) validate() error {
 			for _, w := range res.Idle {
 				pl.skipped = append(pl.skipped, w.String())
 			}
+			for _, sec := range res.Secrets {
+				key := sec.Secret.Namespace + "/" + sec.Secret.Name
+				held, exists := secrets[key]
+				if exists && (held.Type != sec.Secret.Type || !maps.EqualFunc(held.Data, sec.Secret.Data, bytes.Equal)) {
+					bad(p+".apply", "%s: secret %s exists already with other data: pullsim does not change a secret, give it its data where it is first declared", sec, key)
+					continue
+				}
+				secrets[key] = sec.Secret
+				pl.secrets = append(pl.secrets, plannedSecret{Secret: sec, unchanged: exists})
+			}
 			for _, sa := range res.ServiceAccounts {
 				key := sa.Account.Namespace + "/" + sa.Account.Name
 				secrets, exists := accounts[key]
@@ -630,9 +708,9 @@ func (s *Scenario) validateExpect(p string, e *Expect, pl *plannedStep, live map
 func (s *Scenario) dryApply(pl *plannedStep, cluster *node.Cluster, opts [][]node.Option) []error {
 	var errs []error
 	nodes := map[int]*node.Node{}
-	accounts := pl.accounts
+	objects := pl.objects()
 	for j, np := range pl.pods {
-		errs = append(errs, createAccounts(cluster, due(&accounts, j))...)
+		errs = append(errs, objects.create(cluster, j)...)
 		if opts[np.node] == nil {
 			continue
 		}
@@ -650,7 +728,7 @@ func (s *Scenario) dryApply(pl *plannedStep, cluster *node.Cluster, opts [][]nod
 			errs = append(errs, withServiceAccountHint(err))
 		}
 	}
-	return append(errs, createAccounts(cluster, accounts)...)
+	return append(errs, objects.create(cluster, len(pl.pods))...)
 }
 
 // createdBy reports whether np is created by a step up to and including pl.
@@ -728,7 +806,7 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 	if err != nil {
 		return kube.Result{}, err
 	}
-	if len(res.Pods) == 0 && len(res.ServiceAccounts) == 0 {
+	if len(res.Pods) == 0 && len(res.ServiceAccounts) == 0 && len(res.Secrets) == 0 {
 		if len(res.Idle) > 0 {
 			idle := make([]string, len(res.Idle))
 			for i, w := range res.Idle {

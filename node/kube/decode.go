@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -42,6 +43,9 @@ type Result struct {
 	// It is "" for a pod the scheduler places anywhere, and for one that
 	// names its node itself in spec.nodeName (which no scheduler sees).
 	Nodes []string
+	// Secrets are the Secret documents, in document order, created as
+	// ServiceAccounts are.
+	Secrets []Secret
 	// ServiceAccounts are the ServiceAccount documents, in document order.
 	// kubectl apply creates a file's objects in document order, so a
 	// service account exists before the pods of the documents after it.
@@ -164,6 +168,56 @@ func (w IdleWorkload) String() string {
 	return strings.ToLower(w.Kind) + "/" + w.Name + " makes no pods (" + w.Why + ")"
 }
 
+// Secret is a Secret document: what the cluster stores when it is applied
+// (image pull secrets are of type kubernetes.io/dockerconfigjson or
+// kubernetes.io/dockercfg), and where it stands among the file's pods.
+type Secret struct {
+	// Index and Item are the document's position, as in [Skipped].
+	Index, Item int
+	// Pods is how many of [Result.Pods] the documents before it make: it
+	// is created after those and before the rest.
+	Pods int
+	// Secret is the secret as the API server stores it: its namespace
+	// ("default" when the document names none), its type ("Opaque" when
+	// unset) and its data, stringData merged in.
+	Secret node.Secret
+}
+
+// String renders the secret as kubectl names it: "secret/regcred".
+func (s Secret) String() string { return "secret/" + s.Secret.Name }
+
+// secretOf is what the API server stores for a Secret document: defaulted
+// and validated as pkg/apis/core/validation's ValidateSecret checks the
+// types that hold registry credentials.
+func secretOf(sec *corev1.Secret) (node.Secret, error) {
+	if errs := validateMeta(sec.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
+		return node.Secret{}, joinFieldErrors(errs)
+	}
+	data := make(map[string][]byte, len(sec.Data)+len(sec.StringData))
+	for k, v := range sec.Data {
+		data[k] = v
+	}
+	for k, v := range sec.StringData {
+		data[k] = []byte(v) // stringData wins, as the API server merges it
+	}
+	typ := sec.Type
+	if typ == "" {
+		typ = corev1.SecretTypeOpaque
+	}
+	key := map[corev1.SecretType]string{corev1.SecretTypeDockerConfigJson: corev1.DockerConfigJsonKey, corev1.SecretTypeDockercfg: corev1.DockerConfigKey}[typ]
+	if key != "" {
+		path := field.NewPath("data").Key(key)
+		raw, ok := data[key]
+		if !ok {
+			return node.Secret{}, field.Required(path, "")
+		}
+		if err := json.Unmarshal(raw, &map[string]any{}); err != nil {
+			return node.Secret{}, field.Invalid(path, "<secret contents redacted>", err.Error())
+		}
+	}
+	return node.Secret{Namespace: namespaceOf(sec.ObjectMeta), Name: sec.Name, Type: string(typ), Data: data}, nil
+}
+
 // ServiceAccount is a ServiceAccount document: what the cluster stores when
 // it is applied, and where it stands among the file's pods.
 type ServiceAccount struct {
@@ -206,6 +260,7 @@ var (
 	gvRC         = corev1.SchemeGroupVersion.WithKind("ReplicationController")
 	gvList       = corev1.SchemeGroupVersion.WithKind("List")
 	gvAccount    = corev1.SchemeGroupVersion.WithKind("ServiceAccount")
+	gvSecret     = corev1.SchemeGroupVersion.WithKind("Secret")
 	gvDeployment = appsv1.SchemeGroupVersion.WithKind("Deployment")
 	gvReplicaSet = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 	gvStateful   = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
@@ -216,7 +271,7 @@ var (
 
 // podGVKs are the objects Decode reads: those that carry pods, and service
 // accounts, which pods name.
-var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob, gvAccount}
+var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob, gvAccount, gvSecret}
 
 // typedList reports whether gvk is the typed list of a kind Decode reads
 // (PodList, DeploymentList, ...), whose items carry no apiVersion and kind.
@@ -231,7 +286,7 @@ func typedList(gvk schema.GroupVersionKind) bool {
 // since the object would make pods; the same kind in another group is a
 // custom resource, and skipped.
 var (
-	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ServiceAccount"}
+	podKinds      = []string{"Pod", "ReplicationController", "List", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ServiceAccount", "Secret"}
 	builtinGroups = []string{"", "apps", "batch", "extensions"}
 )
 
@@ -494,8 +549,16 @@ func (d *decoder) object(doc document) error {
 }
 
 // add adds what a decoded object makes to the result: a service account,
-// or pods.
+// a secret, or pods.
 func (d *decoder) add(obj runtime.Object) error {
+	if sec, ok := obj.(*corev1.Secret); ok {
+		s, err := secretOf(sec)
+		if err != nil {
+			return d.errorf("%v", err)
+		}
+		d.res.Secrets = append(d.res.Secrets, Secret{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Secret: s})
+		return nil
+	}
 	if sa, ok := obj.(*corev1.ServiceAccount); ok {
 		if errs := validateMeta(sa.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
 			return d.errorf("%v", joinFieldErrors(errs))

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +38,7 @@ func TestDecodeGolden(t *testing.T) {
 	for _, name := range manifests {
 		res, err := kube.DecodeFile(filepath.Join("testdata", name))
 		require.NoError(t, err, name)
-		fmt.Fprintf(&b, "== %s: %d pods, %d service accounts, %d skipped\n", name, len(res.Pods), len(res.ServiceAccounts), len(res.Skipped))
+		fmt.Fprintf(&b, "== %s: %d pods, %d service accounts, %d secrets, %d skipped\n", name, len(res.Pods), len(res.ServiceAccounts), len(res.Secrets), len(res.Skipped))
 		for _, p := range res.Pods {
 			js, err := json.Marshal(p)
 			require.NoError(t, err)
@@ -44,6 +46,9 @@ func TestDecodeGolden(t *testing.T) {
 		}
 		for _, s := range res.ServiceAccounts {
 			fmt.Fprintf(&b, "service account, document %d item %d, after %d pods: %+v\n", s.Index, s.Item, s.Pods, s.Account)
+		}
+		for _, s := range res.Secrets {
+			fmt.Fprintf(&b, "secret, document %d item %d, after %d pods: %s/%s %s, keys %v\n", s.Index, s.Item, s.Pods, s.Secret.Namespace, s.Secret.Name, s.Secret.Type, slices.Sorted(maps.Keys(s.Secret.Data)))
 		}
 		for _, s := range res.Skipped {
 			fmt.Fprintf(&b, "skipped %+v\n", s)
@@ -233,6 +238,15 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 (Deployment Web): metadata.name: Invalid value: "Web": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 		{in: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ci, namespace: Team}\n",
 			want: `document 0 (ServiceAccount ci): metadata.namespace: Invalid value: "Team": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`},
+		// Image pull secrets as ValidateSecret checks them.
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockerconfigjson\ndata: {}\n",
+			want: `document 0 (Secret regcred): data[.dockerconfigjson]: Required value`},
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockerconfigjson\nstringData: {.dockerconfigjson: '{not json'}\n",
+			want: `document 0 (Secret regcred): data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid character 'n' looking for beginning of object key string`},
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockercfg\ndata: {}\n",
+			want: `document 0 (Secret regcred): data[.dockercfg]: Required value`},
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: Regcred}\n",
+			want: `document 0 (Secret Regcred): metadata.name: Invalid value: "Regcred": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 		// Ephemeral containers, which only kubectl debug adds to a running
 		// pod, are refused in any pod template (ValidatePodTemplateSpec).
 		{in: strings.Replace(deployment("web", "", "nginx:1.28"), "      containers:\n", "      ephemeralContainers: [{name: dbg, image: busybox}]\n      containers:\n", 1),

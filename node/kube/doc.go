@@ -54,6 +54,11 @@
 // namespace defaulted to "default", imagePullSecrets), each with its place
 // among the pods: kubectl apply creates a file's objects in document order,
 // and a pod that names a service account is refused unless it exists.
+// Secret documents are read into [Result.Secrets] the same way, as the API
+// server stores them (type defaulted to Opaque, stringData merged into
+// data); an image pull secret (kubernetes.io/dockerconfigjson or
+// kubernetes.io/dockercfg) without its key, or whose key is not JSON, is
+// refused with ValidateSecret's text.
 //
 // Documents of other kinds (Service, ConfigMap, Ingress, custom resources,
 // ...) are no error: they are listed in [Result.Skipped], with their index
