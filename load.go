@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pullsim/pullsim/registry"
 	"go.yaml.in/yaml/v3"
@@ -267,9 +270,17 @@ func walk(n *yaml.Node, t reflect.Type, path string, lines map[string]int, repor
 	}
 }
 
+// durationSyntax is what time.ParseDuration reads: a sign, then numbers
+// (decimals allowed), each with a unit.
+var durationSyntax = regexp.MustCompile(`^[-+]?((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // valueError words a decoding error of one value.
 func valueError(err error, n *yaml.Node, t reflect.Type) string {
 	if t == reflect.TypeFor[metav1.Duration]() {
+		if durationSyntax.MatchString(n.Value) {
+			// Written as a duration, but time.ParseDuration overflows.
+			return fmt.Sprintf("duration %q out of range: at most %v", n.Value, time.Duration(math.MaxInt64))
+		}
 		return fmt.Sprintf("invalid duration %q: want a Go duration such as \"30s\" or \"1h30m\"", n.Value)
 	}
 	var te *json.UnmarshalTypeError

@@ -94,6 +94,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:14: spec.nodes[0].kubelet.serializeImagePull: unknown field "serializeImagePull"`},
 		{"unparsable duration", "    advance: 1m", "    advance: 1 minute",
 			`bad.yaml:24: spec.steps[0].advance: invalid duration "1 minute"`},
+		{"duration out of range", "    advance: 1m", "    advance: 9999999h",
+			`bad.yaml:24: spec.steps[0].advance: duration "9999999h" out of range: at most 2562047h47m16.854775807s`},
 		{"unparsable size", "  - name: b1", "  - name: b1\n    layers: [{content: x, size: 30 MB}]",
 			`bad.yaml:8: spec.builds[0].layers[0].size: invalid value "30 MB"`},
 		{"layer size out of range", "  - name: b1", "  - name: b1\n    layers: [{content: x, size: 1e100}]",
