@@ -232,9 +232,10 @@ type Step struct {
 	Expect *Expect `json:"expect,omitempty"`
 }
 
-// ApplySpec names manifests: a file (relative to the scenario file) or an
-// inline object (a Pod, a workload, a v1 List) or a string of YAML
-// documents. Exactly one of Path and Manifest. Workloads yield the pods
+// ApplySpec names manifests: a file or a directory (relative to the
+// scenario file; a directory's .yaml, .yml and .json files in name order,
+// as kubectl apply -f reads one) or an inline object (a Pod, a workload, a
+// v1 List) or a string of YAML documents. Exactly one of Path and Manifest. Workloads yield the pods
 // their controllers would create (node/kube); a ServiceAccount or a Secret
 // (such as an image pull secret) creates that object in the cluster, in
 // document order, so that the pods after it may name it (one the cluster

@@ -671,3 +671,24 @@ spec:
 	}()
 	assert.False(t, r.Passed(), "a pod whose pull secret is missing runs")
 }
+
+// apply: {path: DIR} applies a directory's manifests as kubectl apply -f
+// DIR does: its .yaml, .yml and .json files in name order.
+func TestApplyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "manifests"), 0o755))
+	write := func(name, data string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
+	}
+	write("manifests/1-account.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder}\n")
+	write("manifests/2-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  serviceAccountName: builder\n  containers: [{name: app, image: \"app:1\"}]\n")
+	write("manifests/README.md", "not a manifest")
+	write("s.yaml", strings.Replace(base, base[strings.Index(base, "      manifest:\n"):strings.Index(base, "    advance: 1m\n")], "      path: manifests\n", 1))
+	s, err := pullsim.Load(filepath.Join(dir, "s.yaml"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	r, err := s.Run(pullsim.WithTranscript(&out))
+	require.NoError(t, err)
+	assert.True(t, r.Passed(), "%v", r.Failures())
+	assert.Contains(t, out.String(), "kubectl apply -f manifests (serviceaccount/builder created, pod/app on node-1)")
+}

@@ -782,6 +782,11 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(filepath.Dir(s.file), path)
 		}
+		if info, err := os.Stat(path); err == nil && info.IsDir() {
+			// A directory's manifests, as kubectl apply -f DIR reads them;
+			// each file's errors name it.
+			return kube.DecodeFile(path, opts...)
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return kube.Result{}, err

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,6 +312,7 @@ type Option func(*config)
 
 type config struct {
 	nodes []string
+	file  string // a directory's file being decoded, which generated names derive from too
 }
 
 // WithNodes names the cluster's nodes a manifest is applied to: a DaemonSet
@@ -356,17 +358,87 @@ func Decode(data []byte, opts ...Option) (Result, error) {
 	return res, nil
 }
 
-// DecodeFile reads a manifest file with Decode; errors name the file.
+// DecodeFile reads a manifest file with Decode; errors name the file. A
+// directory is read as kubectl apply -f reads one: its .yaml, .yml and
+// .json files (not its subdirectories), in name order, as one manifest
+// whose results follow each other; each file's errors name it.
 func DecodeFile(path string, opts ...Option) (Result, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return Result{}, err
+	}
+	if !info.IsDir() {
+		return decodeFile(path, "", opts)
+	}
+	entries, err := os.ReadDir(path) // sorted by name
+	if err != nil {
+		return Result{}, err
+	}
+	var (
+		res  Result
+		errs []error
+		read int
+	)
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".yaml", ".yml", ".json":
+		default:
+			continue
+		}
+		if e.IsDir() {
+			continue
+		}
+		read++
+		r, err := decodeFile(filepath.Join(path, e.Name()), e.Name()+"/", opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res.append(r)
+	}
+	if len(errs) > 0 {
+		return Result{}, errors.Join(errs...)
+	}
+	if read == 0 {
+		return Result{}, fmt.Errorf("%s: no .yaml, .yml or .json file in the directory", path)
+	}
+	return res, nil
+}
+
+// decodeFile is DecodeFile of one file; file, when set, is the file's name
+// in its directory, which its generated names derive from.
+func decodeFile(path, file string, opts []Option) (Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := Decode(data, opts...)
+	res, err := Decode(data, append(slices.Clip(opts), func(c *config) { c.file = file })...)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
+}
+
+// append adds what another file of a directory holds after r's: the
+// positions among the pods it records move past r's pods.
+func (r *Result) append(o Result) {
+	offset := len(r.Pods)
+	for i := range o.Workloads {
+		o.Workloads[i].Pods += offset
+	}
+	for i := range o.ServiceAccounts {
+		o.ServiceAccounts[i].Pods += offset
+	}
+	for i := range o.Secrets {
+		o.Secrets[i].Pods += offset
+	}
+	r.Pods = append(r.Pods, o.Pods...)
+	r.Nodes = append(r.Nodes, o.Nodes...)
+	r.Workloads = append(r.Workloads, o.Workloads...)
+	r.ServiceAccounts = append(r.ServiceAccounts, o.ServiceAccounts...)
+	r.Secrets = append(r.Secrets, o.Secrets...)
+	r.Skipped = append(r.Skipped, o.Skipped...)
+	r.Idle = append(r.Idle, o.Idle...)
 }
 
 // document is one document of a manifest: its bytes as written, and as
@@ -570,7 +642,7 @@ func (d *decoder) add(obj runtime.Object) error {
 		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
 		return nil
 	}
-	at := strconv.Itoa(d.index) + "/" + strconv.Itoa(d.item)
+	at := d.cfg.file + strconv.Itoa(d.index) + "/" + strconv.Itoa(d.item)
 	decoded := obj.DeepCopyObject() // expand fills in a Pod's generated name
 	pods, nodes, err := expand(obj, at, d.cfg.nodes, 0)
 	if err != nil {

@@ -573,3 +573,42 @@ func TestDecodeWorkloads(t *testing.T) {
 		assert.Equal(t, tc.template.Spec.Containers[0].Image, pods[0].Spec.Containers[0].Image, "step %d", i)
 	}
 }
+
+// DecodeFile reads a directory as kubectl apply -f does: its .yaml, .yml
+// and .json files in name order, as one manifest; other files and
+// subdirectories are left alone, and a bad file is named.
+func TestDecodeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
+	}
+	write("b-web.yaml", deployment("web", "replicas: 2", "nginx:1.28"))
+	write("a-account.yml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n")
+	write("c-pod.json", `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"one"},"spec":{"containers":[{"name":"app","image":"busybox:1.36"}]}}`)
+	write("notes.txt", "not a manifest")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "nested.yaml"), 0o755))
+
+	res, err := kube.DecodeFile(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, p := range res.Pods {
+		names = append(names, p.Name)
+	}
+	require.Len(t, names, 3)
+	assert.True(t, strings.HasPrefix(names[0], "web-") && strings.HasPrefix(names[1], "web-"), "%v", names)
+	assert.Equal(t, "one", names[2])
+	require.Len(t, res.ServiceAccounts, 1)
+	assert.Equal(t, 0, res.ServiceAccounts[0].Pods, "the account comes before every pod")
+	require.Len(t, res.Workloads, 2)
+	assert.Equal(t, 0, res.Workloads[0].Pods)
+	assert.Equal(t, 2, res.Workloads[1].Pods, "the second file's pods follow the first's")
+	assert.Equal(t, len(res.Pods), len(res.Nodes))
+	// A file's own errors name it.
+	write("d-bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: a, image: x, imagePulPolicy: Never}]}\n")
+	_, err = kube.DecodeFile(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), filepath.Join(dir, "d-bad.yaml")+": document 0 (Pod bad): strict decoding error")
+	// A directory of no manifests.
+	_, err = kube.DecodeFile(t.TempDir())
+	assert.ErrorContains(t, err, "no .yaml, .yml or .json file in the directory")
+}
