@@ -213,8 +213,9 @@ func onlyImages(a, b *corev1.PodTemplateSpec) bool {
 // whose old pods it adds to pl.deletes. It returns with each pod the node
 // its controller binds it to (kube.Result.Nodes) and the object it belongs
 // to (nil for one named by generateName, which is not kept), records the
-// updates in pl.updates, and renumbers res.ServiceAccounts' Pods (which
-// shares its array with the caller's) to count the pods it returns. It
+// updates in pl.updates, and renumbers the Pods of res.ServiceAccounts and
+// res.Secrets (which share their arrays with the caller's) to count the
+// pods it returns. It
 // reports each update pullsim refuses to bad and goes on.
 func planUpdates(res kube.Result, pl *plannedStep, stepNode string, applied map[workloadKey]*appliedWorkload, d pullpolicy.Defaulting, bad func(error)) (pods []node.Pod, bound []string, owners []*appliedWorkload) {
 	add := func(ps []node.Pod, ns []string, a *appliedWorkload) {
@@ -272,7 +273,7 @@ func planUpdates(res kube.Result, pl *plannedStep, stepNode string, applied map[
 		if word != "unchanged" {
 			a.last, a.stored, a.count = w.Template, merged, w.Count
 		}
-		pl.updates = append(pl.updates, plannedUpdate{Pods: len(pods), label: k.String() + " " + word})
+		pl.updates = append(pl.updates, plannedUpdate{Pods: len(pods), order: w.Order, label: k.String() + " " + word})
 		if !rollout {
 			continue
 		}
@@ -284,6 +285,9 @@ func planUpdates(res kube.Result, pl *plannedStep, stepNode string, applied map[
 	start(len(res.Pods))
 	for i := range res.ServiceAccounts {
 		res.ServiceAccounts[i].Pods = starts[res.ServiceAccounts[i].Pods]
+	}
+	for i := range res.Secrets {
+		res.Secrets[i].Pods = starts[res.Secrets[i].Pods]
 	}
 	return pods, bound, owners
 }

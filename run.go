@@ -523,18 +523,12 @@ func (w *world) describe(st *Step, pl *plannedStep) string {
 		parts = append(parts, fmt.Sprintf("push %s (%q)", st.Push.Ref, st.Push.Build))
 	case st.Apply != nil:
 		var pods []string
-		created, updates := pl.objects(), pl.updates
-		objects := func(pod int) {
-			pods = append(pods, created.said(pod)...)
-			for _, u := range due(&updates, pod) {
-				pods = append(pods, u.label)
-			}
-		}
+		objects, updates := pl.objects(), pl.updates
 		for j, np := range pl.pods {
-			objects(j)
+			pods = append(pods, objects.said(j, &updates)...)
 			pods = append(pods, fmt.Sprintf("pod/%s on %s", np.pod.Name, w.nodes[np.node].Name()))
 		}
-		objects(len(pl.pods))
+		pods = append(pods, objects.said(len(pl.pods), &updates)...)
 		for _, k := range pl.deletes {
 			pods = append(pods, fmt.Sprintf("pod/%s on %s deleted", k.name, w.nodes[k.node].Name()))
 		}

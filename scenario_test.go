@@ -305,12 +305,13 @@ func TestApplyServiceAccounts(t *testing.T) {
 // checkRun parses and runs the scenario data (named file) and checks step
 // i of a table: Parse or Run fails with an error holding wantErr, or, when
 // wantErr is "", the transcript holds action.
-func checkRun(t *testing.T, i int, data, file, action, wantErr string) {
+func checkRun(t *testing.T, i int, data, file, action, wantErr string) *pullsim.Result {
 	t.Helper()
 	var out bytes.Buffer
+	var r *pullsim.Result
 	s, err := pullsim.Parse([]byte(data), file)
 	if err == nil {
-		_, err = s.Run(pullsim.WithTranscript(&out))
+		r, err = s.Run(pullsim.WithTranscript(&out))
 	}
 	switch {
 	case wantErr != "" && err == nil:
@@ -322,6 +323,7 @@ func checkRun(t *testing.T, i int, data, file, action, wantErr string) {
 	case wantErr == "" && !strings.Contains(out.String(), action):
 		t.Errorf("step %d: got transcript\n%s\nwant %s", i, out.String(), action)
 	}
+	return r
 }
 
 // Only a parsed scenario runs; a hand-made one is refused, not a panic.
@@ -650,16 +652,31 @@ spec:
 		}
 		return data
 	}
+	account := "        apiVersion: v1\n        kind: ServiceAccount\n        metadata: {name: ci}\n        ---\n"
+	web := "        apiVersion: v1\n        kind: Pod\n        metadata: {name: web}\n        spec: {containers: [{name: web, image: registry.example.com/team/app:1}]}\n        ---\n"
 	for i, tc := range []struct {
 		first, second string
 		action, err   string
 	}{
 		{first: secret(auth) + pod, action: "(secret/regcred created, pod/app on node-1)"},
+		// In document order, the service account first.
+		{first: account + secret(auth) + pod, action: "(serviceaccount/ci created, secret/regcred created, pod/app on node-1)"},
+
 		{first: secret(auth) + pod, second: secret(auth) + pod, action: "at 3m0s: kubectl apply -f inline manifest (secret/regcred unchanged, pod/app on node-1)"},
 		{first: secret(auth) + pod, second: secret(base64.StdEncoding.EncodeToString([]byte(`{"auths":{}}`))) + pod,
 			err: "secret/regcred: secret default/regcred exists already with other data"},
 	} {
-		checkRun(t, i, scenario(tc.first, tc.second), "secrets.yaml", tc.action, tc.err)
+		if r := checkRun(t, i, scenario(tc.first, tc.second), "secrets.yaml", tc.action, tc.err); r != nil && !r.Passed() {
+			t.Errorf("step %d: %v", i, r.Failures())
+		}
+	}
+	// After objects applied again unchanged, whose pods the step does not
+	// create, a new secret still comes before the pod that names it.
+	web2 := strings.ReplaceAll(web, "{name: web}", "{name: web2}")
+	data := strings.Replace(scenario(web+web2, ""), "    expect:\n      pods: [{name: app, phase: Running}]\n", "", 1) +
+		"  - at: 2m\n    apply:\n      manifest: |\n" + web + web2 + secret(auth) + pod + "    advance: 1m\n    expect:\n      pods: [{name: app, phase: Running}]\n"
+	if r := checkRun(t, 0, data, "secrets.yaml", "at 2m0s: kubectl apply -f inline manifest (pod/web unchanged, pod/web2 unchanged, secret/regcred created, pod/app on node-1)", ""); r != nil && !r.Passed() {
+		t.Errorf("secret after unchanged pods: %v", r.Failures())
 	}
 	// Without the secret the private image cannot be pulled.
 	r := func() *pullsim.Result {

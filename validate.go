@@ -54,6 +54,7 @@ type plannedSecret struct {
 // creates, pods[Pods:].
 type plannedUpdate struct {
 	Pods  int
+	order int // the object's place among the step's objects (kube's Order)
 	label string
 }
 
@@ -96,48 +97,79 @@ func objectsOf(res kube.Result) stepObjects {
 	return o
 }
 
+// each calls f on the secrets and service accounts of the documents
+// before the step's pod at index pod that are left, in document order
+// (their Order), one of s and a set, and drops them.
+func (o *stepObjects) each(pod int, f func(s *plannedSecret, a *plannedAccount)) {
+	secrets, accounts := due(&o.secrets, pod), due(&o.accounts, pod)
+	for len(secrets) > 0 || len(accounts) > 0 {
+		if len(accounts) == 0 || (len(secrets) > 0 && secrets[0].Order < accounts[0].Order) {
+			f(&secrets[0], nil)
+			secrets = secrets[1:]
+		} else {
+			f(nil, &accounts[0])
+			accounts = accounts[1:]
+		}
+	}
+}
+
 // create creates the secrets and service accounts of the documents before
 // the step's pod at index pod that the cluster does not have yet, as
 // kubectl apply creates a file's objects in document order, and returns
 // the cluster's refusals.
 func (o *stepObjects) create(cluster *node.Cluster, pod int) []error {
 	var errs []error
-	for _, s := range due(&o.secrets, pod) {
-		if s.unchanged {
-			continue
+	o.each(pod, func(s *plannedSecret, a *plannedAccount) {
+		var err error
+		switch {
+		case s != nil && !s.unchanged:
+			if _, err = cluster.CreateSecret(s.Secret.Secret); err != nil {
+				err = fmt.Errorf("%s: %w", s.Secret, err)
+			}
+		case a != nil && !a.unchanged:
+			if _, err = cluster.CreateServiceAccount(a.Account); err != nil {
+				err = fmt.Errorf("%s: %w", a.ServiceAccount, err)
+			}
 		}
-		if _, err := cluster.CreateSecret(s.Secret.Secret); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Secret, err))
+		if err != nil {
+			errs = append(errs, err)
 		}
-	}
-	for _, a := range due(&o.accounts, pod) {
-		if a.unchanged {
-			continue
-		}
-		if _, err := cluster.CreateServiceAccount(a.Account); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a.ServiceAccount, err))
-		}
-	}
+	})
 	return errs
 }
 
 // said returns what kubectl apply says of the objects before the step's
-// pod at index pod: "secret/regcred created", "serviceaccount/ci unchanged".
-func (o *stepObjects) said(pod int) []string {
-	var out []string
-	how := func(unchanged bool) string {
-		if unchanged {
-			return " unchanged"
+// pod at index pod, updates (the step's, which said drops) included, in
+// document order: "secret/regcred created", "serviceaccount/ci
+// unchanged", "deployment.apps/web configured".
+func (o *stepObjects) said(pod int, updates *[]plannedUpdate) []string {
+	type said struct {
+		order int
+		text  string
+	}
+	var out []said
+	o.each(pod, func(s *plannedSecret, a *plannedAccount) {
+		what, order, unchanged := "", 0, false
+		if s != nil {
+			what, order, unchanged = s.Secret.String(), s.Order, s.unchanged
+		} else {
+			what, order, unchanged = a.ServiceAccount.String(), a.Order, a.unchanged
 		}
-		return " created"
+		if unchanged {
+			out = append(out, said{order, what + " unchanged"})
+		} else {
+			out = append(out, said{order, what + " created"})
+		}
+	})
+	for _, u := range due(updates, pod) {
+		out = append(out, said{u.order, u.label})
 	}
-	for _, s := range due(&o.secrets, pod) {
-		out = append(out, s.Secret.String()+how(s.unchanged))
+	slices.SortStableFunc(out, func(a, b said) int { return a.order - b.order })
+	texts := make([]string, len(out))
+	for i, x := range out {
+		texts[i] = x.text
 	}
-	for _, a := range due(&o.accounts, pod) {
-		out = append(out, a.ServiceAccount.String()+how(a.unchanged))
-	}
-	return out
+	return texts
 }
 
 // nodePod is a pod bound to a node of the scenario.

@@ -73,8 +73,11 @@ type Result struct {
 type Workload struct {
 	// Index and Item are the document's position, as in [Skipped].
 	Index, Item int
-	Kind        string // as the document names it: Deployment, Pod, ...
-	Namespace   string // "default" when the document names none
+	// Order is its place among the manifest's objects, as in
+	// [ServiceAccount].
+	Order     int
+	Kind      string // as the document names it: Deployment, Pod, ...
+	Namespace string // "default" when the document names none
 	// Name is metadata.name; it is "" for an object named only by
 	// generateName, which every apply creates anew.
 	Name string
@@ -178,6 +181,9 @@ type Secret struct {
 	// Pods is how many of [Result.Pods] the documents before it make: it
 	// is created after those and before the rest.
 	Pods int
+	// Order is its place among the manifest's objects, as in
+	// [ServiceAccount].
+	Order int
 	// Secret is the secret as the API server stores it: its namespace
 	// ("default" when the document names none), its type ("Opaque" when
 	// unset) and its data, stringData merged in.
@@ -227,6 +233,10 @@ type ServiceAccount struct {
 	// Pods is how many of [Result.Pods] the documents before it make: it
 	// is created after those and before the rest.
 	Pods int
+	// Order is its place among the manifest's objects, workloads, secrets
+	// and service accounts (a directory's files included): the order
+	// kubectl apply creates them in.
+	Order int
 	// Account is the service account: its namespace ("default" when the
 	// document names none), name and imagePullSecrets, which the
 	// ServiceAccount admission plugin copies into pods that name it and
@@ -270,8 +280,8 @@ var (
 	gvCronJob    = batchv1.SchemeGroupVersion.WithKind("CronJob")
 )
 
-// podGVKs are the objects Decode reads: those that carry pods, and service
-// accounts, which pods name.
+// podGVKs are the objects Decode reads: those that carry pods, and the
+// service accounts and secrets pods name.
 var podGVKs = []schema.GroupVersionKind{gvPod, gvRC, gvList, gvDeployment, gvReplicaSet, gvStateful, gvDaemonSet, gvJob, gvCronJob, gvAccount, gvSecret}
 
 // typedList reports whether gvk is the typed list of a kind Decode reads
@@ -419,18 +429,25 @@ func decodeFile(path, file string, opts []Option) (Result, error) {
 	return res, nil
 }
 
+// objects counts the objects r holds: its workloads, secrets and service
+// accounts.
+func (r *Result) objects() int { return len(r.Workloads) + len(r.Secrets) + len(r.ServiceAccounts) }
+
 // append adds what another file of a directory holds after r's: the
 // positions among the pods it records move past r's pods.
 func (r *Result) append(o Result) {
-	offset := len(r.Pods)
+	offset, objects := len(r.Pods), r.objects()
 	for i := range o.Workloads {
 		o.Workloads[i].Pods += offset
+		o.Workloads[i].Order += objects
 	}
 	for i := range o.ServiceAccounts {
 		o.ServiceAccounts[i].Pods += offset
+		o.ServiceAccounts[i].Order += objects
 	}
 	for i := range o.Secrets {
 		o.Secrets[i].Pods += offset
+		o.Secrets[i].Order += objects
 	}
 	r.Pods = append(r.Pods, o.Pods...)
 	r.Nodes = append(r.Nodes, o.Nodes...)
@@ -628,7 +645,7 @@ func (d *decoder) add(obj runtime.Object) error {
 		if err != nil {
 			return d.errorf("%v", err)
 		}
-		d.res.Secrets = append(d.res.Secrets, Secret{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Secret: s})
+		d.res.Secrets = append(d.res.Secrets, Secret{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Order: d.res.objects(), Secret: s})
 		return nil
 	}
 	if sa, ok := obj.(*corev1.ServiceAccount); ok {
@@ -639,7 +656,7 @@ func (d *decoder) add(obj runtime.Object) error {
 		for _, r := range sa.ImagePullSecrets {
 			acct.ImagePullSecrets = append(acct.ImagePullSecrets, r.Name)
 		}
-		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Account: acct})
+		d.res.ServiceAccounts = append(d.res.ServiceAccounts, ServiceAccount{Index: d.index, Item: d.item, Pods: len(d.res.Pods), Order: d.res.objects(), Account: acct})
 		return nil
 	}
 	at := d.cfg.file + strconv.Itoa(d.index) + "/" + strconv.Itoa(d.item)
@@ -655,7 +672,7 @@ func (d *decoder) add(obj runtime.Object) error {
 			d.res.Idle = append(d.res.Idle, IdleWorkload{Index: d.index, Item: d.item, Kind: d.kind, Namespace: namespaceOf(meta), Name: workloadName(meta), Why: why})
 		}
 	}
-	d.res.Workloads = append(d.res.Workloads, Workload{Index: d.index, Item: d.item, Kind: d.kind, Namespace: namespaceOf(meta), Name: meta.Name,
+	d.res.Workloads = append(d.res.Workloads, Workload{Index: d.index, Item: d.item, Order: d.res.objects(), Kind: d.kind, Namespace: namespaceOf(meta), Name: meta.Name,
 		Template: templateOf(decoded), Pods: len(d.res.Pods), Count: len(pods), obj: decoded, at: at, nodes: d.cfg.nodes})
 	d.res.Pods = append(d.res.Pods, pods...)
 	if nodes == nil {

@@ -315,7 +315,7 @@ func TestDecodeServiceAccounts(t *testing.T) {
 		want []kube.ServiceAccount // its service accounts
 	}{
 		{in: pod("a") + "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder}\n---\n" + pod("b"),
-			want: []kube.ServiceAccount{{Index: 1, Item: -1, Pods: 1, Account: node.ServiceAccount{Namespace: "default", Name: "builder"}}}},
+			want: []kube.ServiceAccount{{Index: 1, Item: -1, Pods: 1, Order: 1, Account: node.ServiceAccount{Namespace: "default", Name: "builder"}}}}, // after pod a
 		{in: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\nimagePullSecrets: [{name: regcred}, {name: other}]\n",
 			want: []kube.ServiceAccount{{Index: 0, Item: -1, Account: node.ServiceAccount{Namespace: "ci", Name: "builder", ImagePullSecrets: []string{"regcred", "other"}}}}},
 		{in: `{"apiVersion":"v1","kind":"List","items":[` + "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"s\"}}]}",
@@ -584,7 +584,9 @@ func TestDecodeDirectory(t *testing.T) {
 	}
 	write("b-web.yaml", deployment("web", "replicas: 2", "nginx:1.28"))
 	write("a-account.yml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n")
-	write("c-pod.json", `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"one"},"spec":{"containers":[{"name":"app","image":"busybox:1.36"}]}}`)
+	write("c-pod.json", `{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"one"}}
+{"apiVersion":"v1","kind":"Secret","metadata":{"name":"one"},"stringData":{"k":"v"}}
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"one"},"spec":{"containers":[{"name":"app","image":"busybox:1.36"}]}}`)
 	write("notes.txt", "not a manifest")
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "nested.yaml"), 0o755))
 
@@ -597,11 +599,24 @@ func TestDecodeDirectory(t *testing.T) {
 	require.Len(t, names, 3)
 	assert.True(t, strings.HasPrefix(names[0], "web-") && strings.HasPrefix(names[1], "web-"), "%v", names)
 	assert.Equal(t, "one", names[2])
-	require.Len(t, res.ServiceAccounts, 1)
-	assert.Equal(t, 0, res.ServiceAccounts[0].Pods, "the account comes before every pod")
+	require.Len(t, res.ServiceAccounts, 2)
+	require.Len(t, res.Secrets, 1)
 	require.Len(t, res.Workloads, 2)
-	assert.Equal(t, 0, res.Workloads[0].Pods)
-	assert.Equal(t, 2, res.Workloads[1].Pods, "the second file's pods follow the first's")
+	// Positions among the pods and among the objects run on across files.
+	for i, tc := range []struct {
+		what                             string
+		pods, order, wantPods, wantOrder int
+	}{
+		{"account web", res.ServiceAccounts[0].Pods, res.ServiceAccounts[0].Order, 0, 0},
+		{"deployment web", res.Workloads[0].Pods, res.Workloads[0].Order, 0, 1},
+		{"account one", res.ServiceAccounts[1].Pods, res.ServiceAccounts[1].Order, 2, 2},
+		{"secret one", res.Secrets[0].Pods, res.Secrets[0].Order, 2, 3},
+		{"pod one", res.Workloads[1].Pods, res.Workloads[1].Order, 2, 4},
+	} {
+		if tc.pods != tc.wantPods || tc.order != tc.wantOrder {
+			t.Errorf("step %d: %s: Pods %d, Order %d, want %d, %d", i, tc.what, tc.pods, tc.order, tc.wantPods, tc.wantOrder)
+		}
+	}
 	assert.Equal(t, len(res.Pods), len(res.Nodes))
 	// A file's own errors name it.
 	write("d-bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: a, image: x, imagePulPolicy: Never}]}\n")
