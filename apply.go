@@ -63,6 +63,8 @@ type appliedWorkload struct {
 	pods []podKey
 	// revision counts its rollouts; see kube.Workload.PodsFrom.
 	revision int
+	// nodes are the nodes a DaemonSet was applied to (kube.Result.Nodes).
+	nodes []string
 }
 
 // defaulted returns a copy of t with every empty pull policy filled in as
@@ -161,15 +163,16 @@ func imageVolumeNamed(vs []corev1.Volume, name string) corev1.ImageVolumeSource 
 // carry out (a Pod's image, which kubectl would patch in place) and one
 // pullsim does not model (a StatefulSet's rollout, a change of replicas
 // alone, a DaemonSet applied to other nodes than before).
-func (a *appliedWorkload) update(k workloadKey, w kube.Workload, d pullpolicy.Defaulting) (merged *corev1.PodTemplateSpec, rollout bool, word string, err error) {
+func (a *appliedWorkload) update(k workloadKey, w kube.Workload, nodes []string, d pullpolicy.Defaulting) (merged *corev1.PodTemplateSpec, rollout bool, word string, err error) {
 	merged = mergePullPolicies(a.last, a.stored, w.Template, d)
+	if k.kind == "DaemonSet" && !slices.Equal(slices.Sorted(slices.Values(a.nodes)), slices.Sorted(slices.Values(nodes))) {
+		return nil, false, "", fmt.Errorf("%s: applied to nodes %q, and to %q before: pullsim keeps a DaemonSet on the nodes it was first applied to; apply it to the same nodes (apply.nodes), or under another name", k, nodes, a.nodes)
+	}
 	sameManifest := equality.Semantic.DeepEqual(a.last, w.Template) && a.count == w.Count
 	sameTemplate := equality.Semantic.DeepEqual(a.stored, merged)
 	switch {
 	case sameManifest:
 		return merged, false, "unchanged", nil
-	case a.count != w.Count && k.kind == "DaemonSet":
-		return nil, false, "", fmt.Errorf("%s: applied to %d nodes, and to %d before: pullsim keeps a DaemonSet on the nodes it was first applied to; apply it to the same nodes (apply.nodes), or under another name", k, w.Count, a.count)
 	case sameTemplate && a.count != w.Count:
 		return nil, false, "", fmt.Errorf("%s: spec.replicas changed from %d to %d with the same pod template: pullsim does not scale a workload; apply it under another name", k, a.count, w.Count)
 	case sameTemplate:
@@ -251,12 +254,12 @@ func planUpdates(res kube.Result, pl *plannedStep, stepNode string, applied map[
 		}
 		a := applied[k]
 		if a == nil {
-			a = &appliedWorkload{last: w.Template, stored: defaulted(w.Template, d), count: w.Count}
+			a = &appliedWorkload{last: w.Template, stored: defaulted(w.Template, d), count: w.Count, nodes: slices.Clone(nodes)}
 			applied[k] = a
 			add(created, nodes, a)
 			continue
 		}
-		merged, rollout, word, err := a.update(k, w, d)
+		merged, rollout, word, err := a.update(k, w, nodes, d)
 		if err != nil {
 			bad(err)
 			continue

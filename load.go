@@ -279,6 +279,9 @@ func valueError(err error, n *yaml.Node, t reflect.Type) string {
 	if t == reflect.TypeFor[metav1.Duration]() {
 		if durationSyntax.MatchString(n.Value) {
 			// Written as a duration, but time.ParseDuration overflows.
+			if strings.HasPrefix(n.Value, "-") {
+				return fmt.Sprintf("duration %q out of range: at least %v", n.Value, time.Duration(math.MinInt64))
+			}
 			return fmt.Sprintf("duration %q out of range: at most %v", n.Value, time.Duration(math.MaxInt64))
 		}
 		return fmt.Sprintf("invalid duration %q: want a Go duration such as \"30s\" or \"1h30m\"", n.Value)

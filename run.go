@@ -410,8 +410,8 @@ func (w *world) act(i int, st *Step, pl *plannedStep, sr *StepResult) (string, e
 		}
 		w.mark(i, MarkPush, "", label)
 	case st.Apply != nil:
-		// In document order: each service account before the pods of the
-		// documents after it.
+		// In document order: each secret and service account before the
+		// pods of the documents after it.
 		objects := pl.objects()
 		for j, np := range pl.pods {
 			if errs := objects.create(w.cluster, j); len(errs) > 0 {

@@ -235,14 +235,15 @@ type Step struct {
 // ApplySpec names manifests: a file or a directory (relative to the
 // scenario file; a directory's .yaml, .yml and .json files in name order,
 // as kubectl apply -f reads one) or an inline object (a Pod, a workload, a
-// v1 List) or a string of YAML documents. Exactly one of Path and Manifest. Workloads yield the pods
-// their controllers would create (node/kube); a ServiceAccount or a Secret
-// (such as an image pull secret) creates that object in the cluster, in
-// document order, so that the pods after it may name it (one the cluster
-// has already, with the same imagePullSecrets or data, is left unchanged;
-// with others, refused); documents of other kinds are skipped. A workload that makes no pods (replicas: 0, suspend: true) is
-// named in the step's action with why; manifests that would create
-// nothing at all are refused.
+// v1 List) or a string of YAML documents. Exactly one of Path and
+// Manifest. Workloads yield the pods their controllers would create
+// (node/kube); a ServiceAccount or a Secret (such as an image pull secret)
+// creates that object in the cluster, in document order, so that the pods
+// after it may name it (one the cluster has already, with the same
+// imagePullSecrets or data, is left unchanged; with others, refused);
+// documents of other kinds are skipped. A workload that makes no pods
+// (replicas: 0, suspend: true) is named in the step's action with why;
+// manifests that would create nothing at all are refused.
 //
 // An object an earlier step applied (same kind, namespace and name; a Pod
 // also on the same node) is updated as kubectl apply updates it. Its pull
@@ -261,7 +262,8 @@ type Step struct {
 // image (kubectl would patch it in place, which pullsim does not model;
 // delete the pod first), any other change to a Pod or a Job's template
 // (the API server refuses it), a StatefulSet's rollout, and a change of
-// replicas alone, and a DaemonSet applied to other nodes than before.
+// replicas alone, and a DaemonSet applied to another set of nodes than
+// before.
 type ApplySpec struct {
 	Path     string          `json:"path,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`

@@ -96,6 +96,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:24: spec.steps[0].advance: invalid duration "1 minute"`},
 		{"duration out of range", "    advance: 1m", "    advance: 9999999h",
 			`bad.yaml:24: spec.steps[0].advance: duration "9999999h" out of range: at most 2562047h47m16.854775807s`},
+		{"negative duration out of range", "    advance: 1m", "    advance: -9999999h",
+			`bad.yaml:24: spec.steps[0].advance: duration "-9999999h" out of range: at least -2562047h47m16.854775808s`},
 		{"unparsable size", "  - name: b1", "  - name: b1\n    layers: [{content: x, size: 30 MB}]",
 			`bad.yaml:8: spec.builds[0].layers[0].size: invalid value "30 MB"`},
 		{"layer size out of range", "  - name: b1", "  - name: b1\n    layers: [{content: x, size: 1e100}]",
@@ -612,7 +614,9 @@ spec:
 	}{
 		{"agent:1", "[node-1, node-2]", "(daemonset.apps/agent unchanged)", ""},
 		{"agent:2", "[node-1, node-2]", "(daemonset.apps/agent configured, pod/agent-", ""},
-		{"agent:1", "[node-1]", "", "daemonset.apps/agent: applied to 1 nodes, and to 2 before: pullsim keeps a DaemonSet on the nodes it was first applied to"},
+		{"agent:1", "[node-1]", "", `daemonset.apps/agent: applied to nodes ["node-1"], and to ["node-1" "node-2"] before: pullsim keeps a DaemonSet on the nodes it was first applied to`},
+		{"agent:1", "[node-2, node-1]", "(daemonset.apps/agent unchanged)", ""},
+		{"agent:1", "[node-1, node-1]", "", `daemonset.apps/agent: applied to nodes ["node-1"], and to ["node-1" "node-2"] before`},
 	} {
 		checkRun(t, i, scenario(tc.second, tc.nodes), "ds.yaml", tc.action, tc.err)
 	}
@@ -708,4 +712,15 @@ func TestApplyDirectory(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Passed(), "%v", r.Failures())
 	assert.Contains(t, out.String(), "kubectl apply -f manifests (serviceaccount/builder created, pod/app on node-1)")
+
+	// A directory that would create nothing is refused as a file is; a
+	// bad file is named under the directory the step names.
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "empty"), 0o755))
+	write("empty/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+	write("e.yaml", strings.Replace(base, base[strings.Index(base, "      manifest:\n"):strings.Index(base, "    advance: 1m\n")], "      path: empty\n", 1))
+	_, err = pullsim.Load(filepath.Join(dir, "e.yaml"))
+	assert.ErrorContains(t, err, "spec.steps[0].apply: the manifests hold no pod, workload, service account or secret")
+	write("manifests/3-bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: a, image: x, imagePulPolicy: Never}]}\n")
+	_, err = pullsim.Load(filepath.Join(dir, "s.yaml"))
+	assert.ErrorContains(t, err, "spec.steps[0].apply: manifests/3-bad.yaml: document 0 (Pod bad): strict decoding error")
 }

@@ -561,9 +561,9 @@ func (s *Scenario) validate() error {
 			}
 			for _, sa := range res.ServiceAccounts {
 				key := sa.Account.Namespace + "/" + sa.Account.Name
-				secrets, exists := accounts[key]
-				if exists && !slices.Equal(secrets, sa.Account.ImagePullSecrets) {
-					bad(p+".apply", "%s: service account %s exists already with imagePullSecrets %q: pullsim does not change a service account, give it its secrets where it is first declared", sa, key, secrets)
+				pullSecrets, exists := accounts[key]
+				if exists && !slices.Equal(pullSecrets, sa.Account.ImagePullSecrets) {
+					bad(p+".apply", "%s: service account %s exists already with imagePullSecrets %q: pullsim does not change a service account, give it its secrets where it is first declared", sa, key, pullSecrets)
 					continue
 				}
 				accounts[key] = sa.Account.ImagePullSecrets
@@ -805,7 +805,11 @@ func hasContainer(p node.Pod, name string) bool {
 
 // applyPods reads the manifests of an apply step.
 func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, error) {
-	var data []byte
+	var (
+		data []byte
+		res  kube.Result
+		err  error
+	)
 	switch {
 	case a.Path != "" && len(a.Manifest) > 0:
 		return kube.Result{}, errors.New("give path or manifest, not both")
@@ -816,8 +820,12 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 		}
 		if info, err := os.Stat(path); err == nil && info.IsDir() {
 			// A directory's manifests, as kubectl apply -f DIR reads them;
-			// each file's errors name it.
-			return kube.DecodeFile(path, opts...)
+			// each file's errors name it, as written under the directory
+			// the step names.
+			if res, err = kube.DecodeFile(path, opts...); err != nil {
+				return kube.Result{}, errors.New(strings.ReplaceAll(err.Error(), path+string(filepath.Separator), filepath.Join(a.Path, "")+string(filepath.Separator)))
+			}
+			break
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -836,12 +844,14 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 	default:
 		return kube.Result{}, errors.New("give path or manifest")
 	}
-	res, err := decodeManifests(data, opts...)
-	if err != nil && a.Path != "" {
-		return kube.Result{}, fmt.Errorf("%s: %w", a.Path, err) // as kube.DecodeFile names the file
-	}
-	if err != nil {
-		return kube.Result{}, err
+	if data != nil {
+		res, err = decodeManifests(data, opts...)
+		if err != nil && a.Path != "" {
+			return kube.Result{}, fmt.Errorf("%s: %w", a.Path, err) // as kube.DecodeFile names the file
+		}
+		if err != nil {
+			return kube.Result{}, err
+		}
 	}
 	if len(res.Pods) == 0 && len(res.ServiceAccounts) == 0 && len(res.Secrets) == 0 {
 		if len(res.Idle) > 0 {
@@ -851,7 +861,7 @@ func (s *Scenario) applyPods(a ApplySpec, opts ...kube.Option) (kube.Result, err
 			}
 			return kube.Result{}, fmt.Errorf("%s: the step would create nothing", strings.Join(idle, ", "))
 		}
-		return kube.Result{}, errors.New("the manifests hold no pod, workload or service account")
+		return kube.Result{}, errors.New("the manifests hold no pod, workload, service account or secret")
 	}
 	return res, nil
 }

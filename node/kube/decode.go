@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -200,12 +202,25 @@ func secretOf(sec *corev1.Secret) (node.Secret, error) {
 	if errs := validateMeta(sec.ObjectMeta, apivalidation.NameIsDNSSubdomain); len(errs) > 0 {
 		return node.Secret{}, joinFieldErrors(errs)
 	}
+	if sec.Name == "" {
+		// generateName: every apply would make a new secret no pod names.
+		return node.Secret{}, errors.New("cannot use generate name with apply")
+	}
 	data := make(map[string][]byte, len(sec.Data)+len(sec.StringData))
 	for k, v := range sec.Data {
 		data[k] = v
 	}
 	for k, v := range sec.StringData {
 		data[k] = []byte(v) // stringData wins, as the API server merges it
+	}
+	var errs field.ErrorList
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		for _, msg := range validation.IsConfigMapKey(k) {
+			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, msg))
+		}
+	}
+	if len(errs) > 0 {
+		return node.Secret{}, errs.ToAggregate()
 	}
 	typ := sec.Type
 	if typ == "" {

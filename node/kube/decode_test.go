@@ -245,6 +245,10 @@ func TestDecodeErrors(t *testing.T) {
 			want: `document 0 (Secret regcred): data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid character 'n' looking for beginning of object key string`},
 		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockercfg\ndata: {}\n",
 			want: `document 0 (Secret regcred): data[.dockercfg]: Required value`},
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {generateName: regcred-}\n",
+			want: `document 0 (Secret regcred-*): cannot use generate name with apply`},
+		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {a/b: \"x\", ok: \"v\"}\n",
+			want: `document 0 (Secret s): data[a/b]: Invalid value: "a/b": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`},
 		{in: "apiVersion: v1\nkind: Secret\nmetadata: {name: Regcred}\n",
 			want: `document 0 (Secret Regcred): metadata.name: Invalid value: "Regcred": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 		// Ephemeral containers, which only kubectl debug adds to a running
