@@ -265,16 +265,20 @@ func (r *Registry) RequestFault(scope string) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := r.faults[key]
-	if f == nil && !isHost(key) {
+	var f *fault
+	if isHost(key) {
+		if f = r.faults[key]; f != nil && !f.affects(opOther) {
+			f = nil
+		}
+	} else {
+		// A repository's fault wins over its host's, as for a pull.
 		p, err := pullpolicy.SharedRefs.Parse(key)
 		if err != nil {
 			return &Error{Op: "request", Repository: key, Err: fmt.Errorf("%w: %v", ErrNameInvalid, err)}
 		}
-		key = p.Domain()
-		f = r.faults[key]
+		key, f = r.peekFault(p, opOther)
 	}
-	if f == nil || !f.affects(opOther) {
+	if f == nil {
 		return nil
 	}
 	r.consume(key, f)
