@@ -157,6 +157,9 @@ func (m *metrics) pulled(total time.Duration, size int64) {
 //
 // A kubelet exposes many other metrics; these are the image manager's.
 func (n *Node) WriteMetrics(w io.Writer) error {
+	if w == nil {
+		return fmt.Errorf("node %s: write metrics: the io.Writer is nil", n.name)
+	}
 	n.catchUp()
 	m := &n.manager.metrics
 	b := bufio.NewWriter(w)

@@ -78,6 +78,14 @@ func TestWriteMetrics(t *testing.T) {
 	golden.CheckRun(t, "metrics", n.WriteMetrics)
 }
 
+// A nil writer is an error, not a panic.
+func TestWriteMetricsNilWriter(t *testing.T) {
+	n := node.MustNew("node-1", registry.New())
+	if err := n.WriteMetrics(nil); err == nil || err.Error() != "node node-1: write metrics: the io.Writer is nil" {
+		t.Errorf("WriteMetrics(nil) = %v, want the nil writer named", err)
+	}
+}
+
 // A v1.34 kubelet has no ensure-image counter.
 func TestWriteMetricsV134(t *testing.T) {
 	reg := registry.New()
