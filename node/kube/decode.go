@@ -226,7 +226,14 @@ func secretOf(sec *corev1.Secret) (node.Secret, error) {
 	if typ == "" {
 		typ = corev1.SecretTypeOpaque
 	}
-	key := map[corev1.SecretType]string{corev1.SecretTypeDockerConfigJson: corev1.DockerConfigJsonKey, corev1.SecretTypeDockercfg: corev1.DockerConfigKey}[typ]
+	// The registry-credential types must hold their key, as JSON.
+	key := ""
+	switch typ {
+	case corev1.SecretTypeDockerConfigJson:
+		key = corev1.DockerConfigJsonKey
+	case corev1.SecretTypeDockercfg:
+		key = corev1.DockerConfigKey
+	}
 	if key != "" {
 		path := field.NewPath("data").Key(key)
 		raw, ok := data[key]
