@@ -370,6 +370,9 @@ func Decode(data []byte, opts ...Option) (Result, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if slices.Contains(cfg.nodes, "") {
+		return Result{}, errors.New("kube.WithNodes: a node name is empty")
+	}
 	docs, err := split(data)
 	if err != nil {
 		return Result{}, err

@@ -529,6 +529,8 @@ func TestDecodeDaemonSetOnEveryNode(t *testing.T) {
 		assert.Len(t, names, len(tc.want), "step %d: names must differ", i)
 		assert.Equal(t, []string{"", ""}, res.Nodes[len(res.Nodes)-2:], "step %d", i)
 	}
+	_, err := kube.Decode([]byte(ds), kube.WithNodes("n1", ""))
+	assert.EqualError(t, err, "kube.WithNodes: a node name is empty")
 }
 
 // Every object that carries pods is a Workload, in document order, with
